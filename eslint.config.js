@@ -1,0 +1,47 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+// Drivers and frameworks the core must never import (DESIGN.md §3: http, cli → core → ports ← adapters).
+const FORBIDDEN_IN_CORE = [
+  'fastify', 'fastify-*', '@fastify/*', 'kysely', 'pg', 'better-sqlite3', '@aws-sdk/*', 'commander',
+  'cli-progress', 'pino', 'prom-client', 'pg-boss', '@duckdb/*', 'node:fs', 'node:fs/promises', 'fs', 'fs/promises',
+  'node:http', 'node:child_process', 'node:os',
+];
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'dist/', 'coverage/', 'bench/.work/', 'bin/'] },
+  js.configs.recommended,
+  ...tseslint.configs.strictTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'max-params': ['error', 3],
+    },
+  },
+  {
+    files: ['src/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: FORBIDDEN_IN_CORE, message: 'src/core imports no framework, driver or I/O module; add a port instead.' },
+          { group: ['**/adapters/**', '**/http/**', '**/cli/**', '**/sdk/**', '**/config/**'], message: 'src/core must not import outer layers.' },
+        ],
+      }],
+    },
+  },
+  {
+    files: ['**/*.test.ts', 'test/**/*.ts', 'bench/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      'max-params': 'off',
+    },
+  },
+  { files: ['eslint.config.js'], ...tseslint.configs.disableTypeChecked },
+);

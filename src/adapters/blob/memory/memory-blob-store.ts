@@ -1,0 +1,56 @@
+import { createHash } from 'node:crypto';
+import { notFound } from '../../../core/errors.ts';
+import type { BlobBody, BlobStore, GetBlobOptions, PutBlobOptions, PutBlobResult } from '../../../core/ports/blob-store.ts';
+
+/** Keeps blobs in memory. For unit tests and throwaway stores; passes the conformance suite. */
+export class MemoryBlobStore implements BlobStore {
+  private readonly blobs = new Map<string, Buffer>();
+
+  async put(body: BlobBody, options: PutBlobOptions = {}): Promise<PutBlobResult> {
+    const bytes = body instanceof Uint8Array ? Buffer.from(body) : await collect(body);
+    const sha256 = options.sha256 ?? createHash('sha256').update(bytes).digest('hex');
+    if (!this.blobs.has(sha256)) this.blobs.set(sha256, bytes);
+    return { sha256, size: bytes.length };
+  }
+
+  get(sha256: string, options: GetBlobOptions = {}): Promise<AsyncIterable<Uint8Array>> {
+    const bytes = this.blobs.get(sha256);
+    if (!bytes) return Promise.reject(notFound(`blob ${sha256} not found`));
+    const slice = options.range ? bytes.subarray(options.range.start, options.range.end) : bytes;
+    return Promise.resolve(
+      (async function* () {
+        await Promise.resolve();
+        yield slice;
+      })(),
+    );
+  }
+
+  read(sha256: string): Promise<Uint8Array> {
+    const bytes = this.blobs.get(sha256);
+    return bytes ? Promise.resolve(bytes) : Promise.reject(notFound(`blob ${sha256} not found`));
+  }
+
+  has(sha256: string): Promise<boolean> {
+    return Promise.resolve(this.blobs.has(sha256));
+  }
+
+  delete(sha256: string): Promise<boolean> {
+    return Promise.resolve(this.blobs.delete(sha256));
+  }
+
+  async *list(): AsyncIterable<string> {
+    await Promise.resolve();
+    yield* this.blobs.keys();
+  }
+
+  /** Number of stored blobs (tests use it to check sharing). */
+  get size(): number {
+    return this.blobs.size;
+  }
+}
+
+async function collect(body: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  for await (const part of body) parts.push(part);
+  return Buffer.concat(parts);
+}

@@ -1,0 +1,117 @@
+import type { Entry } from '../objects/entry.ts';
+
+/**
+ * The metadata database: the small, mutable state (repositories, refs, staging) plus commit
+ * records. Adapters: SQLite (default) and PostgreSQL, both through Kysely; both pass
+ * `test/conformance/metadata-store-suite.ts`.
+ *
+ * All times are ISO 8601 strings. Paths sort by code point (SQLite BINARY, PostgreSQL "C").
+ */
+export interface RepositoryRecord {
+  name: string;
+  defaultBranch: string;
+  createdAt: string;
+  createdBy: string;
+}
+
+export interface BranchRecord {
+  repository: string;
+  name: string;
+  /** Head commit id; every branch has one (a repository starts with an empty root commit). */
+  head: string;
+  createdAt: string;
+  createdBy: string;
+}
+
+export interface TagRecord {
+  repository: string;
+  name: string;
+  commitId: string;
+  createdAt: string;
+  createdBy: string;
+}
+
+export interface CommitRecord {
+  /** SHA-256 of the commit's canonical encoding (see core/versioning/commit-id.ts). */
+  id: string;
+  repository: string;
+  /** Root node of the commit's tree, or null for the empty tree. */
+  treeId: string | null;
+  parents: string[];
+  /** 1 + the largest parent generation; 0 for a root commit. Speeds up merge-base search. */
+  generation: number;
+  author: string;
+  message: string;
+  createdAt: string;
+  metadata: Record<string, string>;
+}
+
+/** An uncommitted change on a branch: a new entry, or `null` for a deletion. */
+export interface StagedChange {
+  path: string;
+  entry: Entry | null;
+}
+
+export interface StagingListOptions {
+  /** Only paths ≥ this key (inclusive). */
+  from?: string;
+  /** Only paths starting with this prefix. */
+  prefix?: string;
+  /** Only rows sealed by this commit attempt. */
+  sealedBy?: string;
+  limit: number;
+}
+
+export interface AdvanceBranchInput {
+  repository: string;
+  branch: string;
+  /** The head the caller built on; the move fails if the branch has moved since. */
+  expectedHead: string;
+  commit: CommitRecord;
+  /** Delete the staging rows sealed with this id, in the same transaction. */
+  clearSealed?: string;
+}
+
+export interface MetadataStore {
+  readonly dialect: 'sqlite' | 'postgres';
+
+  createRepository(repository: RepositoryRecord, root: CommitRecord): Promise<void>;
+  getRepository(name: string): Promise<RepositoryRecord | undefined>;
+  listRepositories(): Promise<RepositoryRecord[]>;
+  /** Deletes the repository and all its refs, commits and staging rows. */
+  deleteRepository(name: string): Promise<boolean>;
+
+  /** Inserts a branch; Conflict if it exists. */
+  createBranch(branch: BranchRecord): Promise<void>;
+  getBranch(repository: string, name: string): Promise<BranchRecord | undefined>;
+  listBranches(repository: string): Promise<BranchRecord[]>;
+  deleteBranch(repository: string, name: string): Promise<boolean>;
+
+  createTag(tag: TagRecord): Promise<void>;
+  getTag(repository: string, name: string): Promise<TagRecord | undefined>;
+  listTags(repository: string): Promise<TagRecord[]>;
+  deleteTag(repository: string, name: string): Promise<boolean>;
+
+  getCommit(repository: string, id: string): Promise<CommitRecord | undefined>;
+  /** Up to `limit` commit ids starting with `prefix`. */
+  findCommitIds(repository: string, prefix: string, limit: number): Promise<string[]>;
+  /**
+   * Atomically: insert the commit (if new), move the branch head from `expectedHead` to the
+   * commit (compare-and-swap), and delete staging rows sealed with `clearSealed`.
+   * Returns false, changing nothing, when the head is no longer `expectedHead`.
+   */
+  advanceBranch(input: AdvanceBranchInput): Promise<boolean>;
+
+  /** Upserts changes on a branch; a re-staged path loses any seal. */
+  stage(repository: string, branch: string, changes: StagedChange[]): Promise<void>;
+  getStaged(repository: string, branch: string, path: string): Promise<StagedChange | undefined>;
+  /** Staged changes in path order. */
+  listStaged(repository: string, branch: string, options: StagingListOptions): Promise<StagedChange[]>;
+  countStaged(repository: string, branch: string): Promise<number>;
+  /** Marks every staged row of the branch as taken by commit attempt `sealId`; returns the count. */
+  sealStaged(repository: string, branch: string, sealId: string): Promise<number>;
+  /** Drops staged rows (all, or those under `prefix`); returns the count. */
+  resetStaged(repository: string, branch: string, prefix?: string): Promise<number>;
+
+  close(): Promise<void>;
+}
