@@ -7,7 +7,7 @@ export class MemoryBlobStore implements BlobStore {
   private readonly blobs = new Map<string, Buffer>();
 
   async put(body: BlobBody, options: PutBlobOptions = {}): Promise<PutBlobResult> {
-    const bytes = body instanceof Uint8Array ? Buffer.from(body) : await collect(body);
+    const bytes = body instanceof Uint8Array ? Buffer.from(body) : await collect(body, options.signal);
     const sha256 = options.sha256 ?? createHash('sha256').update(bytes).digest('hex');
     if (!this.blobs.has(sha256)) this.blobs.set(sha256, bytes);
     return { sha256, size: bytes.length };
@@ -49,8 +49,11 @@ export class MemoryBlobStore implements BlobStore {
   }
 }
 
-async function collect(body: AsyncIterable<Uint8Array>): Promise<Buffer> {
+async function collect(body: AsyncIterable<Uint8Array>, signal: AbortSignal | undefined): Promise<Buffer> {
   const parts: Uint8Array[] = [];
-  for await (const part of body) parts.push(part);
+  for await (const part of body) {
+    signal?.throwIfAborted();
+    parts.push(part);
+  }
   return Buffer.concat(parts);
 }

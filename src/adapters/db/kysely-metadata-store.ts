@@ -1,0 +1,320 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import { conflict } from '../../core/errors.ts';
+import { prefixEnd } from '../../core/keys.ts';
+import type { Entry } from '../../core/objects/entry.ts';
+import type {
+  AdvanceBranchInput,
+  BranchRecord,
+  CommitRecord,
+  MetadataStore,
+  RepositoryRecord,
+  StagedChange,
+  StagingListOptions,
+  TagRecord,
+} from '../../core/ports/metadata-store.ts';
+import type { CommitsTable, Database } from './schema.ts';
+
+/** What differs between SQL engines, declared once per dialect instead of `if (dialect)` checks. */
+export interface DialectCapabilities {
+  name: 'sqlite' | 'postgres';
+  /** True when `error` is a primary-key or unique violation. */
+  isUniqueViolation(error: unknown): boolean;
+  /** Rows per multi-row INSERT, within the engine's bound-parameter limit. */
+  maxRowsPerInsert: number;
+  /** Releases connections and files. */
+  destroy(): Promise<void>;
+}
+
+class HeadMoved extends Error {}
+
+/** The metadata store over Kysely; the same queries run on SQLite and PostgreSQL. */
+export class KyselyMetadataStore implements MetadataStore {
+  readonly dialect: 'sqlite' | 'postgres';
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly capabilities: DialectCapabilities,
+  ) {
+    this.dialect = capabilities.name;
+  }
+
+  async createRepository(repository: RepositoryRecord, root: CommitRecord): Promise<void> {
+    await this.uniquely(`repository '${repository.name}' already exists`, () =>
+      this.db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('repositories')
+          .values({
+            name: repository.name,
+            default_branch: repository.defaultBranch,
+            created_at: repository.createdAt,
+            created_by: repository.createdBy,
+          })
+          .execute();
+        await insertCommit(trx, root);
+        await trx
+          .insertInto('branches')
+          .values({
+            repository: repository.name,
+            name: repository.defaultBranch,
+            head: root.id,
+            created_at: repository.createdAt,
+            created_by: repository.createdBy,
+          })
+          .execute();
+      }),
+    );
+  }
+
+  async getRepository(name: string): Promise<RepositoryRecord | undefined> {
+    const row = await this.db.selectFrom('repositories').selectAll().where('name', '=', name).executeTakeFirst();
+    return row && { name: row.name, defaultBranch: row.default_branch, createdAt: row.created_at, createdBy: row.created_by };
+  }
+
+  async listRepositories(): Promise<RepositoryRecord[]> {
+    const rows = await this.db.selectFrom('repositories').selectAll().orderBy('name').execute();
+    return rows.map((row) => ({ name: row.name, defaultBranch: row.default_branch, createdAt: row.created_at, createdBy: row.created_by }));
+  }
+
+  async deleteRepository(name: string): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const deleted = await trx.deleteFrom('repositories').where('name', '=', name).executeTakeFirst();
+      for (const table of ['branches', 'tags', 'commits', 'staging'] as const) {
+        await trx.deleteFrom(table).where('repository', '=', name).execute();
+      }
+      return deleted.numDeletedRows > 0n;
+    });
+  }
+
+  async createBranch(branch: BranchRecord): Promise<void> {
+    await this.uniquely(`branch '${branch.name}' already exists`, () =>
+      this.db
+        .insertInto('branches')
+        .values({ repository: branch.repository, name: branch.name, head: branch.head, created_at: branch.createdAt, created_by: branch.createdBy })
+        .execute(),
+    );
+  }
+
+  async getBranch(repository: string, name: string): Promise<BranchRecord | undefined> {
+    const row = await this.db.selectFrom('branches').selectAll().where('repository', '=', repository).where('name', '=', name).executeTakeFirst();
+    return row && toBranch(row);
+  }
+
+  async listBranches(repository: string): Promise<BranchRecord[]> {
+    const rows = await this.db.selectFrom('branches').selectAll().where('repository', '=', repository).orderBy('name').execute();
+    return rows.map(toBranch);
+  }
+
+  async deleteBranch(repository: string, name: string): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const deleted = await trx.deleteFrom('branches').where('repository', '=', repository).where('name', '=', name).executeTakeFirst();
+      await trx.deleteFrom('staging').where('repository', '=', repository).where('branch', '=', name).execute();
+      return deleted.numDeletedRows > 0n;
+    });
+  }
+
+  async createTag(tag: TagRecord): Promise<void> {
+    await this.uniquely(`tag '${tag.name}' already exists`, () =>
+      this.db
+        .insertInto('tags')
+        .values({ repository: tag.repository, name: tag.name, commit_id: tag.commitId, created_at: tag.createdAt, created_by: tag.createdBy })
+        .execute(),
+    );
+  }
+
+  async getTag(repository: string, name: string): Promise<TagRecord | undefined> {
+    const row = await this.db.selectFrom('tags').selectAll().where('repository', '=', repository).where('name', '=', name).executeTakeFirst();
+    return row && { repository: row.repository, name: row.name, commitId: row.commit_id, createdAt: row.created_at, createdBy: row.created_by };
+  }
+
+  async listTags(repository: string): Promise<TagRecord[]> {
+    const rows = await this.db.selectFrom('tags').selectAll().where('repository', '=', repository).orderBy('name').execute();
+    return rows.map((row) => ({ repository: row.repository, name: row.name, commitId: row.commit_id, createdAt: row.created_at, createdBy: row.created_by }));
+  }
+
+  async deleteTag(repository: string, name: string): Promise<boolean> {
+    const deleted = await this.db.deleteFrom('tags').where('repository', '=', repository).where('name', '=', name).executeTakeFirst();
+    return deleted.numDeletedRows > 0n;
+  }
+
+  async getCommit(repository: string, id: string): Promise<CommitRecord | undefined> {
+    const row = await this.db.selectFrom('commits').selectAll().where('repository', '=', repository).where('id', '=', id).executeTakeFirst();
+    return row && toCommit(row);
+  }
+
+  async findCommitIds(repository: string, prefix: string, limit: number): Promise<string[]> {
+    // Commit ids are lowercase hex, so every id with the prefix sorts below prefix + 'g'.
+    const rows = await this.db
+      .selectFrom('commits')
+      .select('id')
+      .where('repository', '=', repository)
+      .where('id', '>=', prefix)
+      .where('id', '<', `${prefix}g`)
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => row.id);
+  }
+
+  async advanceBranch(input: AdvanceBranchInput): Promise<boolean> {
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        // The compare-and-swap runs first, so SQLite takes its write lock before reading anything.
+        const moved = await trx
+          .updateTable('branches')
+          .set({ head: input.commit.id })
+          .where('repository', '=', input.repository)
+          .where('name', '=', input.branch)
+          .where('head', '=', input.expectedHead)
+          .executeTakeFirst();
+        if (moved.numUpdatedRows !== 1n) throw new HeadMoved();
+        await insertCommit(trx, input.commit);
+        if (input.clearSealed !== undefined) {
+          await trx
+            .deleteFrom('staging')
+            .where('repository', '=', input.repository)
+            .where('branch', '=', input.branch)
+            .where('seal', '=', input.clearSealed)
+            .execute();
+        }
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof HeadMoved) return false;
+      throw error;
+    }
+  }
+
+  async stage(repository: string, branch: string, changes: StagedChange[]): Promise<void> {
+    if (changes.length === 0) return;
+    const rows = changes.map((change) => ({
+      repository,
+      branch,
+      path: change.path,
+      entry: change.entry === null ? null : JSON.stringify(change.entry),
+      seal: null,
+    }));
+    const write = async (db: Kysely<Database> | Transaction<Database>): Promise<void> => {
+      for (let i = 0; i < rows.length; i += this.capabilities.maxRowsPerInsert) {
+        await db
+          .insertInto('staging')
+          .values(rows.slice(i, i + this.capabilities.maxRowsPerInsert))
+          .onConflict((oc) =>
+            oc.columns(['repository', 'branch', 'path']).doUpdateSet({ entry: (eb) => eb.ref('excluded.entry'), seal: null }),
+          )
+          .execute();
+      }
+    };
+    if (rows.length <= this.capabilities.maxRowsPerInsert) await write(this.db);
+    else await this.db.transaction().execute(write);
+  }
+
+  async getStaged(repository: string, branch: string, path: string): Promise<StagedChange | undefined> {
+    const row = await this.db
+      .selectFrom('staging')
+      .select(['path', 'entry'])
+      .where('repository', '=', repository)
+      .where('branch', '=', branch)
+      .where('path', '=', path)
+      .executeTakeFirst();
+    return row && toStaged(row);
+  }
+
+  async listStaged(repository: string, branch: string, options: StagingListOptions): Promise<StagedChange[]> {
+    let query = this.db
+      .selectFrom('staging')
+      .select(['path', 'entry'])
+      .where('repository', '=', repository)
+      .where('branch', '=', branch);
+    if (options.from !== undefined) query = query.where('path', '>=', options.from);
+    const end = prefixEnd(options.prefix ?? '');
+    if (options.prefix !== undefined && end !== undefined) query = query.where('path', '>=', options.prefix).where('path', '<', end);
+    if (options.sealedBy !== undefined) query = query.where('seal', '=', options.sealedBy);
+    const rows = await query.orderBy('path').limit(options.limit).execute();
+    return rows.map(toStaged);
+  }
+
+  async countStaged(repository: string, branch: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('staging')
+      .select((eb) => eb.fn.countAll<string | number>().as('n'))
+      .where('repository', '=', repository)
+      .where('branch', '=', branch)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async sealStaged(repository: string, branch: string, sealId: string): Promise<number> {
+    const result = await this.db
+      .updateTable('staging')
+      .set({ seal: sealId })
+      .where('repository', '=', repository)
+      .where('branch', '=', branch)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  async resetStaged(repository: string, branch: string, prefix?: string): Promise<number> {
+    let query = this.db.deleteFrom('staging').where('repository', '=', repository).where('branch', '=', branch);
+    const end = prefixEnd(prefix ?? '');
+    if (prefix !== undefined && end !== undefined) query = query.where('path', '>=', prefix).where('path', '<', end);
+    const result = await query.executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+    await this.capabilities.destroy();
+  }
+
+  private async uniquely<T>(message: string, operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      if (this.capabilities.isUniqueViolation(error)) throw conflict(message);
+      throw error;
+    }
+  }
+}
+
+async function insertCommit(trx: Transaction<Database>, commit: CommitRecord): Promise<void> {
+  await trx
+    .insertInto('commits')
+    .values({
+      repository: commit.repository,
+      id: commit.id,
+      tree_id: commit.treeId,
+      parents: JSON.stringify(commit.parents),
+      generation: commit.generation,
+      author: commit.author,
+      message: commit.message,
+      created_at: commit.createdAt,
+      metadata: JSON.stringify(commit.metadata),
+    })
+    .onConflict((oc) => oc.columns(['repository', 'id']).doNothing())
+    .execute();
+}
+
+function toBranch(row: { repository: string; name: string; head: string; created_at: string; created_by: string }): BranchRecord {
+  return { repository: row.repository, name: row.name, head: row.head, createdAt: row.created_at, createdBy: row.created_by };
+}
+
+function toCommit(row: CommitsTable): CommitRecord {
+  return {
+    id: row.id,
+    repository: row.repository,
+    treeId: row.tree_id,
+    parents: JSON.parse(row.parents) as string[],
+    generation: Number(row.generation),
+    author: row.author,
+    message: row.message,
+    createdAt: row.created_at,
+    metadata: JSON.parse(row.metadata) as Record<string, string>,
+  };
+}
+
+function toStaged(row: { path: string; entry: string | null }): StagedChange {
+  return { path: row.path, entry: row.entry === null ? null : (JSON.parse(row.entry) as Entry) };
+}
+
+/** Exposed for adapters that need raw SQL with the same connection. */
+export { sql };

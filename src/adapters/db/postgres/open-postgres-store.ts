@@ -1,0 +1,32 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { StrataError } from '../../../core/errors.ts';
+import { KyselyMetadataStore } from '../kysely-metadata-store.ts';
+import { migrateToLatest } from '../migrate.ts';
+import type { Database as Schema } from '../schema.ts';
+import * as initial from './migrations/001-initial.ts';
+
+/** PostgreSQL, for many processes and machines. `url` is a postgres:// connection string. */
+export async function openPostgresStore(url: string, options: { poolSize?: number } = {}): Promise<KyselyMetadataStore> {
+  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+  try {
+    const client = await pool.connect();
+    client.release();
+  } catch (error) {
+    await pool.end();
+    throw new StrataError('Unavailable', `cannot connect to PostgreSQL at ${redact(url)}: ${(error as Error).message}`, { cause: error });
+  }
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  await migrateToLatest(db as Kysely<unknown>, { '001-initial': initial });
+  return new KyselyMetadataStore(db, {
+    name: 'postgres',
+    isUniqueViolation: (error) => (error as { code?: unknown } | undefined)?.code === '23505',
+    maxRowsPerInsert: 1000,
+    // Kysely's destroy() ends the pool.
+    destroy: () => Promise.resolve(),
+  });
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}

@@ -1,0 +1,36 @@
+import Database from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { StrataError } from '../../../core/errors.ts';
+import { KyselyMetadataStore } from '../kysely-metadata-store.ts';
+import { migrateToLatest } from '../migrate.ts';
+import type { Database as Schema } from '../schema.ts';
+import * as initial from './migrations/001-initial.ts';
+
+/**
+ * SQLite, the embedded default. WAL lets readers run beside the single writer; other processes
+ * wait up to `busy_timeout` for the write lock; `synchronous = FULL` makes every acknowledged
+ * transaction survive power loss, not only a crash of the process.
+ */
+export async function openSqliteStore(file: string): Promise<KyselyMetadataStore> {
+  let database: Database.Database;
+  try {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    database = new Database(file);
+    database.pragma('journal_mode = WAL');
+    database.pragma('synchronous = FULL');
+    database.pragma('busy_timeout = 30000');
+    database.pragma('foreign_keys = ON');
+  } catch (error) {
+    throw new StrataError('Unavailable', `cannot open SQLite database ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database }) });
+  await migrateToLatest(db as Kysely<unknown>, { '001-initial': initial });
+  return new KyselyMetadataStore(db, {
+    name: 'sqlite',
+    isUniqueViolation: (error) => String((error as { code?: unknown } | undefined)?.code ?? '').startsWith('SQLITE_CONSTRAINT'),
+    maxRowsPerInsert: 500,
+    destroy: () => Promise.resolve(),
+  });
+}

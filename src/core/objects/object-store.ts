@@ -1,0 +1,140 @@
+import { createHash } from 'node:crypto';
+import { StrataError, invalidArgument } from '../errors.ts';
+import type { BlobRange, BlobStore } from '../ports/blob-store.ts';
+import { DEFAULT_CHUNKING, FastCdc, StreamChunker, type ChunkingOptions } from './fastcdc.ts';
+import { readManifest, writeManifest, type ChunkRef } from './manifest.ts';
+
+export interface ObjectStoreOptions {
+  chunking: ChunkingOptions;
+  /** Contents larger than this are stored as chunks; smaller ones whole. Default 4 MiB. */
+  chunkThreshold: number;
+  /** Chunk writes in flight at once while ingesting one object. Default 4. */
+  writeConcurrency: number;
+}
+
+export const DEFAULT_OBJECT_STORE_OPTIONS: ObjectStoreOptions = {
+  chunking: DEFAULT_CHUNKING,
+  chunkThreshold: 4 * 1024 * 1024,
+  writeConcurrency: 4,
+};
+
+/** Where a content lives and what identifies it. */
+export interface StoredContent {
+  sha256: string;
+  md5: string;
+  size: number;
+  /** Set when the content was stored as chunks. */
+  manifest?: string;
+}
+
+export interface WriteContentOptions {
+  signal?: AbortSignal;
+  /** Reject with PayloadTooLarge past this many bytes. */
+  maxBytes?: number;
+}
+
+/**
+ * Contents on top of the blob store: small contents stored whole, large ones split by FastCDC
+ * into chunks stored once. SHA-256 and MD5 of the whole content come from the same pass.
+ */
+export class ObjectStore {
+  private readonly cdc: FastCdc;
+
+  constructor(
+    private readonly blobs: BlobStore,
+    private readonly options: ObjectStoreOptions = DEFAULT_OBJECT_STORE_OPTIONS,
+  ) {
+    this.cdc = new FastCdc(options.chunking);
+  }
+
+  async write(body: AsyncIterable<Uint8Array>, options: WriteContentOptions = {}): Promise<StoredContent> {
+    const sha256 = createHash('sha256');
+    const md5 = createHash('md5');
+    const whole: Uint8Array[] = [];
+    let size = 0;
+    let chunker: StreamChunker | undefined;
+    const chunks = new ChunkWriter(this.blobs, this.options.writeConcurrency);
+    for await (const part of body) {
+      options.signal?.throwIfAborted();
+      size += part.length;
+      if (options.maxBytes !== undefined && size > options.maxBytes) {
+        throw new StrataError('PayloadTooLarge', `content is larger than the limit of ${options.maxBytes} bytes`);
+      }
+      sha256.update(part);
+      md5.update(part);
+      if (chunker) {
+        for (const chunk of chunker.push(part)) await chunks.add(chunk);
+        continue;
+      }
+      whole.push(part);
+      if (size > this.options.chunkThreshold) {
+        chunker = new StreamChunker(this.cdc);
+        for (const held of whole.splice(0)) for (const chunk of chunker.push(held)) await chunks.add(chunk);
+      }
+    }
+    const content = { sha256: sha256.digest('hex'), md5: md5.digest('hex'), size };
+    if (!chunker) {
+      await this.blobs.put(Buffer.concat(whole), { sha256: content.sha256, signal: options.signal });
+      return content;
+    }
+    for (const chunk of chunker.finish()) await chunks.add(chunk);
+    const refs = await chunks.done();
+    const manifest = await writeManifest(this.blobs, { size, chunks: refs });
+    return { ...content, manifest };
+  }
+
+  /** Streams a content or a byte range of it; a chunked content reads only the chunks in range. */
+  async read(content: StoredContent, options: { range?: BlobRange; signal?: AbortSignal } = {}): Promise<AsyncIterable<Uint8Array>> {
+    const range = options.range ?? { start: 0, end: content.size };
+    if (range.start < 0 || range.end > content.size || range.start > range.end) {
+      throw invalidArgument(`byte range ${range.start}-${range.end} is outside the content (size ${content.size})`);
+    }
+    if (content.manifest === undefined) return this.blobs.get(content.sha256, { range, signal: options.signal });
+    const manifest = await readManifest(this.blobs, content.manifest);
+    return this.readChunks(manifest.chunks, { range, signal: options.signal });
+  }
+
+  /** The chunks a content is made of (one whole blob when not chunked). */
+  async chunksOf(content: StoredContent): Promise<ChunkRef[]> {
+    if (content.manifest === undefined) return [{ sha256: content.sha256, size: content.size }];
+    return (await readManifest(this.blobs, content.manifest)).chunks;
+  }
+
+  private async *readChunks(chunks: ChunkRef[], options: { range: BlobRange; signal?: AbortSignal }): AsyncGenerator<Uint8Array> {
+    const { start, end } = options.range;
+    let offset = 0;
+    for (const chunk of chunks) {
+      const chunkEnd = offset + chunk.size;
+      if (chunkEnd > start && offset < end) {
+        const sub = { start: Math.max(start - offset, 0), end: Math.min(end - offset, chunk.size) };
+        const whole = sub.start === 0 && sub.end === chunk.size;
+        yield* await this.blobs.get(chunk.sha256, { range: whole ? undefined : sub, signal: options.signal });
+      }
+      offset = chunkEnd;
+      if (offset >= end) return;
+    }
+  }
+}
+
+/** Hashes and writes chunks with bounded concurrency, keeping their order. */
+class ChunkWriter {
+  private readonly refs: ChunkRef[] = [];
+  private readonly inflight: Promise<unknown>[] = [];
+
+  constructor(
+    private readonly blobs: BlobStore,
+    private readonly concurrency: number,
+  ) {}
+
+  async add(chunk: Uint8Array): Promise<void> {
+    const sha256 = createHash('sha256').update(chunk).digest('hex');
+    this.refs.push({ sha256, size: chunk.length });
+    this.inflight.push(this.blobs.put(chunk, { sha256 }));
+    if (this.inflight.length >= this.concurrency) await this.inflight.shift();
+  }
+
+  async done(): Promise<ChunkRef[]> {
+    await Promise.all(this.inflight.splice(0));
+    return this.refs;
+  }
+}

@@ -1,0 +1,87 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { isStrataError } from '../../src/core/errors.ts';
+import type { BlobStore } from '../../src/core/ports/blob-store.ts';
+
+/**
+ * The BlobStore contract, run against every adapter (fs, memory, and S3 when it lands).
+ * `create` returns a fresh, empty store.
+ */
+export function blobStoreConformance(name: string, create: () => Promise<BlobStore>): void {
+  const sha = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+  async function collect(stream: AsyncIterable<Uint8Array>): Promise<Buffer> {
+    const parts: Uint8Array[] = [];
+    for await (const part of stream) parts.push(part);
+    return Buffer.concat(parts);
+  }
+  async function* streamOf(bytes: Buffer, piece: number): AsyncGenerator<Uint8Array> {
+    for (let i = 0; i < bytes.length; i += piece) yield bytes.subarray(i, i + piece);
+  }
+
+  describe(`BlobStore conformance: ${name}`, () => {
+    it('puts a stream and returns its SHA-256 and size; get returns the same bytes', async () => {
+      const store = await create();
+      const bytes = randomBytes(3 * 1024 * 1024 + 17);
+      const result = await store.put(streamOf(bytes, 65536));
+      expect(result).toEqual({ sha256: sha(bytes), size: bytes.length });
+      expect((await collect(await store.get(result.sha256))).equals(bytes)).toBe(true);
+      expect(Buffer.from(await store.read(result.sha256)).equals(bytes)).toBe(true);
+    });
+
+    it('serves byte ranges exactly', async () => {
+      const store = await create();
+      const bytes = randomBytes(100_000);
+      const { sha256 } = await store.put(bytes);
+      expect((await collect(await store.get(sha256, { range: { start: 10, end: 20 } }))).equals(bytes.subarray(10, 20))).toBe(true);
+      expect((await collect(await store.get(sha256, { range: { start: 99_999, end: 100_000 } }))).equals(bytes.subarray(99_999))).toBe(true);
+      expect((await collect(await store.get(sha256, { range: { start: 5, end: 5 } }))).length).toBe(0);
+    });
+
+    it('is idempotent and content-addressed', async () => {
+      const store = await create();
+      const bytes = Buffer.from('hello, strata');
+      const first = await store.put(bytes);
+      const second = await store.put(streamOf(bytes, 3));
+      expect(second).toEqual(first);
+      const listed: string[] = [];
+      for await (const hash of store.list()) listed.push(hash);
+      expect(listed).toEqual([first.sha256]);
+    });
+
+    it('stores the empty blob', async () => {
+      const store = await create();
+      const result = await store.put(Buffer.alloc(0));
+      expect(result).toEqual({ sha256: sha(Buffer.alloc(0)), size: 0 });
+      expect((await collect(await store.get(result.sha256))).length).toBe(0);
+    });
+
+    it('reports absent blobs as NotFound, and has/delete agree', async () => {
+      const store = await create();
+      const missing = sha(Buffer.from('never stored'));
+      expect(await store.has(missing)).toBe(false);
+      const error = await store.get(missing).then(() => undefined, (e: unknown) => e);
+      expect(isStrataError(error) && error.code).toBe('NotFound');
+      const readError = await store.read(missing).then(() => undefined, (e: unknown) => e);
+      expect(isStrataError(readError) && readError.code).toBe('NotFound');
+      const { sha256 } = await store.put(Buffer.from('x'));
+      expect(await store.has(sha256)).toBe(true);
+      expect(await store.delete(sha256)).toBe(true);
+      expect(await store.delete(sha256)).toBe(false);
+      expect(await store.has(sha256)).toBe(false);
+    });
+
+    it('leaves nothing behind when a streamed put is aborted', async () => {
+      const store = await create();
+      const controller = new AbortController();
+      async function* failing(): AsyncGenerator<Uint8Array> {
+        yield randomBytes(1000);
+        controller.abort();
+        yield randomBytes(1000);
+      }
+      await expect(store.put(failing(), { signal: controller.signal })).rejects.toThrow();
+      const listed: string[] = [];
+      for await (const hash of store.list()) listed.push(hash);
+      expect(listed).toEqual([]);
+    });
+  });
+}

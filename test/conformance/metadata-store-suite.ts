@@ -1,0 +1,117 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isStrataError } from '../../src/core/errors.ts';
+import type { Entry } from '../../src/core/objects/entry.ts';
+import type { CommitRecord, MetadataStore } from '../../src/core/ports/metadata-store.ts';
+
+export interface MetadataStoreFixture {
+  store: MetadataStore;
+  dispose(): Promise<void>;
+}
+
+const T = '2026-01-01T00:00:00.000Z';
+
+function commit(repository: string, id: string, parents: string[] = []): CommitRecord {
+  return { id, repository, treeId: null, parents, generation: parents.length, author: 'ada', message: `commit ${id.slice(0, 4)}`, createdAt: T, metadata: { k: 'v' } };
+}
+
+const id = (c: string): string => c.repeat(64);
+const entry = (sha: string): Entry => ({ sha256: sha.repeat(64), size: 1, md5: 'x', contentType: 'text/plain', mtime: T });
+
+/** The MetadataStore contract, run against SQLite and PostgreSQL. */
+export function metadataStoreConformance(name: string, open: () => Promise<MetadataStoreFixture>): void {
+  describe(`MetadataStore conformance: ${name}`, () => {
+    let fixture: MetadataStoreFixture;
+    let store: MetadataStore;
+    beforeEach(async () => {
+      fixture = await open();
+      store = fixture.store;
+      await store.createRepository({ name: 'repo', defaultBranch: 'main', createdAt: T, createdBy: 'ada' }, commit('repo', id('a')));
+    });
+    afterEach(async () => {
+      await fixture.dispose();
+    });
+
+    it('creates a repository with its default branch at the root commit', async () => {
+      expect(await store.getRepository('repo')).toEqual({ name: 'repo', defaultBranch: 'main', createdAt: T, createdBy: 'ada' });
+      expect(await store.getBranch('repo', 'main')).toMatchObject({ head: id('a') });
+      expect(await store.getCommit('repo', id('a'))).toEqual(commit('repo', id('a')));
+      const duplicate = await store
+        .createRepository({ name: 'repo', defaultBranch: 'main', createdAt: T, createdBy: 'ada' }, commit('repo', id('a')))
+        .catch((e: unknown) => e);
+      expect(isStrataError(duplicate) && duplicate.code).toBe('Conflict');
+      expect((await store.listRepositories()).map((r) => r.name)).toEqual(['repo']);
+    });
+
+    it('moves a branch head only from the expected head (compare-and-swap)', async () => {
+      const next = commit('repo', id('b'), [id('a')]);
+      expect(await store.advanceBranch({ repository: 'repo', branch: 'main', expectedHead: id('c'), commit: next })).toBe(false);
+      expect(await store.getCommit('repo', id('b'))).toBeUndefined();
+      expect(await store.advanceBranch({ repository: 'repo', branch: 'main', expectedHead: id('a'), commit: next })).toBe(true);
+      expect((await store.getBranch('repo', 'main'))?.head).toBe(id('b'));
+      expect(await store.advanceBranch({ repository: 'repo', branch: 'main', expectedHead: id('a'), commit: commit('repo', id('d'), [id('a')]) })).toBe(false);
+    });
+
+    it('finds commits by unique prefix', async () => {
+      await store.advanceBranch({ repository: 'repo', branch: 'main', expectedHead: id('a'), commit: commit('repo', 'ab' + id('0').slice(2), [id('a')]) });
+      expect(await store.findCommitIds('repo', 'aaaa', 5)).toEqual([id('a')]);
+      expect(await store.findCommitIds('repo', 'a', 5)).toEqual(['ab' + id('0').slice(2), id('a')].sort());
+      expect(await store.findCommitIds('repo', 'ffff', 5)).toEqual([]);
+    });
+
+    it('branches and tags: create, list, conflict, delete', async () => {
+      await store.createBranch({ repository: 'repo', name: 'dev', head: id('a'), createdAt: T, createdBy: 'ada' });
+      const again = await store.createBranch({ repository: 'repo', name: 'dev', head: id('a'), createdAt: T, createdBy: 'ada' }).catch((e: unknown) => e);
+      expect(isStrataError(again) && again.code).toBe('Conflict');
+      expect((await store.listBranches('repo')).map((b) => b.name)).toEqual(['dev', 'main']);
+      await store.createTag({ repository: 'repo', name: 'v1', commitId: id('a'), createdAt: T, createdBy: 'ada' });
+      expect(await store.getTag('repo', 'v1')).toMatchObject({ commitId: id('a') });
+      expect(await store.deleteTag('repo', 'v1')).toBe(true);
+      expect(await store.deleteTag('repo', 'v1')).toBe(false);
+      await store.stage('repo', 'dev', [{ path: 'x', entry: entry('1') }]);
+      expect(await store.deleteBranch('repo', 'dev')).toBe(true);
+      expect(await store.countStaged('repo', 'dev')).toBe(0);
+    });
+
+    it('stages upserts and deletions, lists them in byte order with prefix and from', async () => {
+      const paths = ['b/2', 'a', 'b/1', 'é', 'z', '\u{1F600}', '\uFFFD'];
+      await store.stage('repo', 'main', paths.map((path) => ({ path, entry: entry('1') })));
+      await store.stage('repo', 'main', [{ path: 'a', entry: null }]);
+      const all = await store.listStaged('repo', 'main', { limit: 100 });
+      // Code point order: U+FFFD sorts before U+1F600 (UTF-16 order would say otherwise).
+      expect(all.map((c) => c.path)).toEqual(['a', 'b/1', 'b/2', 'z', 'é', '\uFFFD', '\u{1F600}']);
+      expect(all[0]).toEqual({ path: 'a', entry: null });
+      expect((await store.listStaged('repo', 'main', { prefix: 'b/', limit: 100 })).map((c) => c.path)).toEqual(['b/1', 'b/2']);
+      expect((await store.listStaged('repo', 'main', { from: 'b/2', limit: 2 })).map((c) => c.path)).toEqual(['b/2', 'z']);
+      expect(await store.getStaged('repo', 'main', 'z')).toEqual({ path: 'z', entry: entry('1') });
+      expect(await store.countStaged('repo', 'main')).toBe(7);
+      expect(await store.resetStaged('repo', 'main', 'b/')).toBe(2);
+      expect(await store.countStaged('repo', 'main')).toBe(5);
+    });
+
+    it('clears only the rows sealed by the committing attempt; re-staged rows survive', async () => {
+      await store.stage('repo', 'main', [{ path: 'p1', entry: entry('1') }, { path: 'p2', entry: entry('2') }]);
+      expect(await store.sealStaged('repo', 'main', 'seal-1')).toBe(2);
+      // A write after sealing unseals its row: the commit in progress does not include it.
+      await store.stage('repo', 'main', [{ path: 'p2', entry: entry('3') }]);
+      expect((await store.listStaged('repo', 'main', { sealedBy: 'seal-1', limit: 10 })).map((c) => c.path)).toEqual(['p1']);
+      expect(await store.advanceBranch({ repository: 'repo', branch: 'main', expectedHead: id('a'), commit: commit('repo', id('b'), [id('a')]), clearSealed: 'seal-1' })).toBe(true);
+      expect(await store.listStaged('repo', 'main', { limit: 10 })).toEqual([{ path: 'p2', entry: entry('3') }]);
+    });
+
+    it('stages large batches atomically', async () => {
+      const changes = Array.from({ length: 2500 }, (_, i) => ({ path: `f/${String(i).padStart(5, '0')}`, entry: entry('1') }));
+      await store.stage('repo', 'main', changes);
+      expect(await store.countStaged('repo', 'main')).toBe(2500);
+    });
+
+    it('deletes a repository with everything in it', async () => {
+      await store.stage('repo', 'main', [{ path: 'p', entry: entry('1') }]);
+      expect(await store.deleteRepository('repo')).toBe(true);
+      expect(await store.getRepository('repo')).toBeUndefined();
+      expect(await store.getBranch('repo', 'main')).toBeUndefined();
+      expect(await store.getCommit('repo', id('a'))).toBeUndefined();
+      expect(await store.countStaged('repo', 'main')).toBe(0);
+      expect(await store.deleteRepository('repo')).toBe(false);
+    });
+  });
+}
