@@ -15,6 +15,7 @@ export function blobStoreConformance(name: string, create: () => Promise<BlobSto
     return Buffer.concat(parts);
   }
   async function* streamOf(bytes: Buffer, piece: number): AsyncGenerator<Uint8Array> {
+    await Promise.resolve();
     for (let i = 0; i < bytes.length; i += piece) yield bytes.subarray(i, i + piece);
   }
 
@@ -74,6 +75,7 @@ export function blobStoreConformance(name: string, create: () => Promise<BlobSto
       const store = await create();
       const controller = new AbortController();
       async function* failing(): AsyncGenerator<Uint8Array> {
+        await Promise.resolve();
         yield randomBytes(1000);
         controller.abort();
         yield randomBytes(1000);

@@ -253,6 +253,16 @@ export class KyselyMetadataStore implements MetadataStore {
     return Number(result.numUpdatedRows);
   }
 
+  async deleteSealed(repository: string, branch: string, sealId: string): Promise<number> {
+    const result = await this.db
+      .deleteFrom('staging')
+      .where('repository', '=', repository)
+      .where('branch', '=', branch)
+      .where('seal', '=', sealId)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   async resetStaged(repository: string, branch: string, prefix?: string): Promise<number> {
     let query = this.db.deleteFrom('staging').where('repository', '=', repository).where('branch', '=', branch);
     const end = prefixEnd(prefix ?? '');
@@ -304,7 +314,8 @@ function toCommit(row: CommitsTable): CommitRecord {
     repository: row.repository,
     treeId: row.tree_id,
     parents: JSON.parse(row.parents) as string[],
-    generation: Number(row.generation),
+    // pg returns integers as numbers, SQLite as numbers too; keep the column's declared type.
+    generation: row.generation,
     author: row.author,
     message: row.message,
     createdAt: row.created_at,

@@ -7,6 +7,6 @@ export async function migrateToLatest(db: Kysely<unknown>, migrations: Record<st
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new StrataError('Unavailable', `database migration ${failed} failed: ${String(error)}`, { cause: error });
+    throw new StrataError('Unavailable', `database migration ${failed} failed: ${error instanceof Error ? error.message : JSON.stringify(error)}`, { cause: error });
   }
 }

@@ -37,9 +37,13 @@ export function canonicalEntry(entry: Entry): Entry {
   return out;
 }
 
-/** True when two entries describe the same object version (content and metadata). */
+/**
+ * True when two entries describe the same object version: same bytes, type and metadata.
+ * `mtime` is left out on purpose: writing identical bytes again is not a new version, so a
+ * re-run import changes nothing and commits nothing.
+ */
 export function sameEntry(a: Entry, b: Entry): boolean {
-  return JSON.stringify(canonicalEntry(a)) === JSON.stringify(canonicalEntry(b));
+  return JSON.stringify({ ...canonicalEntry(a), mtime: '' }) === JSON.stringify({ ...canonicalEntry(b), mtime: '' });
 }
 
 /** True when two entries hold the same bytes, whatever their metadata. */

@@ -110,6 +110,8 @@ export interface MetadataStore {
   countStaged(repository: string, branch: string): Promise<number>;
   /** Marks every staged row of the branch as taken by commit attempt `sealId`; returns the count. */
   sealStaged(repository: string, branch: string, sealId: string): Promise<number>;
+  /** Drops the rows sealed by `sealId` (a commit attempt that found nothing to change). */
+  deleteSealed(repository: string, branch: string, sealId: string): Promise<number>;
   /** Drops staged rows (all, or those under `prefix`); returns the count. */
   resetStaged(repository: string, branch: string, prefix?: string): Promise<number>;
 

@@ -164,7 +164,7 @@ function isNoEntry(error: unknown): boolean {
 /** Maps storage failures a user can act on (full or read-only disk) to clear errors. */
 function wrap(error: unknown): StrataError {
   if (error instanceof StrataError) return error;
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const code = (error as NodeJS.ErrnoException | undefined)?.code ?? '';
   switch (code) {
     case 'ENOSPC':
     case 'EDQUOT':

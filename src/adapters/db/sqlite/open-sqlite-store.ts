@@ -29,7 +29,10 @@ export async function openSqliteStore(file: string): Promise<KyselyMetadataStore
   await migrateToLatest(db as Kysely<unknown>, { '001-initial': initial });
   return new KyselyMetadataStore(db, {
     name: 'sqlite',
-    isUniqueViolation: (error) => String((error as { code?: unknown } | undefined)?.code ?? '').startsWith('SQLITE_CONSTRAINT'),
+    isUniqueViolation: (error) => {
+      const code = (error as { code?: unknown } | undefined)?.code;
+      return typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT');
+    },
     maxRowsPerInsert: 500,
     destroy: () => Promise.resolve(),
   });

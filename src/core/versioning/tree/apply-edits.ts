@@ -28,7 +28,7 @@ export async function applyEdits(
   edits: TreeEdit[],
 ): Promise<string | null> {
   if (edits.length === 0) return rootId;
-  if (rootId === null) return buildUp(store, await writeChunks(store, edits.filter(hasValue) as Item[], 0), 1);
+  if (rootId === null) return buildUp(store, await writeChunks(store, edits.filter(hasValue), 0), 1);
   const rootLevel = (await store.get(rootId)).level;
   let level = 0;
   let levelEdits: TreeEdit<Value>[] = edits;

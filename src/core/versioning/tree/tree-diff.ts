@@ -48,12 +48,12 @@ export async function* diffTrees(
       continue;
     }
     if (x?.kind === 'node') {
-      if (y && isBefore(y, x)) yield added(b.pop() as EntryItem);
+      if (y?.kind === 'entry' && isBefore(y, x)) yield added(b.pop() as EntryItem);
       else await expand(store, a);
       continue;
     }
     if (y?.kind === 'node') {
-      if (x && isBefore(x, y)) yield removed(a.pop() as EntryItem);
+      if (x?.kind === 'entry' && isBefore(x, y)) yield removed(a.pop() as EntryItem);
       else await expand(store, b);
       continue;
     }

@@ -48,21 +48,22 @@ export class TreeCursor {
     if (!this.leaf) await this.seek('');
     for (;;) {
       const leaf = this.leaf;
-      if (!leaf) return this.finish();
+      if (!leaf) {
+        this.done = true;
+        return undefined;
+      }
       const node = leaf.node as LeafNode;
       if (this.index < node.keys.length) {
         const i = this.index++;
         return { key: node.keys[i] as string, entry: node.values[i] as Entry };
       }
-      if (leaf.rightmost) return this.finish();
+      if (leaf.rightmost) {
+        this.done = true;
+        return undefined;
+      }
       this.leaf = await locateNode(this.store, this.rootId, { level: 0, key: leaf.lastKey, strict: true });
       this.index = 0;
     }
-  }
-
-  private finish(): undefined {
-    this.done = true;
-    return undefined;
   }
 }
 

@@ -1,0 +1,47 @@
+import { ObjectStore, DEFAULT_OBJECT_STORE_OPTIONS, type ObjectStoreOptions } from './objects/object-store.ts';
+import { allowAll, type Authorizer } from './ports/authorizer.ts';
+import type { BlobStore } from './ports/blob-store.ts';
+import { systemClock, type Clock } from './ports/clock.ts';
+import type { MetadataStore } from './ports/metadata-store.ts';
+import { CommitService } from './versioning/commit-service.ts';
+import { MergeService } from './versioning/merge-service.ts';
+import { ObjectService } from './versioning/object-service.ts';
+import { RepositoryService } from './versioning/repository-service.ts';
+import { NodeStore } from './versioning/tree/node-store.ts';
+
+export interface StrataCoreOptions {
+  metadata: MetadataStore;
+  blobs: BlobStore;
+  /** Default: allow everything (governance plugs policies in here). */
+  authorizer?: Authorizer;
+  clock?: Clock;
+  objectStore?: ObjectStoreOptions;
+}
+
+/** The services of Strata's core, wired over the given ports. */
+export interface StrataCore {
+  repositories: RepositoryService;
+  objects: ObjectService;
+  commits: CommitService;
+  merges: MergeService;
+  /** Releases the metadata store. */
+  close(): Promise<void>;
+}
+
+export function createStrataCore(options: StrataCoreOptions): StrataCore {
+  const deps = {
+    metadata: options.metadata,
+    nodes: new NodeStore(options.blobs),
+    objects: new ObjectStore(options.blobs, options.objectStore ?? DEFAULT_OBJECT_STORE_OPTIONS),
+    authorizer: options.authorizer ?? allowAll,
+    clock: options.clock ?? systemClock,
+  };
+  const commits = new CommitService(deps);
+  return {
+    repositories: new RepositoryService(deps),
+    objects: new ObjectService(deps),
+    commits,
+    merges: new MergeService(deps, commits),
+    close: () => options.metadata.close(),
+  };
+}

@@ -1,0 +1,20 @@
+import type { ObjectStore } from '../objects/object-store.ts';
+import type { Authorizer } from '../ports/authorizer.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { MetadataStore } from '../ports/metadata-store.ts';
+import type { NodeStore } from './tree/node-store.ts';
+import type { CallContext } from './types.ts';
+
+/** What the versioning services need; built once by the composition root. */
+export interface VersioningDeps {
+  metadata: MetadataStore;
+  nodes: NodeStore;
+  objects: ObjectStore;
+  authorizer: Authorizer;
+  clock: Clock;
+}
+
+/** The one authorization check each service call makes before touching anything. */
+export function authorize(deps: VersioningDeps, ctx: CallContext, request: { action: string; repository?: string }): Promise<void> {
+  return deps.authorizer.authorize({ actor: ctx.actor, ...request });
+}

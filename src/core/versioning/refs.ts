@@ -1,0 +1,48 @@
+import { invalidArgument, notFound } from '../errors.ts';
+import { assertRefName, assertRepositoryName, isCommitIdPrefix } from '../names.ts';
+import type { BranchRecord, CommitRecord, RepositoryRecord } from '../ports/metadata-store.ts';
+import type { VersioningDeps } from './deps.ts';
+import type { ResolvedRef } from './types.ts';
+
+export async function requireRepository(deps: VersioningDeps, name: string): Promise<RepositoryRecord> {
+  assertRepositoryName(name);
+  const repository = await deps.metadata.getRepository(name);
+  if (!repository) throw notFound(`repository '${name}' not found`);
+  return repository;
+}
+
+export async function requireBranch(deps: VersioningDeps, repository: string, name: string): Promise<BranchRecord> {
+  assertRefName('branch', name);
+  const branch = await deps.metadata.getBranch(repository, name);
+  if (!branch) {
+    await requireRepository(deps, repository);
+    throw notFound(`branch '${name}' not found in repository '${repository}'`);
+  }
+  return branch;
+}
+
+export async function requireCommit(deps: VersioningDeps, repository: string, id: string): Promise<CommitRecord> {
+  const commit = await deps.metadata.getCommit(repository, id);
+  if (!commit) throw notFound(`commit ${id} not found in repository '${repository}'`);
+  return commit;
+}
+
+/**
+ * Resolves a ref: a branch name, else a tag name, else a full commit id, else a unique commit-id
+ * prefix of at least 4 hex digits. Branch reads see staged changes; the others are immutable.
+ */
+export async function resolveRef(deps: VersioningDeps, repository: string, ref: string): Promise<ResolvedRef> {
+  if (ref.length === 0) throw invalidArgument('ref is empty');
+  const branch = await deps.metadata.getBranch(repository, ref);
+  if (branch) return { kind: 'branch', name: ref, commit: await requireCommit(deps, repository, branch.head) };
+  const tag = await deps.metadata.getTag(repository, ref);
+  if (tag) return { kind: 'tag', name: ref, commit: await requireCommit(deps, repository, tag.commitId) };
+  if (isCommitIdPrefix(ref)) {
+    const ids = await deps.metadata.findCommitIds(repository, ref, 2);
+    if (ids.length > 1) throw invalidArgument(`commit id prefix '${ref}' is ambiguous`);
+    const id = ids[0];
+    if (id !== undefined) return { kind: 'commit', name: id, commit: await requireCommit(deps, repository, id) };
+  }
+  await requireRepository(deps, repository);
+  throw notFound(`ref '${ref}' not found in repository '${repository}'`);
+}

@@ -1,0 +1,69 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FsBlobStore } from '../../src/adapters/blob/fs/fs-blob-store.ts';
+import { openPostgresStore } from '../../src/adapters/db/postgres/open-postgres-store.ts';
+import { openSqliteStore } from '../../src/adapters/db/sqlite/open-sqlite-store.ts';
+import type { MetadataStore } from '../../src/core/ports/metadata-store.ts';
+import { createStrataCore, type StrataCore } from '../../src/core/strata.ts';
+import type { CallContext } from '../../src/core/versioning/types.ts';
+import { createPostgresDatabase } from './databases.ts';
+
+export type Dialect = 'sqlite' | 'postgres';
+export const DIALECTS: Dialect[] = ['sqlite', 'postgres'];
+
+export interface TestCore {
+  core: StrataCore;
+  blobs: FsBlobStore;
+  dir: string;
+  dispose(): Promise<void>;
+}
+
+export const ctx: CallContext = { actor: { id: 'ada' } };
+
+/** A core on real files and a real database of the given dialect, removed by `dispose`. */
+export async function createTestCore(dialect: Dialect): Promise<TestCore> {
+  const dir = await mkdtemp(join(tmpdir(), 'strata-core-'));
+  const blobs = await FsBlobStore.open({ root: join(dir, 'blobs') });
+  let metadata: MetadataStore;
+  let dropDatabase = (): Promise<void> => Promise.resolve();
+  if (dialect === 'sqlite') {
+    metadata = await openSqliteStore(join(dir, 'strata.db'));
+  } else {
+    const database = await createPostgresDatabase();
+    metadata = await openPostgresStore(database.url);
+    dropDatabase = () => database.drop();
+  }
+  const core = createStrataCore({ metadata, blobs });
+  return {
+    core,
+    blobs,
+    dir,
+    dispose: async () => {
+      await core.close();
+      await dropDatabase();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function* bytesOf(data: string | Buffer): AsyncGenerator<Uint8Array> {
+  await Promise.resolve();
+  yield typeof data === 'string' ? Buffer.from(data) : data;
+}
+
+export async function readAll(stream: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  for await (const part of stream) parts.push(part);
+  return Buffer.concat(parts);
+}
+
+/** The StrataError code a promise rejects with (or 'resolved'). */
+export async function errorCode(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'resolved';
+  } catch (error) {
+    return (error as { code?: string }).code ?? 'no code';
+  }
+}
