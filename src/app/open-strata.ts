@@ -1,0 +1,42 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FsBlobStore } from '../adapters/blob/fs/fs-blob-store.ts';
+import { openPostgresStore } from '../adapters/db/postgres/open-postgres-store.ts';
+import { openSqliteStore } from '../adapters/db/sqlite/open-sqlite-store.ts';
+import type { Config } from '../config/config.ts';
+import { invalidArgument, notFound } from '../core/errors.ts';
+import type { BlobStore } from '../core/ports/blob-store.ts';
+import type { MetadataStore } from '../core/ports/metadata-store.ts';
+import { createStrataCore, type StrataCore } from '../core/strata.ts';
+
+export interface OpenStrataOptions {
+  /** Create the data folder if it is missing (serve and init do; other commands must not). */
+  create: boolean;
+}
+
+/** The composition root for one process: config → adapters → core services. */
+export async function openStrata(config: Config, options: OpenStrataOptions): Promise<StrataCore> {
+  if (!options.create && !config.databaseUrl && !existsSync(config.dataDir)) {
+    throw notFound(`no Strata data folder at ${config.dataDir} (run 'strata init' or set STRATA_DATA_DIR)`);
+  }
+  const blobs = await openBlobStore(config);
+  const metadata = await openMetadataStore(config);
+  return createStrataCore({ metadata, blobs });
+}
+
+async function openBlobStore(config: Config): Promise<BlobStore> {
+  const url = config.blobUrl ?? `file://${join(config.dataDir, 'blobs')}`;
+  if (url.startsWith('file://')) return FsBlobStore.open({ root: fileURLToPath(url), fsync: config.fsync });
+  throw invalidArgument(`unsupported STRATA_BLOB_URL '${url}': only file:// is available in this version (s3:// arrives with the S3 backend)`);
+}
+
+function openMetadataStore(config: Config): Promise<MetadataStore> {
+  const url = config.databaseUrl;
+  if (url === undefined || url.startsWith('sqlite:')) {
+    const file = url === undefined ? join(config.dataDir, 'strata.db') : url.slice('sqlite:'.length);
+    return openSqliteStore(file);
+  }
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return openPostgresStore(url);
+  throw invalidArgument(`unsupported STRATA_DATABASE_URL '${url}': use postgres://… or sqlite:<file>`);
+}

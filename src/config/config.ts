@@ -1,0 +1,89 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { StrataError } from '../core/errors.ts';
+
+/** Name of the folder `strata init` creates, found upward from the working directory like `.git`. */
+export const DATA_DIR_NAME = '.strata';
+export const CONFIG_FILE_NAME = 'config.json';
+export const DEFAULT_PORT = 8420;
+
+const ConfigSchema = z.strictObject({
+  /** Where the embedded database, blobs and config.json live. */
+  dataDir: z.string().min(1),
+  /** `postgres://…` for PostgreSQL; default: SQLite at `<dataDir>/strata.db`. */
+  databaseUrl: z.string().min(1).optional(),
+  /** `file:///path` (default `<dataDir>/blobs`). `s3://` arrives with the S3 backend. */
+  blobUrl: z.string().min(1).optional(),
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.coerce.number().int().min(0).max(65535).default(DEFAULT_PORT),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** fsync every blob before it becomes visible. */
+  fsync: z.stringbool().or(z.boolean()).default(true),
+  /** Largest single object upload through the REST API, in bytes (S3's single-PUT limit: 5 GiB). */
+  maxUploadBytes: z.coerce.number().int().positive().default(5 * 1024 ** 3),
+});
+
+export type Config = Readonly<z.infer<typeof ConfigSchema>>;
+
+const ENV_KEYS: Record<string, keyof z.input<typeof ConfigSchema>> = {
+  STRATA_DATA_DIR: 'dataDir',
+  STRATA_DATABASE_URL: 'databaseUrl',
+  STRATA_BLOB_URL: 'blobUrl',
+  STRATA_HOST: 'host',
+  STRATA_PORT: 'port',
+  STRATA_LOG_LEVEL: 'logLevel',
+  STRATA_FSYNC: 'fsync',
+  STRATA_MAX_UPLOAD_BYTES: 'maxUploadBytes',
+};
+
+export interface LoadConfigOptions {
+  env: Record<string, string | undefined>;
+  /** Where to start looking for `.strata` when no data folder is given. */
+  cwd: string;
+  /** Values from command-line flags; they win over the environment and the config file. */
+  overrides?: Partial<Record<keyof z.input<typeof ConfigSchema>, string | number | boolean | undefined>>;
+}
+
+/**
+ * Builds the one Config of a process: defaults < `<dataDir>/config.json` < STRATA_* environment
+ * < flags. Parsed and frozen here; nothing else reads `process.env`.
+ */
+export function loadConfig(options: LoadConfigOptions): Config {
+  const fromEnv: Record<string, string> = {};
+  for (const [variable, key] of Object.entries(ENV_KEYS)) {
+    const value = options.env[variable];
+    if (value !== undefined && value !== '') fromEnv[key] = value;
+  }
+  const overrides = Object.fromEntries(Object.entries(options.overrides ?? {}).filter(([, v]) => v !== undefined));
+  const dataDir = resolve(options.cwd, String(overrides.dataDir ?? fromEnv.dataDir ?? findDataDir(options.cwd)));
+  const merged = { ...readConfigFile(dataDir), ...fromEnv, ...overrides, dataDir };
+  const parsed = ConfigSchema.safeParse(merged);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new StrataError('InvalidArgument', `invalid configuration: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+  }
+  return Object.freeze(parsed.data);
+}
+
+/** The nearest `.strata` folder at or above `cwd`, else `<cwd>/.strata`. */
+export function findDataDir(cwd: string): string {
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, DATA_DIR_NAME))) return join(dir, DATA_DIR_NAME);
+    if (dirname(dir) === dir) return join(resolve(cwd), DATA_DIR_NAME);
+  }
+}
+
+function readConfigFile(dataDir: string): Record<string, unknown> {
+  const file = join(dataDir, CONFIG_FILE_NAME);
+  if (!existsSync(file)) return {};
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (error) {
+    throw new StrataError('InvalidArgument', `cannot read ${file}: ${(error as Error).message}`);
+  }
+}
+
+export function describeDatabase(config: Config): string {
+  return config.databaseUrl?.startsWith('postgres') === true ? 'postgresql' : `sqlite:${join(config.dataDir, 'strata.db')}`;
+}

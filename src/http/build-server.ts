@@ -1,0 +1,116 @@
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { isStrataError, StrataError, toStrataError } from '../core/errors.ts';
+import type { StrataCore } from '../core/strata.ts';
+import type { CallContext } from '../core/versioning/types.ts';
+import { HTTP_STATUS, type ErrorBody } from './errors.ts';
+import { createServerMetrics } from './metrics.ts';
+import { registerCommitRoutes } from './rest/commits.ts';
+import { registerObjectRoutes } from './rest/objects.ts';
+import { registerRefRoutes } from './rest/refs.ts';
+import { registerRepositoryRoutes } from './rest/repositories.ts';
+
+export interface BuildServerOptions {
+  core: StrataCore;
+  /** pino level; 'silent' in tests. */
+  logLevel?: string;
+  /** Largest object upload in bytes. */
+  maxUploadBytes?: number;
+  version?: string;
+}
+
+export const API_PREFIX = '/api/v1';
+/** Header naming the acting principal. Trusted until access keys arrive with the S3 gateway. */
+export const ACTOR_HEADER = 'x-strata-actor';
+
+/** What every route receives. */
+export interface RouteDeps {
+  core: StrataCore;
+  maxUploadBytes: number;
+  context(request: FastifyRequest): CallContext;
+}
+
+/** Builds the REST server without starting it, so callers (and tests) choose where it listens. */
+export async function buildServer(options: BuildServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: { level: options.logLevel ?? 'info' },
+    requestIdHeader: 'x-request-id',
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandling(app);
+  const metrics = createServerMetrics();
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    metrics.duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    done();
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'Strata API', version: options.version ?? '0.0.0', description: 'Versioned data for generative AI: repositories, branches, commits, objects.' },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: `${API_PREFIX}/docs` });
+
+  app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, () => app.swagger());
+  app.get('/healthz', { schema: { hide: true } }, () => ({ status: 'ok' }));
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    void reply.header('content-type', metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+
+  const deps: RouteDeps = {
+    core: options.core,
+    maxUploadBytes: options.maxUploadBytes ?? 5 * 1024 ** 3,
+    context: (request) => ({ actor: { id: actorOf(request) } }),
+  };
+  await app.register(
+    async (api) => {
+      registerRepositoryRoutes(api, deps);
+      registerRefRoutes(api, deps);
+      registerCommitRoutes(api, deps);
+      await api.register(async (objects) => {
+        registerObjectRoutes(objects, deps);
+        return Promise.resolve();
+      });
+    },
+    { prefix: API_PREFIX },
+  );
+  return app;
+}
+
+function actorOf(request: FastifyRequest): string {
+  const header = request.headers[ACTOR_HEADER];
+  const value = Array.isArray(header) ? header[0] : header;
+  return value !== undefined && /^[\w.@+-]{1,128}$/.test(value) ? value : 'anonymous';
+}
+
+function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const strata = classify(error);
+    const status = HTTP_STATUS[strata.code];
+    if (status >= 500) request.log.error({ err: error }, strata.message);
+    const body: ErrorBody = { code: strata.code, message: strata.message };
+    if (strata.details !== undefined) body.details = strata.details;
+    void reply.status(status).send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send({ code: 'NotFound', message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}` });
+  });
+}
+
+/** Framework errors (validation, body parsing) become InvalidArgument; the rest pass through toStrataError. */
+function classify(error: FastifyError): StrataError {
+  if (isStrataError(error)) return error;
+  if (error.validation !== undefined) return new StrataError('InvalidArgument', `invalid request: ${error.message}`);
+  if (error.name === 'AbortError') return new StrataError('InvalidArgument', 'request aborted by the client');
+  if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+    return new StrataError(error.statusCode === 413 ? 'PayloadTooLarge' : 'InvalidArgument', error.message);
+  }
+  return toStrataError(error);
+}

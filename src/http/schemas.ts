@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { ERROR_CODES } from '../core/errors.ts';
+import { MERGE_STRATEGIES } from '../core/versioning/types.ts';
+
+/** REST shapes. One schema gives request validation, response typing and the OpenAPI document. */
+export const ErrorSchema = z.object({
+  code: z.enum(ERROR_CODES),
+  message: z.string(),
+  details: z.record(z.string(), z.unknown()).optional(),
+}).meta({ id: 'Error' });
+
+export const RepositorySchema = z.object({
+  name: z.string(),
+  defaultBranch: z.string(),
+  createdAt: z.string(),
+  createdBy: z.string(),
+}).meta({ id: 'Repository' });
+
+export const BranchSchema = z.object({ name: z.string(), head: z.string(), createdAt: z.string(), createdBy: z.string() }).meta({ id: 'Branch' });
+export const TagSchema = z.object({ name: z.string(), commitId: z.string(), createdAt: z.string(), createdBy: z.string() }).meta({ id: 'Tag' });
+
+export const EntrySchema = z.object({
+  sha256: z.string(),
+  size: z.number().int(),
+  md5: z.string(),
+  contentType: z.string(),
+  mtime: z.string(),
+  manifest: z.string().optional(),
+  metadata: z.record(z.string(), z.string()).optional(),
+});
+
+export const ObjectSchema = EntrySchema.extend({ path: z.string() }).meta({ id: 'Object' });
+
+export const CommitSchema = z.object({
+  id: z.string(),
+  treeId: z.string().nullable(),
+  parents: z.array(z.string()),
+  generation: z.number().int(),
+  author: z.string(),
+  message: z.string(),
+  createdAt: z.string(),
+  metadata: z.record(z.string(), z.string()),
+}).meta({ id: 'Commit' });
+
+export const ChangeSchema = z.object({
+  path: z.string(),
+  type: z.enum(['added', 'removed', 'changed']),
+  left: EntrySchema.optional(),
+  right: EntrySchema.optional(),
+}).meta({ id: 'Change' });
+
+export const ListSchema = z.object({
+  objects: z.array(ObjectSchema),
+  commonPrefixes: z.array(z.string()),
+  truncated: z.boolean(),
+  nextAfter: z.string().optional(),
+}).meta({ id: 'ObjectList' });
+
+export const MergeResultSchema = z.object({
+  commit: CommitSchema,
+  merged: z.boolean(),
+  resolvedConflicts: z.array(z.string()),
+  changes: z.number().int(),
+}).meta({ id: 'MergeResult' });
+
+export const MergeStrategySchema = z.enum(MERGE_STRATEGIES as [string, ...string[]]);
+
+export const RepoParams = z.object({ repo: z.string() });
+export const BranchParams = z.object({ repo: z.string(), branch: z.string() });
+export const RefParams = z.object({ repo: z.string(), ref: z.string() });
+export const MetadataSchema = z.record(z.string(), z.string());
+
+/** Standard error responses, documented on every route. */
+export const ERROR_RESPONSES = { 400: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 500: ErrorSchema, 503: ErrorSchema };

@@ -1,0 +1,60 @@
+import type { ListOptions, ListResult } from '../core/versioning/list-objects.ts';
+import type { BranchInfo, RepositoryInfo, TagInfo } from '../core/versioning/repository-service.ts';
+import type { CommitInfo, MergeResult, MergeStrategy, ObjectChange, ObjectInfo } from '../core/versioning/types.ts';
+
+export type { BranchInfo, CommitInfo, ListResult, MergeResult, MergeStrategy, ObjectChange, ObjectInfo, RepositoryInfo, TagInfo };
+
+export interface UploadInput {
+  repository: string;
+  branch: string;
+  path: string;
+  body: AsyncIterable<Uint8Array>;
+  /** Known length, sent as Content-Length by the HTTP client. */
+  size?: number;
+  contentType?: string;
+  metadata?: Record<string, string>;
+}
+
+export interface ObjectRef {
+  repository: string;
+  ref: string;
+  path: string;
+}
+
+/**
+ * Everything the CLI (and users' programs) can ask of Strata. Two implementations: the HTTP
+ * client (`StrataClient`, for `--endpoint`) and the in-process one over the core services.
+ */
+export interface StrataApi {
+  listRepositories(): Promise<RepositoryInfo[]>;
+  createRepository(input: { name: string; defaultBranch?: string }): Promise<RepositoryInfo>;
+  getRepository(name: string): Promise<RepositoryInfo>;
+  deleteRepository(name: string): Promise<void>;
+
+  listBranches(repository: string): Promise<BranchInfo[]>;
+  createBranch(input: { repository: string; name: string; from?: string }): Promise<BranchInfo>;
+  deleteBranch(input: { repository: string; name: string }): Promise<void>;
+  listTags(repository: string): Promise<TagInfo[]>;
+  createTag(input: { repository: string; name: string; ref: string }): Promise<TagInfo>;
+  deleteTag(input: { repository: string; name: string }): Promise<void>;
+
+  putObject(input: UploadInput): Promise<ObjectInfo>;
+  /** Uploads many objects; an implementation may batch the staging. Returns in input order. */
+  putObjects(inputs: UploadInput[], options?: { concurrency?: number; onDone?: (info: ObjectInfo) => void }): Promise<ObjectInfo[]>;
+  getObject(input: ObjectRef & { range?: { start: number; end: number } }): Promise<{ info: ObjectInfo; body: AsyncIterable<Uint8Array> }>;
+  statObject(input: ObjectRef): Promise<ObjectInfo>;
+  listObjects(input: { repository: string; ref: string } & ListOptions): Promise<ListResult>;
+  deleteObject(input: { repository: string; branch: string; path: string }): Promise<void>;
+  deletePrefix(input: { repository: string; branch: string; prefix: string }): Promise<number>;
+
+  commit(input: { repository: string; branch: string; message: string; metadata?: Record<string, string> }): Promise<CommitInfo>;
+  status(input: { repository: string; branch: string; prefix?: string }): Promise<ObjectChange[]>;
+  reset(input: { repository: string; branch: string; prefix?: string }): Promise<number>;
+  log(input: { repository: string; ref: string; limit?: number }): Promise<CommitInfo[]>;
+  show(input: { repository: string; ref: string }): Promise<CommitInfo>;
+  diff(input: { repository: string; left: string; right: string; prefix?: string; limit?: number }): Promise<ObjectChange[]>;
+  merge(input: { repository: string; source: string; destination: string; strategy?: MergeStrategy; message?: string; metadata?: Record<string, string> }): Promise<MergeResult>;
+  revert(input: { repository: string; branch: string; ref: string; parent?: number }): Promise<{ commit: CommitInfo }>;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,151 @@
+import { Readable } from 'node:stream';
+import { ERROR_CODES, StrataError, type ErrorCode } from '../core/errors.ts';
+import type { BranchInfo, CommitInfo, ListResult, MergeResult, ObjectChange, ObjectInfo, RepositoryInfo, StrataApi, TagInfo, UploadInput } from './api.ts';
+
+export interface StrataClientOptions {
+  /** Base URL of a `strata serve`, e.g. http://127.0.0.1:8420 */
+  endpoint: string;
+  /** Sent as X-Strata-Actor. */
+  actor?: string;
+}
+
+type Query = Record<string, string | number | boolean | undefined>;
+
+/** Typed client for Strata's REST API (`/api/v1`). Errors come back as `StrataError`. */
+export class StrataClient implements StrataApi {
+  private readonly base: string;
+
+  constructor(private readonly options: StrataClientOptions) {
+    this.base = `${options.endpoint.replace(/\/+$/, '')}/api/v1`;
+  }
+
+  listRepositories = async (): Promise<RepositoryInfo[]> => (await this.json<{ repositories: RepositoryInfo[] }>('GET', '/repositories')).repositories;
+  createRepository = (input: { name: string; defaultBranch?: string }): Promise<RepositoryInfo> => this.json('POST', '/repositories', { body: input });
+  getRepository = (name: string): Promise<RepositoryInfo> => this.json('GET', `/repositories/${enc(name)}`);
+  deleteRepository = async (name: string): Promise<void> => {
+    await this.json('DELETE', `/repositories/${enc(name)}`);
+  };
+
+  listBranches = async (repository: string): Promise<BranchInfo[]> => (await this.json<{ branches: BranchInfo[] }>('GET', `/repositories/${enc(repository)}/branches`)).branches;
+  createBranch = (input: { repository: string; name: string; from?: string }): Promise<BranchInfo> =>
+    this.json('POST', `/repositories/${enc(input.repository)}/branches`, { body: { name: input.name, from: input.from } });
+  deleteBranch = async (input: { repository: string; name: string }): Promise<void> => {
+    await this.json('DELETE', `/repositories/${enc(input.repository)}/branches/${enc(input.name)}`);
+  };
+  listTags = async (repository: string): Promise<TagInfo[]> => (await this.json<{ tags: TagInfo[] }>('GET', `/repositories/${enc(repository)}/tags`)).tags;
+  createTag = (input: { repository: string; name: string; ref: string }): Promise<TagInfo> =>
+    this.json('POST', `/repositories/${enc(input.repository)}/tags`, { body: { name: input.name, ref: input.ref } });
+  deleteTag = async (input: { repository: string; name: string }): Promise<void> => {
+    await this.json('DELETE', `/repositories/${enc(input.repository)}/tags/${enc(input.name)}`);
+  };
+
+  putObject = async (input: UploadInput): Promise<ObjectInfo> => {
+    const headers: Record<string, string> = { 'content-type': input.contentType ?? 'application/octet-stream' };
+    if (input.size !== undefined) headers['content-length'] = String(input.size);
+    for (const [key, value] of Object.entries(input.metadata ?? {})) headers[`x-strata-meta-${key}`] = value;
+    const response = await this.request('PUT', `${branchPath(input)}/objects`, {
+      query: { path: input.path },
+      headers,
+      body: Readable.from(input.body),
+    });
+    return (await response.json()) as ObjectInfo;
+  };
+
+  putObjects = async (inputs: UploadInput[], options: { concurrency?: number; onDone?: (info: ObjectInfo) => void } = {}): Promise<ObjectInfo[]> => {
+    const results: ObjectInfo[] = new Array<ObjectInfo>(inputs.length);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < inputs.length) {
+        const i = next++;
+        const info = await this.putObject(inputs[i] as UploadInput);
+        results[i] = info;
+        options.onDone?.(info);
+      }
+    };
+    await Promise.all(Array.from({ length: options.concurrency ?? 8 }, worker));
+    return results;
+  };
+
+  getObject = async (input: { repository: string; ref: string; path: string; range?: { start: number; end: number } }): Promise<{ info: ObjectInfo; body: AsyncIterable<Uint8Array> }> => {
+    const info = await this.statObject(input);
+    const headers: Record<string, string> = input.range ? { range: `bytes=${input.range.start}-${input.range.end - 1}` } : {};
+    if (input.range && input.range.end <= input.range.start) return { info, body: Readable.from([]) };
+    const response = await this.request('GET', `${refPath(input)}/objects`, { query: { path: input.path }, headers });
+    if (!response.body) throw new StrataError('Internal', 'empty response body');
+    return { info, body: Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>) };
+  };
+
+  statObject = (input: { repository: string; ref: string; path: string }): Promise<ObjectInfo> => this.json('GET', `${refPath(input)}/stat`, { query: { path: input.path } });
+  listObjects = (input: { repository: string; ref: string; prefix?: string; delimiter?: string; after?: string; limit?: number }): Promise<ListResult> =>
+    this.json('GET', `${refPath(input)}/list`, { query: { prefix: input.prefix, delimiter: input.delimiter, after: input.after, limit: input.limit } });
+  deleteObject = async (input: { repository: string; branch: string; path: string }): Promise<void> => {
+    await this.json('DELETE', `${branchPath(input)}/objects`, { query: { path: input.path } });
+  };
+  deletePrefix = async (input: { repository: string; branch: string; prefix: string }): Promise<number> =>
+    (await this.json<{ deleted: number }>('DELETE', `${branchPath(input)}/objects`, { query: { path: input.prefix, recursive: true } })).deleted;
+
+  commit = (input: { repository: string; branch: string; message: string; metadata?: Record<string, string> }): Promise<CommitInfo> =>
+    this.json('POST', `${branchPath(input)}/commits`, { body: { message: input.message, metadata: input.metadata } });
+  status = async (input: { repository: string; branch: string; prefix?: string }): Promise<ObjectChange[]> =>
+    (await this.json<{ changes: ObjectChange[] }>('GET', `${branchPath(input)}/status`, { query: { prefix: input.prefix } })).changes;
+  reset = async (input: { repository: string; branch: string; prefix?: string }): Promise<number> =>
+    (await this.json<{ reset: number }>('DELETE', `${branchPath(input)}/staging`, { query: { prefix: input.prefix } })).reset;
+  log = async (input: { repository: string; ref: string; limit?: number }): Promise<CommitInfo[]> =>
+    (await this.json<{ commits: CommitInfo[] }>('GET', `${refPath(input)}/log`, { query: { limit: input.limit } })).commits;
+  show = (input: { repository: string; ref: string }): Promise<CommitInfo> => this.json('GET', `${refPath(input)}/commit`);
+  diff = async (input: { repository: string; left: string; right: string; prefix?: string; limit?: number }): Promise<ObjectChange[]> =>
+    (await this.json<{ changes: ObjectChange[] }>('GET', `/repositories/${enc(input.repository)}/diff`, { query: { left: input.left, right: input.right, prefix: input.prefix, limit: input.limit } })).changes;
+  merge = (input: { repository: string; source: string; destination: string; strategy?: string; message?: string; metadata?: Record<string, string> }): Promise<MergeResult> =>
+    this.json('POST', `/repositories/${enc(input.repository)}/branches/${enc(input.destination)}/merge`, {
+      body: { source: input.source, strategy: input.strategy, message: input.message, metadata: input.metadata },
+    });
+  revert = (input: { repository: string; branch: string; ref: string; parent?: number }): Promise<{ commit: CommitInfo }> =>
+    this.json('POST', `${branchPath(input)}/revert`, { body: { ref: input.ref, parent: input.parent } });
+
+  close = (): Promise<void> => Promise.resolve();
+
+  private async json<T>(method: string, path: string, options: { query?: Query; body?: unknown } = {}): Promise<T> {
+    const init = options.body === undefined ? {} : { body: JSON.stringify(options.body), headers: { 'content-type': 'application/json' } };
+    const response = await this.request(method, path, { query: options.query, ...init });
+    if (response.status === 204) return undefined as T;
+    return (await response.json()) as T;
+  }
+
+  private async request(
+    method: string,
+    path: string,
+    options: { query?: Query; headers?: Record<string, string>; body?: string | Readable },
+  ): Promise<Response> {
+    const url = new URL(this.base + path);
+    for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
+    const headers = { ...options.headers, ...(this.options.actor === undefined ? {} : { 'x-strata-actor': this.options.actor }) };
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers,
+        body: options.body as RequestInit['body'],
+        ...(options.body instanceof Readable ? { duplex: 'half' } : {}),
+      } as RequestInit);
+    } catch (error) {
+      throw new StrataError('Unavailable', `cannot reach Strata at ${this.options.endpoint}: ${(error as Error).message}`, { cause: error });
+    }
+    if (response.ok) return response;
+    throw await errorFrom(response);
+  }
+}
+
+async function errorFrom(response: Response): Promise<StrataError> {
+  const text = await response.text();
+  try {
+    const body = JSON.parse(text) as { code?: string; message?: string; details?: Record<string, unknown> };
+    const code = ERROR_CODES.includes(body.code as ErrorCode) ? (body.code as ErrorCode) : 'Internal';
+    return new StrataError(code, body.message ?? `HTTP ${response.status}`, { details: body.details });
+  } catch {
+    return new StrataError(response.status >= 500 ? 'Internal' : 'InvalidArgument', `HTTP ${response.status}: ${text.slice(0, 200)}`);
+  }
+}
+
+const enc = encodeURIComponent;
+const branchPath = (input: { repository: string; branch: string }): string => `/repositories/${enc(input.repository)}/branches/${enc(input.branch)}`;
+const refPath = (input: { repository: string; ref: string }): string => `/repositories/${enc(input.repository)}/refs/${enc(input.ref)}`;

@@ -1,0 +1,84 @@
+import { invalidArgument } from '../core/errors.ts';
+import type { StrataCore } from '../core/strata.ts';
+import type { CallContext, ObjectInfo } from '../core/versioning/types.ts';
+import type { StrataApi, UploadInput } from './api.ts';
+
+/** Objects staged per transaction by `putObjects`. */
+const STAGE_BATCH = 500;
+
+/** StrataApi over in-process core services, acting as `actor`. */
+export function createLocalApi(core: StrataCore, actor: string): StrataApi {
+  const ctx: CallContext = { actor: { id: actor } };
+  return {
+    listRepositories: () => core.repositories.list(ctx),
+    createRepository: (input) => core.repositories.create(ctx, input),
+    getRepository: (name) => core.repositories.get(ctx, name),
+    deleteRepository: (name) => core.repositories.delete(ctx, name),
+    listBranches: (repository) => core.repositories.listBranches(ctx, repository),
+    createBranch: (input) => core.repositories.createBranch(ctx, input),
+    deleteBranch: (input) => core.repositories.deleteBranch(ctx, input),
+    listTags: (repository) => core.repositories.listTags(ctx, repository),
+    createTag: (input) => core.repositories.createTag(ctx, input),
+    deleteTag: (input) => core.repositories.deleteTag(ctx, input),
+    putObject: (input) => core.objects.put(ctx, input),
+    putObjects: (inputs, options) => putBatched(core, ctx, { inputs, ...options }),
+    getObject: (input) => core.objects.get(ctx, input),
+    statObject: (input) => core.objects.stat(ctx, input),
+    listObjects: (input) => core.objects.list(ctx, input),
+    deleteObject: (input) => core.objects.delete(ctx, input),
+    deletePrefix: (input) => core.objects.deletePrefix(ctx, input),
+    commit: (input) => core.commits.commit(ctx, input),
+    status: (input) => core.commits.status(ctx, input),
+    reset: (input) => core.commits.reset(ctx, input),
+    log: (input) => core.commits.log(ctx, input),
+    show: (input) => core.commits.show(ctx, input),
+    diff: (input) => core.commits.diff(ctx, input),
+    merge: (input) => core.merges.merge(ctx, input),
+    revert: (input) => core.merges.revert(ctx, input),
+    close: () => core.close(),
+  };
+}
+
+/**
+ * Stores contents with bounded parallelism, then stages them in batches: one transaction per
+ * STAGE_BATCH objects instead of one per object. An object counts as written once staged.
+ */
+async function putBatched(
+  core: StrataCore,
+  ctx: CallContext,
+  input: { inputs: UploadInput[]; concurrency?: number; onDone?: (info: ObjectInfo) => void },
+): Promise<ObjectInfo[]> {
+  const target = input.inputs[0];
+  if (target && input.inputs.some((item) => item.repository !== target.repository || item.branch !== target.branch)) {
+    throw invalidArgument('putObjects writes to one repository and branch at a time');
+  }
+  const results: ObjectInfo[] = [];
+  for (let start = 0; start < input.inputs.length; start += STAGE_BATCH) {
+    const batch = input.inputs.slice(start, start + STAGE_BATCH);
+    const contents = await mapConcurrent(batch, input.concurrency ?? 8, (item) =>
+      core.objects.writeContent(ctx, { repository: item.repository, branch: item.branch, body: item.body }),
+    );
+    const first = batch[0] as UploadInput;
+    const staged = await core.objects.stage(ctx, {
+      repository: first.repository,
+      branch: first.branch,
+      objects: batch.map((item, i) => ({ path: item.path, content: contents[i] as Awaited<ReturnType<typeof core.objects.writeContent>>, contentType: item.contentType, metadata: item.metadata })),
+    });
+    for (const info of staged) input.onDone?.(info);
+    results.push(...staged);
+  }
+  return results;
+}
+
+async function mapConcurrent<T, R>(items: T[], concurrency: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return out;
+}
