@@ -1,0 +1,28 @@
+import { invalidArgument } from '../core/errors.ts';
+
+/** A CLI location: `repo`, `repo@ref` or `repo@ref:path`. */
+export interface Address {
+  repository: string;
+  ref?: string;
+  path?: string;
+}
+
+export function parseAddress(text: string): Address {
+  const match = /^([^@:]+)(?:@([^:]+))?(?::(.*))?$/.exec(text);
+  if (!match) throw invalidArgument(`cannot read '${text}': expected repo@ref:path`);
+  const [, repository = '', ref, path] = match;
+  return { repository, ref, path: path === '' ? undefined : path };
+}
+
+/** `repo@ref`, with the ref required (a branch when `what` says so). */
+export function requireRef(text: string, what: 'ref' | 'branch'): Required<Pick<Address, 'repository' | 'ref'>> & Address {
+  const address = parseAddress(text);
+  if (address.ref === undefined) throw invalidArgument(`'${text}' names no ${what}: write ${address.repository}@<${what}>`);
+  return { ...address, ref: address.ref };
+}
+
+export function requirePath(text: string): Required<Address> {
+  const address = requireRef(text, 'ref');
+  if (address.path === undefined) throw invalidArgument(`'${text}' names no path: write ${address.repository}@${address.ref}:<path>`);
+  return { ...address, path: address.path };
+}

@@ -1,0 +1,38 @@
+import { Command, CommanderError } from 'commander';
+import { registerHistoryCommands } from './commands/history.ts';
+import { registerObjectCommands } from './commands/objects.ts';
+import { registerRepositoryCommands } from './commands/repositories.ts';
+import { registerServeCommand } from './commands/serve.ts';
+import { reportError } from './output.ts';
+import { STRATA_VERSION } from './version.ts';
+
+/** The `strata` command line. Thin: parse, call the API, print. */
+export function buildProgram(): Command {
+  const program = new Command('strata')
+    .description('Versioned data for generative AI')
+    .version(STRATA_VERSION)
+    .option('--endpoint <url>', 'work against a remote `strata serve` (STRATA_ENDPOINT)')
+    .option('--data-dir <dir>', 'embedded data folder (STRATA_DATA_DIR; default: nearest .strata)')
+    .option('--json', 'machine-readable output')
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => { write(text.startsWith('error:') ? `strata: ${text.slice(7)}` : text); } });
+  registerRepositoryCommands(program);
+  registerObjectCommands(program);
+  registerHistoryCommands(program);
+  registerServeCommand(program);
+  return program;
+}
+
+async function main(): Promise<void> {
+  try {
+    await buildProgram().parseAsync(process.argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    process.exitCode = reportError(error);
+  }
+}
+
+await main();

@@ -1,0 +1,33 @@
+import { SingleBar } from 'cli-progress';
+import { formatBytes } from './output.ts';
+
+/** A files + bytes progress bar on stderr; silent when stderr is not a terminal or output is JSON. */
+export interface Progress {
+  advance(bytes: number): void;
+  stop(): void;
+}
+
+export function createProgress(input: { label: string; totalFiles: number; totalBytes: number; enabled: boolean }): Progress {
+  if (!input.enabled || process.stderr.isTTY !== true) return { advance: () => undefined, stop: () => undefined };
+  const started = Date.now();
+  let bytes = 0;
+  const bar = new SingleBar(
+    {
+      format: `${input.label} |{bar}| {value}/{total} files | {done} of {size} | {rate}/s | ETA {eta_formatted}`,
+      stream: process.stderr,
+      hideCursor: true,
+      etaBuffer: 50,
+    },
+  );
+  bar.start(input.totalFiles, 0, { done: formatBytes(0), size: formatBytes(input.totalBytes), rate: formatBytes(0) });
+  return {
+    advance: (n) => {
+      bytes += n;
+      const seconds = Math.max((Date.now() - started) / 1000, 0.001);
+      bar.increment(1, { done: formatBytes(bytes), rate: formatBytes(Math.round(bytes / seconds)) });
+    },
+    stop: () => {
+      bar.stop();
+    },
+  };
+}
