@@ -8,7 +8,7 @@ export interface Progress {
 }
 
 export function createProgress(input: { label: string; totalFiles: number; totalBytes: number; enabled: boolean }): Progress {
-  if (!input.enabled || process.stderr.isTTY !== true) return { advance: () => undefined, stop: () => undefined };
+  if (!input.enabled || !process.stderr.isTTY) return { advance: () => undefined, stop: () => undefined };
   const started = Date.now();
   let bytes = 0;
   const bar = new SingleBar(

@@ -55,13 +55,16 @@ export function loadConfig(options: LoadConfigOptions): Config {
     const value = options.env[variable];
     if (value !== undefined && value !== '') fromEnv[key] = value;
   }
-  const overrides = Object.fromEntries(Object.entries(options.overrides ?? {}).filter(([, v]) => v !== undefined));
+  // Flags the user did not give arrive as undefined values; they must not mask lower layers.
+  const given = Object.entries(options.overrides ?? {}) as [string, unknown][];
+  const overrides = Object.fromEntries(given.filter(([, v]) => v !== undefined));
   const dataDir = resolve(options.cwd, String(overrides.dataDir ?? fromEnv.dataDir ?? findDataDir(options.cwd)));
   const merged = { ...readConfigFile(dataDir), ...fromEnv, ...overrides, dataDir };
   const parsed = ConfigSchema.safeParse(merged);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new StrataError('InvalidArgument', `invalid configuration: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+    const where = issue ? issue.path.join('.') : '';
+    throw new StrataError('InvalidArgument', `invalid configuration: ${where}: ${issue ? issue.message : 'invalid'}`);
   }
   return Object.freeze(parsed.data);
 }

@@ -72,7 +72,7 @@ export class StrataClient implements StrataApi {
     if (input.range && input.range.end <= input.range.start) return { info, body: Readable.from([]) };
     const response = await this.request('GET', `${refPath(input)}/objects`, { query: { path: input.path }, headers });
     if (!response.body) throw new StrataError('Internal', 'empty response body');
-    return { info, body: Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>) };
+    return { info, body: Readable.fromWeb(response.body) };
   };
 
   statObject = (input: { repository: string; ref: string; path: string }): Promise<ObjectInfo> => this.json('GET', `${refPath(input)}/stat`, { query: { path: input.path } });
@@ -126,7 +126,7 @@ export class StrataClient implements StrataApi {
         headers,
         body: options.body as RequestInit['body'],
         ...(options.body instanceof Readable ? { duplex: 'half' } : {}),
-      } as RequestInit);
+      });
     } catch (error) {
       throw new StrataError('Unavailable', `cannot reach Strata at ${this.options.endpoint}: ${(error as Error).message}`, { cause: error });
     }

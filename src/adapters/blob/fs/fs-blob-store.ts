@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { StrataError, notFound } from '../../../core/errors.ts';
 import type { BlobBody, BlobStore, GetBlobOptions, PutBlobOptions, PutBlobResult } from '../../../core/ports/blob-store.ts';
@@ -13,21 +14,34 @@ export interface FsBlobStoreOptions {
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
+const ABANDONED_AFTER_MS = 24 * 60 * 60 * 1000;
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /**
  * Blobs as files under `objects/ab/cd/<sha256>`. A blob is written to `tmp/`, fsynced and then
  * renamed into place, so a reader — or a process restarted after a crash — sees a blob whole or
- * not at all. Leftover temp files are removed on open.
+ * not at all. Temp files of writers that died are removed on open.
  */
 export class FsBlobStore implements BlobStore {
   private readonly objects: string;
+  private readonly tmpRoot: string;
   private readonly tmp: string;
   private readonly fsync: boolean;
   private readonly madeDirs = new Set<string>();
 
   private constructor(options: FsBlobStoreOptions) {
     this.objects = join(options.root, 'objects');
-    this.tmp = join(options.root, 'tmp');
+    this.tmpRoot = join(options.root, 'tmp');
+    // Each process writes in its own folder, so cleaning up after a dead one never touches a live one.
+    this.tmp = join(this.tmpRoot, `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`);
     this.fsync = options.fsync ?? true;
   }
 
@@ -35,10 +49,25 @@ export class FsBlobStore implements BlobStore {
     const store = new FsBlobStore(options);
     await guard(async () => {
       await mkdir(store.objects, { recursive: true });
-      await rm(store.tmp, { recursive: true, force: true });
       await mkdir(store.tmp, { recursive: true });
+      await store.removeAbandonedTemp();
     });
     return store;
+  }
+
+  /**
+   * Removes temp folders of writers that died: same host and no such process, or untouched for a
+   * day (another host's writer, which cannot be probed).
+   */
+  private async removeAbandonedTemp(): Promise<void> {
+    for (const name of await readdir(this.tmpRoot)) {
+      const path = join(this.tmpRoot, name);
+      if (path === this.tmp) continue;
+      const match = /^(.*)-(\d+)-[0-9a-f]{8}$/.exec(name);
+      const sameHostDead = match !== null && match[1] === hostname() && !isAlive(Number(match[2]));
+      const old = Date.now() - (await stat(path)).mtimeMs > ABANDONED_AFTER_MS;
+      if (sameHostDead || old) await rm(path, { recursive: true, force: true });
+    }
   }
 
   async put(body: BlobBody, options: PutBlobOptions = {}): Promise<PutBlobResult> {
