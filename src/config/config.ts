@@ -58,7 +58,8 @@ export function loadConfig(options: LoadConfigOptions): Config {
   // Flags the user did not give arrive as undefined values; they must not mask lower layers.
   const given = Object.entries(options.overrides ?? {}) as [string, unknown][];
   const overrides = Object.fromEntries(given.filter(([, v]) => v !== undefined));
-  const dataDir = resolve(options.cwd, String(overrides.dataDir ?? fromEnv.dataDir ?? findDataDir(options.cwd)));
+  const givenDir = options.overrides?.dataDir ?? fromEnv.dataDir;
+  const dataDir = resolve(options.cwd, givenDir === undefined ? findDataDir(options.cwd) : String(givenDir));
   const merged = { ...readConfigFile(dataDir), ...fromEnv, ...overrides, dataDir };
   const parsed = ConfigSchema.safeParse(merged);
   if (!parsed.success) {
