@@ -7,5 +7,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // In CI, also write a JSON report; .ci/run prints a one-line summary from it.
+    reporters: process.env.CI === undefined ? ['default'] : ['default', 'json'],
+    outputFile: { json: 'test-results/vitest.json' },
   },
 });

@@ -1,0 +1,136 @@
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const BIN = join(import.meta.dirname, '..', '..', 'bin', 'strata.js');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function strata(cwd: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, ...env, STRATA_ENDPOINT: env.STRATA_ENDPOINT ?? '' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => {
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+async function ok(cwd: string, args: string[], env?: Record<string, string>): Promise<string> {
+  const run = await strata(cwd, args, env);
+  if (run.code !== 0) throw new Error(`strata ${args.join(' ')} exited ${String(run.code)}: ${run.stderr}`);
+  return run.stdout;
+}
+
+describe('strata CLI (black box)', () => {
+  let dir = '';
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'strata-cli-'));
+    await mkdir(join(dir, 'corpus', 'docs'), { recursive: true });
+    await writeFile(join(dir, 'corpus', 'docs', 'a.md'), '# A\n');
+    await writeFile(join(dir, 'corpus', 'b.txt'), 'bee');
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('runs the embedded workflow: init, repo, put, commit, ls, get, cat, log, branch, diff, merge', async () => {
+    expect(await ok(dir, ['init'])).toBe(`Initialized empty Strata data folder in ${join(dir, '.strata')}\n`);
+    await ok(dir, ['repo', 'create', 'corpus']);
+    expect(await ok(dir, ['put', 'corpus', 'corpus@main:raw'])).toMatch(/^staged 2 object\(s\), 7 B in [\d.]+ s on corpus@main\n$/);
+    expect(await ok(dir, ['status', 'corpus@main'])).toBe('On corpus@main: 2 uncommitted change(s)\n+ raw/b.txt\n+ raw/docs/a.md\n');
+    expect(await ok(dir, ['commit', 'corpus@main', '-m', 'import', '--meta', 'source=test'])).toMatch(/^\[main [0-9a-f]{12}\] import\n$/);
+    expect(await ok(dir, ['ls', 'corpus@main:raw/'])).toBe('raw/docs/\nraw/b.txt\n');
+    const listing = JSON.parse(await ok(dir, ['--json', 'ls', '-r', 'corpus@main'])) as { objects: { path: string; size: number }[] };
+    expect(listing.objects.map((o) => [o.path, o.size])).toEqual([['raw/b.txt', 3], ['raw/docs/a.md', 4]]);
+    expect(await ok(dir, ['cat', 'corpus@main:raw/docs/a.md'])).toBe('# A\n');
+    await ok(dir, ['get', 'corpus@main:raw', join(dir, 'out')]);
+    expect(await readFile(join(dir, 'out', 'docs', 'a.md'), 'utf8')).toBe('# A\n');
+    const log = JSON.parse(await ok(dir, ['--json', 'log', 'corpus@main'])) as { message: string; metadata: Record<string, string> }[];
+    expect(log.map((c) => c.message)).toEqual(['import', 'Repository created']);
+    expect(log[0]?.metadata).toEqual({ source: 'test' });
+
+    await ok(dir, ['branch', 'create', 'corpus@clean']);
+    await writeFile(join(dir, 'b2.txt'), 'bee, cleaned');
+    await ok(dir, ['put', join(dir, 'b2.txt'), 'corpus@clean:raw/b.txt']);
+    await ok(dir, ['rm', 'corpus@clean:raw/docs/a.md']);
+    await ok(dir, ['commit', 'corpus@clean', '-m', 'clean']);
+    expect(await ok(dir, ['diff', 'corpus@main', 'clean'])).toBe('~ raw/b.txt\n- raw/docs/a.md\n');
+    expect(await ok(dir, ['merge', 'corpus@clean', 'main'])).toMatch(/^merged clean into main: 2 change\(s\), commit [0-9a-f]{12}\n$/);
+    await ok(dir, ['tag', 'create', 'corpus@v1', 'main']);
+    expect(await ok(dir, ['cat', 'corpus@v1:raw/b.txt'])).toBe('bee, cleaned');
+  });
+
+  it('fails with one readable line and a distinct exit code', async () => {
+    const cases: [string[], number, string][] = [
+      [['ls', 'corpus@nope'], 3, "strata: ref 'nope' not found in repository 'corpus'\n"],
+      [['repo', 'create', 'Bad_Name'], 2, "strata: invalid repository name 'Bad_Name': use 3-63 lowercase letters, digits, '.' or '-', starting and ending with a letter or digit\n"],
+      [['repo', 'create', 'corpus'], 4, "strata: repository 'corpus' already exists\n"],
+      [['commit', 'corpus@main', '-m', 'nothing'], 2, 'strata: nothing to commit on corpus@main\n'],
+      [['branch', 'delete', 'corpus@main'], 2, "strata: cannot delete 'main': it is the default branch of 'corpus'\n"],
+      [['put', 'corpus', 'corpus@main:../escape'], 2, "strata: invalid object path '../escape/b.txt': empty, '.' and '..' segments are not allowed\n"],
+      [['put', 'no-such-folder', 'corpus@main'], 3, 'strata: no such file or folder: no-such-folder\n'],
+      [['cat', 'corpus@main'], 2, "strata: 'corpus@main' names no path: write corpus@main:<path>\n"],
+    ];
+    for (const [args, code, stderr] of cases) {
+      const run = await strata(dir, args);
+      expect({ args, code: run.code, stderr: run.stderr }).toEqual({ args, code, stderr });
+    }
+    expect(await ok(dir, ['status', 'corpus@main'])).toContain('0 uncommitted change(s)');
+  });
+
+  it('says so when there is no data folder', async () => {
+    const empty = await mkdtemp(join(tmpdir(), 'strata-empty-'));
+    try {
+      const run = await strata(empty, ['repo', 'list'], { STRATA_DATA_DIR: join(empty, 'missing') });
+      expect([run.code, run.stderr]).toEqual([3, `strata: no Strata data folder at ${join(empty, 'missing')} (run 'strata init' or set STRATA_DATA_DIR)\n`]);
+    } finally {
+      await rm(empty, { recursive: true, force: true });
+    }
+  });
+
+  it('serves, and the CLI works against it with --endpoint', async () => {
+    const serverDir = await mkdtemp(join(tmpdir(), 'strata-serve-'));
+    const server = spawn(process.execPath, [BIN, 'serve', '--port', '0'], { cwd: serverDir, env: { ...process.env, STRATA_DATA_DIR: join(serverDir, 'data') } });
+    try {
+      const endpoint = await new Promise<string>((resolve, reject) => {
+        let seen = '';
+        server.stdout.on('data', (d: Buffer) => {
+          seen += d.toString();
+          const match = /serving at (http:\/\/127\.0\.0\.1:\d+)/.exec(seen);
+          if (match?.[1] !== undefined) resolve(match[1]);
+        });
+        server.on('exit', () => {
+          reject(new Error(`server exited: ${seen}`));
+        });
+      });
+      expect(await (await fetch(`${endpoint}/healthz`)).json()).toEqual({ status: 'ok' });
+      const env = { STRATA_ENDPOINT: endpoint };
+      await ok(dir, ['repo', 'create', 'remote'], env);
+      await ok(dir, ['put', 'corpus', 'remote@main'], env);
+      await ok(dir, ['commit', 'remote@main', '-m', 'over http'], env);
+      expect(await ok(dir, ['--endpoint', endpoint, 'cat', 'remote@main:docs/a.md'])).toBe('# A\n');
+      const repos = JSON.parse(await ok(dir, ['--json', 'repo', 'list'], env)) as { name: string; createdBy: string }[];
+      expect(repos.map((r) => r.name)).toEqual(['remote']);
+      const missing = await strata(dir, ['ls', 'remote@nope'], env);
+      expect([missing.code, missing.stderr]).toEqual([3, "strata: ref 'nope' not found in repository 'remote'\n"]);
+      const down = await strata(dir, ['repo', 'list'], { STRATA_ENDPOINT: 'http://127.0.0.1:1' });
+      expect(down.code).toBe(8);
+      expect(down.stderr).toMatch(/^strata: cannot reach Strata at http:\/\/127\.0\.0\.1:1: /);
+    } finally {
+      const exited = new Promise((resolve) => server.on('exit', resolve));
+      server.kill('SIGTERM');
+      await exited;
+      await rm(serverDir, { recursive: true, force: true });
+    }
+  });
+});
