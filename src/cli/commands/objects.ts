@@ -3,6 +3,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
+import { lookup } from 'mime-types';
 import { notFound } from '../../core/errors.ts';
 import type { ObjectInfo, StrataApi } from '../../sdk/api.ts';
 import { requirePath, requireRef } from '../address.ts';
@@ -12,6 +13,12 @@ import { formatBytes, parsePairs } from '../output.ts';
 import { createProgress } from '../progress.ts';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/** Content type from the file name; content sniffing comes with ingest. */
+function contentTypeOf(file: string): string | undefined {
+  const type = lookup(file);
+  return type === false ? undefined : type;
+}
 
 export function registerObjectCommands(program: Command): void {
   program
@@ -39,7 +46,7 @@ export function registerObjectCommands(program: Command): void {
           path: pathOf(file.relative),
           body: readLocalFile(file),
           size: file.size,
-          contentType: opts.contentType,
+          contentType: opts.contentType ?? contentTypeOf(file.file),
           metadata,
         }));
         let infos: ObjectInfo[];

@@ -72,38 +72,52 @@ export class FastCdc {
 }
 
 /**
- * Cuts a stream of buffers into content-defined chunks. Holds at most `maxSize` bytes plus
- * one incoming buffer.
+ * Cuts a stream of buffers into content-defined chunks. Incoming bytes are copied once into a
+ * window of two maximum chunk sizes; each chunk is copied out once (it outlives the window while
+ * it is hashed and written). Memory: the window, whatever the content size.
  */
 export class StreamChunker {
-  private pending: Uint8Array[] = [];
-  private pendingBytes = 0;
+  private readonly window: Buffer;
+  private start = 0;
+  private end = 0;
 
-  constructor(private readonly cdc: FastCdc) {}
+  constructor(private readonly cdc: FastCdc) {
+    this.window = Buffer.allocUnsafe(2 * cdc.maxSize);
+  }
 
   /** Adds bytes; returns the chunks that are now complete. */
   push(data: Uint8Array): Uint8Array[] {
-    this.pending.push(data);
-    this.pendingBytes += data.length;
     const out: Uint8Array[] = [];
-    while (this.pendingBytes >= this.cdc.maxSize) out.push(this.take());
+    let offset = 0;
+    while (offset < data.length) {
+      if (this.end === this.window.length) this.compact();
+      const n = Math.min(data.length - offset, this.window.length - this.end);
+      this.window.set(data.subarray(offset, offset + n), this.end);
+      this.end += n;
+      offset += n;
+      while (this.end - this.start >= this.cdc.maxSize) out.push(this.take());
+    }
     return out;
   }
 
   /** The remaining chunks at end of stream. */
   finish(): Uint8Array[] {
     const out: Uint8Array[] = [];
-    while (this.pendingBytes > 0) out.push(this.take());
+    while (this.end > this.start) out.push(this.take());
     return out;
   }
 
   private take(): Uint8Array {
-    const buffer = this.pending.length === 1 ? (this.pending[0] as Uint8Array) : Buffer.concat(this.pending);
-    const length = this.cdc.cut(buffer);
-    const chunk = buffer.subarray(0, length);
-    const rest = buffer.subarray(length);
-    this.pending = rest.length > 0 ? [rest] : [];
-    this.pendingBytes = rest.length;
+    const length = this.cdc.cut(this.window.subarray(this.start, this.end));
+    const chunk = Buffer.from(this.window.subarray(this.start, this.start + length));
+    this.start += length;
     return chunk;
+  }
+
+  /** Moves the unconsumed bytes (less than one maximum chunk) to the front of the window. */
+  private compact(): void {
+    this.window.copyWithin(0, this.start, this.end);
+    this.end -= this.start;
+    this.start = 0;
   }
 }

@@ -1,0 +1,11 @@
+import { join } from 'node:path';
+import { openStrata } from '../src/app/open-strata.ts';
+import { loadConfig } from '../src/config/config.ts';
+import type { StrataCore } from '../src/core/strata.ts';
+
+export const ctx = { actor: { id: 'bench' } };
+
+/** An embedded Strata (SQLite + local folder, fsync on) as `strata serve` would open it. */
+export async function openBenchCore(dir: string): Promise<StrataCore> {
+  return openStrata(loadConfig({ env: { STRATA_DATA_DIR: join(dir, '.strata') }, cwd: dir }), { create: true });
+}

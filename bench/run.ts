@@ -1,0 +1,30 @@
+/**
+ * `npm run bench`: each figure next to a baseline timed in the same run. BENCH_SCALE shrinks
+ * the data sizes; BENCH_ONLY=name[,name] runs a subset (large, small, tree, dedup, memory).
+ */
+import { cpus, totalmem } from 'node:os';
+import { rm } from 'node:fs/promises';
+import { benchLargeFile, benchSmallFiles } from './ingest.ts';
+import { benchDedup, benchMemory } from './storage.ts';
+import { figures, SCALE, WORK } from './support.ts';
+import { benchCommitAndDiff } from './versioning.ts';
+
+const all: Record<string, () => Promise<void>> = {
+  large: benchLargeFile,
+  small: benchSmallFiles,
+  tree: benchCommitAndDiff,
+  dedup: benchDedup,
+  memory: benchMemory,
+};
+const only = process.env.BENCH_ONLY?.split(',') ?? Object.keys(all);
+console.log(`Strata benchmarks — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, scale ${SCALE}\n`);
+for (const name of only) {
+  const bench = all[name];
+  if (!bench) throw new Error(`unknown benchmark '${name}'`);
+  await bench();
+  console.log('');
+}
+await rm(WORK, { recursive: true, force: true });
+console.log('| benchmark | strata | baseline | ratio | goal | met |');
+console.log('|---|---|---|---|---|---|');
+for (const f of figures) console.log(`| ${f.name} | ${f.strata} | ${f.baseline} | ${f.ratio} | ${f.goal} | ${f.met ? 'yes' : 'no'} |`);

@@ -1,0 +1,79 @@
+import { execFileSync } from 'node:child_process';
+import { randomFillSync } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { once } from 'node:events';
+
+export const WORK = join(import.meta.dirname, '.work');
+/** BENCH_SCALE=0.1 shrinks every data size (for a quick look); 1 is the issue's sizes. */
+export const SCALE = Number(process.env.BENCH_SCALE ?? '1');
+export const MiB = 1024 * 1024;
+export const GiB = 1024 * MiB;
+
+export async function freshDir(name: string): Promise<string> {
+  const dir = join(WORK, name);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  return dir;
+}
+
+export async function time<T>(fn: () => Promise<T> | T): Promise<{ seconds: number; value: T }> {
+  const start = process.hrtime.bigint();
+  const value = await fn();
+  return { seconds: Number(process.hrtime.bigint() - start) / 1e9, value };
+}
+
+export function run(command: string, args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): void {
+  execFileSync(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+/** Writes `size` pseudo-random bytes; `fill(offset, buffer)` may override each 4 MiB block. */
+export async function writeFile(path: string, size: number, fill?: (offset: number, block: Buffer) => void): Promise<void> {
+  const out = createWriteStream(path);
+  const block = Buffer.allocUnsafe(4 * MiB);
+  for (let offset = 0; offset < size; offset += block.length) {
+    const n = Math.min(block.length, size - offset);
+    randomFillSync(block, 0, n);
+    fill?.(offset, block);
+    if (!out.write(Buffer.from(block.subarray(0, n)))) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+}
+
+/** Bytes used by the files under `dir`. */
+export async function duBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) total += (await stat(join(entry.parentPath, entry.name))).size;
+  }
+  return total;
+}
+
+export function dropCaches(): void {
+  try {
+    execFileSync('sh', ['-c', 'sync; echo 3 > /proc/sys/vm/drop_caches'], { stdio: 'ignore' });
+  } catch {
+    // Not permitted here: both sides then read from the page cache alike.
+  }
+}
+
+export const fmt = (n: number, digits = 2): string => n.toFixed(digits);
+export const mbps = (bytes: number, seconds: number): string => `${fmt(bytes / MiB / seconds, 0)} MiB/s`;
+
+export interface Figure {
+  name: string;
+  strata: string;
+  baseline: string;
+  ratio: string;
+  goal: string;
+  met: boolean;
+}
+
+export const figures: Figure[] = [];
+
+export function report(figure: Figure): void {
+  figures.push(figure);
+  console.log(`${figure.name}\n  strata:   ${figure.strata}\n  baseline: ${figure.baseline}\n  ratio:    ${figure.ratio}   goal: ${figure.goal}   ${figure.met ? 'MET' : 'NOT MET'}`);
+}
