@@ -13,7 +13,9 @@ export async function benchLargeFile(): Promise<void> {
   const source = join(dir, 'source.bin');
   await writeFile(source, size);
   dropCaches();
-  const cp = await time(() => run('cp', [source, join(dir, 'copy.bin')]));
+  const cp = await time(() => {
+    run('cp', [source, join(dir, 'copy.bin')]);
+  });
   const core = await openBenchCore(dir);
   await core.repositories.create(ctx, { name: 'bench' });
   dropCaches();

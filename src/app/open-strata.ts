@@ -2,8 +2,6 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FsBlobStore } from '../adapters/blob/fs/fs-blob-store.ts';
-import { openPostgresStore } from '../adapters/db/postgres/open-postgres-store.ts';
-import { openSqliteStore } from '../adapters/db/sqlite/open-sqlite-store.ts';
 import type { Config } from '../config/config.ts';
 import { invalidArgument, notFound } from '../core/errors.ts';
 import type { BlobStore } from '../core/ports/blob-store.ts';
@@ -31,12 +29,17 @@ async function openBlobStore(config: Config): Promise<BlobStore> {
   throw invalidArgument(`unsupported STRATA_BLOB_URL '${url}': only file:// is available in this version (s3:// arrives with the S3 backend)`);
 }
 
-function openMetadataStore(config: Config): Promise<MetadataStore> {
+/** Each dialect's driver is loaded only when configured, which keeps CLI start-up short. */
+async function openMetadataStore(config: Config): Promise<MetadataStore> {
   const url = config.databaseUrl;
   if (url === undefined || url.startsWith('sqlite:')) {
     const file = url === undefined ? join(config.dataDir, 'strata.db') : url.slice('sqlite:'.length);
+    const { openSqliteStore } = await import('../adapters/db/sqlite/open-sqlite-store.ts');
     return openSqliteStore(file);
   }
-  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return openPostgresStore(url);
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    const { openPostgresStore } = await import('../adapters/db/postgres/open-postgres-store.ts');
+    return openPostgresStore(url);
+  }
   throw invalidArgument(`unsupported STRATA_DATABASE_URL '${url}': use postgres://… or sqlite:<file>`);
 }

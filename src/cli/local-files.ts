@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
+import { mapConcurrent } from '../core/concurrency.ts';
 import { notFound } from '../core/errors.ts';
 
 export interface LocalFile {
@@ -18,12 +19,12 @@ export async function listLocalFiles(root: string): Promise<{ isFolder: boolean;
   });
   if (info.isFile()) return { isFolder: false, files: [{ file: root, relative: '', size: info.size }] };
   const entries = await readdir(root, { recursive: true, withFileTypes: true });
-  const files: LocalFile[] = [];
-  for (const entry of entries) {
-    if (!entry.isFile()) continue;
-    const file = join(entry.parentPath, entry.name);
-    files.push({ file, relative: relative(root, file).split(sep).join('/'), size: (await stat(file)).size });
-  }
+  const paths = entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
+  const files = await mapConcurrent(paths, 32, async (file) => ({
+    file,
+    relative: relative(root, file).split(sep).join('/'),
+    size: (await stat(file)).size,
+  }));
   files.sort((a, b) => (a.relative < b.relative ? -1 : a.relative > b.relative ? 1 : 0));
   return { isFolder: true, files };
 }

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { mapConcurrent } from '../core/concurrency.ts';
 import { ERROR_CODES, StrataError, type ErrorCode } from '../core/errors.ts';
 import type { BranchInfo, CommitInfo, ListResult, MergeResult, ObjectChange, ObjectInfo, RepositoryInfo, StrataApi, TagInfo, UploadInput } from './api.ts';
 
@@ -52,18 +53,11 @@ export class StrataClient implements StrataApi {
   };
 
   putObjects = async (inputs: UploadInput[], options: { concurrency?: number; onDone?: (info: ObjectInfo) => void } = {}): Promise<ObjectInfo[]> => {
-    const results: ObjectInfo[] = new Array<ObjectInfo>(inputs.length);
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < inputs.length) {
-        const i = next++;
-        const info = await this.putObject(inputs[i] as UploadInput);
-        results[i] = info;
-        options.onDone?.(info);
-      }
-    };
-    await Promise.all(Array.from({ length: options.concurrency ?? 8 }, worker));
-    return results;
+    return mapConcurrent(inputs, options.concurrency ?? 8, async (input) => {
+      const info = await this.putObject(input);
+      options.onDone?.(info);
+      return info;
+    });
   };
 
   getObject = async (input: { repository: string; ref: string; path: string; range?: { start: number; end: number } }): Promise<{ info: ObjectInfo; body: AsyncIterable<Uint8Array> }> => {

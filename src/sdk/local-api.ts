@@ -1,3 +1,4 @@
+import { mapConcurrent } from '../core/concurrency.ts';
 import { invalidArgument } from '../core/errors.ts';
 import type { StrataCore } from '../core/strata.ts';
 import type { CallContext, ObjectInfo } from '../core/versioning/types.ts';
@@ -68,17 +69,4 @@ async function putBatched(
     results.push(...staged);
   }
   return results;
-}
-
-async function mapConcurrent<T, R>(items: T[], concurrency: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-  return out;
 }

@@ -71,6 +71,18 @@ export function blobStoreConformance(name: string, create: () => Promise<BlobSto
       expect(await store.has(sha256)).toBe(false);
     });
 
+    it('makes deferred puts visible at once and flush makes them durable', async () => {
+      const store = await create();
+      const written = [];
+      for (let i = 0; i < 40; i++) written.push(await store.put(Buffer.from(`deferred ${i}`), { deferSync: true }));
+      for (const { sha256 } of written) expect(await store.has(sha256)).toBe(true);
+      await store.flush();
+      await store.flush();
+      const few = await store.put(Buffer.from('one'), { deferSync: true });
+      await store.flush();
+      expect(Buffer.from(await store.read(few.sha256)).toString()).toBe('one');
+    });
+
     it('leaves nothing behind when a streamed put is aborted', async () => {
       const store = await create();
       const controller = new AbortController();

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { openStrata } from '../../app/open-strata.ts';
 import { describeDatabase, loadConfig } from '../../config/config.ts';
-import { buildServer } from '../../http/build-server.ts';
 import type { GlobalOptions } from '../context.ts';
 import { STRATA_VERSION } from '../version.ts';
 
@@ -15,6 +14,8 @@ export function registerServeCommand(program: Command): void {
       const global = command.optsWithGlobals<GlobalOptions>();
       const config = loadConfig({ env: process.env, cwd: process.cwd(), overrides: { dataDir: global.dataDir, host: opts.host, port: opts.port } });
       const core = await openStrata(config, { create: true });
+      // Loaded here, not at start-up: the other commands never need the HTTP stack.
+      const { buildServer } = await import('../../http/build-server.ts');
       const server = await buildServer({ core, logLevel: config.logLevel, maxUploadBytes: config.maxUploadBytes, version: STRATA_VERSION });
       const address = await server.listen({ host: config.host, port: config.port });
       server.log.info({ dataDir: config.dataDir, database: describeDatabase(config) }, `Strata ${STRATA_VERSION} serving at ${address} (API docs: ${address}/api/v1/docs)`);

@@ -19,11 +19,11 @@ interface EncodedManifest {
   chunks: [string, number][];
 }
 
-export async function writeManifest(blobs: BlobStore, manifest: Manifest): Promise<string> {
+export async function writeManifest(blobs: BlobStore, manifest: Manifest, options: { deferSync: boolean }): Promise<string> {
   const encoded: EncodedManifest = { v: 1, size: manifest.size, chunks: manifest.chunks.map((c) => [c.sha256, c.size]) };
   const bytes = Buffer.from(JSON.stringify(encoded), 'utf8');
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  await blobs.put(bytes, { sha256 });
+  await blobs.put(bytes, { sha256, deferSync: options.deferSync });
   return sha256;
 }
 

@@ -31,6 +31,8 @@ export interface WriteContentOptions {
   signal?: AbortSignal;
   /** Reject with PayloadTooLarge past this many bytes. */
   maxBytes?: number;
+  /** Leave durability to a later `BlobStore.flush()` (batch writers). */
+  deferSync?: boolean;
 }
 
 /**
@@ -53,7 +55,7 @@ export class ObjectStore {
     const whole: Uint8Array[] = [];
     let size = 0;
     let chunker: StreamChunker | undefined;
-    const chunks = new ChunkWriter(this.blobs, this.options.writeConcurrency);
+    const chunks = new ChunkWriter(this.blobs, { concurrency: this.options.writeConcurrency, deferSync: options.deferSync === true });
     for await (const part of body) {
       options.signal?.throwIfAborted();
       size += part.length;
@@ -74,12 +76,14 @@ export class ObjectStore {
     }
     const content = { sha256: sha256.digest('hex'), md5: md5.digest('hex'), size };
     if (!chunker) {
-      await this.blobs.put(Buffer.concat(whole), { sha256: content.sha256, signal: options.signal });
+      await this.blobs.put(Buffer.concat(whole), { sha256: content.sha256, signal: options.signal, deferSync: options.deferSync });
       return content;
     }
     for (const chunk of chunker.finish()) await chunks.add(chunk);
     const refs = await chunks.done();
-    const manifest = await writeManifest(this.blobs, { size, chunks: refs });
+    // Chunks first, durable, then the manifest that names them.
+    if (options.deferSync !== true) await this.blobs.flush();
+    const manifest = await writeManifest(this.blobs, { size, chunks: refs }, { deferSync: options.deferSync === true });
     return { ...content, manifest };
   }
 
@@ -92,6 +96,11 @@ export class ObjectStore {
     if (content.manifest === undefined) return this.blobs.get(content.sha256, { range, signal: options.signal });
     const manifest = await readManifest(this.blobs, content.manifest);
     return this.readChunks(manifest.chunks, { range, signal: options.signal });
+  }
+
+  /** Makes contents written with `deferSync` durable. */
+  flush(): Promise<void> {
+    return this.blobs.flush();
   }
 
   /** The chunks a content is made of (one whole blob when not chunked). */
@@ -123,14 +132,15 @@ class ChunkWriter {
 
   constructor(
     private readonly blobs: BlobStore,
-    private readonly concurrency: number,
+    private readonly options: { concurrency: number; deferSync: boolean },
   ) {}
 
+  /** Chunks are always written with deferred sync; `write` flushes once before the manifest. */
   async add(chunk: Uint8Array): Promise<void> {
     const sha256 = createHash('sha256').update(chunk).digest('hex');
     this.refs.push({ sha256, size: chunk.length });
-    this.inflight.push(this.blobs.put(chunk, { sha256 }));
-    if (this.inflight.length >= this.concurrency) await this.inflight.shift();
+    this.inflight.push(this.blobs.put(chunk, { sha256, deferSync: true }));
+    if (this.inflight.length >= this.options.concurrency) await this.inflight.shift();
   }
 
   async done(): Promise<ChunkRef[]> {

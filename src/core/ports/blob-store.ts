@@ -20,6 +20,12 @@ export interface PutBlobOptions {
    */
   sha256?: string;
   signal?: AbortSignal;
+  /**
+   * Return once the blob is visible, before it is durable; a later `flush()` makes it durable.
+   * Batch writers use it so that many blobs cost one sync instead of one each. Default false:
+   * `put` resolves only when the blob would survive a power loss.
+   */
+  deferSync?: boolean;
 }
 
 export interface GetBlobOptions {
@@ -46,4 +52,9 @@ export interface BlobStore {
   delete(sha256: string): Promise<boolean>;
   /** Every stored hash, in no particular order. */
   list(): AsyncIterable<string>;
+  /**
+   * Makes every blob this process put with `deferSync` durable. Call it before recording a
+   * reference to those blobs (a staging row, a commit). A no-op where puts are always durable.
+   */
+  flush(): Promise<void>;
 }

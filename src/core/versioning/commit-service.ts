@@ -43,6 +43,7 @@ export class CommitService {
       if (sealed === 0) throw invalidArgument(`nothing to commit on ${input.repository}@${input.branch}`);
       const edits = await this.effectiveEdits(head.treeId, await this.sealedEdits(input.repository, input.branch, sealId));
       const treeId = await applyEdits(this.deps.nodes, head.treeId, edits);
+      await this.deps.nodes.flush();
       if (treeId === head.treeId) {
         await this.deps.metadata.deleteSealed(input.repository, input.branch, sealId);
         throw invalidArgument(`nothing to commit on ${input.repository}@${input.branch}: staged changes equal the head`);

@@ -51,6 +51,7 @@ export class MergeService {
     }
     const edits = strategy === 'source-wins' ? mergeSorted(plan.edits, plan.conflictEdits) : plan.edits;
     const treeId = await applyEdits(this.deps.nodes, dest.treeId, edits);
+    await this.deps.nodes.flush();
     const message = input.message ?? `Merge '${input.source}' into '${input.destination}'`;
     const commit = this.commits.newCommit(ctx, { repository: input.repository, treeId, parents: [dest, source], message, metadata: input.metadata ?? {} });
     const moved = await this.deps.metadata.advanceBranch({ repository: input.repository, branch: input.destination, expectedHead: dest.id, commit });
@@ -86,6 +87,7 @@ export class MergeService {
       throw conflict(`cannot revert ${target.id.slice(0, 12)}: ${conflicts.length} path(s) changed since`, { conflicts: conflicts.slice(0, CONFLICTS_REPORTED) });
     }
     const treeId = await applyEdits(this.deps.nodes, head.treeId, edits);
+    await this.deps.nodes.flush();
     const commit = this.commits.newCommit(ctx, {
       repository: input.repository,
       treeId,

@@ -47,18 +47,22 @@ export class ObjectService {
     return info as ObjectInfo;
   }
 
-  /** Stores a content without staging it; pair with `stage` to write many objects in one batch. */
+  /**
+   * Stores a content without staging it; pair with `stage` to write many objects in one batch.
+   * The content is visible at once but made durable by `stage`, which syncs the whole batch once.
+   */
   async writeContent(ctx: CallContext, input: { repository: string; branch: string; body: AsyncIterable<Uint8Array> }): Promise<StoredContent> {
     await requireBranch(this.deps, input.repository, input.branch);
     await authorize(this.deps, ctx, { action: 'object:write', repository: input.repository });
-    return this.deps.objects.write(input.body, { signal: ctx.signal });
+    return this.deps.objects.write(input.body, { signal: ctx.signal, deferSync: true });
   }
 
-  /** Stages already-stored contents in one transaction. */
+  /** Makes written contents durable, then stages them in one transaction. */
   async stage(ctx: CallContext, input: StageInput): Promise<ObjectInfo[]> {
     for (const object of input.objects) assertObjectPath(object.path);
     await requireBranch(this.deps, input.repository, input.branch);
     await authorize(this.deps, ctx, { action: 'object:write', repository: input.repository });
+    await this.deps.objects.flush();
     return this.stageChecked(input.repository, input.branch, input.objects);
   }
 

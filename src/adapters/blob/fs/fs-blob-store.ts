@@ -1,8 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { mapConcurrent } from '../../../core/concurrency.ts';
 import { StrataError, notFound } from '../../../core/errors.ts';
 import type { BlobBody, BlobStore, GetBlobOptions, PutBlobOptions, PutBlobResult } from '../../../core/ports/blob-store.ts';
 
@@ -14,7 +17,33 @@ export interface FsBlobStoreOptions {
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
+const execFileAsync = promisify(execFile);
 const ABANDONED_AFTER_MS = 24 * 60 * 60 * 1000;
+/** From this many pending blobs on, one file-system sync beats one fsync each. */
+const SYNCFS_THRESHOLD = 16;
+
+async function fsyncPath(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+let syncFsAvailable = process.platform === 'linux';
+
+/** syncfs(2) on the file system holding `path`; false where it is not available. */
+async function syncFileSystem(path: string): Promise<boolean> {
+  if (!syncFsAvailable) return false;
+  try {
+    await execFileAsync('sync', ['-f', path]);
+    return true;
+  } catch {
+    syncFsAvailable = false;
+    return false;
+  }
+}
 
 function isAlive(pid: number): boolean {
   try {
@@ -26,7 +55,8 @@ function isAlive(pid: number): boolean {
 }
 
 /**
- * Blobs as files under `objects/ab/cd/<sha256>`. A blob is written to `tmp/`, fsynced and then
+ * Blobs as files under `objects/ab/<sha256>` (256 shard folders, as git does: one more level
+ * would mean a mkdir for almost every new blob of a small-file import). A blob is written to `tmp/`, fsynced and then
  * renamed into place, so a reader — or a process restarted after a crash — sees a blob whole or
  * not at all. Temp files of writers that died are removed on open.
  */
@@ -36,6 +66,8 @@ export class FsBlobStore implements BlobStore {
   private readonly tmp: string;
   private readonly fsync: boolean;
   private readonly madeDirs = new Set<string>();
+  /** Blobs put with `deferSync` since the last flush. */
+  private readonly pending = new Set<string>();
 
   private constructor(options: FsBlobStoreOptions) {
     this.objects = join(options.root, 'objects');
@@ -71,15 +103,21 @@ export class FsBlobStore implements BlobStore {
   }
 
   async put(body: BlobBody, options: PutBlobOptions = {}): Promise<PutBlobResult> {
+    const defer = options.deferSync === true;
     if (options.sha256 !== undefined && body instanceof Uint8Array && (await this.has(options.sha256))) {
+      // It may be another writer's blob that is not durable yet: sync it as if written here.
+      await this.settle(this.pathOf(options.sha256), defer);
       return { sha256: options.sha256, size: body.length };
     }
     const temp = join(this.tmp, randomUUID());
     try {
-      const written = await guard(() => this.writeTemp(temp, body, options));
+      const written = await guard(() => this.writeTemp(temp, body, { ...options, syncFile: this.fsync && !defer }));
       const sha256 = options.sha256 ?? written.sha256;
       const dir = await this.shardDir(sha256);
-      await guard(() => rename(temp, join(dir, sha256)));
+      const path = join(dir, sha256);
+      await guard(() => rename(temp, path));
+      if (defer) this.pending.add(path);
+      else if (this.fsync) await guard(() => fsyncPath(dir));
       return { sha256, size: written.size };
     } catch (error) {
       await rm(temp, { force: true });
@@ -87,7 +125,36 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
-  private async writeTemp(temp: string, body: BlobBody, options: PutBlobOptions): Promise<PutBlobResult> {
+  /**
+   * Makes deferred blobs durable. Many at once: one syncfs(2) of the file system (through
+   * coreutils `sync -f`, since Node has no binding), which costs about as much as two fsyncs.
+   * Few, or where `sync -f` is missing: fsync each file and its folder.
+   */
+  async flush(): Promise<void> {
+    if (!this.fsync || this.pending.size === 0) {
+      this.pending.clear();
+      return;
+    }
+    const paths = [...this.pending];
+    this.pending.clear();
+    try {
+      if (paths.length >= SYNCFS_THRESHOLD && (await syncFileSystem(this.objects))) return;
+      const dirs = new Set(paths.map((path) => dirname(path)));
+      await mapConcurrent([...paths, ...dirs], 8, (path) => guard(() => fsyncPath(path)));
+    } catch (error) {
+      for (const path of paths) this.pending.add(path);
+      throw error;
+    }
+  }
+
+  /** A blob already in place: make it durable now, or at the next flush. */
+  private async settle(path: string, defer: boolean): Promise<void> {
+    if (!this.fsync) return;
+    if (defer) this.pending.add(path);
+    else await guard(() => fsyncPath(path));
+  }
+
+  private async writeTemp(temp: string, body: BlobBody, options: PutBlobOptions & { syncFile: boolean }): Promise<PutBlobResult> {
     const hash = options.sha256 === undefined ? createHash('sha256') : undefined;
     const file = await open(temp, 'wx');
     let size = 0;
@@ -99,7 +166,7 @@ export class FsBlobStore implements BlobStore {
         await writeAll(file, part);
         size += part.length;
       }
-      if (this.fsync) await file.sync();
+      if (options.syncFile) await file.sync();
     } finally {
       await file.close();
     }
@@ -152,20 +219,18 @@ export class FsBlobStore implements BlobStore {
   }
 
   async *list(): AsyncIterable<string> {
-    for (const a of await readdir(this.objects)) {
-      for (const b of await readdir(join(this.objects, a))) {
-        for (const name of await readdir(join(this.objects, a, b))) if (SHA256.test(name)) yield name;
-      }
+    for (const shard of await readdir(this.objects)) {
+      for (const name of await readdir(join(this.objects, shard))) if (SHA256.test(name)) yield name;
     }
   }
 
   private pathOf(sha256: string): string {
     if (!SHA256.test(sha256)) throw notFound(`blob ${sha256} not found`);
-    return join(this.objects, sha256.slice(0, 2), sha256.slice(2, 4), sha256);
+    return join(this.objects, sha256.slice(0, 2), sha256);
   }
 
   private async shardDir(sha256: string): Promise<string> {
-    const dir = join(this.objects, sha256.slice(0, 2), sha256.slice(2, 4));
+    const dir = join(this.objects, sha256.slice(0, 2));
     if (!this.madeDirs.has(dir)) {
       await guard(() => mkdir(dir, { recursive: true }));
       this.madeDirs.add(dir);

@@ -43,6 +43,10 @@ export class MemoryBlobStore implements BlobStore {
     yield* this.blobs.keys();
   }
 
+  flush(): Promise<void> {
+    return Promise.resolve();
+  }
+
   /** Number of stored blobs (tests use it to check sharing). */
   get size(): number {
     return this.blobs.size;

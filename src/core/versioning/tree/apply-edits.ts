@@ -1,3 +1,4 @@
+import { mapConcurrent } from '../../concurrency.ts';
 import type { Entry } from '../../objects/entry.ts';
 import { compareKeys } from '../../keys.ts';
 import { locateNode, type LocatedNode } from './locate.ts';
@@ -11,6 +12,9 @@ export interface TreeEdit<V = Entry> {
 }
 
 type Value = Entry | string;
+
+/** Node writes in flight at once while rewriting a level. */
+const NODE_WRITE_CONCURRENCY = 32;
 
 interface Item {
   key: string;
@@ -126,7 +130,7 @@ async function writeChunks(store: NodeStore, items: Item[], level: number): Prom
       start = k + 1;
     }
   }
-  const ids = await Promise.all(nodes.map((node) => store.put(node)));
+  const ids = await mapConcurrent(nodes, NODE_WRITE_CONCURRENCY, (node) => store.put(node));
   return nodes.map((node, n) => ({ key: node.keys[node.keys.length - 1] as string, value: ids[n] as string }));
 }
 

@@ -29,12 +29,20 @@ export class NodeStore {
     return node;
   }
 
-  /** Stores a node and returns its id (the SHA-256 of its encoding). */
+  /**
+   * Makes the nodes written so far durable. Node writes defer their sync: a commit writes
+   * hundreds of nodes and flushes once, before the transaction that makes them reachable.
+   */
+  flush(): Promise<void> {
+    return this.blobs.flush();
+  }
+
+  /** Stores a node and returns its id (the SHA-256 of its encoding). Durable after `flush`. */
   async put(node: TreeNode): Promise<string> {
     const bytes = Buffer.from(encodeNode(node), 'utf8');
     const id = createHash('sha256').update(bytes).digest('hex');
     if (!this.cache.has(id)) {
-      await this.blobs.put(bytes, { sha256: id });
+      await this.blobs.put(bytes, { sha256: id, deferSync: true });
       this.remember(id, node);
     }
     return id;
