@@ -20,7 +20,7 @@ export async function benchDedup(): Promise<void> {
     const index = Math.floor(offset / tensor);
     const v = changed.has(index) ? version : 0;
     for (let i = 0; i < block.length; i += 8) {
-      block.writeUInt32LE((offset + i) ^ (index * 2654435761), i);
+      block.writeUInt32LE(((offset + i) ^ Math.imul(index, 2654435761)) >>> 0, i);
       block.writeUInt32LE(Math.imul(offset + i + v * 97, 2246822519) >>> 0, i + 4);
     }
   };
