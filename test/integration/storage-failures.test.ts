@@ -4,7 +4,7 @@
  * test fails, it does not skip, where it cannot mount).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -19,13 +19,15 @@ const KEEP = Buffer.from('acknowledged before the disk failed\n');
 describe('blob storage on a full or read-only disk', () => {
   let dir = '';
   let mount = '';
+  let mounted = false;
   let core: StrataCore | undefined;
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'strata-disk-'));
     mount = join(dir, 'blobs');
-    execFileSync('mkdir', ['-p', mount]);
+    await mkdir(mount);
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mount]);
+    mounted = true;
     core = createStrataCore({ metadata: await openSqliteStore(join(dir, 'strata.db')), blobs: await FsBlobStore.open({ root: mount }) });
     await core.repositories.create(ctx, { name: 'data' });
     await core.objects.put(ctx, { repository: 'data', branch: 'main', path: 'keep.txt', body: bytesOf(KEEP) });
@@ -33,7 +35,10 @@ describe('blob storage on a full or read-only disk', () => {
 
   afterEach(async () => {
     await core?.close();
-    execFileSync('umount', [mount]);
+    core = undefined;
+    // Only what this test mounted: a failed mount must surface as itself, not as a umount error.
+    if (mounted) execFileSync('umount', [mount]);
+    mounted = false;
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -42,6 +47,9 @@ describe('blob storage on a full or read-only disk', () => {
     expect(status.map((s) => s.path)).toEqual(['keep.txt']);
     const { body } = await c.objects.get(ctx, { repository: 'data', ref: 'main', path: 'keep.txt' });
     expect((await readAll(body)).equals(KEEP)).toBe(true);
+    // The failed write left no temp file behind to keep the disk full.
+    const temp = (await readdir(join(mount, 'tmp'), { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
+    expect(temp).toEqual([]);
   }
 
   it('a full disk: Unavailable "no space left", no entry staged', async () => {
