@@ -25,18 +25,18 @@ export function metadataStoreConformance(name: string, open: () => Promise<Metad
     beforeEach(async () => {
       fixture = await open();
       store = fixture.store;
-      await store.createRepository({ name: 'repo', defaultBranch: 'main', createdAt: T, createdBy: 'ada' }, commit('repo', id('a')));
+      await store.createRepository({ name: 'repo', defaultBranch: 'main', createdAt: T, createdBy: 'ada', s3Layout: 'ref', publicRead: false }, commit('repo', id('a')));
     });
     afterEach(async () => {
       await fixture.dispose();
     });
 
     it('creates a repository with its default branch at the root commit', async () => {
-      expect(await store.getRepository('repo')).toEqual({ name: 'repo', defaultBranch: 'main', createdAt: T, createdBy: 'ada' });
+      expect(await store.getRepository('repo')).toEqual({ name: 'repo', defaultBranch: 'main', createdAt: T, createdBy: 'ada', s3Layout: 'ref', publicRead: false });
       expect(await store.getBranch('repo', 'main')).toMatchObject({ head: id('a') });
       expect(await store.getCommit('repo', id('a'))).toEqual(commit('repo', id('a')));
       const duplicate = await store
-        .createRepository({ name: 'repo', defaultBranch: 'main', createdAt: T, createdBy: 'ada' }, commit('repo', id('a')))
+        .createRepository({ name: 'repo', defaultBranch: 'main', createdAt: T, createdBy: 'ada', s3Layout: 'ref', publicRead: false }, commit('repo', id('a')))
         .catch((e: unknown) => e);
       expect(isStrataError(duplicate) && duplicate.code).toBe('Conflict');
       expect((await store.listRepositories()).map((r) => r.name)).toEqual(['repo']);
@@ -112,6 +112,56 @@ export function metadataStoreConformance(name: string, open: () => Promise<Metad
       expect(await store.getCommit('repo', id('a'))).toBeUndefined();
       expect(await store.countStaged('repo', 'main')).toBe(0);
       expect(await store.deleteRepository('repo')).toBe(false);
+    });
+
+    it('updates repository settings', async () => {
+      expect(await store.updateRepository('repo', { s3Layout: 'plain', publicRead: true })).toBe(true);
+      expect(await store.getRepository('repo')).toMatchObject({ s3Layout: 'plain', publicRead: true });
+      expect(await store.updateRepository('repo', { publicRead: false })).toBe(true);
+      expect(await store.getRepository('repo')).toMatchObject({ s3Layout: 'plain', publicRead: false });
+      expect(await store.updateRepository('nope', { publicRead: true })).toBe(false);
+    });
+
+    it('access keys: create, conflict, list in creation order, revoke once', async () => {
+      await store.createAccessKey({ id: 'AK1', secret: 's1', principal: 'ada', createdAt: T });
+      await store.createAccessKey({ id: 'AK2', secret: 's2', principal: 'bob', createdAt: '2026-01-02T00:00:00.000Z' });
+      const duplicate = await store.createAccessKey({ id: 'AK1', secret: 'x', principal: 'eve', createdAt: T }).catch((e: unknown) => e);
+      expect(isStrataError(duplicate) && duplicate.code).toBe('Conflict');
+      expect(await store.getAccessKey('AK1')).toEqual({ id: 'AK1', secret: 's1', principal: 'ada', createdAt: T });
+      expect((await store.listAccessKeys()).map((k) => k.id)).toEqual(['AK1', 'AK2']);
+      expect(await store.revokeAccessKey('AK1', '2026-02-01T00:00:00.000Z')).toBe(true);
+      expect(await store.revokeAccessKey('AK1', '2026-03-01T00:00:00.000Z')).toBe(false);
+      expect(await store.revokeAccessKey('none', T)).toBe(false);
+      expect((await store.getAccessKey('AK1'))?.revokedAt).toBe('2026-02-01T00:00:00.000Z');
+      expect(await store.getAccessKey('none')).toBeUndefined();
+    });
+
+    it('multipart uploads: parts replace by number, list in order, uploads list by path then id, delete cascades', async () => {
+      const upload = (uploadId: string, path: string) => ({ id: uploadId, repository: 'repo', branch: 'main', path, initiatedAt: T, initiator: 'ada', template: { contentType: 'text/plain', tags: { a: 'b' } } });
+      await store.createUpload(upload('u2', 'b/x'));
+      await store.createUpload(upload('u1', 'b/x'));
+      await store.createUpload(upload('u3', 'a'));
+      await store.createUpload(upload('u4', 'c/\u00e9'));
+      expect(await store.getUpload('u1')).toEqual(upload('u1', 'b/x'));
+      const ids = async (options: Parameters<MetadataStore['listUploads']>[1]) => (await store.listUploads('repo', options)).map((u) => u.id);
+      expect(await ids({ limit: 10 })).toEqual(['u3', 'u1', 'u2', 'u4']);
+      expect(await ids({ prefix: 'b/', limit: 10 })).toEqual(['u1', 'u2']);
+      expect(await ids({ after: { path: 'b/x', id: 'u1' }, limit: 10 })).toEqual(['u2', 'u4']);
+      expect(await ids({ after: { path: 'b/x' }, limit: 1 })).toEqual(['u4']);
+      const content = (sha: string) => ({ sha256: sha.repeat(64), md5: sha.repeat(32), size: 5 });
+      await store.putPart({ uploadId: 'u1', partNumber: 2, content: content('b'), lastModified: T });
+      await store.putPart({ uploadId: 'u1', partNumber: 1, content: content('a'), lastModified: T });
+      await store.putPart({ uploadId: 'u1', partNumber: 2, content: content('c'), lastModified: T });
+      expect(await store.listParts('u1', { limit: 10 })).toEqual([
+        { uploadId: 'u1', partNumber: 1, content: content('a'), lastModified: T },
+        { uploadId: 'u1', partNumber: 2, content: content('c'), lastModified: T },
+      ]);
+      expect((await store.listParts('u1', { after: 1, limit: 10 })).map((p) => p.partNumber)).toEqual([2]);
+      expect(await store.deleteUpload('u1')).toBe(true);
+      expect(await store.deleteUpload('u1')).toBe(false);
+      expect(await store.listParts('u1', { limit: 10 })).toEqual([]);
+      expect(await store.deleteRepository('repo')).toBe(true);
+      expect(await store.listUploads('repo', { limit: 10 })).toEqual([]);
     });
   });
 }

@@ -1,9 +1,14 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { conflict } from '../../core/errors.ts';
 import { prefixEnd } from '../../core/keys.ts';
 import type { Entry } from '../../core/objects/entry.ts';
 import type {
+  AccessKeyRecord,
   AdvanceBranchInput,
+  PartRecord,
+  RepositorySettings,
+  S3Layout,
+  UploadRecord,
   BranchRecord,
   CommitRecord,
   MetadataStore,
@@ -12,7 +17,9 @@ import type {
   StagingListOptions,
   TagRecord,
 } from '../../core/ports/metadata-store.ts';
-import type { CommitsTable, Database } from './schema.ts';
+import * as accessKeys from './access-key-queries.ts';
+import type { CommitsTable, Database, RepositoriesTable } from './schema.ts';
+import * as uploads from './upload-queries.ts';
 
 /** What differs between SQL engines, declared once per dialect instead of `if (dialect)` checks. */
 export interface DialectCapabilities {
@@ -48,6 +55,8 @@ export class KyselyMetadataStore implements MetadataStore {
             default_branch: repository.defaultBranch,
             created_at: repository.createdAt,
             created_by: repository.createdBy,
+            s3_layout: repository.s3Layout,
+            public_read: repository.publicRead ? 1 : 0,
           })
           .execute();
         await insertCommit(trx, root);
@@ -67,12 +76,21 @@ export class KyselyMetadataStore implements MetadataStore {
 
   async getRepository(name: string): Promise<RepositoryRecord | undefined> {
     const row = await this.db.selectFrom('repositories').selectAll().where('name', '=', name).executeTakeFirst();
-    return row && { name: row.name, defaultBranch: row.default_branch, createdAt: row.created_at, createdBy: row.created_by };
+    return row && toRepository(row);
   }
 
   async listRepositories(): Promise<RepositoryRecord[]> {
     const rows = await this.db.selectFrom('repositories').selectAll().orderBy('name').execute();
-    return rows.map((row) => ({ name: row.name, defaultBranch: row.default_branch, createdAt: row.created_at, createdBy: row.created_by }));
+    return rows.map(toRepository);
+  }
+
+  async updateRepository(name: string, settings: RepositorySettings): Promise<boolean> {
+    const values: { s3_layout?: string; public_read?: number } = {};
+    if (settings.s3Layout !== undefined) values.s3_layout = settings.s3Layout;
+    if (settings.publicRead !== undefined) values.public_read = settings.publicRead ? 1 : 0;
+    if (Object.keys(values).length === 0) return (await this.getRepository(name)) !== undefined;
+    const result = await this.db.updateTable('repositories').set(values).where('name', '=', name).executeTakeFirst();
+    return result.numUpdatedRows > 0n;
   }
 
   async deleteRepository(name: string): Promise<boolean> {
@@ -81,6 +99,11 @@ export class KyselyMetadataStore implements MetadataStore {
       for (const table of ['branches', 'tags', 'commits', 'staging'] as const) {
         await trx.deleteFrom(table).where('repository', '=', name).execute();
       }
+      await trx
+        .deleteFrom('multipart_parts')
+        .where('upload_id', 'in', trx.selectFrom('multipart_uploads').select('id').where('repository', '=', name))
+        .execute();
+      await trx.deleteFrom('multipart_uploads').where('repository', '=', name).execute();
       return deleted.numDeletedRows > 0n;
     });
   }
@@ -271,6 +294,46 @@ export class KyselyMetadataStore implements MetadataStore {
     return Number(result.numDeletedRows);
   }
 
+  async createAccessKey(key: AccessKeyRecord): Promise<void> {
+    await this.uniquely(`access key '${key.id}' already exists`, () => accessKeys.create(this.db, key));
+  }
+
+  getAccessKey(id: string): Promise<AccessKeyRecord | undefined> {
+    return accessKeys.get(this.db, id);
+  }
+
+  listAccessKeys(): Promise<AccessKeyRecord[]> {
+    return accessKeys.list(this.db);
+  }
+
+  revokeAccessKey(id: string, at: string): Promise<boolean> {
+    return accessKeys.revoke(this.db, id, at);
+  }
+
+  async createUpload(upload: UploadRecord): Promise<void> {
+    await this.uniquely(`upload '${upload.id}' already exists`, () => uploads.create(this.db, upload));
+  }
+
+  getUpload(id: string): Promise<UploadRecord | undefined> {
+    return uploads.get(this.db, id);
+  }
+
+  listUploads(repository: string, options: { prefix?: string; after?: { path: string; id?: string }; limit: number }): Promise<UploadRecord[]> {
+    return uploads.list(this.db, repository, options);
+  }
+
+  putPart(part: PartRecord): Promise<void> {
+    return uploads.putPart(this.db, part);
+  }
+
+  listParts(uploadId: string, options: { after?: number; limit: number }): Promise<PartRecord[]> {
+    return uploads.listParts(this.db, uploadId, options);
+  }
+
+  deleteUpload(id: string): Promise<boolean> {
+    return uploads.remove(this.db, id);
+  }
+
   async close(): Promise<void> {
     await this.db.destroy();
     await this.capabilities.destroy();
@@ -302,6 +365,17 @@ async function insertCommit(trx: Transaction<Database>, commit: CommitRecord): P
     })
     .onConflict((oc) => oc.columns(['repository', 'id']).doNothing())
     .execute();
+}
+
+function toRepository(row: Selectable<RepositoriesTable>): RepositoryRecord {
+  return {
+    name: row.name,
+    defaultBranch: row.default_branch,
+    createdAt: row.created_at,
+    createdBy: row.created_by,
+    s3Layout: row.s3_layout as S3Layout,
+    publicRead: Number(row.public_read) === 1,
+  };
 }
 
 function toBranch(row: { repository: string; name: string; head: string; created_at: string; created_by: string }): BranchRecord {

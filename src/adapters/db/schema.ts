@@ -1,9 +1,15 @@
+import type { Generated } from 'kysely';
+
 /** Table shapes as Kysely sees them. JSON columns are text in both dialects. */
 export interface RepositoriesTable {
   name: string;
   default_branch: string;
   created_at: string;
   created_by: string;
+  /** 'ref' (keys are `<ref>/<path>`) or 'plain' (keys are paths on the default branch). */
+  s3_layout: Generated<string>;
+  /** 0 or 1: anonymous S3 reads allowed. */
+  public_read: Generated<number>;
 }
 
 export interface BranchesTable {
@@ -46,10 +52,40 @@ export interface StagingTable {
   seal: string | null;
 }
 
+export interface AccessKeysTable {
+  id: string;
+  secret: string;
+  principal: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+export interface MultipartUploadsTable {
+  id: string;
+  repository: string;
+  branch: string;
+  path: string;
+  initiated_at: string;
+  initiator: string;
+  /** JSON: what the completed object's entry will carry (type, metadata, headers, tags). */
+  template: string;
+}
+
+export interface MultipartPartsTable {
+  upload_id: string;
+  part_number: number;
+  /** JSON StoredContent of the part. */
+  content: string;
+  last_modified: string;
+}
+
 export interface Database {
   repositories: RepositoriesTable;
   branches: BranchesTable;
   tags: TagsTable;
   commits: CommitsTable;
   staging: StagingTable;
+  access_keys: AccessKeysTable;
+  multipart_uploads: MultipartUploadsTable;
+  multipart_parts: MultipartPartsTable;
 }

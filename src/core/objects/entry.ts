@@ -17,6 +17,23 @@ export interface Entry {
   manifest?: string;
   /** User metadata (S3 x-amz-meta-*), keys sorted for canonical encoding. */
   metadata?: Record<string, string>;
+  /**
+   * Stored response headers given by the writer, lowercase names: cache-control,
+   * content-disposition, content-encoding, content-language, expires, x-amz-checksum-*.
+   */
+  headers?: Record<string, string>;
+  /** S3 object tags. */
+  tags?: Record<string, string>;
+  /** The S3 ETag when it is not `md5` (a multipart upload's `md5-of-part-md5s-N`). */
+  etag?: string;
+}
+
+/** What a writer says about an object besides its bytes. */
+export interface ObjectTemplate {
+  contentType?: string;
+  metadata?: Record<string, string>;
+  headers?: Record<string, string>;
+  tags?: Record<string, string>;
 }
 
 export const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
@@ -31,10 +48,24 @@ export function canonicalEntry(entry: Entry): Entry {
     mtime: entry.mtime,
   };
   if (entry.manifest !== undefined) out.manifest = entry.manifest;
-  if (entry.metadata !== undefined && Object.keys(entry.metadata).length > 0) {
-    out.metadata = Object.fromEntries(Object.entries(entry.metadata).sort(([a], [b]) => (a < b ? -1 : 1)));
-  }
+  const metadata = sortedMap(entry.metadata);
+  if (metadata) out.metadata = metadata;
+  const headers = sortedMap(entry.headers);
+  if (headers) out.headers = headers;
+  const tags = sortedMap(entry.tags);
+  if (tags) out.tags = tags;
+  if (entry.etag !== undefined) out.etag = entry.etag;
   return out;
+}
+
+function sortedMap(map: Record<string, string> | undefined): Record<string, string> | undefined {
+  if (map === undefined || Object.keys(map).length === 0) return undefined;
+  return Object.fromEntries(Object.entries(map).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/** The S3 ETag of an entry, quoted as S3 sends it. */
+export function etagOf(entry: Entry): string {
+  return `"${entry.etag ?? entry.md5}"`;
 }
 
 /**

@@ -1,4 +1,5 @@
-import type { Entry } from '../objects/entry.ts';
+import type { Entry, ObjectTemplate } from '../objects/entry.ts';
+import type { StoredContent } from '../objects/object-store.ts';
 
 /**
  * The metadata database: the small, mutable state (repositories, refs, staging) plus commit
@@ -7,11 +8,51 @@ import type { Entry } from '../objects/entry.ts';
  *
  * All times are ISO 8601 strings. Paths sort by code point (SQLite BINARY, PostgreSQL "C").
  */
+/** How the S3 gateway maps keys: `<ref>/<path>` or, for generic S3 tools, plain paths on the default branch. */
+export type S3Layout = 'ref' | 'plain';
+export const S3_LAYOUTS: readonly S3Layout[] = ['ref', 'plain'];
+
 export interface RepositoryRecord {
   name: string;
   defaultBranch: string;
   createdAt: string;
   createdBy: string;
+  s3Layout: S3Layout;
+  /** Anonymous S3 reads are allowed. */
+  publicRead: boolean;
+}
+
+export interface RepositorySettings {
+  s3Layout?: S3Layout;
+  publicRead?: boolean;
+}
+
+/** An S3 access key. The secret is kept because SigV4 verification needs it (as S3 does). */
+export interface AccessKeyRecord {
+  id: string;
+  secret: string;
+  /** The principal requests signed with this key act as. */
+  principal: string;
+  createdAt: string;
+  revokedAt?: string;
+}
+
+/** An S3 multipart upload in progress. */
+export interface UploadRecord {
+  id: string;
+  repository: string;
+  branch: string;
+  path: string;
+  initiatedAt: string;
+  initiator: string;
+  template: ObjectTemplate;
+}
+
+export interface PartRecord {
+  uploadId: string;
+  partNumber: number;
+  content: StoredContent;
+  lastModified: string;
 }
 
 export interface BranchRecord {
@@ -78,7 +119,9 @@ export interface MetadataStore {
   createRepository(repository: RepositoryRecord, root: CommitRecord): Promise<void>;
   getRepository(name: string): Promise<RepositoryRecord | undefined>;
   listRepositories(): Promise<RepositoryRecord[]>;
-  /** Deletes the repository and all its refs, commits and staging rows. */
+  /** Changes the given settings; false if the repository does not exist. */
+  updateRepository(name: string, settings: RepositorySettings): Promise<boolean>;
+  /** Deletes the repository and all its refs, commits, staging rows and uploads. */
   deleteRepository(name: string): Promise<boolean>;
 
   /** Inserts a branch; Conflict if it exists. */
@@ -114,6 +157,24 @@ export interface MetadataStore {
   deleteSealed(repository: string, branch: string, sealId: string): Promise<number>;
   /** Drops staged rows (all, or those under `prefix`); returns the count. */
   resetStaged(repository: string, branch: string, prefix?: string): Promise<number>;
+
+  /** Inserts a key; Conflict if the id exists. */
+  createAccessKey(key: AccessKeyRecord): Promise<void>;
+  getAccessKey(id: string): Promise<AccessKeyRecord | undefined>;
+  listAccessKeys(): Promise<AccessKeyRecord[]>;
+  /** Marks a key revoked at `at`; false if it does not exist or is already revoked. */
+  revokeAccessKey(id: string, at: string): Promise<boolean>;
+
+  createUpload(upload: UploadRecord): Promise<void>;
+  getUpload(id: string): Promise<UploadRecord | undefined>;
+  /** Uploads of a repository ordered by (path, initiatedAt, id), after the given position. */
+  listUploads(repository: string, options: { prefix?: string; after?: { path: string; id?: string }; limit: number }): Promise<UploadRecord[]>;
+  /** Inserts or replaces a part (S3: uploading a part number again replaces it). */
+  putPart(part: PartRecord): Promise<void>;
+  /** Parts in part-number order, after `after`. */
+  listParts(uploadId: string, options: { after?: number; limit: number }): Promise<PartRecord[]>;
+  /** Deletes an upload and its parts; false if it did not exist. */
+  deleteUpload(id: string): Promise<boolean>;
 
   close(): Promise<void>;
 }

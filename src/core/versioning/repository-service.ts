@@ -1,6 +1,6 @@
 import { conflict, invalidArgument, notFound } from '../errors.ts';
 import { assertRefName, assertRepositoryName } from '../names.ts';
-import type { BranchRecord, RepositoryRecord, TagRecord } from '../ports/metadata-store.ts';
+import { S3_LAYOUTS, type BranchRecord, type RepositoryRecord, type RepositorySettings, type S3Layout, type TagRecord } from '../ports/metadata-store.ts';
 import { commitId } from './commit-id.ts';
 import { authorize, type VersioningDeps } from './deps.ts';
 import { requireBranch, requireRepository, resolveRef } from './refs.ts';
@@ -17,7 +17,7 @@ export class RepositoryService {
   constructor(private readonly deps: VersioningDeps) {}
 
   /** Creates a repository whose default branch points at an empty root commit. */
-  async create(ctx: CallContext, input: { name: string; defaultBranch?: string }): Promise<RepositoryInfo> {
+  async create(ctx: CallContext, input: { name: string; defaultBranch?: string; s3Layout?: S3Layout }): Promise<RepositoryInfo> {
     assertRepositoryName(input.name);
     const defaultBranch = input.defaultBranch ?? DEFAULT_BRANCH;
     assertRefName('branch', defaultBranch);
@@ -25,13 +25,24 @@ export class RepositoryService {
     const createdAt = this.deps.clock.now().toISOString();
     const content = { treeId: null, parents: [], author: ctx.actor.id, message: 'Repository created', createdAt, metadata: {} };
     const root = { ...content, id: commitId(content), repository: input.name, generation: 0 };
-    const record = { name: input.name, defaultBranch, createdAt, createdBy: ctx.actor.id };
+    const record: RepositoryRecord = { name: input.name, defaultBranch, createdAt, createdBy: ctx.actor.id, s3Layout: input.s3Layout ?? 'ref', publicRead: false };
     await this.deps.metadata.createRepository(record, root);
     return record;
   }
 
   async get(ctx: CallContext, name: string): Promise<RepositoryInfo> {
     await authorize(this.deps, ctx, { action: 'repository:read', repository: name });
+    return requireRepository(this.deps, name);
+  }
+
+  /** Changes how the S3 gateway lays out keys, and whether anonymous S3 reads are allowed. */
+  async update(ctx: CallContext, name: string, settings: RepositorySettings): Promise<RepositoryInfo> {
+    if (settings.s3Layout !== undefined && !S3_LAYOUTS.includes(settings.s3Layout)) {
+      throw invalidArgument(`invalid S3 layout '${String(settings.s3Layout)}': use ${S3_LAYOUTS.join(' or ')}`);
+    }
+    await requireRepository(this.deps, name);
+    await authorize(this.deps, ctx, { action: 'repository:update', repository: name });
+    await this.deps.metadata.updateRepository(name, settings);
     return requireRepository(this.deps, name);
   }
 

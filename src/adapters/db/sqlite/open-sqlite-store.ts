@@ -7,6 +7,7 @@ import { KyselyMetadataStore } from '../kysely-metadata-store.ts';
 import { migrateToLatest } from '../migrate.ts';
 import type { Database as Schema } from '../schema.ts';
 import * as initial from './migrations/001-initial.ts';
+import * as s3Gateway from './migrations/002-s3-gateway.ts';
 
 /**
  * SQLite, the embedded default. WAL lets readers run beside the single writer; other processes
@@ -26,7 +27,7 @@ export async function openSqliteStore(file: string): Promise<KyselyMetadataStore
     throw new StrataError('Unavailable', `cannot open SQLite database ${file}: ${(error as Error).message}`, { cause: error });
   }
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database }) });
-  await migrateToLatest(db as Kysely<unknown>, { '001-initial': initial });
+  await migrateToLatest(db as Kysely<unknown>, { '001-initial': initial, '002-s3-gateway': s3Gateway });
   return new KyselyMetadataStore(db, {
     name: 'sqlite',
     isUniqueViolation: (error) => {

@@ -1,0 +1,96 @@
+import type { Kysely } from 'kysely';
+import { prefixEnd } from '../../core/keys.ts';
+import type { ObjectTemplate } from '../../core/objects/entry.ts';
+import type { StoredContent } from '../../core/objects/object-store.ts';
+import type { PartRecord, UploadRecord } from '../../core/ports/metadata-store.ts';
+import type { Database, MultipartPartsTable, MultipartUploadsTable } from './schema.ts';
+
+export async function create(db: Kysely<Database>, upload: UploadRecord): Promise<void> {
+  await db
+    .insertInto('multipart_uploads')
+    .values({
+      id: upload.id,
+      repository: upload.repository,
+      branch: upload.branch,
+      path: upload.path,
+      initiated_at: upload.initiatedAt,
+      initiator: upload.initiator,
+      template: JSON.stringify(upload.template),
+    })
+    .execute();
+}
+
+export async function get(db: Kysely<Database>, id: string): Promise<UploadRecord | undefined> {
+  const row = await db.selectFrom('multipart_uploads').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && toUpload(row);
+}
+
+/** Ordered by (path, id); `after` resumes past a path (and, within it, past an upload id). */
+export async function list(
+  db: Kysely<Database>,
+  repository: string,
+  options: { prefix?: string; after?: { path: string; id?: string }; limit: number },
+): Promise<UploadRecord[]> {
+  let query = db.selectFrom('multipart_uploads').selectAll().where('repository', '=', repository);
+  const prefix = options.prefix ?? '';
+  if (prefix !== '') {
+    query = query.where('path', '>=', prefix);
+    const end = prefixEnd(prefix);
+    if (end !== undefined) query = query.where('path', '<', end);
+  }
+  const after = options.after;
+  if (after !== undefined) {
+    const afterId = after.id;
+    query =
+      afterId === undefined
+        ? query.where('path', '>', after.path)
+        : query.where((eb) => eb.or([eb('path', '>', after.path), eb.and([eb('path', '=', after.path), eb('id', '>', afterId)])]));
+  }
+  const rows = await query.orderBy('path').orderBy('id').limit(options.limit).execute();
+  return rows.map(toUpload);
+}
+
+export async function putPart(db: Kysely<Database>, part: PartRecord): Promise<void> {
+  const values = { upload_id: part.uploadId, part_number: part.partNumber, content: JSON.stringify(part.content), last_modified: part.lastModified };
+  await db
+    .insertInto('multipart_parts')
+    .values(values)
+    .onConflict((oc) => oc.columns(['upload_id', 'part_number']).doUpdateSet({ content: values.content, last_modified: values.last_modified }))
+    .execute();
+}
+
+export async function listParts(db: Kysely<Database>, uploadId: string, options: { after?: number; limit: number }): Promise<PartRecord[]> {
+  const rows = await db
+    .selectFrom('multipart_parts')
+    .selectAll()
+    .where('upload_id', '=', uploadId)
+    .where('part_number', '>', options.after ?? 0)
+    .orderBy('part_number')
+    .limit(options.limit)
+    .execute();
+  return rows.map(toPart);
+}
+
+export async function remove(db: Kysely<Database>, id: string): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('multipart_parts').where('upload_id', '=', id).execute();
+    const deleted = await trx.deleteFrom('multipart_uploads').where('id', '=', id).executeTakeFirst();
+    return deleted.numDeletedRows > 0n;
+  });
+}
+
+function toUpload(row: MultipartUploadsTable): UploadRecord {
+  return {
+    id: row.id,
+    repository: row.repository,
+    branch: row.branch,
+    path: row.path,
+    initiatedAt: row.initiated_at,
+    initiator: row.initiator,
+    template: JSON.parse(row.template) as ObjectTemplate,
+  };
+}
+
+function toPart(row: MultipartPartsTable): PartRecord {
+  return { uploadId: row.upload_id, partNumber: Number(row.part_number), content: JSON.parse(row.content) as StoredContent, lastModified: row.last_modified };
+}
