@@ -35,30 +35,37 @@ export function isCommitIdPrefix(value: string): boolean {
 }
 
 /**
- * Object paths are relative, `/`-separated, without `.` or `..` segments, empty segments or NUL,
- * at most 1024 UTF-8 bytes. A trailing `/` is allowed only for prefixes, never for objects.
+ * Object paths are S3 keys: 1 to 1024 UTF-8 bytes, any characters but NUL. Generic S3 tools
+ * write keys such as `dir/` (folder markers) or `a//b`, so the core accepts them; mapping a
+ * path onto a local folder needs `assertPortablePath` as well.
  */
 export function assertObjectPath(path: string): void {
   if (path.length === 0) throw invalidArgument('object path is empty');
-  assertPathText(path, 'object path');
-  if (path.endsWith('/')) throw invalidArgument(`invalid object path '${path}': it ends with '/'`);
+  assertKeyText(path, 'object path');
 }
 
-/** A listing or diff prefix: like a path, but may be empty and may end with `/`. */
+/** A listing or diff prefix: any S3 key text, or empty. */
 export function assertPrefix(prefix: string): void {
   if (prefix.length === 0) return;
-  assertPathText(prefix.endsWith('/') ? prefix.slice(0, -1) : prefix, 'prefix');
+  assertKeyText(prefix, 'prefix');
 }
 
-function assertPathText(path: string, what: string): void {
+/**
+ * A path that maps safely onto a folder: relative, `/`-separated, no empty, `.` or `..` segments
+ * (the CLI checks this before reading or writing local files).
+ */
+export function assertPortablePath(path: string, what = 'object path'): void {
   if (path.startsWith('/')) throw invalidArgument(`invalid ${what} '${path}': absolute paths are not allowed`);
-  if (path.includes('\0')) throw invalidArgument(`invalid ${what}: it contains a NUL character`);
-  if (Buffer.byteLength(path, 'utf8') > MAX_PATH_BYTES) {
-    throw invalidArgument(`invalid ${what}: longer than ${MAX_PATH_BYTES} bytes`);
-  }
   for (const segment of path.split('/')) {
     if (segment === '' || segment === '.' || segment === '..') {
       throw invalidArgument(`invalid ${what} '${path}': empty, '.' and '..' segments are not allowed`);
     }
+  }
+}
+
+function assertKeyText(path: string, what: string): void {
+  if (path.includes('\0')) throw invalidArgument(`invalid ${what}: it contains a NUL character`);
+  if (Buffer.byteLength(path, 'utf8') > MAX_PATH_BYTES) {
+    throw invalidArgument(`invalid ${what}: longer than ${MAX_PATH_BYTES} bytes`);
   }
 }

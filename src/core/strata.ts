@@ -5,6 +5,8 @@ import { systemClock, type Clock } from './ports/clock.ts';
 import type { MetadataStore } from './ports/metadata-store.ts';
 import { CommitService } from './versioning/commit-service.ts';
 import { MergeService } from './versioning/merge-service.ts';
+import { AccessKeyService } from './access/access-key-service.ts';
+import { MIN_PART_SIZE, MultipartService } from './versioning/multipart-service.ts';
 import { ObjectService } from './versioning/object-service.ts';
 import { RepositoryService } from './versioning/repository-service.ts';
 import { NodeStore } from './versioning/tree/node-store.ts';
@@ -16,6 +18,8 @@ export interface StrataCoreOptions {
   authorizer?: Authorizer;
   clock?: Clock;
   objectStore?: ObjectStoreOptions;
+  /** Smallest multipart part but the last (S3: 5 MiB). */
+  minPartSize?: number;
 }
 
 /** The services of Strata's core, wired over the given ports. */
@@ -24,6 +28,8 @@ export interface StrataCore {
   objects: ObjectService;
   commits: CommitService;
   merges: MergeService;
+  multipart: MultipartService;
+  accessKeys: AccessKeyService;
   /** Releases the metadata store. */
   close(): Promise<void>;
 }
@@ -37,11 +43,14 @@ export function createStrataCore(options: StrataCoreOptions): StrataCore {
     clock: options.clock ?? systemClock,
   };
   const commits = new CommitService(deps);
+  const objects = new ObjectService(deps);
   return {
     repositories: new RepositoryService(deps),
-    objects: new ObjectService(deps),
+    objects,
     commits,
     merges: new MergeService(deps, commits),
+    multipart: new MultipartService(deps, objects, { minPartSize: options.minPartSize ?? MIN_PART_SIZE }),
+    accessKeys: new AccessKeyService(deps),
     close: () => options.metadata.close(),
   };
 }

@@ -374,7 +374,7 @@ function toRepository(row: Selectable<RepositoriesTable>): RepositoryRecord {
     createdAt: row.created_at,
     createdBy: row.created_by,
     s3Layout: row.s3_layout as S3Layout,
-    publicRead: Number(row.public_read) === 1,
+    publicRead: row.public_read === 1,
   };
 }
 

@@ -92,5 +92,5 @@ function toUpload(row: MultipartUploadsTable): UploadRecord {
 }
 
 function toPart(row: MultipartPartsTable): PartRecord {
-  return { uploadId: row.upload_id, partNumber: Number(row.part_number), content: JSON.parse(row.content) as StoredContent, lastModified: row.last_modified };
+  return { uploadId: row.upload_id, partNumber: row.part_number, content: JSON.parse(row.content) as StoredContent, lastModified: row.last_modified };
 }

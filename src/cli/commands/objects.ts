@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { lookup } from 'mime-types';
 import { notFound } from '../../core/errors.ts';
+import { assertPortablePath } from '../../core/names.ts';
 import type { ObjectInfo, StrataApi } from '../../sdk/api.ts';
 import { requirePath, requireRef } from '../address.ts';
 import { withContext } from '../context.ts';
@@ -40,6 +41,7 @@ export function registerObjectCommands(program: Command): void {
         const totalBytes = files.reduce((sum, f) => sum + f.size, 0);
         const progress = createProgress({ label: 'put', totalFiles: files.length, totalBytes, enabled: !out.json });
         const started = Date.now();
+        for (const file of files) assertPortablePath(pathOf(file.relative));
         const uploads = files.map((file) => ({
           repository: address.repository,
           branch: address.ref,
@@ -87,6 +89,7 @@ export function registerObjectCommands(program: Command): void {
         const total = objects.reduce((sum, o) => sum + o.size, 0);
         const progress = createProgress({ label: 'get', totalFiles: objects.length, totalBytes: total, enabled: !out.json });
         try {
+          for (const info of objects) assertPortablePath(info.path.slice(base.length));
           for (const info of objects) {
             await download(api, { ...address, path: info.path, info }, join(folder, info.path.slice(base.length)));
             progress.advance(info.size);

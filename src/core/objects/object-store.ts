@@ -98,6 +98,20 @@ export class ObjectStore {
     return this.readChunks(manifest.chunks, { range, signal: options.signal });
   }
 
+  /**
+   * A content made of `parts` in order without copying a byte: one manifest naming their chunks.
+   * `digests` are the whole content's hashes, which the caller computed.
+   */
+  async concat(parts: StoredContent[], digests: { sha256: string; md5: string }): Promise<StoredContent> {
+    const only = parts.length === 1 ? parts[0] : undefined;
+    if (only) return { ...only };
+    const chunks: ChunkRef[] = [];
+    for (const part of parts) chunks.push(...(await this.chunksOf(part)));
+    const size = parts.reduce((sum, part) => sum + part.size, 0);
+    const manifest = await writeManifest(this.blobs, { size, chunks }, { deferSync: false });
+    return { ...digests, size, manifest };
+  }
+
   /** Makes contents written with `deferSync` durable. */
   flush(): Promise<void> {
     return this.blobs.flush();

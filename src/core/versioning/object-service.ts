@@ -1,9 +1,10 @@
-import { notFound } from '../errors.ts';
+import { notFound, StrataError } from '../errors.ts';
 import { assertObjectPath, assertPrefix } from '../names.ts';
 import type { BlobRange } from '../ports/blob-store.ts';
-import { canonicalEntry, DEFAULT_CONTENT_TYPE, type Entry } from '../objects/entry.ts';
+import { canonicalEntry, DEFAULT_CONTENT_TYPE, etagOf, type Entry, type ObjectTemplate } from '../objects/entry.ts';
 import type { StoredContent } from '../objects/object-store.ts';
 import { authorize, type VersioningDeps } from './deps.ts';
+import { listVersions, type VersionListing, type VersionListOptions } from './object-versions.ts';
 import { listObjects, type ListOptions, type ListResult } from './list-objects.ts';
 import { createEntryCursor, type EntryCursor } from './overlay-cursor.ts';
 import { requireBranch, resolveRef } from './refs.ts';
@@ -17,14 +18,30 @@ export interface PutObjectInput {
   body: AsyncIterable<Uint8Array>;
   contentType?: string;
   metadata?: Record<string, string>;
+  headers?: Record<string, string>;
+  tags?: Record<string, string>;
   /** Reject with PayloadTooLarge past this size. */
   maxBytes?: number;
+  /** Write only if the branch's current object matches (S3 conditional writes). */
+  expect?: WriteExpectation;
 }
+
+/**
+ * A conditional write: `{ absent: true }` (If-None-Match: *) or `{ etag }` (If-Match).
+ * Checked before the bytes are stored and again just before staging.
+ */
+export type WriteExpectation = { absent: true } | { etag: string };
 
 export interface StageInput {
   repository: string;
   branch: string;
-  objects: { path: string; content: StoredContent; contentType?: string; metadata?: Record<string, string> }[];
+  objects: StagedObject[];
+}
+
+interface StagedObject extends ObjectTemplate {
+  path: string;
+  content: StoredContent;
+  etag?: string;
 }
 
 export interface ObjectAddress {
@@ -42,9 +59,59 @@ export class ObjectService {
     assertObjectPath(input.path);
     await requireBranch(this.deps, input.repository, input.branch);
     await authorize(this.deps, ctx, { action: 'object:write', repository: input.repository });
+    await this.checkExpectation(input, input.expect);
     const content = await this.deps.objects.write(input.body, { signal: ctx.signal, maxBytes: input.maxBytes });
-    const [info] = await this.stageChecked(input.repository, input.branch, [{ path: input.path, content, contentType: input.contentType, metadata: input.metadata }]);
+    await this.checkExpectation(input, input.expect);
+    const { repository, branch, body: _body, maxBytes: _maxBytes, expect: _expect, ...object } = input;
+    const [info] = await this.stageChecked(repository, branch, [{ ...object, content }]);
     return info as ObjectInfo;
+  }
+
+  /**
+   * Zero-copy: stages the source's entry (same bytes, any ref or repository) at the target path.
+   * With `replace`, the type, metadata, headers and tags come from it instead of the source.
+   */
+  async copy(
+    ctx: CallContext,
+    input: { source: ObjectAddress; target: { repository: string; branch: string; path: string }; replace?: ObjectTemplate; expect?: WriteExpectation },
+  ): Promise<ObjectInfo> {
+    assertObjectPath(input.target.path);
+    const source = await this.stat(ctx, input.source);
+    await requireBranch(this.deps, input.target.repository, input.target.branch);
+    await authorize(this.deps, ctx, { action: 'object:write', repository: input.target.repository });
+    await this.checkExpectation(input.target, input.expect);
+    const content = { sha256: source.sha256, md5: source.md5, size: source.size, manifest: source.manifest };
+    const template = input.replace ?? source;
+    const object: StagedObject = { path: input.target.path, content, contentType: template.contentType, metadata: template.metadata, headers: template.headers, tags: template.tags };
+    if (source.etag !== undefined) object.etag = source.etag;
+    const [info] = await this.stageChecked(input.target.repository, input.target.branch, [object]);
+    return info as ObjectInfo;
+  }
+
+  /** Replaces an object's tags on a branch (a new version with the same bytes). */
+  async setTags(ctx: CallContext, input: { repository: string; branch: string; path: string; tags: Record<string, string> }): Promise<ObjectInfo> {
+    const current = await this.stat(ctx, { repository: input.repository, ref: input.branch, path: input.path });
+    await requireBranch(this.deps, input.repository, input.branch);
+    await authorize(this.deps, ctx, { action: 'object:write', repository: input.repository });
+    const { path, mtime: _mtime, ...entry } = current;
+    const [info] = await this.stageChecked(input.repository, input.branch, [
+      { path, content: entry, contentType: entry.contentType, metadata: entry.metadata, headers: entry.headers, tags: input.tags, etag: entry.etag },
+    ]);
+    return info as ObjectInfo;
+  }
+
+  private async checkExpectation(target: { repository: string; branch: string; path: string }, expect: WriteExpectation | undefined): Promise<void> {
+    if (expect === undefined) return;
+    const resolved = await resolveRef(this.deps, target.repository, target.branch);
+    const current = await this.entryAt(resolved, { repository: target.repository, ref: target.branch, path: target.path });
+    if ('absent' in expect) {
+      if (current) throw new StrataError('PreconditionFailed', `object '${target.path}' already exists`, { details: { reason: 'exists' } });
+      return;
+    }
+    if (!current) throw notFound(`object '${target.path}' not found at ${target.repository}@${target.branch}`);
+    if (etagOf(current) !== `"${expect.etag.replaceAll('"', '')}"`) {
+      throw new StrataError('PreconditionFailed', `object '${target.path}' has a different ETag`, { details: { reason: 'etag' } });
+    }
   }
 
   /**
@@ -78,6 +145,9 @@ export class ObjectService {
         mtime,
         manifest: object.content.manifest,
         metadata: object.metadata,
+        headers: object.headers,
+        tags: object.tags,
+        etag: object.etag,
       }),
     }));
     await this.deps.metadata.stage(repository, branch, changes);
@@ -130,6 +200,13 @@ export class ObjectService {
     await authorize(this.deps, ctx, { action: 'object:list', repository: input.repository });
     const resolved = await resolveRef(this.deps, input.repository, input.ref);
     return listObjects(this.cursorAt(resolved, input.repository), input);
+  }
+
+  /** Versions of keys along a branch's history (S3 ListObjectVersions). */
+  async listVersions(ctx: CallContext, input: VersionListOptions): Promise<VersionListing> {
+    assertPrefix(input.prefix ?? '');
+    await authorize(this.deps, ctx, { action: 'object:list', repository: input.repository });
+    return listVersions(this.deps, input);
   }
 
   private cursorAt(resolved: ResolvedRef, repository: string): EntryCursor {

@@ -38,7 +38,7 @@ export class RepositoryService {
   /** Changes how the S3 gateway lays out keys, and whether anonymous S3 reads are allowed. */
   async update(ctx: CallContext, name: string, settings: RepositorySettings): Promise<RepositoryInfo> {
     if (settings.s3Layout !== undefined && !S3_LAYOUTS.includes(settings.s3Layout)) {
-      throw invalidArgument(`invalid S3 layout '${String(settings.s3Layout)}': use ${S3_LAYOUTS.join(' or ')}`);
+      throw invalidArgument(`invalid S3 layout '${settings.s3Layout}': use ${S3_LAYOUTS.join(' or ')}`);
     }
     await requireRepository(this.deps, name);
     await authorize(this.deps, ctx, { action: 'repository:update', repository: name });

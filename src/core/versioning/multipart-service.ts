@@ -1,0 +1,185 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { invalidArgument, StrataError } from '../errors.ts';
+import { DEFAULT_CONTENT_TYPE, type ObjectTemplate } from '../objects/entry.ts';
+import type { StoredContent } from '../objects/object-store.ts';
+import type { BlobRange } from '../ports/blob-store.ts';
+import type { PartRecord, UploadRecord } from '../ports/metadata-store.ts';
+import { assertObjectPath } from '../names.ts';
+import { authorize, type VersioningDeps } from './deps.ts';
+import type { ObjectAddress, ObjectService } from './object-service.ts';
+import { requireBranch } from './refs.ts';
+import type { CallContext, ObjectInfo } from './types.ts';
+
+/** S3's limits: part numbers 1–10,000; every part but the last at least 5 MiB. */
+export const MAX_PART_NUMBER = 10_000;
+export const MIN_PART_SIZE = 5 * 1024 * 1024;
+
+export interface CompletedPart {
+  partNumber: number;
+  /** The part's ETag as the client received it (quotes optional). */
+  etag: string;
+}
+
+const failure = (code: 'NotFound' | 'InvalidArgument', reason: string, message: string): StrataError =>
+  new StrataError(code, message, { details: { reason } });
+
+/**
+ * Multipart uploads (S3 semantics). Each part is stored as a content like any object; completing
+ * an upload writes one manifest naming the parts' chunks in order, so no byte is copied. The
+ * whole content's SHA-256 and MD5 are computed by reading the parts once (Strata's identity of a
+ * content is its SHA-256).
+ */
+export class MultipartService {
+  constructor(
+    private readonly deps: VersioningDeps,
+    private readonly objects: ObjectService,
+    private readonly options: { minPartSize: number } = { minPartSize: MIN_PART_SIZE },
+  ) {}
+
+  async create(ctx: CallContext, input: { repository: string; branch: string; path: string; template: ObjectTemplate }): Promise<UploadRecord> {
+    assertObjectPath(input.path);
+    await requireBranch(this.deps, input.repository, input.branch);
+    await authorize(this.deps, ctx, { action: 'object:write', repository: input.repository });
+    const upload: UploadRecord = {
+      id: randomBytes(24).toString('base64url'),
+      repository: input.repository,
+      branch: input.branch,
+      path: input.path,
+      initiatedAt: this.deps.clock.now().toISOString(),
+      initiator: ctx.actor.id,
+      template: input.template,
+    };
+    await this.deps.metadata.createUpload(upload);
+    return upload;
+  }
+
+  /** The upload, checked to belong to `repository` and `path` (S3 addresses uploads by key and id). */
+  async get(ctx: CallContext, input: { repository: string; path: string; uploadId: string }): Promise<UploadRecord> {
+    await authorize(this.deps, ctx, { action: 'object:write', repository: input.repository });
+    const upload = await this.deps.metadata.getUpload(input.uploadId);
+    if (!upload || upload.repository !== input.repository || upload.path !== input.path) {
+      throw failure('NotFound', 'no-such-upload', `upload '${input.uploadId}' does not exist for '${input.path}' (it may have been completed or aborted)`);
+    }
+    return upload;
+  }
+
+  async uploadPart(
+    ctx: CallContext,
+    input: { repository: string; path: string; uploadId: string; partNumber: number; body: AsyncIterable<Uint8Array>; maxBytes?: number },
+  ): Promise<PartRecord> {
+    assertPartNumber(input.partNumber);
+    await this.get(ctx, input);
+    const content = await this.deps.objects.write(input.body, { signal: ctx.signal, maxBytes: input.maxBytes });
+    return this.savePart(input, content);
+  }
+
+  /**
+   * A part taken from an existing object. The whole object reuses its content (no copy); a byte
+   * range is read and stored (it is new content).
+   */
+  async copyPart(
+    ctx: CallContext,
+    input: { repository: string; path: string; uploadId: string; partNumber: number; source: ObjectAddress; range?: BlobRange },
+  ): Promise<{ part: PartRecord; source: ObjectInfo }> {
+    assertPartNumber(input.partNumber);
+    await this.get(ctx, input);
+    const source = await this.objects.stat(ctx, input.source);
+    const whole = input.range === undefined || (input.range.start === 0 && input.range.end === source.size);
+    if (whole && source.etag === undefined) {
+      const part = await this.savePart(input, { sha256: source.sha256, md5: source.md5, size: source.size, manifest: source.manifest });
+      return { part, source };
+    }
+    const body = await this.deps.objects.read(source, { range: input.range, signal: ctx.signal });
+    return { part: await this.savePart(input, await this.deps.objects.write(body, { signal: ctx.signal })), source };
+  }
+
+  async listParts(ctx: CallContext, input: { repository: string; path: string; uploadId: string; after?: number; limit: number }): Promise<PartRecord[]> {
+    await this.get(ctx, input);
+    return this.deps.metadata.listParts(input.uploadId, { after: input.after, limit: input.limit });
+  }
+
+  async list(ctx: CallContext, input: { repository: string; prefix?: string; after?: { path: string; id?: string }; limit: number }): Promise<UploadRecord[]> {
+    await authorize(this.deps, ctx, { action: 'object:list', repository: input.repository });
+    return this.deps.metadata.listUploads(input.repository, input);
+  }
+
+  async abort(ctx: CallContext, input: { repository: string; path: string; uploadId: string }): Promise<void> {
+    await this.get(ctx, input);
+    await this.deps.metadata.deleteUpload(input.uploadId);
+  }
+
+  /** Checks the part list as S3 does, stages the assembled object and ends the upload. */
+  async complete(ctx: CallContext, input: { repository: string; path: string; uploadId: string; parts: CompletedPart[] }): Promise<ObjectInfo> {
+    const upload = await this.get(ctx, input);
+    const chosen = await this.chosenParts(upload.id, input.parts);
+    const content = await this.deps.objects.concat(chosen.map((part) => part.content), await this.digest(chosen, ctx.signal));
+    const partMd5s = createHash('md5');
+    for (const part of chosen) partMd5s.update(Buffer.from(part.content.md5, 'hex'));
+    const etag = `${partMd5s.digest('hex')}-${chosen.length}`;
+    const { template } = upload;
+    const [info] = await this.objects.stage(ctx, {
+      repository: upload.repository,
+      branch: upload.branch,
+      objects: [{ path: upload.path, content, contentType: template.contentType ?? DEFAULT_CONTENT_TYPE, metadata: template.metadata, headers: template.headers, tags: template.tags, etag }],
+    });
+    await this.deps.metadata.deleteUpload(upload.id);
+    return info as ObjectInfo;
+  }
+
+  private async savePart(input: { uploadId: string; partNumber: number }, content: StoredContent): Promise<PartRecord> {
+    const part = { uploadId: input.uploadId, partNumber: input.partNumber, content, lastModified: this.deps.clock.now().toISOString() };
+    await this.deps.metadata.putPart(part);
+    return part;
+  }
+
+  private async chosenParts(uploadId: string, requested: CompletedPart[]): Promise<PartRecord[]> {
+    if (requested.length === 0) throw failure('InvalidArgument', 'malformed-xml', 'the part list is empty');
+    const stored = new Map<number, PartRecord>();
+    for (let after = 0; ; ) {
+      const page = await this.deps.metadata.listParts(uploadId, { after, limit: 1000 });
+      for (const part of page) stored.set(part.partNumber, part);
+      const last = page[page.length - 1];
+      if (page.length < 1000 || !last) break;
+      after = last.partNumber;
+    }
+    const chosen: PartRecord[] = [];
+    for (const [index, wanted] of requested.entries()) {
+      const previous = requested[index - 1];
+      if (previous && wanted.partNumber <= previous.partNumber) {
+        throw failure('InvalidArgument', 'invalid-part-order', 'the parts are not in ascending part-number order');
+      }
+      const part = stored.get(wanted.partNumber);
+      if (!part || part.content.md5 !== wanted.etag.replaceAll('"', '').toLowerCase()) {
+        throw failure('InvalidArgument', 'invalid-part', `part ${wanted.partNumber} was not uploaded or its ETag does not match`);
+      }
+      chosen.push(part);
+    }
+    for (const part of chosen.slice(0, -1)) {
+      if (part.content.size < this.options.minPartSize) {
+        throw failure('InvalidArgument', 'entity-too-small', `part ${part.partNumber} is ${part.content.size} bytes; every part but the last must be at least ${this.options.minPartSize}`);
+      }
+    }
+    return chosen;
+  }
+
+  /** SHA-256 and MD5 of the assembled content, read once through the parts. */
+  private async digest(parts: PartRecord[], signal?: AbortSignal): Promise<{ sha256: string; md5: string }> {
+    const only = parts.length === 1 ? parts[0] : undefined;
+    if (only) return { sha256: only.content.sha256, md5: only.content.md5 };
+    const sha256 = createHash('sha256');
+    const md5 = createHash('md5');
+    for (const part of parts) {
+      for await (const bytes of await this.deps.objects.read(part.content, { signal })) {
+        sha256.update(bytes);
+        md5.update(bytes);
+      }
+    }
+    return { sha256: sha256.digest('hex'), md5: md5.digest('hex') };
+  }
+}
+
+function assertPartNumber(partNumber: number): void {
+  if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_PART_NUMBER) {
+    throw invalidArgument(`part number must be an integer from 1 to ${MAX_PART_NUMBER}`, { reason: 'invalid-part-number' });
+  }
+}
