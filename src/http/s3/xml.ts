@@ -1,0 +1,46 @@
+import { XMLBuilder, XMLParser } from 'fast-xml-parser';
+
+export const S3_NAMESPACE = 'http://s3.amazonaws.com/doc/2006-03-01/';
+const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
+
+/** A value in an XML document: text, a nested element, or a repeated element (array). */
+export type XmlValue = string | number | boolean | XmlElement | XmlValue[] | undefined;
+export interface XmlElement {
+  [name: string]: XmlValue;
+}
+
+const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@', suppressEmptyNode: false, processEntities: true });
+const parser = new XMLParser({ ignoreAttributes: true, parseTagValue: false, trimValues: true, processEntities: true, isArray: () => false });
+
+/** `<root xmlns="…S3…">…</root>` with the XML declaration. Undefined fields are left out. */
+export function xmlDocument(root: string, body: XmlElement, options: { namespace?: boolean } = {}): string {
+  const element: XmlElement = options.namespace === false ? body : { '@xmlns': S3_NAMESPACE, ...body };
+  return DECLARATION + String(builder.build({ [root]: prune(element) }));
+}
+
+function prune(value: XmlElement): XmlElement {
+  const out: XmlElement = {};
+  for (const [name, child] of Object.entries(value)) {
+    if (child === undefined) continue;
+    if (Array.isArray(child)) out[name] = child.map((item) => (typeof item === 'object' && !Array.isArray(item) ? prune(item as XmlElement) : item));
+    else if (typeof child === 'object') out[name] = prune(child);
+    else out[name] = child;
+  }
+  return out;
+}
+
+/** Parses a request body; `undefined` when it is not well-formed XML. */
+export function parseXml(text: string): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = parser.parse(text, true);
+    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A child that may occur once or many times, always as an array. */
+export function many(value: unknown): unknown[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
+}
