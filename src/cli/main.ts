@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerHistoryCommands } from './commands/history.ts';
+import { registerKeyCommands } from './commands/keys.ts';
 import { registerObjectCommands } from './commands/objects.ts';
 import { registerRepositoryCommands } from './commands/repositories.ts';
 import { registerServeCommand } from './commands/serve.ts';
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerRepositoryCommands(program);
   registerObjectCommands(program);
   registerHistoryCommands(program);
+  registerKeyCommands(program);
   registerServeCommand(program);
   return program;
 }

@@ -7,6 +7,7 @@ import { StrataError } from '../core/errors.ts';
 export const DATA_DIR_NAME = '.strata';
 export const CONFIG_FILE_NAME = 'config.json';
 export const DEFAULT_PORT = 8420;
+export const DEFAULT_S3_PORT = 8421;
 
 const ConfigSchema = z.strictObject({
   /** Where the embedded database, blobs and config.json live. */
@@ -20,6 +21,12 @@ const ConfigSchema = z.strictObject({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** fsync every blob before it becomes visible. */
   fsync: z.stringbool().or(z.boolean()).default(true),
+  /** The S3 gateway's port (same host); 0 picks a free one. */
+  s3Port: z.coerce.number().int().min(0).max(65535).default(DEFAULT_S3_PORT),
+  /** Region reported to S3 clients. */
+  s3Region: z.string().min(1).default('us-east-1'),
+  /** Virtual-host addressing: requests to `<bucket>.<s3Domain>` address that bucket. */
+  s3Domain: z.string().min(1).default('localhost'),
   /** Largest single object upload through the REST API, in bytes (S3's single-PUT limit: 5 GiB). */
   maxUploadBytes: z.coerce.number().int().positive().default(5 * 1024 ** 3),
 });
@@ -35,6 +42,9 @@ const ENV_KEYS: Record<string, keyof z.input<typeof ConfigSchema>> = {
   STRATA_LOG_LEVEL: 'logLevel',
   STRATA_FSYNC: 'fsync',
   STRATA_MAX_UPLOAD_BYTES: 'maxUploadBytes',
+  STRATA_S3_PORT: 's3Port',
+  STRATA_S3_REGION: 's3Region',
+  STRATA_S3_DOMAIN: 's3Domain',
 };
 
 export interface LoadConfigOptions {

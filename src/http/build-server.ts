@@ -6,7 +6,8 @@ import { isStrataError, StrataError, toStrataError } from '../core/errors.ts';
 import type { StrataCore } from '../core/strata.ts';
 import type { CallContext } from '../core/versioning/types.ts';
 import { HTTP_STATUS, type ErrorBody } from './errors.ts';
-import { createServerMetrics } from './metrics.ts';
+import { createServerMetrics, type ServerMetrics } from './metrics.ts';
+import { registerAccessKeyRoutes } from './rest/access-keys.ts';
 import { registerCommitRoutes } from './rest/commits.ts';
 import { registerObjectRoutes } from './rest/objects.ts';
 import { registerRefRoutes } from './rest/refs.ts';
@@ -22,6 +23,13 @@ export interface BuildServerOptions {
 }
 
 export const API_PREFIX = '/api/v1';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The server's Prometheus registry and HTTP metrics; other listeners register theirs here. */
+    metrics: ServerMetrics;
+  }
+}
 /** Header naming the acting principal. Trusted until access keys arrive with the S3 gateway. */
 export const ACTOR_HEADER = 'x-strata-actor';
 
@@ -42,6 +50,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
   const metrics = createServerMetrics();
+  app.decorate('metrics', metrics);
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
@@ -72,6 +81,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   await app.register(
     async (api) => {
       registerRepositoryRoutes(api, deps);
+      registerAccessKeyRoutes(api, deps);
       registerRefRoutes(api, deps);
       registerCommitRoutes(api, deps);
       await api.register(async (objects) => {

@@ -14,7 +14,16 @@ export const RepositorySchema = z.object({
   defaultBranch: z.string(),
   createdAt: z.string(),
   createdBy: z.string(),
+  s3Layout: z.enum(['ref', 'plain']).describe("S3 gateway keys: 'ref' = <ref>/<path>, 'plain' = paths on the default branch"),
+  publicRead: z.boolean().describe('anonymous S3 reads allowed'),
 }).meta({ id: 'Repository' });
+
+export const AccessKeySchema = z.object({
+  id: z.string(),
+  principal: z.string(),
+  createdAt: z.string(),
+  revokedAt: z.string().optional(),
+}).meta({ id: 'AccessKey' });
 
 export const BranchSchema = z.object({ name: z.string(), head: z.string(), createdAt: z.string(), createdBy: z.string() }).meta({ id: 'Branch' });
 export const TagSchema = z.object({ name: z.string(), commitId: z.string(), createdAt: z.string(), createdBy: z.string() }).meta({ id: 'Tag' });

@@ -1,8 +1,10 @@
+import type { AccessKeyInfo } from '../core/access/access-key-service.ts';
+import type { AccessKeyRecord, RepositorySettings } from '../core/ports/metadata-store.ts';
 import type { ListOptions, ListResult } from '../core/versioning/list-objects.ts';
 import type { BranchInfo, RepositoryInfo, TagInfo } from '../core/versioning/repository-service.ts';
 import type { CommitInfo, MergeResult, MergeStrategy, ObjectChange, ObjectInfo } from '../core/versioning/types.ts';
 
-export type { BranchInfo, CommitInfo, ListResult, MergeResult, MergeStrategy, ObjectChange, ObjectInfo, RepositoryInfo, TagInfo };
+export type { AccessKeyInfo, AccessKeyRecord, RepositorySettings, BranchInfo, CommitInfo, ListResult, MergeResult, MergeStrategy, ObjectChange, ObjectInfo, RepositoryInfo, TagInfo };
 
 export interface UploadInput {
   repository: string;
@@ -30,6 +32,13 @@ export interface StrataApi {
   createRepository(input: { name: string; defaultBranch?: string }): Promise<RepositoryInfo>;
   getRepository(name: string): Promise<RepositoryInfo>;
   deleteRepository(name: string): Promise<void>;
+  /** Changes the S3 key layout or anonymous read access. */
+  updateRepository(name: string, settings: RepositorySettings): Promise<RepositoryInfo>;
+
+  /** Issues an S3 access key; the secret is shown only here. */
+  createAccessKey(input: { principal: string }): Promise<AccessKeyRecord>;
+  listAccessKeys(): Promise<AccessKeyInfo[]>;
+  revokeAccessKey(id: string): Promise<void>;
 
   listBranches(repository: string): Promise<BranchInfo[]>;
   createBranch(input: { repository: string; name: string; from?: string }): Promise<BranchInfo>;

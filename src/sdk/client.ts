@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { mapConcurrent } from '../core/concurrency.ts';
 import { ERROR_CODES, StrataError, type ErrorCode } from '../core/errors.ts';
-import type { BranchInfo, CommitInfo, ListResult, MergeResult, ObjectChange, ObjectInfo, RepositoryInfo, StrataApi, TagInfo, UploadInput } from './api.ts';
+import type { AccessKeyInfo, AccessKeyRecord, RepositorySettings, BranchInfo, CommitInfo, ListResult, MergeResult, ObjectChange, ObjectInfo, RepositoryInfo, StrataApi, TagInfo, UploadInput } from './api.ts';
 
 export interface StrataClientOptions {
   /** Base URL of a `strata serve`, e.g. http://127.0.0.1:8420 */
@@ -23,6 +23,12 @@ export class StrataClient implements StrataApi {
   listRepositories = async (): Promise<RepositoryInfo[]> => (await this.json<{ repositories: RepositoryInfo[] }>('GET', '/repositories')).repositories;
   createRepository = (input: { name: string; defaultBranch?: string }): Promise<RepositoryInfo> => this.json('POST', '/repositories', { body: input });
   getRepository = (name: string): Promise<RepositoryInfo> => this.json('GET', `/repositories/${enc(name)}`);
+  updateRepository = (name: string, settings: RepositorySettings): Promise<RepositoryInfo> => this.json('PATCH', `/repositories/${enc(name)}`, { body: settings });
+  createAccessKey = (input: { principal: string }): Promise<AccessKeyRecord> => this.json('POST', '/access-keys', { body: input });
+  listAccessKeys = async (): Promise<AccessKeyInfo[]> => (await this.json<{ accessKeys: AccessKeyInfo[] }>('GET', '/access-keys')).accessKeys;
+  revokeAccessKey = async (id: string): Promise<void> => {
+    await this.json('DELETE', `/access-keys/${enc(id)}`);
+  };
   deleteRepository = async (name: string): Promise<void> => {
     await this.json('DELETE', `/repositories/${enc(name)}`);
   };

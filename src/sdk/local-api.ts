@@ -15,6 +15,10 @@ export function createLocalApi(core: StrataCore, actor: string): StrataApi {
     createRepository: (input) => core.repositories.create(ctx, input),
     getRepository: (name) => core.repositories.get(ctx, name),
     deleteRepository: (name) => core.repositories.delete(ctx, name),
+    updateRepository: (name, settings) => core.repositories.update(ctx, name, settings),
+    createAccessKey: (input) => core.accessKeys.create(ctx, input),
+    listAccessKeys: () => core.accessKeys.list(ctx),
+    revokeAccessKey: (id) => core.accessKeys.revoke(ctx, id),
     listBranches: (repository) => core.repositories.listBranches(ctx, repository),
     createBranch: (input) => core.repositories.createBranch(ctx, input),
     deleteBranch: (input) => core.repositories.deleteBranch(ctx, input),
@@ -26,7 +30,9 @@ export function createLocalApi(core: StrataCore, actor: string): StrataApi {
     getObject: (input) => core.objects.get(ctx, input),
     statObject: (input) => core.objects.stat(ctx, input),
     listObjects: (input) => core.objects.list(ctx, input),
-    deleteObject: (input) => core.objects.delete(ctx, input),
+    deleteObject: async (input) => {
+      await core.objects.delete(ctx, input);
+    },
     deletePrefix: (input) => core.objects.deletePrefix(ctx, input),
     commit: (input) => core.commits.commit(ctx, input),
     status: (input) => core.commits.status(ctx, input),

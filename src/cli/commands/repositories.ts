@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { openStrata } from '../../app/open-strata.ts';
 import { CONFIG_FILE_NAME, DATA_DIR_NAME, loadConfig } from '../../config/config.ts';
 import { invalidArgument } from '../../core/errors.ts';
+import { S3_LAYOUTS, type S3Layout } from '../../core/ports/metadata-store.ts';
 import { parseAddress, requireRef } from '../address.ts';
 import { createOutput } from '../output.ts';
 import { withContext, type GlobalOptions } from '../context.ts';
@@ -47,6 +48,21 @@ export function registerRepositoryCommands(program: Command): void {
       );
     });
   });
+  repo
+    .command('set')
+    .description("change a repository's S3 settings")
+    .argument('<name>')
+    .option('--s3-layout <layout>', "S3 keys: 'ref' (<ref>/<path>) or 'plain' (paths on the default branch)")
+    .option('--public-read', 'allow anonymous S3 reads')
+    .option('--no-public-read', 'refuse anonymous S3 reads')
+    .action(async (name: string, opts: { s3Layout?: string; publicRead?: boolean }, command: Command) => {
+      if (opts.s3Layout === undefined && opts.publicRead === undefined) throw invalidArgument('nothing to change: give --s3-layout or --[no-]public-read');
+      if (opts.s3Layout !== undefined && !S3_LAYOUTS.includes(opts.s3Layout as S3Layout)) throw invalidArgument(`invalid --s3-layout '${opts.s3Layout}': use ref or plain`);
+      await withContext(command, async ({ api, out }) => {
+        const updated = await api.updateRepository(name, { s3Layout: opts.s3Layout as S3Layout | undefined, publicRead: opts.publicRead });
+        out.print(updated, () => `${updated.name}: S3 layout ${updated.s3Layout}, public read ${updated.publicRead ? 'on' : 'off'}`);
+      });
+    });
   repo
     .command('delete')
     .argument('<name>')

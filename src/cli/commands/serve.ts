@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import type { Command } from 'commander';
 import { openStrata } from '../../app/open-strata.ts';
 import { describeDatabase, loadConfig } from '../../config/config.ts';
@@ -7,20 +8,32 @@ import { STRATA_VERSION } from '../version.ts';
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
-    .description('run the Strata server (REST API, OpenAPI docs, /metrics)')
+    .description('run the Strata server: REST API, OpenAPI docs, /metrics, and the S3 gateway')
     .option('--host <host>', 'address to listen on (STRATA_HOST)')
-    .option('--port <port>', 'port to listen on; 0 picks a free one (STRATA_PORT)')
-    .action(async (opts: { host?: string; port?: string }, command: Command) => {
+    .option('--port <port>', 'REST API port; 0 picks a free one (STRATA_PORT)')
+    .option('--s3-port <port>', 'S3 gateway port; 0 picks a free one (STRATA_S3_PORT)')
+    .action(async (opts: { host?: string; port?: string; s3Port?: string }, command: Command) => {
       const global = command.optsWithGlobals<GlobalOptions>();
-      const config = loadConfig({ env: process.env, cwd: process.cwd(), overrides: { dataDir: global.dataDir, host: opts.host, port: opts.port } });
+      const config = loadConfig({ env: process.env, cwd: process.cwd(), overrides: { dataDir: global.dataDir, host: opts.host, port: opts.port, s3Port: opts.s3Port } });
       const core = await openStrata(config, { create: true });
       // Loaded here, not at start-up: the other commands never need the HTTP stack.
       const { buildServer } = await import('../../http/build-server.ts');
+      const { buildS3Server } = await import('../../http/s3/server.ts');
       const server = await buildServer({ core, logLevel: config.logLevel, maxUploadBytes: config.maxUploadBytes, version: STRATA_VERSION });
       const address = await server.listen({ host: config.host, port: config.port });
-      server.log.info({ dataDir: config.dataDir, database: describeDatabase(config) }, `Strata ${STRATA_VERSION} serving at ${address} (API docs: ${address}/api/v1/docs)`);
+      const s3 = buildS3Server({ core, region: config.s3Region, domain: config.s3Domain, maxUploadBytes: config.maxUploadBytes, logger: server.log, registry: server.metrics.registry });
+      await new Promise<void>((resolve, reject) => {
+        s3.once('error', reject);
+        s3.listen(config.s3Port, config.host, () => {
+          resolve();
+        });
+      });
+      const s3Address = `http://${config.host}:${String((s3.address() as AddressInfo).port)}`;
+      server.log.info({ dataDir: config.dataDir, database: describeDatabase(config) }, `Strata ${STRATA_VERSION} serving at ${address} (API docs: ${address}/api/v1/docs); S3 gateway at ${s3Address}`);
       const stop = (): void => {
         server.log.info('shutting down');
+        s3.close();
+        s3.closeAllConnections();
         void server.close().then(() => core.close()).then(() => process.exit(0));
       };
       process.once('SIGINT', stop);

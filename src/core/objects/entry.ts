@@ -26,6 +26,8 @@ export interface Entry {
   tags?: Record<string, string>;
   /** The S3 ETag when it is not `md5` (a multipart upload's `md5-of-part-md5s-N`). */
   etag?: string;
+  /** Sizes of the parts of a multipart upload, in order (S3 GetObject `partNumber`). */
+  partSizes?: number[];
 }
 
 /** What a writer says about an object besides its bytes. */
@@ -55,6 +57,7 @@ export function canonicalEntry(entry: Entry): Entry {
   const tags = sortedMap(entry.tags);
   if (tags) out.tags = tags;
   if (entry.etag !== undefined) out.etag = entry.etag;
+  if (entry.partSizes !== undefined) out.partSizes = entry.partSizes;
   return out;
 }
 

@@ -120,7 +120,7 @@ export class MultipartService {
     const [info] = await this.objects.stage(ctx, {
       repository: upload.repository,
       branch: upload.branch,
-      objects: [{ path: upload.path, content, contentType: template.contentType ?? DEFAULT_CONTENT_TYPE, metadata: template.metadata, headers: template.headers, tags: template.tags, etag }],
+      objects: [{ path: upload.path, content, contentType: template.contentType ?? DEFAULT_CONTENT_TYPE, metadata: template.metadata, headers: template.headers, tags: template.tags, etag, partSizes: chosen.map((part) => part.content.size) }],
     });
     await this.deps.metadata.deleteUpload(upload.id);
     return info as ObjectInfo;

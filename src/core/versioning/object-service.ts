@@ -18,7 +18,8 @@ export interface PutObjectInput {
   body: AsyncIterable<Uint8Array>;
   contentType?: string;
   metadata?: Record<string, string>;
-  headers?: Record<string, string>;
+  /** Stored headers; a function is called once the body has been read (for checksums of it). */
+  headers?: Record<string, string> | (() => Record<string, string>);
   tags?: Record<string, string>;
   /** Reject with PayloadTooLarge past this size. */
   maxBytes?: number;
@@ -42,6 +43,7 @@ interface StagedObject extends ObjectTemplate {
   path: string;
   content: StoredContent;
   etag?: string;
+  partSizes?: number[];
 }
 
 export interface ObjectAddress {
@@ -62,14 +64,15 @@ export class ObjectService {
     await this.checkExpectation(input, input.expect);
     const content = await this.deps.objects.write(input.body, { signal: ctx.signal, maxBytes: input.maxBytes });
     await this.checkExpectation(input, input.expect);
-    const { repository, branch, body: _body, maxBytes: _maxBytes, expect: _expect, ...object } = input;
-    const [info] = await this.stageChecked(repository, branch, [{ ...object, content }]);
+    const { repository, branch, body: _body, maxBytes: _maxBytes, expect: _expect, headers, ...object } = input;
+    const [info] = await this.stageChecked(repository, branch, [{ ...object, headers: typeof headers === 'function' ? headers() : headers, content }]);
     return info as ObjectInfo;
   }
 
   /**
    * Zero-copy: stages the source's entry (same bytes, any ref or repository) at the target path.
    * With `replace`, the type, metadata, headers and tags come from it instead of the source.
+   * As in S3, the copy is a single-part object: its ETag is the content's MD5.
    */
   async copy(
     ctx: CallContext,
@@ -83,7 +86,6 @@ export class ObjectService {
     const content = { sha256: source.sha256, md5: source.md5, size: source.size, manifest: source.manifest };
     const template = input.replace ?? source;
     const object: StagedObject = { path: input.target.path, content, contentType: template.contentType, metadata: template.metadata, headers: template.headers, tags: template.tags };
-    if (source.etag !== undefined) object.etag = source.etag;
     const [info] = await this.stageChecked(input.target.repository, input.target.branch, [object]);
     return info as ObjectInfo;
   }
@@ -95,7 +97,7 @@ export class ObjectService {
     await authorize(this.deps, ctx, { action: 'object:write', repository: input.repository });
     const { path, mtime: _mtime, ...entry } = current;
     const [info] = await this.stageChecked(input.repository, input.branch, [
-      { path, content: entry, contentType: entry.contentType, metadata: entry.metadata, headers: entry.headers, tags: input.tags, etag: entry.etag },
+      { path, content: entry, contentType: entry.contentType, metadata: entry.metadata, headers: entry.headers, tags: input.tags, etag: entry.etag, partSizes: entry.partSizes },
     ]);
     return info as ObjectInfo;
   }
@@ -148,19 +150,28 @@ export class ObjectService {
         headers: object.headers,
         tags: object.tags,
         etag: object.etag,
+        partSizes: object.partSizes,
       }),
     }));
     await this.deps.metadata.stage(repository, branch, changes);
     return changes.map((change) => ({ path: change.path, ...change.entry }));
   }
 
-  /** Stages the deletion of one object; NotFound if the branch does not have it. */
-  async delete(ctx: CallContext, input: { repository: string; branch: string; path: string }): Promise<void> {
+  /**
+   * Stages the deletion of one object; NotFound if the branch does not have it, unless
+   * `ifExists` (S3 semantics), which returns false instead.
+   */
+  async delete(ctx: CallContext, input: { repository: string; branch: string; path: string; ifExists?: boolean }): Promise<boolean> {
     assertObjectPath(input.path);
     await requireBranch(this.deps, input.repository, input.branch);
     await authorize(this.deps, ctx, { action: 'object:delete', repository: input.repository });
-    await this.stat(ctx, { repository: input.repository, ref: input.branch, path: input.path });
+    const resolved = await resolveRef(this.deps, input.repository, input.branch);
+    if (!(await this.entryAt(resolved, { repository: input.repository, ref: input.branch, path: input.path }))) {
+      if (input.ifExists === true) return false;
+      throw notFound(`object '${input.path}' not found at ${input.repository}@${input.branch}`);
+    }
     await this.deps.metadata.stage(input.repository, input.branch, [{ path: input.path, entry: null }]);
+    return true;
   }
 
   /** Stages the deletion of every object under `prefix`; returns how many. */

@@ -24,6 +24,16 @@ export function registerRepositoryRoutes(app: FastifyInstance, deps: RouteDeps):
     schema: { tags, summary: 'Get a repository', params: RepoParams, response: { 200: RepositorySchema, ...ERROR_RESPONSES } },
   }, async (request) => deps.core.repositories.get(deps.context(request), request.params.repo));
 
+  api.patch('/repositories/:repo', {
+    schema: {
+      tags,
+      summary: "Change a repository's S3 settings (key layout, anonymous reads)",
+      params: RepoParams,
+      body: z.strictObject({ s3Layout: z.enum(['ref', 'plain']).optional(), publicRead: z.boolean().optional() }),
+      response: { 200: RepositorySchema, ...ERROR_RESPONSES },
+    },
+  }, async (request) => deps.core.repositories.update(deps.context(request), request.params.repo, request.body));
+
   api.delete('/repositories/:repo', {
     schema: { tags, summary: 'Delete a repository with its branches, tags, commits and staged changes', params: RepoParams, response: { 204: z.null(), ...ERROR_RESPONSES } },
   }, async (request, reply) => {

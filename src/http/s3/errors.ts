@@ -2,15 +2,21 @@ import type { ErrorCode, StrataError } from '../../core/errors.ts';
 
 /** An S3 protocol error: S3's own code and HTTP status, answered as S3's XML `<Error>`. */
 export class S3Error extends Error {
+  /** Extra elements of the `<Error>` body (e.g. the failed condition). */
+  extra: Record<string, string> = {};
+
   constructor(
     readonly code: string,
     readonly status: number,
     message: string,
-    /** Extra elements of the `<Error>` body (e.g. the expected and computed digests). */
-    readonly extra: Record<string, string> = {},
   ) {
     super(message);
     this.name = 'S3Error';
+  }
+
+  with(extra: Record<string, string>): this {
+    this.extra = extra;
+    return this;
   }
 }
 
@@ -18,7 +24,7 @@ export const s3Error = {
   accessDenied: (message = 'Access Denied') => new S3Error('AccessDenied', 403, message),
   invalidAccessKeyId: () => new S3Error('InvalidAccessKeyId', 403, 'The AWS Access Key Id you provided does not exist in our records.'),
   signatureDoesNotMatch: (extra: Record<string, string> = {}) =>
-    new S3Error('SignatureDoesNotMatch', 403, 'The request signature we calculated does not match the signature you provided. Check your key and signing method.', extra),
+    new S3Error('SignatureDoesNotMatch', 403, 'The request signature we calculated does not match the signature you provided. Check your key and signing method.').with(extra),
   requestTimeTooSkewed: () => new S3Error('RequestTimeTooSkewed', 403, 'The difference between the request time and the current time is too large.'),
   authorizationHeaderMalformed: (message: string) => new S3Error('AuthorizationHeaderMalformed', 400, message),
   invalidRequest: (message: string) => new S3Error('InvalidRequest', 400, message),
@@ -34,8 +40,8 @@ export const s3Error = {
   invalidDigest: () => new S3Error('InvalidDigest', 400, 'The Content-MD5 you specified is not valid.'),
   sha256Mismatch: () => new S3Error('XAmzContentSHA256Mismatch', 400, "The provided 'x-amz-content-sha256' header does not match what was computed."),
   incompleteBody: () => new S3Error('IncompleteBody', 400, 'You did not provide the number of bytes specified by the Content-Length HTTP header.'),
-  invalidRange: (size: number) => new S3Error('InvalidRange', 416, 'The requested range is not satisfiable', { ActualObjectSize: String(size) }),
-  preconditionFailed: (condition: string) => new S3Error('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold', { Condition: condition }),
+  invalidRange: (size: number) => new S3Error('InvalidRange', 416, 'The requested range is not satisfiable').with({ ActualObjectSize: String(size) }),
+  preconditionFailed: (condition: string) => new S3Error('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold').with({ Condition: condition }),
   notImplemented: (what: string) => new S3Error('NotImplemented', 501, `A header or query you provided implies functionality that is not implemented: ${what}`),
   methodNotAllowed: () => new S3Error('MethodNotAllowed', 405, 'The specified method is not allowed against this resource.'),
   keyTooLong: () => new S3Error('KeyTooLongError', 400, 'Your key is too long'),

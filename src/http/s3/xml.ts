@@ -1,4 +1,6 @@
-import { XMLBuilder, XMLParser } from 'fast-xml-parser';
+import XMLBuilder from 'fast-xml-builder';
+import { XMLParser } from 'fast-xml-parser';
+import { SyntaxValidator } from 'fast-xml-validator';
 
 export const S3_NAMESPACE = 'http://s3.amazonaws.com/doc/2006-03-01/';
 const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
@@ -15,14 +17,14 @@ const parser = new XMLParser({ ignoreAttributes: true, parseTagValue: false, tri
 /** `<root xmlns="…S3…">…</root>` with the XML declaration. Undefined fields are left out. */
 export function xmlDocument(root: string, body: XmlElement, options: { namespace?: boolean } = {}): string {
   const element: XmlElement = options.namespace === false ? body : { '@xmlns': S3_NAMESPACE, ...body };
-  return DECLARATION + String(builder.build({ [root]: prune(element) }));
+  return DECLARATION + builder.build({ [root]: prune(element) });
 }
 
 function prune(value: XmlElement): XmlElement {
   const out: XmlElement = {};
   for (const [name, child] of Object.entries(value)) {
     if (child === undefined) continue;
-    if (Array.isArray(child)) out[name] = child.map((item) => (typeof item === 'object' && !Array.isArray(item) ? prune(item as XmlElement) : item));
+    if (Array.isArray(child)) out[name] = child.map((item) => (typeof item === 'object' && !Array.isArray(item) ? prune(item) : item));
     else if (typeof child === 'object') out[name] = prune(child);
     else out[name] = child;
   }
@@ -32,7 +34,8 @@ function prune(value: XmlElement): XmlElement {
 /** Parses a request body; `undefined` when it is not well-formed XML. */
 export function parseXml(text: string): Record<string, unknown> | undefined {
   try {
-    const parsed: unknown = parser.parse(text, true);
+    if ((SyntaxValidator.validate(text) as unknown) !== true) return undefined;
+    const parsed: unknown = parser.parse(text);
     return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : undefined;
   } catch {
     return undefined;

@@ -41,7 +41,7 @@ export async function authenticate(request: SignableRequest, input: { resourcePa
     const claim = authorization === undefined ? parseV2Query(request) : parseV2Header(authorization);
     checkV2Time(request, claim, input.now);
     const key = await requireKey(input.keys, claim.accessKeyId);
-    verifyV2(request, claim, key.secret, input.resourcePath);
+    verifyV2(request, claim, { secret: key.secret, resourcePath: input.resourcePath });
     return { principal: key.principal, accessKeyId: key.id, payload: plainPayload(request) };
   }
   if (authorization !== undefined) throw s3Error.authorizationHeaderMalformed('Unsupported authorization type.');

@@ -42,11 +42,11 @@ export async function* decodeAwsChunked(source: AsyncIterable<Uint8Array>, optio
       if (piece === undefined) throw s3Error.incompleteBody();
       hash?.update(piece);
       left -= piece.length;
-      if (options.signing && left === 0) previous = verifyChunk(options.signing, previous, hash?.digest('hex') ?? EMPTY_SHA256, signature);
+      if (options.signing && left === 0) previous = verifyChunk(options.signing, { previous, dataHash: hash?.digest('hex') ?? EMPTY_SHA256, signature });
       yield piece;
     }
     if (size === 0) {
-      if (options.signing) previous = verifyChunk(options.signing, previous, EMPTY_SHA256, signature);
+      if (options.signing) previous = verifyChunk(options.signing, { previous, dataHash: EMPTY_SHA256, signature });
       break;
     }
     if ((await reader.line()) !== '') throw s3Error.invalidRequest('The aws-chunked body has a malformed chunk terminator.');
@@ -77,7 +77,7 @@ async function readTrailers(reader: ByteReader, options: ChunkedOptions, previou
   }
 }
 
-function verifyChunk(signing: ChunkSigning, previous: string, dataHash: string, signature: string | undefined): string {
+function verifyChunk(signing: ChunkSigning, { previous, dataHash, signature }: { previous: string; dataHash: string; signature: string | undefined }): string {
   const toSign = ['AWS4-HMAC-SHA256-PAYLOAD', signing.amzDate, signing.scope, previous, EMPTY_SHA256, dataHash].join('\n');
   const expected = createHmac('sha256', signing.key).update(toSign).digest();
   checkSignature(expected, signature);

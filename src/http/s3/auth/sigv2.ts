@@ -45,7 +45,7 @@ export function checkV2Time(request: SignableRequest, claim: V2Claim, now: numbe
  * Verifies an HMAC-SHA1 V2 signature. `resourcePath` is `/bucket/key` as sent (for virtual-host
  * requests the bucket is prepended by the caller).
  */
-export function verifyV2(request: SignableRequest, claim: V2Claim, secret: string, resourcePath: string): void {
+export function verifyV2(request: SignableRequest, claim: V2Claim, { secret, resourcePath }: { secret: string; resourcePath: string }): void {
   const expected = createHmac('sha1', secret).update(stringToSign(request, claim, resourcePath), 'utf8').digest();
   const sent = Buffer.from(claim.signature, 'base64');
   if (sent.length !== expected.length || !timingSafeEqual(sent, expected)) throw s3Error.signatureDoesNotMatch();

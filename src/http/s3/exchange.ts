@@ -1,0 +1,87 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import type { StrataCore } from '../../core/strata.ts';
+import type { CallContext } from '../../core/versioning/types.ts';
+import type { Authentication } from './auth/authenticate.ts';
+import type { SignableRequest } from './auth/canonical.ts';
+import { xmlDocument, type XmlElement } from './xml.ts';
+
+/** One S3 request as the commands see it: addressed, authenticated, with a place for its log line. */
+export interface S3Exchange {
+  id: string;
+  method: string;
+  bucket: string | undefined;
+  key: string | undefined;
+  /** Decoded query parameters (first value of each). */
+  query: Map<string, string>;
+  header(name: string): string | undefined;
+  signable: SignableRequest;
+  raw: IncomingMessage;
+  res: ServerResponse;
+  auth: Authentication;
+  ctx: CallContext;
+  /** What the log line reports: filled by the command. */
+  log: { operation: string; repository?: string; key?: string; bytesIn: number; bytesOut: number };
+}
+
+export interface GatewayDeps {
+  core: StrataCore;
+  region: string;
+  maxUploadBytes: number;
+}
+
+export type S3Command = (exchange: S3Exchange, deps: GatewayDeps) => Promise<void>;
+
+/** A 200 with an S3 XML document; set extra headers on `exchange.res` first. */
+export function sendXml(exchange: S3Exchange, root: string, body: XmlElement): void {
+  const text = Buffer.from(xmlDocument(root, body), 'utf8');
+  send(exchange, { status: 200, headers: { 'content-type': 'application/xml', 'content-length': String(text.length) } }, text);
+}
+
+export function sendEmpty(exchange: S3Exchange, status: number, headers: Record<string, string> = {}): void {
+  send(exchange, { status, headers: { 'content-length': '0', ...headers } });
+}
+
+function send(exchange: S3Exchange, { status, headers }: { status: number; headers: Record<string, string> }, body?: Buffer): void {
+  const { res } = exchange;
+  res.writeHead(status, { ...headers, 'x-amz-request-id': exchange.id, server: 'Strata' });
+  if (body && exchange.method !== 'HEAD') {
+    exchange.log.bytesOut += body.length;
+    res.end(body);
+  } else {
+    res.end();
+  }
+}
+
+/** Streams an object body; a client that goes away mid-body destroys the source stream. */
+export async function sendStream(exchange: S3Exchange, { status, headers }: { status: number; headers: Record<string, string> }, body: AsyncIterable<Uint8Array>): Promise<void> {
+  const { res } = exchange;
+  res.writeHead(status, { ...headers, 'x-amz-request-id': exchange.id, server: 'Strata' });
+  const source = Readable.from(counted(body, exchange), { objectMode: false });
+  await pipeline(source, res);
+}
+
+async function* counted(body: AsyncIterable<Uint8Array>, exchange: S3Exchange): AsyncGenerator<Uint8Array> {
+  for await (const piece of body) {
+    exchange.log.bytesOut += piece.length;
+    yield piece;
+  }
+}
+
+/** Counts request body bytes for the log line. */
+export async function* countIn(body: AsyncIterable<Uint8Array>, exchange: S3Exchange): AsyncGenerator<Uint8Array> {
+  for await (const piece of body) {
+    exchange.log.bytesIn += piece.length;
+    yield piece;
+  }
+}
+
+export function httpDate(iso: string): string {
+  return new Date(iso).toUTCString();
+}
+
+/** ISO 8601 with milliseconds, as S3 lists times. */
+export function isoDate(iso: string): string {
+  return new Date(iso).toISOString();
+}

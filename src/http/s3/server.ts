@@ -1,0 +1,176 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import pino from 'pino';
+import { Counter, type Registry } from 'prom-client';
+import { isStrataError, toStrataError } from '../../core/errors.ts';
+import type { StrataCore } from '../../core/strata.ts';
+import { requireBucket } from './addressing.ts';
+import { authenticate, type Authentication } from './auth/authenticate.ts';
+import { decode, queryPairs, type SignableRequest } from './auth/canonical.ts';
+import { fromStrataError, S3Error, s3Error } from './errors.ts';
+import type { GatewayDeps, S3Exchange } from './exchange.ts';
+import { route } from './router.ts';
+import { xmlDocument } from './xml.ts';
+
+/** The two log calls the gateway makes (pino's and Fastify's loggers both fit). */
+export interface S3Logger {
+  info(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+export interface S3ServerOptions {
+  core: StrataCore;
+  /** The region reported to clients and accepted in signatures (any region is accepted). */
+  region?: string;
+  /** Host suffix for virtual-host addressing: `<bucket>.<domain>`. Path-style always works. */
+  domain?: string;
+  maxUploadBytes?: number;
+  logger?: S3Logger;
+  /** Where to register the gateway's Prometheus metrics (the REST server's, so /metrics shows both). */
+  registry?: Registry;
+  now?: () => number;
+}
+
+/**
+ * The S3 gateway: a plain node:http server, because S3 dispatches on method, query and headers
+ * rather than on routes, and bodies must stream through untouched (aws-chunked, checksums).
+ */
+export function buildS3Server(options: S3ServerOptions): Server {
+  const deps: GatewayDeps = { core: options.core, region: options.region ?? 'us-east-1', maxUploadBytes: options.maxUploadBytes ?? 5 * 1024 ** 3 };
+  const logger: S3Logger = options.logger ?? pino({ level: 'info' });
+  const now = options.now ?? Date.now;
+  const requests = new Counter({
+    name: 'strata_s3_requests_total',
+    help: 'S3 gateway requests by operation and status',
+    labelNames: ['operation', 'status'],
+    registers: options.registry ? [options.registry] : [],
+  });
+  const bytes = new Counter({ name: 'strata_s3_bytes_total', help: 'S3 gateway body bytes by direction', labelNames: ['direction'], registers: options.registry ? [options.registry] : [] });
+  const server = createServer((req, res) => {
+    const started = performance.now();
+    const exchange = newExchange(req, res, options.domain);
+    void handle(exchange, deps, { now, logger, domain: options.domain }).finally(() => {
+      const entry = {
+        requestId: exchange.id,
+        actor: exchange.ctx.actor.id,
+        operation: exchange.log.operation,
+        repository: exchange.log.repository,
+        key: exchange.log.key,
+        status: res.statusCode,
+        bytesIn: exchange.log.bytesIn,
+        bytesOut: exchange.log.bytesOut,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+      };
+      logger.info(entry, 's3 request');
+      requests.inc({ operation: exchange.log.operation, status: String(res.statusCode) });
+      bytes.inc({ direction: 'in' }, exchange.log.bytesIn);
+      bytes.inc({ direction: 'out' }, exchange.log.bytesOut);
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  return server;
+}
+
+function newExchange(req: IncomingMessage, res: ServerResponse, domain: string | undefined): S3Exchange {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const rawPath = q < 0 ? url : url.slice(0, q);
+  const rawQuery = q < 0 ? '' : url.slice(q + 1);
+  const headers = new Map<string, string[]>();
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = (req.rawHeaders[i] ?? '').toLowerCase();
+    const list = headers.get(name) ?? [];
+    list.push(req.rawHeaders[i + 1] ?? '');
+    headers.set(name, list);
+  }
+  const signable: SignableRequest = { method: req.method ?? 'GET', rawPath, rawQuery, headers };
+  const { bucket, key } = address(rawPath, req.headers.host, domain);
+  const query = new Map<string, string>();
+  for (const [name, value] of queryPairs(rawQuery)) if (!query.has(name)) query.set(name, value);
+  return {
+    id: randomBytes(8).toString('hex').toUpperCase(),
+    method: signable.method,
+    bucket,
+    key,
+    query,
+    header: (name) => {
+      const values = headers.get(name);
+      return values === undefined ? undefined : values.join(',');
+    },
+    signable,
+    raw: req,
+    res,
+    auth: { principal: undefined, payload: { kind: 'plain' } },
+    ctx: { actor: { id: 'anonymous' } },
+    log: { operation: 'Unknown', bytesIn: 0, bytesOut: 0 },
+  };
+}
+
+/** Path-style `/bucket/key`, or virtual-host `bucket.<domain>` with the whole path as the key. */
+function address(rawPath: string, host: string | undefined, domain: string | undefined): { bucket?: string; key?: string } {
+  const hostname = (host ?? '').replace(/:\d+$/, '').toLowerCase();
+  const path = rawPath.startsWith('/') ? rawPath.slice(1) : rawPath;
+  const decodePath = (text: string): string => decode(text.replaceAll('+', '%2B'));
+  if (domain !== undefined && hostname.endsWith(`.${domain}`)) {
+    const bucket = hostname.slice(0, -domain.length - 1);
+    return { bucket, key: path === '' ? undefined : decodePath(path) };
+  }
+  if (path === '') return {};
+  const slash = path.indexOf('/');
+  if (slash < 0) return { bucket: decodePath(path) };
+  const key = path.slice(slash + 1);
+  return { bucket: decodePath(path.slice(0, slash)), key: key === '' ? undefined : decodePath(key) };
+}
+
+/** The path a V2 signature covers: `/bucket/key` as sent, whichever addressing was used. */
+function resourcePath(exchange: S3Exchange, domain: string | undefined): string {
+  const hostname = (exchange.header('host') ?? '').replace(/:\d+$/, '').toLowerCase();
+  if (domain !== undefined && hostname.endsWith(`.${domain}`) && exchange.bucket !== undefined) return `/${exchange.bucket}${exchange.signable.rawPath}`;
+  return exchange.signable.rawPath;
+}
+
+async function handle(exchange: S3Exchange, deps: GatewayDeps, env: { now: () => number; logger: S3Logger; domain: string | undefined }): Promise<void> {
+  try {
+    if (exchange.key !== undefined && Buffer.byteLength(exchange.key, 'utf8') > 1024) throw s3Error.keyTooLong();
+    const auth: Authentication = await authenticate(exchange.signable, { resourcePath: resourcePath(exchange, env.domain), keys: deps.core.accessKeys, now: env.now() });
+    exchange.auth = auth;
+    if (auth.principal !== undefined) exchange.ctx = { actor: { id: auth.principal } };
+    const chosen = route(exchange);
+    if (auth.principal === undefined) await allowAnonymous(exchange, deps, chosen.access);
+    await chosen.command(exchange, deps);
+  } catch (error) {
+    sendError(exchange, error, env.logger);
+  }
+}
+
+/** Anonymous requests may only read, and only from a repository marked public-read. */
+async function allowAnonymous(exchange: S3Exchange, deps: GatewayDeps, access: 'read' | 'write' | 'account'): Promise<void> {
+  if (access !== 'read' || exchange.bucket === undefined) throw s3Error.accessDenied();
+  const repository = await requireBucket(exchange, deps).catch(() => undefined);
+  if (!repository?.publicRead) throw s3Error.accessDenied();
+}
+
+function sendError(exchange: S3Exchange, error: unknown, logger: S3Logger): void {
+  const { res } = exchange;
+  const failure = error instanceof S3Error ? error : isStrataError(error) ? fromStrataError(error) : clientGone(exchange, error);
+  if (failure.status >= 500) logger.error({ err: error, requestId: exchange.id }, failure.message);
+  if (res.headersSent) {
+    // The body had started: all that is left is to cut the connection so the client sees it.
+    res.destroy();
+    return;
+  }
+  const resource = exchange.signable.rawPath;
+  const body = Buffer.from(xmlDocument('Error', { Code: failure.code, Message: failure.message, Resource: resource, RequestId: exchange.id, ...failure.extra }, { namespace: false }), 'utf8');
+  const headers: Record<string, string> = { 'x-amz-request-id': exchange.id, server: 'Strata', 'content-type': 'application/xml', 'content-length': String(body.length) };
+  // A body left unread would be drained before the next request; closing is cheaper.
+  if (!exchange.raw.complete) headers.connection = 'close';
+  res.writeHead(failure.status, headers);
+  res.end(exchange.method === 'HEAD' ? undefined : body);
+}
+
+/** A request stream that ended early is the client's doing; anything else is internal. */
+function clientGone(exchange: S3Exchange, error: unknown): S3Error {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || exchange.raw.destroyed) return s3Error.incompleteBody();
+  return fromStrataError(toStrataError(error));
+}
