@@ -1,0 +1,66 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { AccessKeyRecord } from '../../src/core/ports/metadata-store.ts';
+import { buildS3Server } from '../../src/http/s3/server.ts';
+import { createTestCore, ctx, type Dialect, type TestCore } from './core.ts';
+
+export interface TestGateway extends TestCore {
+  endpoint: string;
+  port: number;
+  key: AccessKeyRecord;
+  client: S3Client;
+  /** A client for the same gateway with other credentials or options. */
+  clientWith(options: { accessKeyId?: string; secretAccessKey?: string; systemClockOffset?: number; anonymous?: boolean }): S3Client;
+  server: Server;
+  close(): Promise<void>;
+}
+
+/** A core and an S3 gateway on a free loopback port, with one access key for principal 'ada'. */
+export async function startGateway(dialect: Dialect = 'sqlite', options: { now?: () => number } = {}): Promise<TestGateway> {
+  const test = await createTestCore(dialect);
+  const server = buildS3Server({ core: test.core, logger: { info: () => undefined, error: () => undefined }, now: options.now });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const endpoint = `http://127.0.0.1:${port}`;
+  const key = await test.core.accessKeys.create(ctx, { principal: 'ada' });
+  const clients: S3Client[] = [];
+  const clientWith: TestGateway['clientWith'] = (o) => {
+    const client = new S3Client({
+      endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: o.anonymous === true ? { accessKeyId: '', secretAccessKey: '' } : { accessKeyId: o.accessKeyId ?? key.id, secretAccessKey: o.secretAccessKey ?? key.secret },
+      systemClockOffset: o.systemClockOffset,
+      maxAttempts: 1,
+    });
+    if (o.anonymous === true) {
+      // Strip the signature entirely: an anonymous request carries no Authorization.
+      client.middlewareStack.addRelativeTo(
+        (next: (args: { request: { headers: Record<string, string> } }) => Promise<unknown>) => async (args: { request: { headers: Record<string, string> } }) => {
+          delete args.request.headers.authorization;
+          return next(args);
+        },
+        { relation: 'after', toMiddleware: 'awsAuthMiddleware', name: 'anonymous' } as never,
+      );
+    }
+    clients.push(client);
+    return client;
+  };
+  const client = clientWith({});
+  return {
+    ...test,
+    endpoint,
+    port,
+    key,
+    client,
+    clientWith,
+    server,
+    close: async () => {
+      for (const c of clients) c.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await test.dispose();
+    },
+  };
+}
