@@ -17,7 +17,7 @@ const RESPONSE_OVERRIDES: Record<string, string> = {
 };
 
 /** The response headers describing an object (HEAD and GET). */
-export function objectHeaders(exchange: S3Exchange, info: ObjectInfo, options: { versionId?: string } = {}): Record<string, string> {
+export function objectHeaders(exchange: S3Exchange, info: ObjectInfo, options: { versionId?: string; partial?: boolean } = {}): Record<string, string> {
   const headers: Record<string, string> = {
     etag: etagOf(info),
     'last-modified': httpDate(info.mtime),
@@ -25,7 +25,9 @@ export function objectHeaders(exchange: S3Exchange, info: ObjectInfo, options: {
     'accept-ranges': 'bytes',
   };
   for (const [name, value] of Object.entries(info.headers ?? {})) {
-    if (!name.startsWith('x-amz-checksum-') || exchange.header('x-amz-checksum-mode')?.toUpperCase() === 'ENABLED') headers[name] = value;
+    // A whole-object checksum describes the whole object only: never sent with a range.
+    const checksumWanted = options.partial !== true && exchange.header('x-amz-checksum-mode')?.toUpperCase() === 'ENABLED';
+    if (!name.startsWith('x-amz-checksum-') || checksumWanted) headers[name] = value;
   }
   for (const [name, value] of Object.entries(info.metadata ?? {})) headers[`x-amz-meta-${name}`] = value;
   const tags = Object.keys(info.tags ?? {}).length;

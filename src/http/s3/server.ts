@@ -48,6 +48,9 @@ export function buildS3Server(options: S3ServerOptions): Server {
   const bytes = new Counter({ name: 'strata_s3_bytes_total', help: 'S3 gateway body bytes by direction', labelNames: ['direction'], registers: options.registry ? [options.registry] : [] });
   const server = createServer((req, res) => {
     const started = performance.now();
+    // A client that hangs up mid-body makes the request stream emit 'error'; whoever reads the
+    // body sees the failure through iteration, and an unread body must not crash the process.
+    req.on('error', () => undefined);
     const exchange = newExchange(req, res, options.domain);
     void handle(exchange, deps, { now, logger, domain: options.domain }).finally(() => {
       const entry = {

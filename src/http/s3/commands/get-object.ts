@@ -30,13 +30,13 @@ export async function statForRead(exchange: S3Exchange, deps: GatewayDeps, { key
 export async function getObject(exchange: S3Exchange, deps: GatewayDeps): Promise<void> {
   exchange.log.operation = exchange.method === 'HEAD' ? 'HeadObject' : 'GetObject';
   const { info, at, versionId } = await statForRead(exchange, deps, { key: exchange.key ?? '', versionId: exchange.query.get('versionId') });
-  const headers = objectHeaders(exchange, info, { versionId });
+  const range = selectRange(exchange, info);
+  const headers = objectHeaders(exchange, info, { versionId, partial: range !== null });
   if (checkReadConditions(exchange, info) === 'not-modified') {
     const { etag = '', 'last-modified': lastModified = '' } = headers;
     sendEmpty(exchange, 304, { etag, 'last-modified': lastModified });
     return;
   }
-  const range = selectRange(exchange, info);
   if (range === 'unsatisfiable') throw s3Error.invalidRange(info.size);
   if (range) {
     headers['content-range'] = `bytes ${range.start}-${range.end - 1}/${info.size}`;
