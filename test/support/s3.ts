@@ -1,4 +1,5 @@
 import { S3Client } from '@aws-sdk/client-s3';
+import { createHash, createHmac, type Hash } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AccessKeyRecord } from '../../src/core/ports/metadata-store.ts';
@@ -63,4 +64,24 @@ export async function startGateway(dialect: Dialect = 'sqlite', options: { now?:
       await test.dispose();
     },
   };
+}
+
+/** SHA-256 in the shape the AWS signer takes, over node:crypto. */
+export class NodeSha256 {
+  private hash: Hash;
+  constructor(private readonly secret?: string | Uint8Array) {
+    this.hash = this.fresh();
+  }
+  update(data: string | Uint8Array): void {
+    this.hash.update(data);
+  }
+  digest(): Promise<Uint8Array> {
+    return Promise.resolve(new Uint8Array(this.hash.digest()));
+  }
+  reset(): void {
+    this.hash = this.fresh();
+  }
+  private fresh(): Hash {
+    return (this.secret === undefined ? createHash('sha256') : createHmac('sha256', this.secret)) as Hash;
+  }
 }
