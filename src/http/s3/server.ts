@@ -9,7 +9,7 @@ import { authenticate, type Authentication } from './auth/authenticate.ts';
 import { decode, queryPairs, type SignableRequest } from './auth/canonical.ts';
 import { fromStrataError, S3Error, s3Error } from './errors.ts';
 import type { GatewayDeps, S3Exchange } from './exchange.ts';
-import { route } from './router.ts';
+import { route, type Route } from './router.ts';
 import { xmlDocument } from './xml.ts';
 
 /** The two log calls the gateway makes (pino's and Fastify's loggers both fit). */
@@ -138,11 +138,20 @@ async function handle(exchange: S3Exchange, deps: GatewayDeps, env: { now: () =>
     const auth: Authentication = await authenticate(exchange.signable, { resourcePath: resourcePath(exchange, env.domain), keys: deps.core.accessKeys, now: env.now() });
     exchange.auth = auth;
     if (auth.principal !== undefined) exchange.ctx = { actor: { id: auth.principal } };
-    const chosen = route(exchange);
+    // Anonymous callers learn nothing about the API beyond AccessDenied.
+    const chosen = auth.principal === undefined ? routeAnonymous(exchange) : route(exchange);
     if (auth.principal === undefined) await allowAnonymous(exchange, deps, chosen.access);
     await chosen.command(exchange, deps);
   } catch (error) {
     sendError(exchange, error, env.logger);
+  }
+}
+
+function routeAnonymous(exchange: S3Exchange): Route {
+  try {
+    return route(exchange);
+  } catch {
+    throw s3Error.accessDenied();
   }
 }
 
