@@ -26,7 +26,12 @@ export async function openStrata(config: Config, options: OpenStrataOptions): Pr
 async function openBlobStore(config: Config): Promise<BlobStore> {
   const url = config.blobUrl ?? `file://${join(config.dataDir, 'blobs')}`;
   if (url.startsWith('file://')) return FsBlobStore.open({ root: fileURLToPath(url), fsync: config.fsync });
-  throw invalidArgument(`unsupported STRATA_BLOB_URL '${url}': only file:// is available in this version (s3:// arrives with the S3 backend)`);
+  if (url.startsWith('s3://')) {
+    // Loaded only when configured: the AWS SDK is large.
+    const { S3BlobStore } = await import('../adapters/blob/s3/s3-blob-store.ts');
+    return S3BlobStore.fromUrl(url);
+  }
+  throw invalidArgument(`unsupported STRATA_BLOB_URL '${url}': use file:///path or s3://bucket/prefix?endpoint=…&region=…&path_style=true`);
 }
 
 /** Each dialect's driver is loaded only when configured, which keeps CLI start-up short. */

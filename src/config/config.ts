@@ -14,7 +14,10 @@ const ConfigSchema = z.strictObject({
   dataDir: z.string().min(1),
   /** `postgres://…` for PostgreSQL; default: SQLite at `<dataDir>/strata.db`. */
   databaseUrl: z.string().min(1).optional(),
-  /** `file:///path` (default `<dataDir>/blobs`). `s3://` arrives with the S3 backend. */
+  /**
+   * `file:///path` (default `<dataDir>/blobs`) or `s3://bucket/prefix?endpoint=…&region=…&path_style=true`
+   * (credentials from the AWS chain: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, profiles, roles).
+   */
   blobUrl: z.string().min(1).optional(),
   host: z.string().min(1).default('127.0.0.1'),
   port: z.coerce.number().int().min(0).max(65535).default(DEFAULT_PORT),

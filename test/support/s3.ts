@@ -1,5 +1,5 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { createHash, createHmac, type Hash } from 'node:crypto';
+import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AccessKeyRecord } from '../../src/core/ports/metadata-store.ts';
@@ -12,7 +12,7 @@ export interface TestGateway extends TestCore {
   key: AccessKeyRecord;
   client: S3Client;
   /** A client for the same gateway with other credentials or options. */
-  clientWith(options: { accessKeyId?: string; secretAccessKey?: string; systemClockOffset?: number; anonymous?: boolean }): S3Client;
+  clientWith(options: { accessKeyId?: string; secretAccessKey?: string; systemClockOffset?: number }): S3Client;
   server: Server;
   close(): Promise<void>;
 }
@@ -31,20 +31,10 @@ export async function startGateway(dialect: Dialect = 'sqlite', options: { now?:
       endpoint,
       region: 'us-east-1',
       forcePathStyle: true,
-      credentials: o.anonymous === true ? { accessKeyId: '', secretAccessKey: '' } : { accessKeyId: o.accessKeyId ?? key.id, secretAccessKey: o.secretAccessKey ?? key.secret },
+      credentials: { accessKeyId: o.accessKeyId ?? key.id, secretAccessKey: o.secretAccessKey ?? key.secret },
       systemClockOffset: o.systemClockOffset,
       maxAttempts: 1,
     });
-    if (o.anonymous === true) {
-      // Strip the signature entirely: an anonymous request carries no Authorization.
-      client.middlewareStack.addRelativeTo(
-        (next: (args: { request: { headers: Record<string, string> } }) => Promise<unknown>) => async (args: { request: { headers: Record<string, string> } }) => {
-          delete args.request.headers.authorization;
-          return next(args);
-        },
-        { relation: 'after', toMiddleware: 'awsAuthMiddleware', name: 'anonymous' } as never,
-      );
-    }
     clients.push(client);
     return client;
   };
@@ -60,20 +50,28 @@ export async function startGateway(dialect: Dialect = 'sqlite', options: { now?:
     close: async () => {
       for (const c of clients) c.destroy();
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      });
       await test.dispose();
     },
   };
 }
 
 /** SHA-256 in the shape the AWS signer takes, over node:crypto. */
+type Source = string | ArrayBuffer | ArrayBufferView;
+const toBytes = (data: Source): string | Uint8Array =>
+  typeof data === 'string' ? data : data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+
 export class NodeSha256 {
-  private hash: Hash;
-  constructor(private readonly secret?: string | Uint8Array) {
+  private hash: Hash | Hmac;
+  constructor(private readonly secret?: Source) {
     this.hash = this.fresh();
   }
-  update(data: string | Uint8Array): void {
-    this.hash.update(data);
+  update(data: Source): void {
+    this.hash.update(toBytes(data));
   }
   digest(): Promise<Uint8Array> {
     return Promise.resolve(new Uint8Array(this.hash.digest()));
@@ -81,7 +79,7 @@ export class NodeSha256 {
   reset(): void {
     this.hash = this.fresh();
   }
-  private fresh(): Hash {
-    return (this.secret === undefined ? createHash('sha256') : createHmac('sha256', this.secret)) as Hash;
+  private fresh(): Hash | Hmac {
+    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', toBytes(this.secret));
   }
 }

@@ -74,6 +74,7 @@ describe('SigV4 against AWS published examples', () => {
         }),
       );
     async function* inPieces(bytes: Buffer, size: number): AsyncGenerator<Uint8Array> {
+      await Promise.resolve();
       for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
     }
     const decode = async (bytes: Buffer, pieceSize: number): Promise<Buffer> => {
