@@ -1,5 +1,5 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AccessKeyRecord } from '../../src/core/ports/metadata-store.ts';
@@ -62,11 +62,12 @@ export async function startGateway(dialect: Dialect = 'sqlite', options: { now?:
 
 /** SHA-256 in the shape the AWS signer takes, over node:crypto. */
 type Source = string | ArrayBuffer | ArrayBufferView;
+type Digest = ReturnType<typeof createHash> | ReturnType<typeof createHmac>;
 const toBytes = (data: Source): string | Uint8Array =>
   typeof data === 'string' ? data : data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 
 export class NodeSha256 {
-  private hash: Hash | Hmac;
+  private hash: Digest;
   constructor(private readonly secret?: Source) {
     this.hash = this.fresh();
   }
@@ -79,7 +80,7 @@ export class NodeSha256 {
   reset(): void {
     this.hash = this.fresh();
   }
-  private fresh(): Hash | Hmac {
+  private fresh(): Digest {
     return this.secret === undefined ? createHash('sha256') : createHmac('sha256', toBytes(this.secret));
   }
 }
