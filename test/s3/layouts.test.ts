@@ -6,6 +6,7 @@ import {
   PutObjectCommand,
   S3ServiceException,
   HeadObjectCommand,
+  DeleteObjectCommand,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ctx } from '../support/core.ts';
@@ -98,5 +99,16 @@ describe('versions along a branch', () => {
     const rest = await gw.client.send(new ListObjectVersionsCommand({ Bucket: 'ckpt', KeyMarker: paged.NextKeyMarker, VersionIdMarker: paged.NextVersionIdMarker }));
     expect(rest.Versions?.map((v) => v.VersionId)).toEqual(['null', c2.id, c1.id]);
     expect(rest.IsTruncated).toBe(false);
+  });
+
+  it('deletes the current version (the one before becomes current) and refuses to rewrite history', async () => {
+    const versions = await gw.client.send(new ListObjectVersionsCommand({ Bucket: 'ckpt', Prefix: 'model.bin' }));
+    const [staged, second, first] = versions.Versions ?? [];
+    await gw.client.send(new DeleteObjectCommand({ Bucket: 'ckpt', Key: 'model.bin', VersionId: staged?.VersionId }));
+    expect(await text('ckpt', 'model.bin')).toBe('epoch-2');
+    expect(await failure(gw.client.send(new DeleteObjectCommand({ Bucket: 'ckpt', Key: 'model.bin', VersionId: first?.VersionId })))).toEqual({ name: 'AccessDenied', status: 403 });
+    await gw.client.send(new DeleteObjectCommand({ Bucket: 'ckpt', Key: 'model.bin', VersionId: second?.VersionId }));
+    expect(await text('ckpt', 'model.bin')).toBe('epoch-1');
+    expect(await failure(gw.client.send(new DeleteObjectCommand({ Bucket: 'ckpt', Key: 'model.bin', VersionId: 'f'.repeat(64) })))).toEqual({ name: 'NoSuchVersion', status: 404 });
   });
 });

@@ -4,7 +4,7 @@ import type { BlobRange } from '../ports/blob-store.ts';
 import { canonicalEntry, DEFAULT_CONTENT_TYPE, etagOf, type Entry, type ObjectTemplate } from '../objects/entry.ts';
 import type { StoredContent } from '../objects/object-store.ts';
 import { authorize, type VersioningDeps } from './deps.ts';
-import { listVersions, type VersionListing, type VersionListOptions } from './object-versions.ts';
+import { listVersions, MAX_VERSION_COMMITS, type ObjectVersion, type VersionListing, type VersionListOptions } from './object-versions.ts';
 import { listObjects, type ListOptions, type ListResult } from './list-objects.ts';
 import { createEntryCursor, type EntryCursor } from './overlay-cursor.ts';
 import { requireBranch, resolveRef } from './refs.ts';
@@ -211,6 +211,27 @@ export class ObjectService {
     await authorize(this.deps, ctx, { action: 'object:list', repository: input.repository });
     const resolved = await resolveRef(this.deps, input.repository, input.ref);
     return listObjects(this.cursorAt(resolved, input.repository), input);
+  }
+
+  /**
+   * Deletes the current version of a key as S3 does, by making the version before it current
+   * (staged on the branch). History stays: older versions are immutable commits, so deleting
+   * one is Forbidden. Returns the version that became current (undefined: the key is gone).
+   */
+  async deleteVersion(ctx: CallContext, input: { repository: string; branch: string; path: string; versionId: string }): Promise<ObjectVersion | undefined> {
+    assertObjectPath(input.path);
+    await requireBranch(this.deps, input.repository, input.branch);
+    await authorize(this.deps, ctx, { action: 'object:delete', repository: input.repository });
+    const { versions } = await listVersions(this.deps, { repository: input.repository, branch: input.branch, prefix: input.path, limit: MAX_VERSION_COMMITS + 1 });
+    const ofKey = versions.filter((v) => v.path === input.path);
+    const at = ofKey.findIndex((v) => v.versionId === input.versionId);
+    if (at < 0) throw notFound(`version ${input.versionId} of '${input.path}' not found on ${input.repository}@${input.branch}`);
+    if (at > 0) {
+      throw new StrataError('Forbidden', `version ${input.versionId} of '${input.path}' is part of the branch's history, which is immutable; only the current version can be deleted`);
+    }
+    const next = ofKey[1];
+    await this.deps.metadata.stage(input.repository, input.branch, [{ path: input.path, entry: next?.entry ?? null }]);
+    return next;
   }
 
   /** Versions of keys along a branch's history (S3 ListObjectVersions). */

@@ -12,7 +12,8 @@ export interface XmlElement {
 }
 
 const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@', suppressEmptyNode: false, processEntities: true });
-const parser = new XMLParser({ ignoreAttributes: true, parseTagValue: false, trimValues: true, processEntities: true, isArray: () => false });
+// htmlEntities decodes numeric character references (&#34;), which Go clients such as rclone send.
+const parser = new XMLParser({ ignoreAttributes: true, parseTagValue: false, trimValues: true, processEntities: true, htmlEntities: true, isArray: () => false });
 
 /** `<root xmlns="…S3…">…</root>` with the XML declaration. Undefined fields are left out. */
 export function xmlDocument(root: string, body: XmlElement, options: { namespace?: boolean } = {}): string {
