@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { writeFile as writeSmall } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
 import { ctx, openBenchCore } from './open-core.ts';
 import { fmt, freshDir, GiB, mbps, report, run, SCALE, time, writeFile } from './support.ts';
 
@@ -150,7 +151,7 @@ export async function benchS3List(): Promise<void> {
   const core = await openBenchCore(dir);
   await core.repositories.create(ctx, { name: 'list', s3Layout: 'plain' });
   await core.repositories.update(ctx, 'list', { publicRead: true });
-  const content = await core.objects.writeContent(ctx, { repository: 'list', branch: 'main', body: (async function* () { yield Buffer.from('x'); })() });
+  const content = await core.objects.writeContent(ctx, { repository: 'list', branch: 'main', body: Readable.from([Buffer.from('x')]) });
   const name = (i: number): string => `shard/${String(i).padStart(7, '0')}.json`;
   for (let i = 0; i < count; i += 50_000) {
     const objects = Array.from({ length: Math.min(50_000, count - i) }, (_, j) => ({ path: name(i + j), content }));

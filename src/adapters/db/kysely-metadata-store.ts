@@ -34,9 +34,12 @@ export interface DialectCapabilities {
 
 class HeadMoved extends Error {}
 
+const COMMIT_CACHE_SIZE = 10_000;
+
 /** The metadata store over Kysely; the same queries run on SQLite and PostgreSQL. */
 export class KyselyMetadataStore implements MetadataStore {
   readonly dialect: 'sqlite' | 'postgres';
+  private readonly commits = new Map<string, CommitRecord>();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -94,6 +97,7 @@ export class KyselyMetadataStore implements MetadataStore {
   }
 
   async deleteRepository(name: string): Promise<boolean> {
+    this.commits.clear();
     return this.db.transaction().execute(async (trx) => {
       const deleted = await trx.deleteFrom('repositories').where('name', '=', name).executeTakeFirst();
       for (const table of ['branches', 'tags', 'commits', 'staging'] as const) {
@@ -159,9 +163,17 @@ export class KyselyMetadataStore implements MetadataStore {
     return deleted.numDeletedRows > 0n;
   }
 
+  /** Commits are immutable (the id hashes the content), so found ones are cached. */
   async getCommit(repository: string, id: string): Promise<CommitRecord | undefined> {
+    const key = `${repository}\n${id}`;
+    const cached = this.commits.get(key);
+    if (cached) return cached;
     const row = await this.db.selectFrom('commits').selectAll().where('repository', '=', repository).where('id', '=', id).executeTakeFirst();
-    return row && toCommit(row);
+    if (!row) return undefined;
+    const commit = toCommit(row);
+    if (this.commits.size >= COMMIT_CACHE_SIZE) this.commits.clear();
+    this.commits.set(key, commit);
+    return commit;
   }
 
   async findCommitIds(repository: string, prefix: string, limit: number): Promise<string[]> {

@@ -41,6 +41,7 @@ export interface WriteContentOptions {
  */
 export class ObjectStore {
   private readonly cdc: FastCdc;
+  private readonly small = new SmallContentCache(64 * 1024 * 1024);
 
   constructor(
     private readonly blobs: BlobStore,
@@ -93,6 +94,10 @@ export class ObjectStore {
     if (range.start < 0 || range.end > content.size || range.start > range.end) {
       throw invalidArgument(`byte range ${range.start}-${range.end} is outside the content (size ${content.size})`);
     }
+    if (content.manifest === undefined && content.size <= SMALL_CONTENT) {
+      const bytes = await this.small.get(content.sha256, () => this.blobs.read(content.sha256));
+      return once(bytes.subarray(range.start, range.end));
+    }
     if (content.manifest === undefined) return this.blobs.get(content.sha256, { range, signal: options.signal });
     const manifest = await readManifest(this.blobs, content.manifest);
     return this.readChunks(manifest.chunks, { range, signal: options.signal });
@@ -136,6 +141,43 @@ export class ObjectStore {
       offset = chunkEnd;
       if (offset >= end) return;
     }
+  }
+}
+
+/** Contents up to this size are read whole and kept in `SmallContentCache`. */
+const SMALL_CONTENT = 64 * 1024;
+
+async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  await Promise.resolve();
+  yield bytes;
+}
+
+/**
+ * An LRU of small contents by hash, bounded in bytes. Contents are immutable, so entries never
+ * go stale; serving hot small files (labels, JSON shards) then costs no disk round trip.
+ */
+class SmallContentCache {
+  private readonly entries = new Map<string, Uint8Array>();
+  private bytes = 0;
+
+  constructor(private readonly limit: number) {}
+
+  async get(sha256: string, load: () => Promise<Uint8Array>): Promise<Uint8Array> {
+    const hit = this.entries.get(sha256);
+    if (hit) {
+      this.entries.delete(sha256);
+      this.entries.set(sha256, hit);
+      return hit;
+    }
+    const bytes = await load();
+    this.entries.set(sha256, bytes);
+    this.bytes += bytes.length;
+    for (const [key, value] of this.entries) {
+      if (this.bytes <= this.limit) break;
+      this.entries.delete(key);
+      this.bytes -= value.length;
+    }
+    return bytes;
   }
 }
 

@@ -206,6 +206,11 @@ export class ObjectService {
     return { info, body };
   }
 
+  /** Streams the bytes of an object already stat'ed (saves a second lookup). */
+  async read(ctx: CallContext, info: ObjectInfo, options: { range?: BlobRange } = {}): Promise<AsyncIterable<Uint8Array>> {
+    return this.deps.objects.read(info, { range: options.range, signal: ctx.signal });
+  }
+
   async list(ctx: CallContext, input: { repository: string; ref: string } & ListOptions): Promise<ListResult> {
     assertPrefix(input.prefix ?? '');
     await authorize(this.deps, ctx, { action: 'object:list', repository: input.repository });

@@ -16,8 +16,10 @@ export interface Located {
 export async function requireBucket(exchange: S3Exchange, deps: GatewayDeps): Promise<RepositoryRecord> {
   const bucket = exchange.bucket ?? '';
   exchange.log.repository = bucket;
+  if (exchange.repository?.name === bucket) return exchange.repository;
   try {
-    return await deps.core.repositories.get(exchange.ctx, bucket);
+    exchange.repository = await deps.core.repositories.get(exchange.ctx, bucket);
+    return exchange.repository;
   } catch (error) {
     if (isStrataError(error) && (error.code === 'NotFound' || error.code === 'InvalidArgument')) throw s3Error.noSuchBucket();
     throw error;

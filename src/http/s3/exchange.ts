@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
+import type { RepositoryRecord } from '../../core/ports/metadata-store.ts';
 import type { StrataCore } from '../../core/strata.ts';
 import type { CallContext } from '../../core/versioning/types.ts';
 import type { Authentication } from './auth/authenticate.ts';
@@ -21,6 +22,8 @@ export interface S3Exchange {
   res: ServerResponse;
   auth: Authentication;
   ctx: CallContext;
+  /** The bucket's repository, once looked up (one lookup per request). */
+  repository?: RepositoryRecord;
   /** What the log line reports: filled by the command. */
   log: { operation: string; repository?: string; key?: string; bytesIn: number; bytesOut: number };
 }
@@ -54,10 +57,21 @@ function send(exchange: S3Exchange, { status, headers }: { status: number; heade
   }
 }
 
-/** Streams an object body; a client that goes away mid-body destroys the source stream. */
-export async function sendStream(exchange: S3Exchange, { status, headers }: { status: number; headers: Record<string, string> }, body: AsyncIterable<Uint8Array>): Promise<void> {
+/**
+ * Streams an object body; a client that goes away mid-body destroys the source stream. A body
+ * of at most `inlineBytes` is sent in one write, without a stream pipeline.
+ */
+export async function sendStream(exchange: S3Exchange, { status, headers, inlineBytes = 0 }: { status: number; headers: Record<string, string>; inlineBytes?: number }, body: AsyncIterable<Uint8Array>): Promise<void> {
   const { res } = exchange;
   res.writeHead(status, { ...headers, 'x-amz-request-id': exchange.id, server: 'Strata' });
+  if (inlineBytes > 0) {
+    const parts: Uint8Array[] = [];
+    for await (const piece of body) parts.push(piece);
+    const bytes = parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts);
+    exchange.log.bytesOut += bytes.length;
+    res.end(bytes);
+    return;
+  }
   const source = Readable.from(counted(body, exchange), { objectMode: false });
   await pipeline(source, res);
 }

@@ -74,6 +74,14 @@ export function buildS3Server(options: S3ServerOptions): Server {
   return server;
 }
 
+/** Unique per process start and cheap: a random prefix and a counter, 16 hex digits. */
+const REQUEST_ID_PREFIX = randomBytes(4).toString('hex').toUpperCase();
+let requestCounter = 0;
+function nextRequestId(): string {
+  requestCounter = (requestCounter + 1) % 0x100000000;
+  return REQUEST_ID_PREFIX + requestCounter.toString(16).toUpperCase().padStart(8, '0');
+}
+
 function newExchange(req: IncomingMessage, res: ServerResponse, domain: string | undefined): S3Exchange {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
@@ -91,7 +99,7 @@ function newExchange(req: IncomingMessage, res: ServerResponse, domain: string |
   const query = new Map<string, string>();
   for (const [name, value] of queryPairs(rawQuery)) if (!query.has(name)) query.set(name, value);
   return {
-    id: randomBytes(8).toString('hex').toUpperCase(),
+    id: nextRequestId(),
     method: signable.method,
     bucket,
     key,

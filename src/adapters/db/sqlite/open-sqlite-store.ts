@@ -26,7 +26,7 @@ export async function openSqliteStore(file: string): Promise<KyselyMetadataStore
   } catch (error) {
     throw new StrataError('Unavailable', `cannot open SQLite database ${file}: ${(error as Error).message}`, { cause: error });
   }
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   await migrateToLatest(db as Kysely<unknown>, { '001-initial': initial, '002-s3-gateway': s3Gateway });
   return new KyselyMetadataStore(db, {
     name: 'sqlite',
@@ -36,5 +36,30 @@ export async function openSqliteStore(file: string): Promise<KyselyMetadataStore
     },
     maxRowsPerInsert: 500,
     destroy: () => Promise.resolve(),
+  });
+}
+
+/**
+ * Kysely prepares every query afresh; preparing costs more than running a point lookup, so
+ * statements are cached by SQL text (better-sqlite3 statements are reusable). Kysely builds
+ * SQL with placeholders, so the set of distinct texts is small; the bound keeps it so.
+ */
+function withStatementCache(database: Database.Database, limit = 500): Database.Database {
+  const cache = new Map<string, Database.Statement>();
+  const prepare = (sql: string): Database.Statement => {
+    let statement = cache.get(sql);
+    if (!statement) {
+      statement = database.prepare(sql);
+      if (cache.size >= limit) cache.clear();
+      cache.set(sql, statement);
+    }
+    return statement;
+  };
+  return new Proxy(database, {
+    get(target, property, receiver) {
+      if (property === 'prepare') return prepare;
+      const value: unknown = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
   });
 }

@@ -26,10 +26,13 @@ export async function statForRead(exchange: S3Exchange, deps: GatewayDeps, { key
   }
 }
 
+/** Bodies up to this size are sent in one write rather than through a stream pipeline. */
+const INLINE_BODY = 64 * 1024;
+
 /** GetObject and HeadObject. */
 export async function getObject(exchange: S3Exchange, deps: GatewayDeps): Promise<void> {
   exchange.log.operation = exchange.method === 'HEAD' ? 'HeadObject' : 'GetObject';
-  const { info, at, versionId } = await statForRead(exchange, deps, { key: exchange.key ?? '', versionId: exchange.query.get('versionId') });
+  const { info, versionId } = await statForRead(exchange, deps, { key: exchange.key ?? '', versionId: exchange.query.get('versionId') });
   const range = selectRange(exchange, info);
   const headers = objectHeaders(exchange, info, { versionId, partial: range !== null });
   if (checkReadConditions(exchange, info) === 'not-modified') {
@@ -49,11 +52,13 @@ export async function getObject(exchange: S3Exchange, deps: GatewayDeps): Promis
     return;
   }
   const controller = new AbortController();
+  // A client that goes away mid-body stops the read (aborting costs an error object: only then).
   exchange.res.once('close', () => {
-    controller.abort();
+    if (!exchange.res.writableFinished) controller.abort();
   });
-  const { body } = await deps.core.objects.get({ ...exchange.ctx, signal: controller.signal }, { ...at, range: range ?? undefined });
-  await sendStream(exchange, { status, headers }, body);
+  const body = await deps.core.objects.read({ ...exchange.ctx, signal: controller.signal }, info, { range: range ?? undefined });
+  const length = range ? range.end - range.start : info.size;
+  await sendStream(exchange, { status, headers, inlineBytes: length <= INLINE_BODY ? length : 0 }, body);
 }
 
 /** The byte range of a Range header or a `partNumber`; null for the whole object. */
