@@ -11,6 +11,7 @@ const BIN = join(import.meta.dirname, '..', 'bin', 'strata.js');
 
 interface Served {
   url: string;
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -28,7 +29,14 @@ async function startStrata(dataDir: string): Promise<Served> {
       if (match?.[1] !== undefined) resolve(match[1]);
     });
   });
-  return { url, stop: () => stopChild(child) };
+  return { url, pid: child.pid, stop: () => stopChild(child) };
+}
+
+/** Peak resident memory of a process so far (Linux VmHWM), in MiB. */
+async function peakRssMiB(pid: number | undefined): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  const status = await readFile(`/proc/${String(pid)}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1]) / 1024;
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
@@ -181,6 +189,42 @@ export async function benchS3List(): Promise<void> {
       ratio: '-',
       goal: 'p50 < 20 ms',
       met: p50 < 20,
+    });
+  } finally {
+    await strata.stop();
+  }
+}
+
+/**
+ * 10 GiB streamed up and down through the gateway: peak RSS of `strata serve` stays bounded. The
+ * upload is a multipart upload by the AWS CLI from stdin (a single S3 PUT stops at 5 GiB).
+ */
+export async function benchS3Memory(): Promise<void> {
+  const dir = await freshDir('s3-memory');
+  const size = Math.round(10 * GiB * SCALE);
+  const core = await openBenchCore(dir);
+  await core.repositories.create(ctx, { name: 'mem', s3Layout: 'plain' });
+  const key = await core.accessKeys.create(ctx, { principal: 'bench' });
+  await core.close();
+  const strata = await startStrata(join(dir, '.strata'));
+  try {
+    const auth = ['--aws-sigv4', 'aws:amz:us-east-1:s3', '--user', `${key.id}:${key.secret}`, '-H', 'x-amz-content-sha256: UNSIGNED-PAYLOAD'];
+    const put = await time(() => {
+      run('sh', ['-c', `head -c ${size} /dev/urandom | /usr/bin/aws --endpoint-url ${strata.url} s3 cp - s3://mem/huge.bin --expected-size ${size} --only-show-errors`], {
+        env: { AWS_ACCESS_KEY_ID: key.id, AWS_SECRET_ACCESS_KEY: key.secret, AWS_DEFAULT_REGION: 'us-east-1', AWS_CONFIG_FILE: '/dev/null' },
+      });
+    });
+    const get = await time(() => {
+      run('curl', ['-sf', '-o', '/dev/null', ...auth, `${strata.url}/mem/huge.bin`]);
+    });
+    const peak = await peakRssMiB(strata.pid);
+    report({
+      name: `peak RSS of strata serve, streamed S3 PUT + GET of ${fmt(size / GiB, 1)} GiB`,
+      strata: `${fmt(peak, 0)} MiB (PUT ${mbps(size, put.seconds)}, GET ${mbps(size, get.seconds)})`,
+      baseline: '(absolute goal)',
+      ratio: '-',
+      goal: '<= 256 MiB',
+      met: peak <= 256,
     });
   } finally {
     await strata.stop();

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'strata.js');
@@ -100,14 +101,18 @@ describe('strata CLI (black box)', () => {
 
   it('serves, and the CLI works against it with --endpoint', async () => {
     const serverDir = await mkdtemp(join(tmpdir(), 'strata-serve-'));
-    const server = spawn(process.execPath, [BIN, 'serve', '--port', '0'], { cwd: serverDir, env: { ...process.env, STRATA_DATA_DIR: join(serverDir, 'data') } });
+    const server = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--s3-port', '0'], { cwd: serverDir, env: { ...process.env, STRATA_DATA_DIR: join(serverDir, 'data') } });
     try {
+      let s3Endpoint = '';
       const endpoint = await new Promise<string>((resolve, reject) => {
         let seen = '';
         server.stdout.on('data', (d: Buffer) => {
           seen += d.toString();
-          const match = /serving at (http:\/\/127\.0\.0\.1:\d+)/.exec(seen);
-          if (match?.[1] !== undefined) resolve(match[1]);
+          const match = /serving at (http:\/\/127\.0\.0\.1:\d+).*S3 gateway at (http:\/\/127\.0\.0\.1:\d+)/.exec(seen);
+          if (match?.[1] !== undefined && match[2] !== undefined) {
+            s3Endpoint = match[2];
+            resolve(match[1]);
+          }
         });
         server.on('exit', () => {
           reject(new Error(`server exited: ${seen}`));
@@ -126,6 +131,27 @@ describe('strata CLI (black box)', () => {
       const down = await strata(dir, ['repo', 'list'], { STRATA_ENDPOINT: 'http://127.0.0.1:1' });
       expect(down.code).toBe(8);
       expect(down.stderr).toMatch(/^strata: cannot reach Strata at http:\/\/127\.0\.0\.1:1: /);
+
+      // The S3 gateway of the same server: a key from the CLI, a layout switch, a signed GET, metrics.
+      const key = JSON.parse(await ok(dir, ['--json', 'keys', 'create', '--principal', 'trainer'], env)) as { id: string; secret: string; principal: string };
+      expect(key.principal).toBe('trainer');
+      expect(await ok(dir, ['repo', 'set', 'remote', '--s3-layout', 'plain'], env)).toBe('remote: S3 layout plain, public read off\n');
+      const s3 = new S3Client({ endpoint: s3Endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: key.id, secretAccessKey: key.secret } });
+      try {
+        const got = await s3.send(new GetObjectCommand({ Bucket: 'remote', Key: 'docs/a.md' }));
+        expect(await got.Body?.transformToString()).toBe('# A\n');
+      } finally {
+        s3.destroy();
+      }
+      const metrics = await (await fetch(`${endpoint}/metrics`)).text();
+      expect(metrics).toContain('strata_s3_requests_total{operation="GetObject",status="200"} 1');
+      const listed = JSON.parse(await ok(dir, ['--json', 'keys', 'list'], env)) as { id: string; secret?: string }[];
+      expect(listed.map((k) => [k.id, k.secret])).toEqual([[key.id, undefined]]);
+      await ok(dir, ['keys', 'revoke', key.id], env);
+      const again = await strata(dir, ['keys', 'revoke', key.id], env);
+      expect([again.code, again.stderr]).toEqual([3, `strata: no active access key '${key.id}'\n`]);
+      const badLayout = await strata(dir, ['repo', 'set', 'remote', '--s3-layout', 'flat'], env);
+      expect([badLayout.code, badLayout.stderr]).toEqual([2, "strata: invalid --s3-layout 'flat': use ref or plain\n"]);
     } finally {
       const exited = new Promise((resolve) => server.on('exit', resolve));
       server.kill('SIGTERM');
