@@ -94,6 +94,25 @@ describe('SigV4 against AWS published examples', () => {
       await expect(decode(body(true), 8192)).rejects.toMatchObject({ code: 'SignatureDoesNotMatch', status: 403 });
     });
 
+    it('verifies the signed trailer of the -TRAILER variant (AWS CRT vector) and rejects a changed one', async () => {
+      const withTrailer = (third: string): Buffer => {
+        const framed = body(false);
+        // body() ends with the final chunk's header and CRLF, then an empty line; trailers replace the empty line.
+        const withoutEnd = framed.subarray(0, framed.length - 2);
+        return Buffer.concat([withoutEnd, Buffer.from(`first:1st\r\nsecond:2nd\r\nthird:${third}\r\nx-amz-trailer-signature:df5735bd9f3295cd9386572292562fefc93ba94e80a0a1ddcbd652c4e0a75e6c\r\n\r\n`)]);
+      };
+      const trailers = new Map<string, string>();
+      const signing = { key: signingKey(SECRET, '20130524/us-east-1/s3/aws4_request'), scope: '20130524/us-east-1/s3/aws4_request', amzDate: '20130524T000000Z', seed };
+      let size = 0;
+      for await (const piece of decodeAwsChunked(inPieces(withTrailer('3rd'), 5000), { signing, trailers })) size += piece.length;
+      expect(size).toBe(66560);
+      expect(Object.fromEntries(trailers)).toEqual({ first: '1st', second: '2nd', third: '3rd' });
+      const forged = async (): Promise<void> => {
+        for await (const _ of decodeAwsChunked(inPieces(withTrailer('4th'), 5000), { signing, trailers: new Map() })) void _;
+      };
+      await expect(forged()).rejects.toMatchObject({ code: 'SignatureDoesNotMatch' });
+    });
+
     it('rejects a truncated body with IncompleteBody', async () => {
       await expect(decode(body(false).subarray(0, 66_000), 8192)).rejects.toMatchObject({ code: 'IncompleteBody', status: 400 });
     });
