@@ -194,7 +194,14 @@ describe('anonymous access', () => {
   it('answers NotImplemented for operations Strata does not offer', async () => {
     const acl = await gw.client.send(new GetObjectCommand({ Bucket: 'secure', Key: 'doc.txt' })).then(() => raw({ method: 'GET', path: '/secure/doc.txt?acl' }));
     expect(acl.status).toBe(403);
-    const { GetBucketAclCommand } = await import('@aws-sdk/client-s3');
-    expect(await failure(gw.client.send(new GetBucketAclCommand({ Bucket: 'secure' })))).toEqual({ name: 'NotImplemented', status: 501 });
+    const { GetBucketAclCommand, PutBucketAclCommand, GetBucketPolicyCommand, GetBucketLifecycleConfigurationCommand, SelectObjectContentCommand } = await import('@aws-sdk/client-s3');
+    expect(await failure(gw.client.send(new PutBucketAclCommand({ Bucket: 'secure', ACL: 'public-read' })))).toEqual({ name: 'NotImplemented', status: 501 });
+    expect(await failure(gw.client.send(new SelectObjectContentCommand({ Bucket: 'secure', Key: 'doc.txt', Expression: 'select * from s3object', ExpressionType: 'SQL', InputSerialization: {}, OutputSerialization: {} })))).toMatchObject({ name: 'NotImplemented', status: 501 });
+    // What Strata has no notion of is answered truthfully: no policy, no lifecycle, owner-only ACL.
+    expect(await failure(gw.client.send(new GetBucketPolicyCommand({ Bucket: 'secure' })))).toEqual({ name: 'NoSuchBucketPolicy', status: 404 });
+    expect(await failure(gw.client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: 'secure' })))).toEqual({ name: 'NoSuchLifecycleConfiguration', status: 404 });
+    const bucketAcl = await gw.client.send(new GetBucketAclCommand({ Bucket: 'secure' }));
+    expect(bucketAcl.Owner?.ID).toBe('ada');
+    expect(bucketAcl.Grants?.map((g) => [g.Grantee?.ID, g.Permission])).toEqual([['ada', 'FULL_CONTROL']]);
   });
 });

@@ -1,5 +1,6 @@
 import { s3Error } from './errors.ts';
 import type { S3Command, S3Exchange } from './exchange.ts';
+import { ABSENT_BUCKET_CONFIGURATIONS, getAbsentConfiguration, getAcl } from './commands/acl.ts';
 import * as buckets from './commands/buckets.ts';
 import { copyObject } from './commands/copy-object.ts';
 import { deleteObject, deleteObjects } from './commands/delete-object.ts';
@@ -29,6 +30,10 @@ const write = (command: S3Command): Route => ({ command, access: 'write' });
 /** Picks the operation from the method, the addressing and the query, as S3 does. */
 export function route(exchange: S3Exchange): Route {
   const has = (name: string): boolean => exchange.query.has(name);
+  if (exchange.method === 'GET' && exchange.bucket !== undefined && has('acl')) return read(getAcl);
+  if (exchange.method === 'GET' && exchange.bucket !== undefined && exchange.key === undefined && ABSENT_BUCKET_CONFIGURATIONS.some(has)) {
+    return read(getAbsentConfiguration);
+  }
   const unimplemented = UNIMPLEMENTED.find(has);
   if (unimplemented !== undefined) throw s3Error.notImplemented(`?${unimplemented}`);
   const { method } = exchange;
@@ -68,7 +73,6 @@ function bucketRoute(method: string, has: (name: string) => boolean): Route {
       if (has('versioning')) return read(buckets.getBucketVersioning);
       if (has('versions')) return read(listObjectVersions);
       if (has('uploads')) return write(multipart.listMultipartUploads);
-      if (has('tagging')) throw s3Error.notImplemented('bucket tagging');
       return read(listObjects);
     case 'HEAD':
       return read(buckets.headBucket);

@@ -56,6 +56,27 @@ check(s3.get_object(Bucket="boto-bucket", Key="copy.bin")["Body"].read() == body
 url = s3.generate_presigned_url("get_object", Params={"Bucket": "boto-bucket", "Key": "a/one.bin"}, ExpiresIn=60)
 check(urllib.request.urlopen(url).read() == body, "presigned GET")
 
+s3.put_object_tagging(Bucket="boto-bucket", Key="copy.bin", Tagging={"TagSet": [{"Key": "team", "Value": "ml"}]})
+check(s3.get_object_tagging(Bucket="boto-bucket", Key="copy.bin")["TagSet"] == [{"Key": "team", "Value": "ml"}], "tagging")
+etag = s3.head_object(Bucket="boto-bucket", Key="a/one.bin")["ETag"]
+try:
+    s3.get_object(Bucket="boto-bucket", Key="a/one.bin", IfNoneMatch=etag)
+    check(False, "If-None-Match with the current ETag is 304")
+except ClientError as error:
+    check(error.response["ResponseMetadata"]["HTTPStatusCode"] == 304, "304 Not Modified")
+versions = s3.list_object_versions(Bucket="boto-bucket", Prefix="a/")["Versions"]
+check([v["Key"] for v in versions] == ["a/one.bin"] and versions[0]["IsLatest"], "list_object_versions")
+
+upload = s3.create_multipart_upload(Bucket="boto-bucket", Key="assembled.bin")["UploadId"]
+part = s3.upload_part_copy(Bucket="boto-bucket", Key="assembled.bin", UploadId=upload, PartNumber=1, CopySource={"Bucket": "boto-bucket", "Key": "big.bin"}, CopySourceRange="bytes=0-5242879")
+listed = s3.list_multipart_uploads(Bucket="boto-bucket")["Uploads"]
+check([u["UploadId"] for u in listed] == [upload], "list_multipart_uploads")
+s3.complete_multipart_upload(Bucket="boto-bucket", Key="assembled.bin", UploadId=upload, MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["CopyPartResult"]["ETag"]}]})
+check(s3.get_object(Bucket="boto-bucket", Key="assembled.bin")["Body"].read() == open(big, "rb").read()[:5242880], "upload_part_copy bytes")
+aborted = s3.create_multipart_upload(Bucket="boto-bucket", Key="dropped.bin")["UploadId"]
+s3.abort_multipart_upload(Bucket="boto-bucket", Key="dropped.bin", UploadId=aborted)
+check("Uploads" not in s3.list_multipart_uploads(Bucket="boto-bucket"), "abort_multipart_upload")
+
 deleted = s3.delete_objects(Bucket="boto-bucket", Delete={"Objects": [{"Key": k} for k in keys]})
 check(len(deleted.get("Deleted", [])) == 25, "delete_objects")
 try:

@@ -24,6 +24,10 @@ echo "$stats" | grep -q 'There was nothing to transfer' || { echo "a second sync
 [ "$(rclone lsf -R --files-only strata:rc-bucket/tree | wc -l)" -eq 3 ]
 rclone copy -q "${flags[@]}" strata:rc-bucket/tree "$W/back"
 diff -r "$W/src" "$W/back"
+# Server-side copy (CopyObject), hashes from ETags, and a ranged read.
+rclone copyto -q strata:rc-bucket/tree/deep/k.bin strata:rc-bucket/copied/k.bin
+[ "$(rclone md5sum strata:rc-bucket/copied/k.bin | cut -d' ' -f1)" = "$(md5sum "$W/src/deep/k.bin" | cut -d' ' -f1)" ]
+cmp <(rclone cat --offset 100 --count 50 strata:rc-bucket/tree/big.bin) <(tail -c +101 "$W/src/big.bin" | head -c 50)
 # Not `purge`: on a versioned bucket it deletes every version, and a Strata branch's history is
 # immutable (deleting a past version is AccessDenied). Deleting the current objects works.
 rclone delete -q strata:rc-bucket
