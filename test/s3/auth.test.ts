@@ -1,11 +1,11 @@
-import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { createHash, createHmac } from 'node:crypto';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ctx } from '../support/core.ts';
-import { NodeSha256, startGateway, type TestGateway } from '../support/s3.ts';
+import { NodeSha256, failure, startGateway, type TestGateway } from '../support/s3.ts';
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -17,15 +17,6 @@ afterAll(async () => {
   await gw.close();
 });
 
-async function failure(promise: Promise<unknown>): Promise<{ name: string; status: number | undefined }> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof S3ServiceException) return { name: error.name, status: error.$metadata.httpStatusCode };
-    throw error;
-  }
-  throw new Error('expected the command to fail');
-}
 
 /** A raw HTTP exchange with the gateway (for what no SDK sends). */
 function raw(input: { method: string; path: string; headers?: Record<string, string>; body?: Buffer }): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {

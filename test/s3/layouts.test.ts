@@ -4,13 +4,12 @@ import {
   ListObjectsV2Command,
   ListObjectVersionsCommand,
   PutObjectCommand,
-  S3ServiceException,
   HeadObjectCommand,
   DeleteObjectCommand,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ctx } from '../support/core.ts';
-import { startGateway, type TestGateway } from '../support/s3.ts';
+import { failure, startGateway, type TestGateway } from '../support/s3.ts';
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -20,15 +19,6 @@ afterAll(async () => {
   await gw.close();
 });
 
-async function failure(promise: Promise<unknown>): Promise<{ name: string; status: number | undefined }> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof S3ServiceException) return { name: error.name, status: error.$metadata.httpStatusCode };
-    throw error;
-  }
-  throw new Error('expected the command to fail');
-}
 
 const text = async (bucket: string, key: string, versionId?: string): Promise<string> =>
   (await (await gw.client.send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }))).Body?.transformToString()) ?? '';

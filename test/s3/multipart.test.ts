@@ -8,7 +8,6 @@ import {
   ListMultipartUploadsCommand,
   ListPartsCommand,
   PutObjectCommand,
-  S3ServiceException,
   UploadPartCommand,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
@@ -16,7 +15,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ctx } from '../support/core.ts';
-import { startGateway, type TestGateway } from '../support/s3.ts';
+import { failure, startGateway, type TestGateway } from '../support/s3.ts';
 
 let gw: TestGateway;
 const MiB = 1024 * 1024;
@@ -40,15 +39,6 @@ function pattern(size: number, seed: number): Buffer {
 }
 const md5 = (data: Buffer): Buffer => createHash('md5').update(data).digest();
 
-async function failure(promise: Promise<unknown>): Promise<{ name: string; status: number | undefined }> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof S3ServiceException) return { name: error.name, status: error.$metadata.httpStatusCode };
-    throw error;
-  }
-  throw new Error('expected the command to fail');
-}
 
 describe('multipart uploads', () => {
   it('lib-storage Upload: exact bytes, md5-of-part-md5s-N ETag, parts addressable by partNumber, no byte copied', async () => {

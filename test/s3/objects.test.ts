@@ -14,12 +14,11 @@ import {
   PutObjectCommand,
   PutObjectTaggingCommand,
   DeleteObjectTaggingCommand,
-  S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ctx } from '../support/core.ts';
-import { startGateway, type TestGateway } from '../support/s3.ts';
+import { failure, startGateway, type TestGateway } from '../support/s3.ts';
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -30,16 +29,6 @@ afterAll(async () => {
   await gw.close();
 });
 
-/** The S3 error a command failed with: its code and HTTP status. */
-async function failure(promise: Promise<unknown>): Promise<{ name: string; status: number | undefined; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof S3ServiceException) return { name: error.name, status: error.$metadata.httpStatusCode, message: error.message };
-    throw error;
-  }
-  throw new Error('expected the command to fail');
-}
 
 const bytes = (n: number, seed = 1): Buffer => {
   const out = Buffer.alloc(n);

@@ -1,4 +1,4 @@
-import { S3Client } from '@aws-sdk/client-s3';
+import { S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { createHash, createHmac } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -83,4 +83,15 @@ export class NodeSha256 {
   private fresh(): Digest {
     return this.secret === undefined ? createHash('sha256') : createHmac('sha256', toBytes(this.secret));
   }
+}
+
+/** The S3 error a command failed with: its code and HTTP status. Throws if it succeeded. */
+export async function failure(promise: Promise<unknown>): Promise<{ name: string; status: number | undefined }> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof S3ServiceException) return { name: error.name, status: error.$metadata.httpStatusCode };
+    throw error;
+  }
+  throw new Error('expected the command to fail');
 }

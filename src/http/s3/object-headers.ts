@@ -1,6 +1,7 @@
 import { etagOf } from '../../core/objects/entry.ts';
 import type { ObjectInfo } from '../../core/versioning/types.ts';
 import { s3Error } from './errors.ts';
+import { parseTagging } from './commands/tagging.ts';
 import { httpDate, type S3Exchange } from './exchange.ts';
 
 /** Headers a writer may set that S3 stores and returns with the object. */
@@ -46,7 +47,7 @@ export function objectHeaders(exchange: S3Exchange, info: ObjectInfo, options: {
 }
 
 /** What the write request says about the object besides its bytes. */
-export function templateFromRequest(exchange: S3Exchange): { contentType?: string; metadata: Record<string, string>; headers: Record<string, string> } {
+export function templateFromRequest(exchange: S3Exchange): { contentType?: string; metadata: Record<string, string>; headers: Record<string, string>; tags?: Record<string, string> } {
   const metadata: Record<string, string> = {};
   for (const name of exchange.signable.headers.keys()) {
     if (name.startsWith('x-amz-meta-')) metadata[name.slice('x-amz-meta-'.length)] = exchange.header(name) ?? '';
@@ -58,7 +59,8 @@ export function templateFromRequest(exchange: S3Exchange): { contentType?: strin
     const kept = name === 'content-encoding' ? value?.split(',').map((v) => v.trim()).filter((v) => v !== '' && v !== 'aws-chunked').join(',') : value;
     if (kept !== undefined && kept !== '') headers[name] = kept;
   }
-  return { contentType: exchange.header('content-type'), metadata, headers };
+  const tagging = exchange.header('x-amz-tagging');
+  return { contentType: exchange.header('content-type'), metadata, headers, tags: tagging === undefined ? undefined : parseTagging(tagging) };
 }
 
 /**

@@ -7,7 +7,6 @@ import { isoDate, sendXml, type GatewayDeps, type S3Exchange } from '../exchange
 import { matchesEtag, templateFromRequest } from '../object-headers.ts';
 import { statForRead } from './get-object.ts';
 import { writeExpectation } from './put-object.ts';
-import { parseTagging } from './tagging.ts';
 
 /** The object named by `x-amz-copy-source` (`[/]bucket/key[?versionId=…]`), checked against the copy-source conditions. */
 export async function copySource(exchange: S3Exchange, deps: GatewayDeps): Promise<{ info: ObjectInfo; at: Located; versionId?: string }> {
@@ -58,7 +57,6 @@ export async function copyObject(exchange: S3Exchange, deps: GatewayDeps): Promi
     throw s3Error.invalidRequest("This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.");
   }
   const requested = templateFromRequest(exchange);
-  const tagging = exchange.header('x-amz-tagging');
   const info = await deps.core.objects.copy(exchange.ctx, {
     source: source.at,
     target: { repository: target.repository, branch: target.ref, path: target.path },
@@ -66,7 +64,7 @@ export async function copyObject(exchange: S3Exchange, deps: GatewayDeps): Promi
       ...(metadataDirective === 'REPLACE'
         ? { contentType: requested.contentType, metadata: requested.metadata, headers: requested.headers }
         : { contentType: source.info.contentType, metadata: source.info.metadata, headers: source.info.headers }),
-      tags: taggingDirective === 'REPLACE' ? (tagging === undefined ? {} : parseTagging(tagging)) : source.info.tags,
+      tags: taggingDirective === 'REPLACE' ? (requested.tags ?? {}) : source.info.tags,
     },
     expect: writeExpectation(exchange),
   });

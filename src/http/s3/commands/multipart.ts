@@ -7,8 +7,7 @@ import { countIn, isoDate, sendEmpty, sendXml, type GatewayDeps, type S3Exchange
 import { templateFromRequest } from '../object-headers.ts';
 import { many, parseXml } from '../xml.ts';
 import { copySource } from './copy-object.ts';
-import { checksumHeaders, requestBody } from './put-object.ts';
-import { parseTagging } from './tagging.ts';
+import { checkDeclaredSize, checksumHeaders, requestBody } from './put-object.ts';
 
 async function target(exchange: S3Exchange, deps: GatewayDeps): Promise<Located> {
   const repository = await requireBucket(exchange, deps);
@@ -29,22 +28,14 @@ function partNumber(exchange: S3Exchange): number {
 export async function createMultipartUpload(exchange: S3Exchange, deps: GatewayDeps): Promise<void> {
   exchange.log.operation = 'CreateMultipartUpload';
   const at = await target(exchange, deps);
-  const template = templateFromRequest(exchange);
-  const tagging = exchange.header('x-amz-tagging');
-  const upload = await deps.core.multipart.create(exchange.ctx, {
-    repository: at.repository,
-    branch: at.ref,
-    path: at.path,
-    template: { ...template, tags: tagging === undefined ? undefined : parseTagging(tagging) },
-  });
+  const upload = await deps.core.multipart.create(exchange.ctx, { repository: at.repository, branch: at.ref, path: at.path, template: templateFromRequest(exchange) });
   sendXml(exchange, 'InitiateMultipartUploadResult', { Bucket: exchange.bucket, Key: exchange.key, UploadId: upload.id });
 }
 
 export async function uploadPart(exchange: S3Exchange, deps: GatewayDeps): Promise<void> {
   exchange.log.operation = 'UploadPart';
   const at = await target(exchange, deps);
-  const declared = Number(exchange.header('x-amz-decoded-content-length') ?? exchange.header('content-length') ?? '0');
-  if (declared > deps.maxUploadBytes) throw s3Error.entityTooLarge(`Your proposed upload exceeds the maximum allowed size of ${deps.maxUploadBytes} bytes`);
+  checkDeclaredSize(exchange, deps.maxUploadBytes);
   const body = requestBody(exchange);
   const part = await deps.core.multipart.uploadPart(exchange.ctx, { ...uploadAddress(exchange, at), partNumber: partNumber(exchange), body: body.stream, maxBytes: deps.maxUploadBytes });
   sendEmpty(exchange, 200, { etag: `"${part.content.md5}"`, ...body.checksums });

@@ -5,12 +5,17 @@ import { bodyExpectations, verifiedBody } from '../body.ts';
 import { s3Error } from '../errors.ts';
 import { countIn, sendEmpty, type GatewayDeps, type S3Exchange } from '../exchange.ts';
 import { templateFromRequest } from '../object-headers.ts';
-import { parseTagging } from './tagging.ts';
 
 /** The request body, decoded and verified as the request's signature and headers require. */
 export function requestBody(exchange: S3Exchange): { stream: AsyncIterable<Uint8Array>; checksums: Record<string, string> } {
   const expectations = bodyExpectations((name) => exchange.header(name));
   return verifiedBody(countIn(exchange.raw, exchange), exchange.auth.payload, expectations);
+}
+
+/** Refuses, before reading a byte, a body declared larger than the upload limit. */
+export function checkDeclaredSize(exchange: S3Exchange, limit: number): void {
+  const declared = Number(exchange.header('x-amz-decoded-content-length') ?? exchange.header('content-length') ?? '0');
+  if (declared > limit) throw s3Error.entityTooLarge(`Your proposed upload exceeds the maximum allowed size of ${limit} bytes`);
 }
 
 /** If-None-Match: * and If-Match on writes. */
@@ -30,11 +35,9 @@ export async function putObject(exchange: S3Exchange, deps: GatewayDeps): Promis
   const repository = await requireBucket(exchange, deps);
   const at = locateForWrite(repository, exchange.key ?? '');
   exchange.log.key = exchange.key;
-  const declared = Number(exchange.header('x-amz-decoded-content-length') ?? exchange.header('content-length') ?? '0');
-  if (declared > deps.maxUploadBytes) throw s3Error.entityTooLarge(`Your proposed upload exceeds the maximum allowed size of ${deps.maxUploadBytes} bytes`);
+  checkDeclaredSize(exchange, deps.maxUploadBytes);
   const body = requestBody(exchange);
   const template = templateFromRequest(exchange);
-  const tagging = exchange.header('x-amz-tagging');
   const info = await deps.core.objects.put(exchange.ctx, {
     repository: at.repository,
     branch: at.ref,
@@ -44,7 +47,7 @@ export async function putObject(exchange: S3Exchange, deps: GatewayDeps): Promis
     metadata: template.metadata,
     // Checksums are known only once the body has been read.
     headers: () => ({ ...template.headers, ...body.checksums }),
-    tags: tagging === undefined ? undefined : parseTagging(tagging),
+    tags: template.tags,
     maxBytes: deps.maxUploadBytes,
     expect: writeExpectation(exchange),
   });
