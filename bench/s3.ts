@@ -15,8 +15,17 @@ interface Served {
   stop(): Promise<void>;
 }
 
-/** `strata serve` in its own process (as users run it), with the S3 gateway on a free port. */
+let built = false;
+
+/**
+ * `strata serve` in its own process, as users run it: from the compiled `dist/` (`npm install`
+ * builds it), so the sources are compiled first rather than transpiled at start by tsx.
+ */
 async function startStrata(dataDir: string): Promise<Served> {
+  if (!built) {
+    run('npm', ['run', '--silent', 'build']);
+    built = true;
+  }
   // Logging stays at 'info': every S3 request is logged, as in production (the lines are read and dropped).
   const child = spawn('node', [BIN, 'serve', '--port', '0', '--s3-port', '0'], { env: { ...process.env, STRATA_DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
