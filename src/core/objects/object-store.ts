@@ -128,66 +128,19 @@ export class ObjectStore {
     return (await readManifest(this.blobs, content.manifest)).chunks;
   }
 
-  /**
-   * Streams the chunks in range, in order. While one chunk is sent, the next one is opened and
-   * its first piece read (read-ahead), so the disk and the consumer work at the same time.
-   */
   private async *readChunks(chunks: ChunkRef[], options: { range: BlobRange; signal?: AbortSignal }): AsyncGenerator<Uint8Array> {
     const { start, end } = options.range;
-    const parts: { sha256: string; range?: BlobRange }[] = [];
     let offset = 0;
     for (const chunk of chunks) {
       const chunkEnd = offset + chunk.size;
       if (chunkEnd > start && offset < end) {
         const sub = { start: Math.max(start - offset, 0), end: Math.min(end - offset, chunk.size) };
-        parts.push({ sha256: chunk.sha256, range: sub.start === 0 && sub.end === chunk.size ? undefined : sub });
+        const whole = sub.start === 0 && sub.end === chunk.size;
+        yield* await this.blobs.get(chunk.sha256, { range: whole ? undefined : sub, signal: options.signal });
       }
       offset = chunkEnd;
-      if (offset >= end) break;
+      if (offset >= end) return;
     }
-    const open = (index: number): ReadAhead | undefined => {
-      const part = parts[index];
-      return part && new ReadAhead(this.blobs.get(part.sha256, { range: part.range, signal: options.signal }));
-    };
-    let next = open(0);
-    try {
-      for (let index = 0; next; index++) {
-        const current = next;
-        next = open(index + 1);
-        yield* current.drain();
-      }
-    } finally {
-      await next?.close();
-    }
-  }
-}
-
-/** A blob stream whose first piece is requested at once, before anyone consumes it. */
-class ReadAhead {
-  private readonly iterator: Promise<AsyncIterator<Uint8Array>>;
-  private readonly first: Promise<IteratorResult<Uint8Array>>;
-
-  constructor(stream: Promise<AsyncIterable<Uint8Array>>) {
-    this.iterator = stream.then((s) => s[Symbol.asyncIterator]());
-    this.first = this.iterator.then((it) => it.next());
-    // Consumed later by drain() or close(); this only keeps an early failure from being unhandled.
-    this.first.catch(() => undefined);
-  }
-
-  async *drain(): AsyncGenerator<Uint8Array> {
-    const iterator = await this.iterator;
-    try {
-      for (let item = await this.first; item.done !== true; item = await iterator.next()) yield item.value;
-    } finally {
-      await iterator.return?.();
-    }
-  }
-
-  /** Releases the stream (its file) without reading it. */
-  async close(): Promise<void> {
-    const iterator = await this.iterator.catch(() => undefined);
-    await this.first.catch(() => undefined);
-    await iterator?.return?.();
   }
 }
 
