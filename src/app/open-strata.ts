@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FsBlobStore } from '../adapters/blob/fs/fs-blob-store.ts';
+import { BasicExtractor } from '../adapters/extract/basic-extractor.ts';
 import type { Config } from '../config/config.ts';
 import { invalidArgument, notFound } from '../core/errors.ts';
 import type { BlobStore } from '../core/ports/blob-store.ts';
@@ -20,7 +21,7 @@ export async function openStrata(config: Config, options: OpenStrataOptions): Pr
   }
   const blobs = await openBlobStore(config);
   const metadata = await openMetadataStore(config);
-  return createStrataCore({ metadata, blobs });
+  return createStrataCore({ metadata, blobs, extractor: new BasicExtractor() });
 }
 
 async function openBlobStore(config: Config): Promise<BlobStore> {

@@ -1,11 +1,13 @@
-import { userInfo } from 'node:os';
+import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
+import { openIngestSource } from '../app/ingest-source.ts';
 import { openStrata } from '../app/open-strata.ts';
 import { loadConfig, type Config } from '../config/config.ts';
 import type { StrataApi } from '../sdk/api.ts';
 import { StrataClient } from '../sdk/client.ts';
 import { createLocalApi } from '../sdk/local-api.ts';
 import { createOutput, type Output } from './output.ts';
+import { STRATA_VERSION } from './version.ts';
 
 /** Global flags every command can take. */
 export interface GlobalOptions {
@@ -40,7 +42,11 @@ export async function openContext(command: Command, options: { create?: boolean 
   if (endpoint !== undefined && endpoint !== '') return { api: new StrataClient({ endpoint, actor: localActor() }), out };
   const config = loadConfig({ env: process.env, cwd: process.cwd(), overrides: { dataDir: global.dataDir } });
   const core = await openStrata(config, { create: options.create ?? false });
-  return { api: createLocalApi(core, localActor()), out, config };
+  const api = createLocalApi(core, localActor(), {
+    openSource: (source, sourceOptions) => openIngestSource(source, { cwd: process.cwd(), ...sourceOptions }),
+    provenance: { 'ingest.strata-version': STRATA_VERSION, 'ingest.user': localActor(), 'ingest.host': hostname() },
+  });
+  return { api, out, config };
 }
 
 /** Runs a command body with an opened context and always closes it. */

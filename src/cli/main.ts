@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerHistoryCommands } from './commands/history.ts';
+import { registerIngestCommand } from './commands/ingest.ts';
 import { registerKeyCommands } from './commands/keys.ts';
 import { registerObjectCommands } from './commands/objects.ts';
 import { registerRepositoryCommands } from './commands/repositories.ts';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerObjectCommands(program);
   registerHistoryCommands(program);
   registerKeyCommands(program);
+  registerIngestCommand(program);
   registerServeCommand(program);
   return program;
 }

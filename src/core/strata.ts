@@ -6,6 +6,8 @@ import type { MetadataStore } from './ports/metadata-store.ts';
 import { CommitService } from './versioning/commit-service.ts';
 import { MergeService } from './versioning/merge-service.ts';
 import { AccessKeyService } from './access/access-key-service.ts';
+import { IngestService } from './ingest/ingest-service.ts';
+import type { MetadataExtractor } from './ports/metadata-extractor.ts';
 import { MIN_PART_SIZE, MultipartService } from './versioning/multipart-service.ts';
 import { ObjectService } from './versioning/object-service.ts';
 import { RepositoryService } from './versioning/repository-service.ts';
@@ -20,7 +22,14 @@ export interface StrataCoreOptions {
   objectStore?: ObjectStoreOptions;
   /** Smallest multipart part but the last (S3: 5 MiB). */
   minPartSize?: number;
+  /** Metadata extraction at ingest; default: content type only (octet-stream). */
+  extractor?: MetadataExtractor;
 }
+
+/** Records nothing but the generic content type; the composition root plugs in a real one. */
+const NO_EXTRACTION: MetadataExtractor = {
+  start: () => ({ update: () => undefined, finish: () => Promise.resolve({ contentType: 'application/octet-stream', fields: {} }) }),
+};
 
 /** The services of Strata's core, wired over the given ports. */
 export interface StrataCore {
@@ -30,6 +39,7 @@ export interface StrataCore {
   merges: MergeService;
   multipart: MultipartService;
   accessKeys: AccessKeyService;
+  ingest: IngestService;
   /** Releases the metadata store. */
   close(): Promise<void>;
 }
@@ -51,6 +61,7 @@ export function createStrataCore(options: StrataCoreOptions): StrataCore {
     merges: new MergeService(deps, commits),
     multipart: new MultipartService(deps, objects, { minPartSize: options.minPartSize ?? MIN_PART_SIZE }),
     accessKeys: new AccessKeyService(deps),
+    ingest: new IngestService(deps, { objects, commits, extractor: options.extractor ?? NO_EXTRACTION }),
     close: () => options.metadata.close(),
   };
 }

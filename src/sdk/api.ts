@@ -1,10 +1,11 @@
 import type { AccessKeyInfo } from '../core/access/access-key-service.ts';
 import type { AccessKeyRecord, RepositorySettings } from '../core/ports/metadata-store.ts';
+import type { IngestEvent, IngestSummary } from '../core/ingest/ingest-service.ts';
 import type { ListOptions, ListResult } from '../core/versioning/list-objects.ts';
 import type { BranchInfo, RepositoryInfo, TagInfo } from '../core/versioning/repository-service.ts';
 import type { CommitInfo, MergeResult, MergeStrategy, ObjectChange, ObjectInfo } from '../core/versioning/types.ts';
 
-export type { AccessKeyInfo, AccessKeyRecord, RepositorySettings, BranchInfo, CommitInfo, ListResult, MergeResult, MergeStrategy, ObjectChange, ObjectInfo, RepositoryInfo, TagInfo };
+export type { IngestEvent, IngestSummary, AccessKeyInfo, AccessKeyRecord, RepositorySettings, BranchInfo, CommitInfo, ListResult, MergeResult, MergeStrategy, ObjectChange, ObjectInfo, RepositoryInfo, TagInfo };
 
 export interface UploadInput {
   repository: string;
@@ -15,6 +16,18 @@ export interface UploadInput {
   size?: number;
   contentType?: string;
   metadata?: Record<string, string>;
+}
+
+/** An ingest as the API takes it: the source is a path, `@list`, `s3://…` or `http(s)://…`. */
+export interface IngestRequest {
+  source: string;
+  repository: string;
+  branch: string;
+  prefix?: string;
+  include?: string[];
+  exclude?: string[];
+  followSymlinks?: boolean;
+  concurrency?: number;
 }
 
 export interface ObjectRef {
@@ -64,6 +77,9 @@ export interface StrataApi {
   diff(input: { repository: string; left: string; right: string; prefix?: string; limit?: number }): Promise<ObjectChange[]>;
   merge(input: { repository: string; source: string; destination: string; strategy?: MergeStrategy; message?: string; metadata?: Record<string, string> }): Promise<MergeResult>;
   revert(input: { repository: string; branch: string; ref: string; parent?: number }): Promise<{ commit: CommitInfo }>;
+
+  /** Reads a source into a branch and commits it with provenance (see IngestService). */
+  ingest(input: IngestRequest, progress?: { onListed?: (s: { items: number; bytes: number }) => void; onItem?: (e: IngestEvent) => void }): Promise<IngestSummary>;
 
   close(): Promise<void>;
 }

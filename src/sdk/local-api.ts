@@ -2,15 +2,39 @@ import { mapConcurrent } from '../core/concurrency.ts';
 import { invalidArgument } from '../core/errors.ts';
 import type { StrataCore } from '../core/strata.ts';
 import type { CallContext, ObjectInfo } from '../core/versioning/types.ts';
+import { ingestFilter } from '../core/ingest/filter.ts';
+import type { IngestSource } from '../core/ports/ingest-source.ts';
 import type { StrataApi, UploadInput } from './api.ts';
 
 /** Objects staged per transaction by `putObjects`. */
 const STAGE_BATCH = 500;
 
+export interface LocalApiOptions {
+  /** Opens an ingest source (the composition root knows the adapters). */
+  openSource?: (source: string, options: { followSymlinks?: boolean }) => Promise<IngestSource>;
+  /** Recorded on ingest commits: version, user, host. */
+  provenance?: Record<string, string>;
+}
+
 /** StrataApi over in-process core services, acting as `actor`. */
-export function createLocalApi(core: StrataCore, actor: string): StrataApi {
+export function createLocalApi(core: StrataCore, actor: string, options: LocalApiOptions = {}): StrataApi {
   const ctx: CallContext = { actor: { id: actor } };
   return {
+    ingest: async (input, progress) => {
+      if (!options.openSource) throw invalidArgument('ingest is not available in this process');
+      const source = await options.openSource(input.source, { followSymlinks: input.followSymlinks });
+      return core.ingest.run(ctx, {
+        source,
+        repository: input.repository,
+        branch: input.branch,
+        prefix: input.prefix ?? '',
+        accept: ingestFilter(input.include, input.exclude),
+        concurrency: input.concurrency,
+        provenance: options.provenance,
+        onItem: progress?.onItem,
+        onListed: progress?.onListed,
+      });
+    },
     listRepositories: () => core.repositories.list(ctx),
     createRepository: (input) => core.repositories.create(ctx, input),
     getRepository: (name) => core.repositories.get(ctx, name),

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FsBlobStore } from '../../src/adapters/blob/fs/fs-blob-store.ts';
+import { BasicExtractor } from '../../src/adapters/extract/basic-extractor.ts';
 import { openPostgresStore } from '../../src/adapters/db/postgres/open-postgres-store.ts';
 import { openSqliteStore } from '../../src/adapters/db/sqlite/open-sqlite-store.ts';
 import type { MetadataStore } from '../../src/core/ports/metadata-store.ts';
@@ -34,7 +35,7 @@ export async function createTestCore(dialect: Dialect): Promise<TestCore> {
     metadata = await openPostgresStore(database.url);
     dropDatabase = () => database.drop();
   }
-  const core = createStrataCore({ metadata, blobs });
+  const core = createStrataCore({ metadata, blobs, extractor: new BasicExtractor() });
   return {
     core,
     blobs,

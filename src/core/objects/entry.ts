@@ -28,6 +28,17 @@ export interface Entry {
   etag?: string;
   /** Sizes of the parts of a multipart upload, in order (S3 GetObject `partNumber`). */
   partSizes?: number[];
+  /** Where an ingested object came from. */
+  provenance?: Provenance;
+  /** Metadata extracted at ingest (format-specific fields; `error` when extraction failed). */
+  extracted?: Record<string, string | number | boolean>;
+}
+
+export interface Provenance {
+  /** The original location: `file:///…`, `s3://…`, `https://…`. */
+  source: string;
+  /** Its modification time at the source (ISO 8601), when known. */
+  modified?: string;
 }
 
 /** What a writer says about an object besides its bytes. */
@@ -58,6 +69,12 @@ export function canonicalEntry(entry: Entry): Entry {
   if (tags) out.tags = tags;
   if (entry.etag !== undefined) out.etag = entry.etag;
   if (entry.partSizes !== undefined) out.partSizes = entry.partSizes;
+  if (entry.provenance !== undefined) {
+    out.provenance = entry.provenance.modified === undefined ? { source: entry.provenance.source } : { source: entry.provenance.source, modified: entry.provenance.modified };
+  }
+  if (entry.extracted !== undefined && Object.keys(entry.extracted).length > 0) {
+    out.extracted = Object.fromEntries(Object.entries(entry.extracted).sort(([a], [b]) => (a < b ? -1 : 1)));
+  }
   return out;
 }
 

@@ -1,7 +1,7 @@
 import { notFound, StrataError } from '../errors.ts';
 import { assertObjectPath, assertPrefix } from '../names.ts';
 import type { BlobRange } from '../ports/blob-store.ts';
-import { canonicalEntry, DEFAULT_CONTENT_TYPE, etagOf, type Entry, type ObjectTemplate } from '../objects/entry.ts';
+import { canonicalEntry, DEFAULT_CONTENT_TYPE, etagOf, type Entry, type ObjectTemplate, type Provenance } from '../objects/entry.ts';
 import type { StoredContent } from '../objects/object-store.ts';
 import { authorize, type VersioningDeps } from './deps.ts';
 import { listVersions, MAX_VERSION_COMMITS, type ObjectVersion, type VersionListing, type VersionListOptions } from './object-versions.ts';
@@ -39,11 +39,13 @@ export interface StageInput {
   objects: StagedObject[];
 }
 
-interface StagedObject extends ObjectTemplate {
+export interface StagedObject extends ObjectTemplate {
   path: string;
   content: StoredContent;
   etag?: string;
   partSizes?: number[];
+  provenance?: Provenance;
+  extracted?: Record<string, string | number | boolean>;
 }
 
 export interface ObjectAddress {
@@ -151,6 +153,8 @@ export class ObjectService {
         tags: object.tags,
         etag: object.etag,
         partSizes: object.partSizes,
+        provenance: object.provenance,
+        extracted: object.extracted,
       }),
     }));
     await this.deps.metadata.stage(repository, branch, changes);
@@ -188,6 +192,13 @@ export class ObjectService {
       if (!page.truncated) return count;
       after = page.nextAfter;
     }
+  }
+
+  /** The entry at a branch (staged first, then head), or undefined: no error for a missing path. */
+  async current(ctx: CallContext, input: { repository: string; branch: string; path: string }): Promise<Entry | undefined> {
+    await authorize(this.deps, ctx, { action: 'object:read', repository: input.repository });
+    const resolved = await resolveRef(this.deps, input.repository, input.branch);
+    return this.entryAt(resolved, { repository: input.repository, ref: input.branch, path: input.path });
   }
 
   async stat(ctx: CallContext, address: ObjectAddress): Promise<ObjectInfo> {

@@ -1,0 +1,103 @@
+import { fileTypeFromBuffer } from 'file-type';
+import type { ExtractedValue, Extraction, ExtractionSession, MetadataExtractor } from '../../core/ports/metadata-extractor.ts';
+
+/** Bytes kept from the start of a file for sniffing and header-based fields. */
+const HEAD_BYTES = 64 * 1024;
+
+/** Text formats that content alone cannot tell apart from plain text: the extension decides. */
+const TEXT_BY_EXTENSION: Record<string, string> = {
+  md: 'text/markdown',
+  markdown: 'text/markdown',
+  csv: 'text/csv',
+  tsv: 'text/tab-separated-values',
+  json: 'application/json',
+  jsonl: 'application/x-ndjson',
+  ndjson: 'application/x-ndjson',
+  yaml: 'application/yaml',
+  yml: 'application/yaml',
+};
+
+/**
+ * MIME type from the content (file-type's magic numbers; for text, whether the bytes decode as
+ * UTF-8 or carry a UTF-16 byte-order mark), text encoding, and for text: characters, words,
+ * lines and, for HTML and Markdown, the title. Counts cover the whole file, computed as it
+ * streams by; only the first 64 KiB are kept.
+ */
+export class BasicExtractor implements MetadataExtractor {
+  start(input: { path: string; size?: number }): ExtractionSession {
+    return new BasicSession(input.path);
+  }
+}
+
+class BasicSession implements ExtractionSession {
+  private readonly head: Uint8Array[] = [];
+  private headBytes = 0;
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+  private utf8 = true;
+  private chars = 0;
+  private words = 0;
+  private lines = 0;
+  private inWord = false;
+  private lastChar = '';
+
+  constructor(private readonly path: string) {}
+
+  update(bytes: Uint8Array): void {
+    if (this.headBytes < HEAD_BYTES) {
+      const kept = bytes.subarray(0, HEAD_BYTES - this.headBytes);
+      this.head.push(kept);
+      this.headBytes += kept.length;
+    }
+    if (!this.utf8) return;
+    try {
+      this.count(this.decoder.decode(bytes, { stream: true }));
+    } catch {
+      this.utf8 = false;
+    }
+  }
+
+  async finish(): Promise<Extraction> {
+    const head = Buffer.concat(this.head);
+    if (this.utf8) {
+      try {
+        this.count(this.decoder.decode());
+      } catch {
+        this.utf8 = false;
+      }
+    }
+    const sniffed = await fileTypeFromBuffer(head);
+    if (sniffed) return { contentType: sniffed.mime, fields: { format: sniffed.ext } };
+    const bom16 = head[0] === 0xff && head[1] === 0xfe ? 'utf-16le' : head[0] === 0xfe && head[1] === 0xff ? 'utf-16be' : undefined;
+    if (!this.utf8 && bom16 === undefined) return { contentType: 'application/octet-stream', fields: {} };
+    const text = bom16 === undefined ? head.toString('utf8') : new TextDecoder(bom16).decode(head);
+    const contentType = textType(this.path, text);
+    const fields: Record<string, ExtractedValue> = { encoding: bom16 ?? 'utf-8' };
+    if (bom16 === undefined) Object.assign(fields, { characters: this.chars, words: this.words, lines: this.lines + (this.lastChar !== '' && this.lastChar !== '\n' ? 1 : 0) });
+    const title = titleOf(contentType, text);
+    if (title !== undefined) fields.title = title;
+    return { contentType, fields };
+  }
+
+  private count(text: string): void {
+    for (const char of text) {
+      this.chars++;
+      if (char === '\n') this.lines++;
+      const space = /\s/.test(char);
+      if (!space && !this.inWord) this.words++;
+      this.inWord = !space;
+      this.lastChar = char;
+    }
+  }
+}
+
+function textType(path: string, text: string): string {
+  if (/^\s*(<!doctype html|<html[\s>]|<head[\s>]|<body[\s>])/i.test(text)) return 'text/html';
+  const extension = /\.([a-z0-9]+)$/i.exec(path)?.[1]?.toLowerCase();
+  return (extension !== undefined ? TEXT_BY_EXTENSION[extension] : undefined) ?? 'text/plain';
+}
+
+function titleOf(contentType: string, text: string): string | undefined {
+  if (contentType === 'text/html') return /<title[^>]*>([^<]*)<\/title>/i.exec(text)?.[1]?.trim().replace(/\s+/g, ' ') || undefined;
+  if (contentType === 'text/markdown') return /^#\s+(.+)$/m.exec(text)?.[1]?.trim() || undefined;
+  return undefined;
+}

@@ -1,0 +1,61 @@
+import { hostname } from 'node:os';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { openIngestSource } from '../../app/ingest-source.ts';
+import { ingestFilter } from '../../core/ingest/filter.ts';
+import type { RouteDeps } from '../build-server.ts';
+import { ERROR_RESPONSES, RepoParams } from '../schemas.ts';
+
+const Failure = z.object({ path: z.string(), error: z.string() });
+
+/** Server-side ingest: the server reads the source (a path on the server, s3:// or http(s)://). */
+export function registerIngestRoutes(app: FastifyInstance, deps: RouteDeps & { version: string }): void {
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  api.post('/repositories/:repo/ingest', {
+    schema: {
+      tags: ['ingest'],
+      summary: 'Ingest a source into a branch with provenance, in one commit (none when nothing changed)',
+      params: RepoParams,
+      body: z.strictObject({
+        source: z.string().min(1).describe('a path on the server, @list-file, s3://bucket/prefix[?endpoint=…] or http(s):// URL'),
+        branch: z.string(),
+        prefix: z.string().optional(),
+        include: z.array(z.string()).optional(),
+        exclude: z.array(z.string()).optional(),
+        followSymlinks: z.boolean().optional(),
+        concurrency: z.number().int().min(1).max(64).optional(),
+        repository: z.string().optional().describe('ignored: the path names the repository'),
+      }),
+      response: {
+        200: z.object({
+          source: z.string(),
+          repository: z.string(),
+          branch: z.string(),
+          prefix: z.string(),
+          items: z.number(),
+          bytes: z.number(),
+          stored: z.number(),
+          unchanged: z.number(),
+          failed: z.array(Failure),
+          extractionErrors: z.array(Failure),
+          commit: z.object({ id: z.string() }).passthrough().optional(),
+        }),
+        ...ERROR_RESPONSES,
+      },
+    },
+  }, async (request) => {
+    const ctx = deps.context(request);
+    const body = request.body;
+    const source = await openIngestSource(body.source, { cwd: process.cwd(), followSymlinks: body.followSymlinks });
+    return deps.core.ingest.run(ctx, {
+      source,
+      repository: request.params.repo,
+      branch: body.branch,
+      prefix: body.prefix ?? '',
+      accept: ingestFilter(body.include, body.exclude),
+      concurrency: body.concurrency,
+      provenance: { 'ingest.strata-version': deps.version, 'ingest.user': ctx.actor.id, 'ingest.host': hostname() },
+    });
+  });
+}
