@@ -65,9 +65,10 @@ class BasicSession implements ExtractionSession {
         this.utf8 = false;
       }
     }
-    const sniffed = await fileTypeFromBuffer(head);
+    // A UTF-16 byte-order mark also reads as an MPEG frame sync: text that decodes cleanly wins.
+    const bom16 = utf16Text(head);
+    const sniffed = bom16 === undefined ? await fileTypeFromBuffer(head) : undefined;
     if (sniffed) return { contentType: sniffed.mime, fields: { format: sniffed.ext } };
-    const bom16 = head[0] === 0xff && head[1] === 0xfe ? 'utf-16le' : head[0] === 0xfe && head[1] === 0xff ? 'utf-16be' : undefined;
     if (!this.utf8 && bom16 === undefined) return { contentType: 'application/octet-stream', fields: {} };
     const text = bom16 === undefined ? head.toString('utf8') : new TextDecoder(bom16).decode(head);
     const contentType = textType(this.path, text);
@@ -87,6 +88,20 @@ class BasicSession implements ExtractionSession {
       this.inWord = !space;
       this.lastChar = char;
     }
+  }
+}
+
+/** 'utf-16le' or 'utf-16be' when the bytes start with that byte-order mark and decode to text. */
+function utf16Text(head: Buffer): 'utf-16le' | 'utf-16be' | undefined {
+  const encoding = head[0] === 0xff && head[1] === 0xfe ? 'utf-16le' : head[0] === 0xfe && head[1] === 0xff ? 'utf-16be' : undefined;
+  if (encoding === undefined) return undefined;
+  const sample = head.subarray(2, 4098 - (head.length % 2));
+  try {
+    const text = new TextDecoder(encoding, { fatal: true }).decode(sample);
+    // eslint-disable-next-line no-control-regex -- looking for control characters is the point
+    return /[\u0000-\u0008\u000e-\u001f]/.test(text) ? undefined : encoding;
+  } catch {
+    return undefined;
   }
 }
 

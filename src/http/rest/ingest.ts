@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { openIngestSource } from '../../app/ingest-source.ts';
 import { ingestFilter } from '../../core/ingest/filter.ts';
 import type { RouteDeps } from '../build-server.ts';
-import { ERROR_RESPONSES, RepoParams } from '../schemas.ts';
+import { CommitSchema, ERROR_RESPONSES, RepoParams } from '../schemas.ts';
 
 const Failure = z.object({ path: z.string(), error: z.string() });
 
@@ -39,7 +39,7 @@ export function registerIngestRoutes(app: FastifyInstance, deps: RouteDeps & { v
           unchanged: z.number(),
           failed: z.array(Failure),
           extractionErrors: z.array(Failure),
-          commit: z.object({ id: z.string() }).passthrough().optional(),
+          commit: CommitSchema.optional(),
         }),
         ...ERROR_RESPONSES,
       },

@@ -1,0 +1,191 @@
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FsSource } from '../../src/adapters/ingest/fs-source.ts';
+import { S3Source } from '../../src/adapters/ingest/s3-source.ts';
+import { openIngestSource } from '../../src/app/ingest-source.ts';
+import { StrataError } from '../../src/core/errors.ts';
+import { ingestFilter } from '../../src/core/ingest/filter.ts';
+import type { IngestSource, SourceItem } from '../../src/core/ports/ingest-source.ts';
+import { ctx } from '../support/core.ts';
+import { startGateway, type TestGateway } from '../support/s3.ts';
+
+/** A minimal valid PNG header (signature + IHDR of a 3×2 image): enough for content sniffing. */
+const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000030000000208060000009d7b3c7e', 'hex');
+
+let gw: TestGateway;
+let dir: string;
+let folder: string;
+const T1 = new Date('2026-01-02T03:04:05.000Z');
+
+beforeAll(async () => {
+  gw = await startGateway();
+  dir = await mkdtemp(join(tmpdir(), 'strata-ingest-'));
+  folder = join(dir, 'corpus');
+  await mkdir(join(folder, 'sub'), { recursive: true });
+  const files: Record<string, string | Buffer> = {
+    'hello.md': '# Hello corpus\n\nThree words here.\n',
+    'page.html': '<!DOCTYPE html><html><head><title> A  page </title></head><body>x</body></html>',
+    'notes.txt': 'grüße\nzwei Zeilen',
+    'data.csv': 'a,b\n1,2\n',
+    'image.png': PNG,
+    'utf16.txt': Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('hi', 'utf16le')]),
+    'blob.bin': Buffer.from([0, 159, 146, 150, 255, 0, 1]),
+    'sub/deep.jsonl': '{"a":1}\n{"a":2}\n',
+    '.hidden': 'dot',
+  };
+  for (const [name, content] of Object.entries(files)) {
+    await writeFile(join(folder, name), content);
+    await utimes(join(folder, name), T1, T1);
+  }
+  await symlink(join(folder, 'hello.md'), join(folder, 'link.md'));
+});
+afterAll(async () => {
+  await gw.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const run = (source: IngestSource, repository: string, options: { prefix?: string; include?: string[]; exclude?: string[] } = {}) =>
+  gw.core.ingest.run(ctx, { source, repository, branch: 'main', prefix: options.prefix ?? '', accept: ingestFilter(options.include, options.exclude), provenance: { 'ingest.user': 'ada' } });
+
+describe('ingest from a folder', () => {
+  it('stores every file with its sniffed type, extracted fields and provenance, in one commit', async () => {
+    await gw.core.repositories.create(ctx, { name: 'corpus' });
+    const summary = await run(new FsSource(folder), 'corpus', { prefix: 'raw' });
+    expect(summary).toMatchObject({ items: 9, stored: 9, unchanged: 0, failed: [], extractionErrors: [], prefix: 'raw/' });
+    const stat = (path: string) => gw.core.objects.stat(ctx, { repository: 'corpus', ref: 'main', path: `raw/${path}` });
+    expect(await stat('hello.md')).toMatchObject({
+      contentType: 'text/markdown',
+      extracted: { encoding: 'utf-8', title: 'Hello corpus', characters: 34, words: 6, lines: 3 },
+      provenance: { source: pathToFileURL(join(folder, 'hello.md')).href, modified: T1.toISOString() },
+    });
+    expect((await stat('page.html')).contentType).toBe('text/html');
+    expect((await stat('page.html')).extracted?.title).toBe('A page');
+    expect(await stat('notes.txt')).toMatchObject({ contentType: 'text/plain', extracted: { encoding: 'utf-8', characters: 17, words: 3, lines: 2 } });
+    expect((await stat('data.csv')).contentType).toBe('text/csv');
+    expect(await stat('image.png')).toMatchObject({ contentType: 'image/png', extracted: { format: 'png' } });
+    expect(await stat('utf16.txt')).toMatchObject({ contentType: 'text/plain', extracted: { encoding: 'utf-16le' } });
+    const blob = await stat('blob.bin');
+    expect([blob.contentType, blob.extracted]).toEqual(['application/octet-stream', undefined]);
+    expect((await stat('sub/deep.jsonl')).contentType).toBe('application/x-ndjson');
+    await expect(stat('link.md')).rejects.toMatchObject({ code: 'NotFound' });
+    expect(summary.commit?.metadata).toMatchObject({
+      'ingest.source': pathToFileURL(folder).href,
+      'ingest.user': 'ada',
+      'ingest.items': '9',
+      'ingest.stored': '9',
+      'ingest.failed': '0',
+    });
+    expect(summary.commit?.message).toBe(`Ingest ${pathToFileURL(folder).href}`);
+  });
+
+  it('re-running stores nothing and makes no commit; a changed file is the only thing stored', async () => {
+    const head = await gw.core.commits.show(ctx, { repository: 'corpus', ref: 'main' });
+    const again = await run(new FsSource(folder), 'corpus', { prefix: 'raw' });
+    expect(again).toMatchObject({ items: 9, stored: 0, unchanged: 9 });
+    expect(again.commit).toBeUndefined();
+    expect((await gw.core.commits.show(ctx, { repository: 'corpus', ref: 'main' })).id).toBe(head.id);
+    await writeFile(join(folder, 'notes.txt'), 'changed');
+    const changed = await run(new FsSource(folder), 'corpus', { prefix: 'raw' });
+    expect(changed).toMatchObject({ stored: 1, unchanged: 8 });
+    expect(changed.commit?.parents).toEqual([head.id]);
+  });
+
+  it('follows symbolic links only when asked, and filters with include/exclude globs', async () => {
+    await gw.core.repositories.create(ctx, { name: 'filtered' });
+    const summary = await run(new FsSource(folder, { followSymlinks: true }), 'filtered', { include: ['**/*.md', '**/*.jsonl'], exclude: ['link.*'] });
+    expect(summary.items).toBe(2);
+    const listed = await gw.core.objects.list(ctx, { repository: 'filtered', ref: 'main' });
+    expect(listed.objects.map((o) => o.path)).toEqual(['hello.md', 'sub/deep.jsonl']);
+    const linked = await run(new FsSource(folder, { followSymlinks: true }), 'filtered', { include: ['link.md'] });
+    expect(linked.stored).toBe(1);
+  });
+
+  it('continues an interrupted ingest from what it had staged', async () => {
+    const many = join(dir, 'many');
+    await mkdir(many);
+    for (let i = 0; i < 1200; i++) await writeFile(join(many, `f${String(i).padStart(4, '0')}.txt`), `file ${i}`);
+    await gw.core.repositories.create(ctx, { name: 'resumed' });
+    const real = new FsSource(many);
+    let opened = 0;
+    const failing: IngestSource = {
+      uri: real.uri,
+      list: () => real.list(),
+      open: (item: SourceItem) => {
+        // Strata's own failures stop an ingest (here: the 1,101st item), like a crash would.
+        if (++opened > 1100) return Promise.reject(new StrataError('Unavailable', 'disk went away'));
+        return real.open(item);
+      },
+    };
+    await expect(gw.core.ingest.run(ctx, { source: failing, repository: 'resumed', branch: 'main', prefix: '', concurrency: 1 })).rejects.toMatchObject({ code: 'Unavailable' });
+    const staged = (await gw.core.commits.status(ctx, { repository: 'resumed', branch: 'main' })).length;
+    expect(staged).toBe(1000);
+    const resumed = await run(real, 'resumed');
+    expect(resumed).toMatchObject({ items: 1200, unchanged: 1000, stored: 200 });
+    const page = await gw.core.objects.list(ctx, { repository: 'resumed', ref: 'main', limit: 2000 });
+    expect(page.objects.length).toBe(1200);
+    expect((await gw.core.commits.log(ctx, { repository: 'resumed', ref: 'main' })).length).toBe(2);
+  });
+});
+
+describe('ingest from S3 and from the web', () => {
+  let web: Server;
+  let base = '';
+  beforeAll(async () => {
+    web = createServer((req, res) => {
+      if (req.url === '/docs/a.html') {
+        res.writeHead(200, { 'content-type': 'text/html', 'last-modified': T1.toUTCString(), 'content-length': '52' });
+        res.end(req.method === 'HEAD' ? undefined : '<html><head><title>Web page</title></head></html>\n\n\n');
+        return;
+      }
+      res.writeHead(404);
+      res.end();
+    });
+    await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(web.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    web.closeAllConnections();
+    await new Promise((resolve) => web.close(resolve));
+  });
+
+  it('ingests an S3 prefix served by the Strata gateway', async () => {
+    await gw.client.send(new CreateBucketCommand({ Bucket: 'landing' }));
+    for (const key of ['drop/x.md', 'drop/y/z.txt', 'other/no.txt']) await gw.client.send(new PutObjectCommand({ Bucket: 'landing', Key: key, Body: `# ${key}\n` }));
+    await gw.core.repositories.create(ctx, { name: 'from-s3' });
+    const source = new S3Source(`s3://landing/drop?endpoint=${encodeURIComponent(gw.endpoint)}&path_style=true`, { credentials: { accessKeyId: gw.key.id, secretAccessKey: gw.key.secret } });
+    try {
+      const summary = await run(source, 'from-s3');
+      expect(summary).toMatchObject({ items: 2, stored: 2 });
+      const x = await gw.core.objects.stat(ctx, { repository: 'from-s3', ref: 'main', path: 'x.md' });
+      expect(x).toMatchObject({ contentType: 'text/markdown', extracted: { title: 'drop/x.md' }, provenance: { source: 's3://landing/drop/x.md' } });
+      expect((await run(source, 'from-s3')).commit).toBeUndefined();
+    } finally {
+      source.close();
+    }
+  });
+
+  it('ingests URLs (one, or a list with local paths), records a failed one and goes on', async () => {
+    await gw.core.repositories.create(ctx, { name: 'from-web' });
+    const single = await run(await openIngestSource(`${base}/docs/a.html`, { cwd: dir }), 'from-web');
+    expect(single).toMatchObject({ items: 1, stored: 1, failed: [] });
+    const host = new URL(base).host;
+    expect(await gw.core.objects.stat(ctx, { repository: 'from-web', ref: 'main', path: `${host}/docs/a.html` })).toMatchObject({
+      contentType: 'text/html',
+      extracted: { title: 'Web page' },
+      provenance: { source: `${base}/docs/a.html`, modified: T1.toISOString() },
+    });
+    await writeFile(join(dir, 'list.txt'), `# sources\n${base}/docs/a.html\n${base}/missing.html\ncorpus/hello.md\n`);
+    const listed = await run(await openIngestSource('@list.txt', { cwd: dir }), 'from-web');
+    expect(listed.items).toBe(3);
+    expect(listed.unchanged).toBe(1);
+    expect(listed.stored).toBe(1);
+    expect(listed.failed).toEqual([{ path: `${host}/missing.html`, error: `GET ${base}/missing.html answered 404 Not Found` }]);
+    expect(listed.commit?.metadata['ingest.failed']).toBe('1');
+  });
+});
