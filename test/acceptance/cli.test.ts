@@ -71,6 +71,18 @@ describe('strata CLI (black box)', () => {
     expect(await ok(dir, ['cat', 'corpus@v1:raw/b.txt'])).toBe('bee, cleaned');
   });
 
+  it('ingests a folder with provenance, shows what each file is, and re-runs for free', async () => {
+    await ok(dir, ['repo', 'create', 'ingested']);
+    const first = JSON.parse(await ok(dir, ['--json', 'ingest', 'corpus', 'ingested@main:in', '--exclude', '**/*.txt'])) as { items: number; stored: number; commit?: { id: string; metadata: Record<string, string> } };
+    expect([first.items, first.stored]).toEqual([1, 1]);
+    expect(first.commit?.metadata).toMatchObject({ 'ingest.items': '1', 'ingest.strata-version': expect.stringMatching(/^\d+\.\d+\.\d+/) });
+    const stat = JSON.parse(await ok(dir, ['--json', 'stat', 'ingested@main:in/docs/a.md'])) as { contentType: string; extracted: Record<string, unknown>; provenance: { source: string } };
+    expect(stat).toMatchObject({ contentType: 'text/markdown', extracted: { title: 'A', words: 2, encoding: 'utf-8' }, provenance: { source: `file://${join(dir, 'corpus', 'docs', 'a.md')}` } });
+    expect(await ok(dir, ['ingest', 'corpus', 'ingested@main:in', '--exclude', '**/*.txt'])).toMatch(/^ingested 1 item\(s\), 4 B from file:\/\/.* in [\d.]+ s: 0 stored, 1 unchanged, 0 failed\nnothing changed: no commit\n$/);
+    const missing = await strata(dir, ['ingest', 'nowhere', 'ingested@main']);
+    expect([missing.code, missing.stderr]).toEqual([3, 'strata: no such file or folder: nowhere\n']);
+  });
+
   it('fails with one readable line and a distinct exit code', async () => {
     const cases: [string[], number, string][] = [
       [['ls', 'corpus@nope'], 3, "strata: ref 'nope' not found in repository 'corpus'\n"],

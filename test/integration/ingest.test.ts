@@ -189,3 +189,27 @@ describe('ingest from S3 and from the web', () => {
     expect(listed.commit?.metadata['ingest.failed']).toBe('1');
   });
 });
+
+describe('ingest through the REST API', () => {
+  it('runs server-side and answers the summary; bad input is a 4xx with {code, message}', async () => {
+    const { buildServer } = await import('../../src/http/build-server.ts');
+    const app = await buildServer({ core: gw.core, logLevel: 'silent', version: '9.9.9' });
+    try {
+      await gw.core.repositories.create(ctx, { name: 'via-rest' });
+      const response = await app.inject({ method: 'POST', url: '/api/v1/repositories/via-rest/ingest', headers: { 'x-strata-actor': 'bob' }, payload: { source: folder, branch: 'main', include: ['*.md'] } });
+      expect(response.statusCode).toBe(200);
+      const summary = response.json<{ items: number; stored: number; commit: { author: string; metadata: Record<string, string> } }>();
+      expect([summary.items, summary.stored]).toEqual([1, 1]);
+      expect(summary.commit.author).toBe('bob');
+      expect(summary.commit.metadata).toMatchObject({ 'ingest.user': 'bob', 'ingest.strata-version': '9.9.9' });
+      const missing = await app.inject({ method: 'POST', url: '/api/v1/repositories/via-rest/ingest', payload: { source: join(dir, 'nope'), branch: 'main' } });
+      expect([missing.statusCode, missing.json<{ code: string }>().code]).toEqual([404, 'NotFound']);
+      const bad = await app.inject({ method: 'POST', url: '/api/v1/repositories/via-rest/ingest', payload: { branch: 'main' } });
+      expect([bad.statusCode, bad.json<{ code: string }>().code]).toEqual([400, 'InvalidArgument']);
+      const noBranch = await app.inject({ method: 'POST', url: '/api/v1/repositories/via-rest/ingest', payload: { source: folder, branch: 'nope' } });
+      expect([noBranch.statusCode, noBranch.json<{ message: string }>().message]).toEqual([404, "branch 'nope' not found in repository 'via-rest'"]);
+    } finally {
+      await app.close();
+    }
+  });
+});
