@@ -133,6 +133,77 @@ describe('ingest from a folder', () => {
   });
 });
 
+/** A JPEG with an EXIF block (Make, Model, DateTime in IFD0) and a 640×480 SOF0 header. */
+function jpegWithExif(): Buffer {
+  const strings = ['Strata\0', 'TestCam 1\0', '2024:05:06 07:08:09\0'];
+  const entries = [0x010f, 0x0110, 0x0132];
+  const dataStart = 8 + 2 + entries.length * 12 + 4;
+  const tiff = Buffer.alloc(dataStart + strings.reduce((n, v) => n + v.length, 0));
+  tiff.write('II', 0, 'latin1');
+  tiff.writeUInt16LE(42, 2);
+  tiff.writeUInt32LE(8, 4);
+  tiff.writeUInt16LE(entries.length, 8);
+  let offset = dataStart;
+  entries.forEach((tag, i) => {
+    const at = 10 + i * 12;
+    const value = strings[i] ?? '';
+    tiff.writeUInt16LE(tag, at);
+    tiff.writeUInt16LE(2, at + 2); // ASCII
+    tiff.writeUInt32LE(value.length, at + 4);
+    tiff.writeUInt32LE(offset, at + 8);
+    tiff.write(value, offset, 'latin1');
+    offset += value.length;
+  });
+  const app1Body = Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), tiff]);
+  const app1 = Buffer.concat([Buffer.from([0xff, 0xe1, (app1Body.length + 2) >> 8, (app1Body.length + 2) & 0xff]), app1Body]);
+  const sof0 = Buffer.from([0xff, 0xc0, 0, 17, 8, 480 >> 8, 480 & 0xff, 640 >> 8, 640 & 0xff, 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1]);
+  return Buffer.concat([Buffer.from([0xff, 0xd8]), app1, sof0, Buffer.from([0xff, 0xd9])]);
+}
+
+/** One second of 16-bit mono PCM at 8 kHz. */
+function wav(): Buffer {
+  const header = Buffer.alloc(44);
+  header.write('RIFF', 0, 'latin1');
+  header.writeUInt32LE(36 + 16000, 4);
+  header.write('WAVEfmt ', 8, 'latin1');
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(1, 20);
+  header.writeUInt16LE(1, 22);
+  header.writeUInt32LE(8000, 24);
+  header.writeUInt32LE(16000, 28);
+  header.writeUInt16LE(2, 32);
+  header.writeUInt16LE(16, 34);
+  header.write('data', 36, 'latin1');
+  header.writeUInt32LE(16000, 40);
+  return Buffer.concat([header, Buffer.alloc(16000)]);
+}
+
+describe('format-specific metadata', () => {
+  it('reads image dimensions and EXIF, audio duration and format; a corrupt image is stored with its error', async () => {
+    const media = join(dir, 'media');
+    await mkdir(media);
+    await writeFile(join(media, 'photo.jpg'), jpegWithExif());
+    await writeFile(join(media, 'tone.wav'), wav());
+    await writeFile(join(media, 'broken.jpg'), Buffer.concat([Buffer.from('ffd8ffe000104a464946', 'hex'), Buffer.alloc(30, 0x41)]));
+    await gw.core.repositories.create(ctx, { name: 'media' });
+    const summary = await run(new FsSource(media), 'media');
+    expect(summary).toMatchObject({ items: 3, stored: 3, failed: [] });
+    expect(summary.extractionErrors).toEqual([{ path: 'broken.jpg', error: 'cannot read image/jpeg metadata: Corrupt JPG, exceeded buffer limits' }]);
+    const stat = (path: string) => gw.core.objects.stat(ctx, { repository: 'media', ref: 'main', path });
+    expect(await stat('photo.jpg')).toMatchObject({
+      contentType: 'image/jpeg',
+      extracted: { format: 'jpg', width: 640, height: 480, exif: true, camera: 'Strata TestCam 1', gps: false },
+    });
+    expect((await stat('photo.jpg')).extracted?.taken).toMatch(/^2024-05-06T/);
+    expect(await stat('tone.wav')).toMatchObject({
+      contentType: 'audio/wav',
+      extracted: { duration: 1, sampleRate: 8000, channels: 1, bitrate: 128000, codec: 'PCM' },
+    });
+    const broken = await stat('broken.jpg');
+    expect([broken.contentType, broken.size, broken.extracted?.error]).toEqual(['image/jpeg', 40, 'cannot read image/jpeg metadata: Corrupt JPG, exceeded buffer limits']);
+  });
+});
+
 describe('ingest from S3 and from the web', () => {
   let web: Server;
   let base = '';

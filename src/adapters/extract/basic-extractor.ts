@@ -1,5 +1,6 @@
 import { fileTypeFromBuffer } from 'file-type';
 import type { ExtractedValue, Extraction, ExtractionSession, MetadataExtractor } from '../../core/ports/metadata-extractor.ts';
+import { audioVideoFields, imageFields } from './formats/media.ts';
 
 /** Bytes kept from the start of a file for sniffing and header-based fields. */
 const HEAD_BYTES = 64 * 1024;
@@ -20,12 +21,13 @@ const TEXT_BY_EXTENSION: Record<string, string> = {
 /**
  * MIME type from the content (file-type's magic numbers; for text, whether the bytes decode as
  * UTF-8 or carry a UTF-16 byte-order mark), text encoding, and for text: characters, words,
- * lines and, for HTML and Markdown, the title. Counts cover the whole file, computed as it
- * streams by; only the first 64 KiB are kept.
+ * lines and, for HTML and Markdown, the title. Images: dimensions and EXIF (image-size, exifr);
+ * audio and video: duration, codec, sample rate, bit rate, channels (music-metadata), all read
+ * from the first 64 KiB. Text counts cover the whole file, computed as it streams by.
  */
 export class BasicExtractor implements MetadataExtractor {
   start(input: { path: string; size?: number }): ExtractionSession {
-    return new BasicSession(input.path);
+    return new BasicSession(input.path, input.size);
   }
 }
 
@@ -40,7 +42,10 @@ class BasicSession implements ExtractionSession {
   private inWord = false;
   private lastChar = '';
 
-  constructor(private readonly path: string) {}
+  constructor(
+    private readonly path: string,
+    private readonly size: number | undefined,
+  ) {}
 
   update(bytes: Uint8Array): void {
     if (this.headBytes < HEAD_BYTES) {
@@ -68,7 +73,7 @@ class BasicSession implements ExtractionSession {
     // A UTF-16 byte-order mark also reads as an MPEG frame sync: text that decodes cleanly wins.
     const bom16 = utf16Text(head);
     const sniffed = bom16 === undefined ? await fileTypeFromBuffer(head) : undefined;
-    if (sniffed) return { contentType: sniffed.mime, fields: { format: sniffed.ext } };
+    if (sniffed) return this.formatFields(sniffed.mime, { format: sniffed.ext }, head);
     if (!this.utf8 && bom16 === undefined) return { contentType: 'application/octet-stream', fields: {} };
     const text = bom16 === undefined ? head.toString('utf8') : new TextDecoder(bom16).decode(head);
     const contentType = textType(this.path, text);
@@ -77,6 +82,19 @@ class BasicSession implements ExtractionSession {
     const title = titleOf(contentType, text);
     if (title !== undefined) fields.title = title;
     return { contentType, fields };
+  }
+
+  /** Format-specific fields; a file they cannot be read from keeps its type and records why. */
+  private async formatFields(contentType: string, base: Record<string, ExtractedValue>, head: Buffer): Promise<Extraction> {
+    try {
+      if (contentType.startsWith('image/')) return { contentType, fields: { ...base, ...(await imageFields(head)) } };
+      if (contentType.startsWith('audio/') || contentType.startsWith('video/')) {
+        return { contentType, fields: { ...base, ...(await audioVideoFields(head, { mimeType: contentType, size: this.size })) } };
+      }
+    } catch (error) {
+      return { contentType, fields: base, error: `cannot read ${contentType} metadata: ${(error as Error).message}` };
+    }
+    return { contentType, fields: base };
   }
 
   private count(text: string): void {
