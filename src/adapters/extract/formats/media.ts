@@ -8,9 +8,7 @@ type Fields = Record<string, ExtractedValue>;
 /** Width, height and format from the header; EXIF camera, capture time and GPS presence. */
 export async function imageFields(head: Buffer): Promise<Fields> {
   const size = imageSize(head);
-  const fields: Fields = {};
-  if (size.width !== undefined) fields.width = size.width;
-  if (size.height !== undefined) fields.height = size.height;
+  const fields: Fields = { width: size.width, height: size.height };
   if (size.type !== undefined) fields.format = size.type;
   const exif = (await exifr.parse(head, { tiff: true, exif: true, gps: true, translateValues: false }).catch(() => undefined)) as Record<string, unknown> | undefined;
   fields.exif = exif !== undefined;
