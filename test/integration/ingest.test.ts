@@ -204,6 +204,45 @@ describe('format-specific metadata', () => {
   });
 });
 
+describe('tabular metadata (DuckDB)', () => {
+  it('records schema, row count and per-column nulls, min and max for CSV, JSONL and Parquet', async () => {
+    const tables = join(dir, 'tables');
+    await mkdir(tables);
+    await writeFile(join(tables, 'people.csv'), 'name,age,score\nada,36,\nbob,,2.5\ncy,41,3\n');
+    await writeFile(join(tables, 'events.jsonl'), '{"id":1,"kind":"a"}\n{"id":2,"kind":null}\n');
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const duck = await (await DuckDBInstance.create(':memory:')).connect();
+    await duck.run(`COPY (SELECT range AS n, range * 2 AS twice FROM range(5)) TO '${join(tables, 'numbers.parquet')}' (FORMAT parquet)`);
+    duck.closeSync();
+    await writeFile(join(tables, 'broken.parquet'), Buffer.concat([Buffer.from('PAR1'), Buffer.alloc(64, 7), Buffer.from('PAR1')]));
+    await gw.core.repositories.create(ctx, { name: 'tables' });
+    const summary = await run(new FsSource(tables), 'tables');
+    expect(summary).toMatchObject({ items: 4, stored: 4 });
+    expect(summary.extractionErrors.map((e) => e.path)).toEqual(['broken.parquet']);
+    const stat = (path: string) => gw.core.objects.stat(ctx, { repository: 'tables', ref: 'main', path });
+    expect((await stat('people.csv')).extracted).toMatchObject({
+      rows: 3,
+      columns: 'name VARCHAR, age BIGINT, score DOUBLE',
+      'column.name.nulls': 0,
+      'column.age.nulls': 1,
+      'column.age.min': '36',
+      'column.age.max': '41',
+      'column.score.nulls': 1,
+      'column.score.type': 'DOUBLE',
+    });
+    expect((await stat('events.jsonl')).extracted).toMatchObject({ rows: 2, columns: 'id BIGINT, kind VARCHAR', 'column.kind.nulls': 1 });
+    expect(await stat('numbers.parquet')).toMatchObject({
+      contentType: 'application/vnd.apache.parquet',
+      extracted: { rows: 5, columns: 'n BIGINT, twice BIGINT', 'column.twice.max': '8', 'column.n.nulls': 0 },
+    });
+    const broken = await stat('broken.parquet');
+    expect(broken.contentType).toBe('application/vnd.apache.parquet');
+    expect(broken.extracted?.error).toMatch(/^cannot read the parquet table: /);
+    const leftovers = (await import('node:fs/promises')).readdir(tmpdir());
+    expect((await leftovers).filter((f) => f.startsWith('strata-extract-'))).toEqual([]);
+  });
+});
+
 describe('ingest from S3 and from the web', () => {
   let web: Server;
   let base = '';

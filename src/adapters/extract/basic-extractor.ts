@@ -1,6 +1,11 @@
+import { randomUUID } from 'node:crypto';
+import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileTypeFromBuffer } from 'file-type';
 import type { ExtractedValue, Extraction, ExtractionSession, MetadataExtractor } from '../../core/ports/metadata-extractor.ts';
 import { audioVideoFields, imageFields } from './formats/media.ts';
+import { TABULAR_EXTENSIONS, TabularStats, type TabularKind } from './formats/tabular.ts';
 
 /** Bytes kept from the start of a file for sniffing and header-based fields. */
 const HEAD_BYTES = 64 * 1024;
@@ -26,8 +31,55 @@ const TEXT_BY_EXTENSION: Record<string, string> = {
  * from the first 64 KiB. Text counts cover the whole file, computed as it streams by.
  */
 export class BasicExtractor implements MetadataExtractor {
+  private readonly tabular = new TabularStats();
+
   start(input: { path: string; size?: number }): ExtractionSession {
-    return new BasicSession(input.path, input.size);
+    const extension = /\.([a-z0-9]+)$/i.exec(input.path)?.[1]?.toLowerCase() ?? '';
+    const kind = TABULAR_EXTENSIONS[extension];
+    const spool = kind === undefined ? undefined : new Spool(kind, this.tabular);
+    return new BasicSession(input.path, input.size, spool);
+  }
+}
+
+/** Tabular files need the whole file for DuckDB: their bytes are copied to a temporary file. */
+export const MAX_TABULAR_BYTES = 1024 * 1024 * 1024;
+
+class Spool {
+  private readonly file = join(tmpdir(), `strata-extract-${randomUUID()}`);
+  private fd: number | undefined = openSync(this.file, 'w');
+  private bytes = 0;
+
+  constructor(
+    readonly kind: TabularKind,
+    private readonly stats: TabularStats,
+  ) {}
+
+  write(bytes: Uint8Array): void {
+    if (this.fd === undefined) return;
+    this.bytes += bytes.length;
+    if (this.bytes > MAX_TABULAR_BYTES) {
+      this.release();
+      return;
+    }
+    writeSync(this.fd, bytes);
+  }
+
+  /** Statistics, or a reason they were skipped; the temporary file is removed either way. */
+  async fields(): Promise<Record<string, ExtractedValue>> {
+    if (this.fd === undefined) return { tabular: `skipped: larger than ${MAX_TABULAR_BYTES} bytes` };
+    closeSync(this.fd);
+    this.fd = undefined;
+    try {
+      return await this.stats.fields(this.file, this.kind);
+    } finally {
+      rmSync(this.file, { force: true });
+    }
+  }
+
+  release(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    rmSync(this.file, { force: true });
   }
 }
 
@@ -45,9 +97,11 @@ class BasicSession implements ExtractionSession {
   constructor(
     private readonly path: string,
     private readonly size: number | undefined,
+    private readonly spool: Spool | undefined,
   ) {}
 
   update(bytes: Uint8Array): void {
+    this.spool?.write(bytes);
     if (this.headBytes < HEAD_BYTES) {
       const kept = bytes.subarray(0, HEAD_BYTES - this.headBytes);
       this.head.push(kept);
@@ -62,6 +116,14 @@ class BasicSession implements ExtractionSession {
   }
 
   async finish(): Promise<Extraction> {
+    try {
+      return await this.identify();
+    } finally {
+      this.spool?.release();
+    }
+  }
+
+  private async identify(): Promise<Extraction> {
     const head = Buffer.concat(this.head);
     if (this.utf8) {
       try {
@@ -81,13 +143,23 @@ class BasicSession implements ExtractionSession {
     if (bom16 === undefined) Object.assign(fields, { characters: this.chars, words: this.words, lines: this.lines + (this.lastChar !== '' && this.lastChar !== '\n' ? 1 : 0) });
     const title = titleOf(contentType, text);
     if (title !== undefined) fields.title = title;
-    return { contentType, fields };
+    return this.tabularFields(contentType, fields);
+  }
+
+  private async tabularFields(contentType: string, fields: Record<string, ExtractedValue>): Promise<Extraction> {
+    if (!this.spool) return { contentType, fields };
+    try {
+      return { contentType, fields: { ...fields, ...(await this.spool.fields()) } };
+    } catch (error) {
+      return { contentType, fields, error: `cannot read the ${this.spool.kind} table: ${(error as Error).message.split('\n')[0] ?? ''}` };
+    }
   }
 
   /** Format-specific fields; a file they cannot be read from keeps its type and records why. */
   private async formatFields(contentType: string, base: Record<string, ExtractedValue>, head: Buffer): Promise<Extraction> {
     try {
       if (contentType.startsWith('image/')) return { contentType, fields: { ...base, ...(await imageFields(head)) } };
+      if (this.spool?.kind === 'parquet' && contentType === 'application/vnd.apache.parquet') return await this.tabularFields(contentType, base);
       if (contentType.startsWith('audio/') || contentType.startsWith('video/')) {
         return { contentType, fields: { ...base, ...(await audioVideoFields(head, { mimeType: contentType, size: this.size })) } };
       }
