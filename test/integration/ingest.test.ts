@@ -243,6 +243,57 @@ describe('tabular metadata (DuckDB)', () => {
   });
 });
 
+describe('document metadata', () => {
+  it('reads PDF pages, title, author, date and text layer; DOCX and ODT title, author, dates and words', async () => {
+    const { PDFDocument, StandardFonts } = await import('pdf-lib');
+    const { zipSync, strToU8 } = await import('fflate');
+    const docs = join(dir, 'docs');
+    await mkdir(docs);
+    const withText = await PDFDocument.create();
+    withText.setTitle('Quarterly report');
+    withText.setAuthor('Ada Lovelace');
+    withText.setCreationDate(new Date('2024-01-02T03:04:05Z'));
+    withText.addPage().drawText('Revenue grew.', { x: 50, y: 700, font: await withText.embedFont(StandardFonts.Helvetica) });
+    withText.addPage();
+    await writeFile(join(docs, 'report.pdf'), await withText.save());
+    const scanned = await PDFDocument.create();
+    scanned.addPage();
+    await writeFile(join(docs, 'scan.pdf'), await scanned.save());
+    await writeFile(join(docs, 'broken.pdf'), '%PDF-1.7\nthis is not a PDF body\n');
+    const core = '<?xml version="1.0"?><cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><dc:title>Design notes</dc:title><dc:creator>Grace</dc:creator><dcterms:created xsi:type="dcterms:W3CDTF">2024-02-03T04:05:06Z</dcterms:created><dcterms:modified xsi:type="dcterms:W3CDTF">2024-02-04T04:05:06Z</dcterms:modified></cp:coreProperties>';
+    const app = '<?xml version="1.0"?><Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"><Words>123</Words></Properties>';
+    const types = '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>';
+    await writeFile(
+      join(docs, 'notes.docx'),
+      zipSync({ '[Content_Types].xml': strToU8(types), 'word/document.xml': strToU8('<w:document/>'), 'docProps/core.xml': strToU8(core), 'docProps/app.xml': strToU8(app) }),
+    );
+    const meta = '<?xml version="1.0"?><office:document-meta xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:meta="urn:oasis:names:tc:opendocument:xmlns:meta:1.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><office:meta><dc:title>Minutes</dc:title><meta:initial-creator>Linus</meta:initial-creator><meta:creation-date>2024-03-04T05:06:07</meta:creation-date><dc:date>2024-03-05T05:06:07</dc:date><meta:document-statistic meta:word-count="42"/></office:meta></office:document-meta>';
+    await writeFile(
+      join(docs, 'minutes.odt'),
+      zipSync({ mimetype: [strToU8('application/vnd.oasis.opendocument.text'), { level: 0 }], 'meta.xml': strToU8(meta), 'content.xml': strToU8('<office:document-content/>') }),
+    );
+    await gw.core.repositories.create(ctx, { name: 'documents' });
+    const summary = await run(new FsSource(docs), 'documents');
+    expect(summary).toMatchObject({ items: 5, stored: 5 });
+    expect(summary.extractionErrors.map((e) => e.path)).toEqual(['broken.pdf']);
+    const stat = (path: string) => gw.core.objects.stat(ctx, { repository: 'documents', ref: 'main', path });
+    expect(await stat('report.pdf')).toMatchObject({
+      contentType: 'application/pdf',
+      extracted: { pages: 2, title: 'Quarterly report', author: 'Ada Lovelace', created: '2024-01-02T03:04:05.000Z', textLayer: true },
+    });
+    expect((await stat('scan.pdf')).extracted).toMatchObject({ pages: 1, textLayer: false });
+    expect((await stat('broken.pdf')).extracted?.error).toMatch(/^cannot read application\/pdf metadata: /);
+    expect(await stat('notes.docx')).toMatchObject({
+      contentType: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+      extracted: { title: 'Design notes', author: 'Grace', created: '2024-02-03T04:05:06Z', modified: '2024-02-04T04:05:06Z', words: 123 },
+    });
+    expect(await stat('minutes.odt')).toMatchObject({
+      contentType: 'application/vnd.oasis.opendocument.text',
+      extracted: { title: 'Minutes', author: 'Linus', created: '2024-03-04T05:06:07', modified: '2024-03-05T05:06:07', words: 42 },
+    });
+  });
+});
+
 describe('ingest from S3 and from the web', () => {
   let web: Server;
   let base = '';

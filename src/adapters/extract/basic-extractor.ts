@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileTypeFromBuffer } from 'file-type';
 import type { ExtractedValue, Extraction, ExtractionSession, MetadataExtractor } from '../../core/ports/metadata-extractor.ts';
+import { DOCX_TYPE, ODT_TYPE, officeFields, pdfFields } from './formats/documents.ts';
 import { audioVideoFields, imageFields } from './formats/media.ts';
 import { TABULAR_EXTENSIONS, TabularStats, type TabularKind } from './formats/tabular.ts';
 
@@ -35,14 +37,20 @@ export class BasicExtractor implements MetadataExtractor {
 
   start(input: { path: string; size?: number }): ExtractionSession {
     const extension = /\.([a-z0-9]+)$/i.exec(input.path)?.[1]?.toLowerCase() ?? '';
-    const kind = TABULAR_EXTENSIONS[extension];
+    const kind = TABULAR_EXTENSIONS[extension] ?? (DOCUMENT_EXTENSIONS.has(extension) ? 'document' : undefined);
     const spool = kind === undefined ? undefined : new Spool(kind, this.tabular);
     return new BasicSession(input.path, input.size, spool);
   }
 }
 
-/** Tabular files need the whole file for DuckDB: their bytes are copied to a temporary file. */
+/**
+ * Tabular files and documents are parsed whole (DuckDB, pdf.js, unzip), so their bytes are also
+ * copied to a temporary file as they stream by — chosen by extension, before the content is seen.
+ */
 export const MAX_TABULAR_BYTES = 1024 * 1024 * 1024;
+/** Documents are parsed in memory: larger ones keep only their type. */
+export const MAX_DOCUMENT_BYTES = 256 * 1024 * 1024;
+const DOCUMENT_EXTENSIONS = new Set(['pdf', 'docx', 'odt']);
 
 class Spool {
   private readonly file = join(tmpdir(), `strata-extract-${randomUUID()}`);
@@ -50,27 +58,43 @@ class Spool {
   private bytes = 0;
 
   constructor(
-    readonly kind: TabularKind,
+    readonly kind: TabularKind | 'document',
     private readonly stats: TabularStats,
   ) {}
+
+  private get limit(): number {
+    return this.kind === 'document' ? MAX_DOCUMENT_BYTES : MAX_TABULAR_BYTES;
+  }
 
   write(bytes: Uint8Array): void {
     if (this.fd === undefined) return;
     this.bytes += bytes.length;
-    if (this.bytes > MAX_TABULAR_BYTES) {
+    if (this.bytes > this.limit) {
       this.release();
       return;
     }
     writeSync(this.fd, bytes);
   }
 
-  /** Statistics, or a reason they were skipped; the temporary file is removed either way. */
+  /** Tabular statistics, or a reason they were skipped; the temporary file is removed either way. */
   async fields(): Promise<Record<string, ExtractedValue>> {
-    if (this.fd === undefined) return { tabular: `skipped: larger than ${MAX_TABULAR_BYTES} bytes` };
+    if (this.fd === undefined || this.kind === 'document') return { tabular: `skipped: larger than ${this.limit} bytes` };
     closeSync(this.fd);
     this.fd = undefined;
     try {
       return await this.stats.fields(this.file, this.kind);
+    } finally {
+      rmSync(this.file, { force: true });
+    }
+  }
+
+  /** The whole file, or undefined when it was too large to keep. */
+  async whole(): Promise<Buffer | undefined> {
+    if (this.fd === undefined) return undefined;
+    closeSync(this.fd);
+    this.fd = undefined;
+    try {
+      return await readFile(this.file);
     } finally {
       rmSync(this.file, { force: true });
     }
@@ -160,11 +184,17 @@ class BasicSession implements ExtractionSession {
     try {
       if (contentType.startsWith('image/')) return { contentType, fields: { ...base, ...(await imageFields(head)) } };
       if (this.spool?.kind === 'parquet' && contentType === 'application/vnd.apache.parquet') return await this.tabularFields(contentType, base);
+      if (this.spool?.kind === 'document' && (contentType === 'application/pdf' || contentType === DOCX_TYPE || contentType === ODT_TYPE)) {
+        const whole = await this.spool.whole();
+        if (whole === undefined) return { contentType, fields: { ...base, document: `skipped: larger than ${MAX_DOCUMENT_BYTES} bytes` } };
+        const fields = contentType === 'application/pdf' ? await pdfFields(whole) : officeFields(whole, contentType);
+        return { contentType, fields: { ...base, ...fields } };
+      }
       if (contentType.startsWith('audio/') || contentType.startsWith('video/')) {
         return { contentType, fields: { ...base, ...(await audioVideoFields(head, { mimeType: contentType, size: this.size })) } };
       }
     } catch (error) {
-      return { contentType, fields: base, error: `cannot read ${contentType} metadata: ${(error as Error).message}` };
+      return { contentType, fields: base, error: `cannot read ${contentType} metadata: ${((error as Error).message.split('\n')[0] ?? '').trim()}` };
     }
     return { contentType, fields: base };
   }
