@@ -1,6 +1,6 @@
 import { unzipSync } from 'fflate';
 import { XMLParser } from 'fast-xml-parser';
-import { extractText, getDocumentProxy, getMeta } from 'unpdf';
+import { getDocumentProxy, getMeta } from 'unpdf';
 import type { ExtractedValue } from '../../../core/ports/metadata-extractor.ts';
 
 type Fields = Record<string, ExtractedValue>;
@@ -11,12 +11,23 @@ export const ODT_TYPE = 'application/vnd.oasis.opendocument.text';
 /** Pages at most read to decide whether a PDF has a text layer. */
 const TEXT_LAYER_PAGES = 5;
 
+/**
+ * The part of pdf.js's document proxy used here. unpdf re-exports pdf.js's types from a bundle
+ * that does not resolve under this project's module settings, so the shape is stated locally.
+ */
+interface PdfDocument {
+  numPages: number;
+  getPage(page: number): Promise<{ getTextContent(): Promise<{ items: { str?: unknown }[] }> }>;
+  destroy(): Promise<void>;
+}
+
 /** Page count, title, author, creation date, and whether the first pages carry text (unpdf/pdf.js). */
 export async function pdfFields(bytes: Uint8Array): Promise<Fields> {
-  const pdf = await getDocumentProxy(new Uint8Array(bytes));
+  const proxy: unknown = await getDocumentProxy(new Uint8Array(bytes));
+  const pdf = proxy as PdfDocument;
   try {
     const fields: Fields = { pages: pdf.numPages };
-    const info = (await getMeta(pdf)).info as Record<string, unknown>;
+    const info = (await getMeta(proxy as Parameters<typeof getMeta>[0])).info as Record<string, unknown>;
     if (typeof info.Title === 'string' && info.Title.trim() !== '') fields.title = info.Title.trim();
     if (typeof info.Author === 'string' && info.Author.trim() !== '') fields.author = info.Author.trim();
     const created = pdfDate(info.CreationDate);
@@ -24,7 +35,7 @@ export async function pdfFields(bytes: Uint8Array): Promise<Fields> {
     let text = '';
     for (let page = 1; page <= Math.min(pdf.numPages, TEXT_LAYER_PAGES) && text.trim() === ''; page++) {
       const content = await (await pdf.getPage(page)).getTextContent();
-      text += (content.items as { str?: unknown }[]).map((item) => (typeof item.str === 'string' ? item.str : '')).join('');
+      text += content.items.map((item) => (typeof item.str === 'string' ? item.str : '')).join('');
     }
     fields.textLayer = text.trim() !== '';
     return fields;
@@ -55,7 +66,7 @@ export function officeFields(bytes: Uint8Array, contentType: string): Fields {
   };
   const fields: Fields = {};
   const set = (key: string, value: unknown): void => {
-    const text = typeof value === 'object' && value !== null && '#text' in value ? (value as { '#text': unknown })['#text'] : value;
+    const text = typeof value === 'object' && value !== null && '#text' in value ? value['#text'] : value;
     if (typeof text === 'string' && text.trim() !== '') fields[key] = key === 'words' ? Number(text) : text.trim();
   };
   if (contentType === ODT_TYPE) {
