@@ -2,6 +2,7 @@ import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { openIngestSource } from '../app/ingest-source.ts';
 import { openStrata } from '../app/open-strata.ts';
+import { previewObject } from '../app/preview.ts';
 import { loadConfig, type Config } from '../config/config.ts';
 import type { StrataApi } from '../sdk/api.ts';
 import { StrataClient } from '../sdk/client.ts';
@@ -45,6 +46,7 @@ export async function openContext(command: Command, options: { create?: boolean 
   const api = createLocalApi(core, localActor(), {
     openSource: (source, sourceOptions) => openIngestSource(source, { cwd: process.cwd(), ...sourceOptions }),
     provenance: { 'ingest.strata-version': STRATA_VERSION, 'ingest.user': localActor(), 'ingest.host': hostname() },
+    preview: (ctx, input) => previewObject(core, ctx, input),
   });
   return { api, out, config };
 }

@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerHistoryCommands } from './commands/history.ts';
-import { registerIngestCommand } from './commands/ingest.ts';
+import { registerIngestCommand, registerPreviewCommand } from './commands/ingest.ts';
 import { registerKeyCommands } from './commands/keys.ts';
 import { registerObjectCommands } from './commands/objects.ts';
 import { registerRepositoryCommands } from './commands/repositories.ts';
@@ -23,6 +23,7 @@ export function buildProgram(): Command {
   registerHistoryCommands(program);
   registerKeyCommands(program);
   registerIngestCommand(program);
+  registerPreviewCommand(program);
   registerServeCommand(program);
   return program;
 }

@@ -36,6 +36,12 @@ export const EntrySchema = z.object({
   mtime: z.string(),
   manifest: z.string().optional(),
   metadata: z.record(z.string(), z.string()).optional(),
+  headers: z.record(z.string(), z.string()).optional().describe('stored response headers (cache-control, content-disposition, x-amz-checksum-*, …)'),
+  tags: z.record(z.string(), z.string()).optional(),
+  etag: z.string().optional().describe('S3 ETag when it is not the MD5 (multipart uploads)'),
+  partSizes: z.array(z.number().int()).optional(),
+  provenance: z.object({ source: z.string(), modified: z.string().optional() }).optional().describe('where an ingested object came from'),
+  extracted: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional().describe('metadata extracted at ingest'),
 });
 
 export const ObjectSchema = EntrySchema.extend({ path: z.string() }).meta({ id: 'Object' });

@@ -1,11 +1,12 @@
 import type { AccessKeyInfo } from '../core/access/access-key-service.ts';
 import type { AccessKeyRecord, RepositorySettings } from '../core/ports/metadata-store.ts';
+import type { Preview } from '../app/preview.ts';
 import type { IngestEvent, IngestSummary } from '../core/ingest/ingest-service.ts';
 import type { ListOptions, ListResult } from '../core/versioning/list-objects.ts';
 import type { BranchInfo, RepositoryInfo, TagInfo } from '../core/versioning/repository-service.ts';
 import type { CommitInfo, MergeResult, MergeStrategy, ObjectChange, ObjectInfo } from '../core/versioning/types.ts';
 
-export type { IngestEvent, IngestSummary, AccessKeyInfo, AccessKeyRecord, RepositorySettings, BranchInfo, CommitInfo, ListResult, MergeResult, MergeStrategy, ObjectChange, ObjectInfo, RepositoryInfo, TagInfo };
+export type { Preview, IngestEvent, IngestSummary, AccessKeyInfo, AccessKeyRecord, RepositorySettings, BranchInfo, CommitInfo, ListResult, MergeResult, MergeStrategy, ObjectChange, ObjectInfo, RepositoryInfo, TagInfo };
 
 export interface UploadInput {
   repository: string;
@@ -77,6 +78,9 @@ export interface StrataApi {
   diff(input: { repository: string; left: string; right: string; prefix?: string; limit?: number }): Promise<ObjectChange[]>;
   merge(input: { repository: string; source: string; destination: string; strategy?: MergeStrategy; message?: string; metadata?: Record<string, string> }): Promise<MergeResult>;
   revert(input: { repository: string; branch: string; ref: string; parent?: number }): Promise<{ commit: CommitInfo }>;
+
+  /** The first rows of a table, the first bytes of a text, or the extracted metadata. */
+  preview(input: ObjectRef & { rows?: number; bytes?: number }): Promise<Preview>;
 
   /** Reads a source into a branch and commits it with provenance (see IngestService). */
   ingest(input: IngestRequest, progress?: { onListed?: (s: { items: number; bytes: number }) => void; onItem?: (e: IngestEvent) => void }): Promise<IngestSummary>;

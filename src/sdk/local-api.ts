@@ -4,7 +4,7 @@ import type { StrataCore } from '../core/strata.ts';
 import type { CallContext, ObjectInfo } from '../core/versioning/types.ts';
 import { ingestFilter } from '../core/ingest/filter.ts';
 import type { IngestSource } from '../core/ports/ingest-source.ts';
-import type { StrataApi, UploadInput } from './api.ts';
+import type { ObjectRef, Preview, StrataApi, UploadInput } from './api.ts';
 
 /** Objects staged per transaction by `putObjects`. */
 const STAGE_BATCH = 500;
@@ -14,12 +14,18 @@ export interface LocalApiOptions {
   openSource?: (source: string, options: { followSymlinks?: boolean }) => Promise<IngestSource>;
   /** Recorded on ingest commits: version, user, host. */
   provenance?: Record<string, string>;
+  /** Previews objects (the composition root knows DuckDB). */
+  preview?: (ctx: CallContext, input: ObjectRef & { rows?: number; bytes?: number }) => Promise<Preview>;
 }
 
 /** StrataApi over in-process core services, acting as `actor`. */
 export function createLocalApi(core: StrataCore, actor: string, options: LocalApiOptions = {}): StrataApi {
   const ctx: CallContext = { actor: { id: actor } };
   return {
+    preview: (input) => {
+      if (!options.preview) throw invalidArgument('preview is not available in this process');
+      return options.preview(ctx, input);
+    },
     ingest: async (input, progress) => {
       if (!options.openSource) throw invalidArgument('ingest is not available in this process');
       const source = await options.openSource(input.source, { followSymlinks: input.followSymlinks });

@@ -80,6 +80,7 @@ describe('strata CLI (black box)', () => {
     const stat = JSON.parse(await ok(dir, ['--json', 'stat', 'ingested@main:in/docs/a.md'])) as { contentType: string; extracted: Record<string, unknown>; provenance: { source: string } };
     expect(stat).toMatchObject({ contentType: 'text/markdown', extracted: { title: 'A', words: 2, encoding: 'utf-8' }, provenance: { source: `file://${join(dir, 'corpus', 'docs', 'a.md')}` } });
     expect(await ok(dir, ['ingest', 'corpus', 'ingested@main:in', '--exclude', '**/*.txt'])).toMatch(/^ingested 1 item\(s\), 4 B from file:\/\/.* in [\d.]+ s: 0 stored, 1 unchanged, 0 failed\nnothing changed: no commit\n$/);
+    expect(await ok(dir, ['preview', 'ingested@main:in/docs/a.md'])).toBe('# A\n');
     const missing = await strata(dir, ['ingest', 'nowhere', 'ingested@main']);
     expect([missing.code, missing.stderr]).toEqual([3, 'strata: no such file or folder: nowhere\n']);
   });

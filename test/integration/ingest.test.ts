@@ -82,6 +82,14 @@ describe('ingest from a folder', () => {
       'ingest.failed': '0',
     });
     expect(summary.commit?.message).toBe(`Ingest ${pathToFileURL(folder).href}`);
+    const { previewObject } = await import('../../src/app/preview.ts');
+    expect(await previewObject(gw.core, ctx, { repository: 'corpus', ref: 'main', path: 'raw/notes.txt', bytes: 4 })).toEqual({
+      path: 'raw/notes.txt',
+      contentType: 'text/plain',
+      kind: 'text',
+      text: 'grü',
+      truncated: true,
+    });
   });
 
   it('re-running stores nothing and makes no commit; a changed file is the only thing stored', async () => {
@@ -238,6 +246,19 @@ describe('tabular metadata (DuckDB)', () => {
     const broken = await stat('broken.parquet');
     expect(broken.contentType).toBe('application/vnd.apache.parquet');
     expect(broken.extracted?.error).toMatch(/^cannot read the parquet table: /);
+    const { previewObject } = await import('../../src/app/preview.ts');
+    expect(await previewObject(gw.core, ctx, { repository: 'tables', ref: 'main', path: 'people.csv', rows: 2 })).toEqual({
+      path: 'people.csv',
+      contentType: 'text/csv',
+      kind: 'table',
+      columns: ['name', 'age', 'score'],
+      rows: [
+        { name: 'ada', age: 36, score: null },
+        { name: 'bob', age: null, score: 2.5 },
+      ],
+    });
+    const parquet = await previewObject(gw.core, ctx, { repository: 'tables', ref: 'main', path: 'numbers.parquet', rows: 3 });
+    expect(parquet).toMatchObject({ kind: 'table', columns: ['n', 'twice'], rows: [{ n: 0, twice: 0 }, { n: 1, twice: 2 }, { n: 2, twice: 4 }] });
     const leftovers = (await import('node:fs/promises')).readdir(tmpdir());
     expect((await leftovers).filter((f) => f.startsWith('strata-extract-'))).toEqual([]);
   });
@@ -286,6 +307,13 @@ describe('document metadata', () => {
     expect(await stat('notes.docx')).toMatchObject({
       contentType: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
       extracted: { title: 'Design notes', author: 'Grace', created: '2024-02-03T04:05:06Z', modified: '2024-02-04T04:05:06Z', words: 123 },
+    });
+    const { previewObject } = await import('../../src/app/preview.ts');
+    expect(await previewObject(gw.core, ctx, { repository: 'documents', ref: 'main', path: 'report.pdf' })).toEqual({
+      path: 'report.pdf',
+      contentType: 'application/pdf',
+      kind: 'metadata',
+      fields: { format: 'pdf', pages: 2, title: 'Quarterly report', author: 'Ada Lovelace', created: '2024-01-02T03:04:05.000Z', textLayer: true },
     });
     expect(await stat('minutes.odt')).toMatchObject({
       contentType: 'application/vnd.oasis.opendocument.text',
@@ -363,6 +391,10 @@ describe('ingest through the REST API', () => {
       expect([summary.items, summary.stored]).toEqual([1, 1]);
       expect(summary.commit.author).toBe('bob');
       expect(summary.commit.metadata).toMatchObject({ 'ingest.user': 'bob', 'ingest.strata-version': '9.9.9' });
+      const preview = await app.inject({ method: 'GET', url: '/api/v1/repositories/via-rest/refs/main/preview?path=hello.md&bytes=7' });
+      expect(preview.json()).toEqual({ path: 'hello.md', contentType: 'text/markdown', kind: 'text', text: '# Hello', truncated: true });
+      const stat = await app.inject({ method: 'GET', url: '/api/v1/repositories/via-rest/refs/main/stat?path=hello.md' });
+      expect(stat.json<{ provenance: { source: string }; extracted: { title: string } }>()).toMatchObject({ provenance: { source: pathToFileURL(join(folder, 'hello.md')).href }, extracted: { title: 'Hello corpus' } });
       const missing = await app.inject({ method: 'POST', url: '/api/v1/repositories/via-rest/ingest', payload: { source: join(dir, 'nope'), branch: 'main' } });
       expect([missing.statusCode, missing.json<{ code: string }>().code]).toEqual([404, 'NotFound']);
       const bad = await app.inject({ method: 'POST', url: '/api/v1/repositories/via-rest/ingest', payload: { branch: 'main' } });

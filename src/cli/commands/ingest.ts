@@ -1,10 +1,43 @@
 import type { Command } from 'commander';
-import { requireRef } from '../address.ts';
+import { requirePath, requireRef } from '../address.ts';
 import { withContext } from '../context.ts';
 import { formatBytes } from '../output.ts';
 import { createProgress, type Progress } from '../progress.ts';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/** A table as aligned text columns. */
+function formatTable(columns: string[], rows: Record<string, unknown>[]): string {
+  const cell = (value: unknown): string => {
+    if (value === null || value === undefined) return '';
+    return typeof value === 'string' ? value : JSON.stringify(value);
+  };
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
+  const line = (values: string[]): string => values.map((v, i) => v.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  return [line(columns), ...rows.map((r) => line(columns.map((c) => cell(r[c]))))].join('\n');
+}
+
+/** `strata preview repo@ref:path`. */
+export function registerPreviewCommand(program: Command): void {
+  program
+    .command('preview')
+    .description('the first rows of a table, the first bytes of a text, or the extracted metadata of an object')
+    .argument('<source>', 'repo@ref:path')
+    .option('-n, --rows <n>', 'rows of a table', '10')
+    .option('--bytes <n>', 'bytes of a text', '4096')
+    .action(async (source: string, opts: { rows: string; bytes: string }, command: Command) => {
+      const address = requirePath(source);
+      await withContext(command, async ({ api, out }) => {
+        const preview = await api.preview({ ...address, rows: Number(opts.rows), bytes: Number(opts.bytes) });
+        out.print(preview, () => {
+          if (preview.kind === 'table') return formatTable(preview.columns, preview.rows);
+          if (preview.kind === 'text') return preview.truncated ? `${preview.text}\n…` : preview.text.replace(/\n$/, '');
+          const entries = Object.entries(preview.fields);
+          return entries.length === 0 ? `(${preview.contentType}: no extracted metadata)` : entries.map(([k, v]) => `${k.padEnd(16)} ${String(v)}`).join('\n');
+        });
+      });
+    });
+}
 
 /** `strata ingest SOURCE repo@branch[:prefix]`. */
 export function registerIngestCommand(program: Command): void {

@@ -3,15 +3,38 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { openIngestSource } from '../../app/ingest-source.ts';
+import { previewObject } from '../../app/preview.ts';
 import { ingestFilter } from '../../core/ingest/filter.ts';
 import type { RouteDeps } from '../build-server.ts';
-import { CommitSchema, ERROR_RESPONSES, RepoParams } from '../schemas.ts';
+import { CommitSchema, ERROR_RESPONSES, RefParams, RepoParams } from '../schemas.ts';
 
 const Failure = z.object({ path: z.string(), error: z.string() });
 
 /** Server-side ingest: the server reads the source (a path on the server, s3:// or http(s)://). */
 export function registerIngestRoutes(app: FastifyInstance, deps: RouteDeps & { version: string }): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
+  api.get('/repositories/:repo/refs/:ref/preview', {
+    schema: {
+      tags: ['ingest'],
+      summary: 'Preview an object: the first rows of a table (CSV, TSV, JSONL, Parquet), the first bytes of a text, or its extracted metadata',
+      params: RefParams,
+      querystring: z.object({ path: z.string(), rows: z.coerce.number().int().min(0).max(1000).optional(), bytes: z.coerce.number().int().min(0).max(1024 * 1024).optional() }),
+      response: {
+        200: z.object({
+          path: z.string(),
+          contentType: z.string(),
+          kind: z.enum(['table', 'text', 'metadata']),
+          columns: z.array(z.string()).optional(),
+          rows: z.array(z.record(z.string(), z.unknown())).optional(),
+          text: z.string().optional(),
+          truncated: z.boolean().optional(),
+          fields: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+        }),
+        ...ERROR_RESPONSES,
+      },
+    },
+  }, async (request) => previewObject(deps.core, deps.context(request), { repository: request.params.repo, ref: request.params.ref, ...request.query }));
+
   api.post('/repositories/:repo/ingest', {
     schema: {
       tags: ['ingest'],
