@@ -1,10 +1,12 @@
 /**
  * `npm run bench`: each figure next to a baseline timed in the same run. BENCH_SCALE shrinks
- * the data sizes; BENCH_ONLY=name[,name] runs a subset (large, small, tree, dedup, memory, s3, s3list, s3memory).
+ * the data sizes; BENCH_ONLY=name[,name] runs a subset (large, small, tree, dedup, memory, s3, s3list, s3memory,
+ * ingesttexts, ingestmixed).
  */
 import { cpus, totalmem } from 'node:os';
 import { rm } from 'node:fs/promises';
 import { benchLargeFile, benchSmallFiles } from './ingest.ts';
+import { benchIngestMixed, benchIngestSmallTexts } from './ingest-sources.ts';
 import { benchDedup, benchMemory } from './storage.ts';
 import { figures, SCALE, WORK } from './support.ts';
 import { benchS3List, benchS3Memory, benchS3Transfer } from './s3.ts';
@@ -19,6 +21,8 @@ const all: Record<string, () => Promise<void>> = {
   s3: benchS3Transfer,
   s3list: benchS3List,
   s3memory: benchS3Memory,
+  ingesttexts: benchIngestSmallTexts,
+  ingestmixed: benchIngestMixed,
 };
 const only = process.env.BENCH_ONLY?.split(',') ?? Object.keys(all);
 console.log(`Strata benchmarks — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, scale ${SCALE}\n`);

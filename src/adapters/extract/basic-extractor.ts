@@ -199,16 +199,27 @@ class BasicSession implements ExtractionSession {
     return { contentType, fields: base };
   }
 
+  /** Characters (code points), words (runs of non-space) and lines, over char codes: no regex per character. */
   private count(text: string): void {
-    for (const char of text) {
-      this.chars++;
-      if (char === '\n') this.lines++;
-      const space = /\s/.test(char);
-      if (!space && !this.inWord) this.words++;
-      this.inWord = !space;
-      this.lastChar = char;
+    let inWord = this.inWord;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 0xdc00 || c > 0xdfff) this.chars++;
+      if (c === 10) this.lines++;
+      const space = isSpace(c);
+      if (!space && !inWord) this.words++;
+      inWord = !space;
     }
+    this.inWord = inWord;
+    if (text.length > 0) this.lastChar = text[text.length - 1] ?? '';
   }
+
+}
+
+/** JavaScript's `\s`, as char codes. */
+function isSpace(c: number): boolean {
+  if (c <= 32) return c === 32 || (c >= 9 && c <= 13);
+  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
 }
 
 /** 'utf-16le' or 'utf-16be' when the bytes start with that byte-order mark and decode to text. */

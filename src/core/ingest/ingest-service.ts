@@ -77,13 +77,14 @@ export class IngestService {
     for await (const item of input.source.list()) if (input.accept?.(item.path) ?? true) items.push(item);
     const summary: IngestSummary = { source: input.source.uri, repository: input.repository, branch: input.branch, prefix, items: items.length, bytes: 0, stored: 0, unchanged: 0, failed: [], extractionErrors: [] };
     input.onListed?.({ items: items.length, bytes: items.reduce((n, i) => n + (i.size ?? 0), 0) });
+    const existing = await this.existingEntries(ctx, { repository: input.repository, branch: input.branch, prefix });
     const batch: StagedObject[] = [];
     const flush = async (): Promise<void> => {
       const objects = batch.splice(0);
       if (objects.length > 0) await this.services.objects.stage(ctx, { repository: input.repository, branch: input.branch, objects });
     };
     await mapConcurrent(items, input.concurrency ?? 8, async (item) => {
-      const event = await this.ingestItem(ctx, { input, item, path: prefix + item.path, batch });
+      const event = await this.ingestItem(ctx, { input, item, path: prefix + item.path, batch, current: existing.get(prefix + item.path) });
       if (event.outcome === 'stored') summary.stored++;
       if (event.outcome === 'unchanged') summary.unchanged++;
       if (event.outcome === 'failed') summary.failed.push({ path: event.path, error: event.error ?? 'unreadable' });
@@ -97,16 +98,31 @@ export class IngestService {
     return summary;
   }
 
-  private async ingestItem(ctx: CallContext, job: { input: IngestInput; item: SourceItem; path: string; batch: StagedObject[] }): Promise<IngestEvent> {
-    const { input, item, path } = job;
-    const current = await this.services.objects.current(ctx, { repository: input.repository, branch: input.branch, path });
+  /**
+   * What the branch holds under the prefix, read once: deciding per item whether it is unchanged
+   * then costs no query (one listing instead of one lookup per item).
+   */
+  private async existingEntries(ctx: CallContext, input: { repository: string; branch: string; prefix: string }): Promise<Map<string, Entry>> {
+    const entries = new Map<string, Entry>();
+    let after: string | undefined;
+    for (;;) {
+      const page = await this.services.objects.list(ctx, { repository: input.repository, ref: input.branch, prefix: input.prefix, after, limit: 5000 });
+      for (const { path, ...entry } of page.objects) entries.set(path, entry);
+      if (!page.truncated) return entries;
+      after = page.nextAfter;
+    }
+  }
+
+  private async ingestItem(ctx: CallContext, job: { input: IngestInput; item: SourceItem; path: string; batch: StagedObject[]; current: Entry | undefined }): Promise<IngestEvent> {
+    const { input, item, path, current } = job;
     if (current && isSameSourceVersion(current, item)) return { path, outcome: 'unchanged', bytes: current.size };
     let extraction: Extraction;
     let content;
     try {
       const session = this.services.extractor.start({ path: item.path, size: item.size });
       const body = await input.source.open(item, ctx.signal);
-      content = await this.services.objects.writeContent(ctx, { repository: input.repository, branch: input.branch, body: watched(body, session) });
+      // The branch and the permission were checked once, at the start of the run.
+      content = await this.deps.objects.write(watched(body, session), { signal: ctx.signal, deferSync: true });
       extraction = await session.finish().catch((error: unknown) => ({ contentType: 'application/octet-stream', fields: {}, error: (error as Error).message }));
     } catch (error) {
       // Strata's own failures (storage full, branch gone) stop the ingest; a source item that

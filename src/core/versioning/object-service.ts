@@ -194,13 +194,6 @@ export class ObjectService {
     }
   }
 
-  /** The entry at a branch (staged first, then head), or undefined: no error for a missing path. */
-  async current(ctx: CallContext, input: { repository: string; branch: string; path: string }): Promise<Entry | undefined> {
-    await authorize(this.deps, ctx, { action: 'object:read', repository: input.repository });
-    const resolved = await resolveRef(this.deps, input.repository, input.branch);
-    return this.entryAt(resolved, { repository: input.repository, ref: input.branch, path: input.path });
-  }
-
   async stat(ctx: CallContext, address: ObjectAddress): Promise<ObjectInfo> {
     assertObjectPath(address.path);
     await authorize(this.deps, ctx, { action: 'object:read', repository: address.repository });
