@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerDatasetCommands } from './commands/datasets.ts';
 import { registerHistoryCommands } from './commands/history.ts';
 import { registerIngestCommand, registerPreviewCommand } from './commands/ingest.ts';
 import { registerKeyCommands } from './commands/keys.ts';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerKeyCommands(program);
   registerIngestCommand(program);
   registerPreviewCommand(program);
+  registerDatasetCommands(program);
   registerServeCommand(program);
   return program;
 }

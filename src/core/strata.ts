@@ -6,6 +6,7 @@ import type { MetadataStore } from './ports/metadata-store.ts';
 import { CommitService } from './versioning/commit-service.ts';
 import { MergeService } from './versioning/merge-service.ts';
 import { AccessKeyService } from './access/access-key-service.ts';
+import { DatasetService } from './catalog/dataset-service.ts';
 import { IngestService } from './ingest/ingest-service.ts';
 import type { MetadataExtractor } from './ports/metadata-extractor.ts';
 import { MIN_PART_SIZE, MultipartService } from './versioning/multipart-service.ts';
@@ -40,6 +41,7 @@ export interface StrataCore {
   multipart: MultipartService;
   accessKeys: AccessKeyService;
   ingest: IngestService;
+  datasets: DatasetService;
   /** Releases the metadata store. */
   close(): Promise<void>;
 }
@@ -62,6 +64,7 @@ export function createStrataCore(options: StrataCoreOptions): StrataCore {
     multipart: new MultipartService(deps, objects, { minPartSize: options.minPartSize ?? MIN_PART_SIZE }),
     accessKeys: new AccessKeyService(deps),
     ingest: new IngestService(deps, { objects, commits, extractor: options.extractor ?? NO_EXTRACTION }),
+    datasets: new DatasetService(deps, objects),
     close: () => options.metadata.close(),
   };
 }

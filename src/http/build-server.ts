@@ -9,6 +9,7 @@ import { HTTP_STATUS, type ErrorBody } from './errors.ts';
 import { createServerMetrics, type ServerMetrics } from './metrics.ts';
 import { registerAccessKeyRoutes } from './rest/access-keys.ts';
 import { registerCommitRoutes } from './rest/commits.ts';
+import { registerDatasetRoutes } from './rest/datasets.ts';
 import { registerIngestRoutes } from './rest/ingest.ts';
 import { registerObjectRoutes } from './rest/objects.ts';
 import { registerRefRoutes } from './rest/refs.ts';
@@ -83,6 +84,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
     async (api) => {
       registerRepositoryRoutes(api, deps);
       registerAccessKeyRoutes(api, deps);
+      registerDatasetRoutes(api, deps);
       registerIngestRoutes(api, { ...deps, version: options.version ?? '0.0.0' });
       registerRefRoutes(api, deps);
       registerCommitRoutes(api, deps);

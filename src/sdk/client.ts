@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { mapConcurrent } from '../core/concurrency.ts';
 import { ERROR_CODES, StrataError, type ErrorCode } from '../core/errors.ts';
-import type { ObjectRef, Preview, IngestRequest, IngestSummary, AccessKeyInfo, AccessKeyRecord, RepositorySettings, BranchInfo, CommitInfo, ListResult, MergeResult, ObjectChange, ObjectInfo, RepositoryInfo, StrataApi, TagInfo, UploadInput } from './api.ts';
+import type { DatasetFilter, DatasetInput, DatasetRecord, DatasetVersion, ObjectRef, Preview, IngestRequest, IngestSummary, AccessKeyInfo, AccessKeyRecord, RepositorySettings, BranchInfo, CommitInfo, ListResult, MergeResult, ObjectChange, ObjectInfo, RepositoryInfo, StrataApi, TagInfo, UploadInput } from './api.ts';
 
 export interface StrataClientOptions {
   /** Base URL of a `strata serve`, e.g. http://127.0.0.1:8420 */
@@ -29,6 +29,11 @@ export class StrataClient implements StrataApi {
   revokeAccessKey = async (id: string): Promise<void> => {
     await this.json('DELETE', `/access-keys/${enc(id)}`);
   };
+  createDataset = (input: DatasetInput): Promise<DatasetRecord> => this.json('POST', '/datasets', { body: input });
+  listDatasets = async (filter: DatasetFilter = {}): Promise<DatasetRecord[]> => (await this.json<{ datasets: DatasetRecord[] }>('GET', '/datasets', { query: { ...filter } })).datasets;
+  showDataset = (input: { name: string; ref?: string }): Promise<{ dataset: DatasetRecord; version: DatasetVersion }> => this.json('GET', `/datasets/${enc(input.name)}`, { query: { ref: input.ref } });
+  tagDataset = (input: { name: string; add?: string[]; remove?: string[]; field?: 'tags' | 'labels' }): Promise<DatasetRecord> =>
+    this.json('POST', `/datasets/${enc(input.name)}/tags`, { body: { add: input.add, remove: input.remove, field: input.field } });
   preview = (input: ObjectRef & { rows?: number; bytes?: number }): Promise<Preview> =>
     this.json('GET', `/repositories/${enc(input.repository)}/refs/${enc(input.ref)}/preview`, { query: { path: input.path, rows: input.rows, bytes: input.bytes } });
   /** Runs on the server: the source must be reachable from it. Progress is not streamed. */

@@ -22,6 +22,10 @@ export interface LocalApiOptions {
 export function createLocalApi(core: StrataCore, actor: string, options: LocalApiOptions = {}): StrataApi {
   const ctx: CallContext = { actor: { id: actor } };
   return {
+    createDataset: (input) => core.datasets.create(ctx, input),
+    listDatasets: (filter) => core.datasets.list(ctx, filter),
+    showDataset: async (input) => ({ dataset: await core.datasets.get(ctx, input.name), version: await core.datasets.version(ctx, input) }),
+    tagDataset: (input) => core.datasets.tag(ctx, input),
     preview: (input) => {
       if (!options.preview) throw invalidArgument('preview is not available in this process');
       return options.preview(ctx, input);

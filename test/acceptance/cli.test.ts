@@ -81,6 +81,12 @@ describe('strata CLI (black box)', () => {
     expect(stat).toMatchObject({ contentType: 'text/markdown', extracted: { title: 'A', words: 2, encoding: 'utf-8' }, provenance: { source: `file://${join(dir, 'corpus', 'docs', 'a.md')}` } });
     expect(await ok(dir, ['ingest', 'corpus', 'ingested@main:in', '--exclude', '**/*.txt'])).toMatch(/^ingested 1 item\(s\), 4 B from file:\/\/.* in [\d.]+ s: 0 stored, 1 unchanged, 0 failed\nnothing changed: no commit\n$/);
     expect(await ok(dir, ['preview', 'ingested@main:in/docs/a.md'])).toBe('# A\n');
+    expect(await ok(dir, ['dataset', 'create', 'docs-ds', 'ingested:in', '--license', 'MIT', '--tag', 'docs'])).toBe('created dataset docs-ds (ingested:in/)\n');
+    expect(await ok(dir, ['dataset', 'tag', 'docs-ds', 'gold'])).toBe('docs-ds: tags docs, gold; labels -\n');
+    const shown = JSON.parse(await ok(dir, ['--json', 'dataset', 'show', 'docs-ds'])) as { version: { objects: number; byType: Record<string, { objects: number }> } };
+    expect(shown.version.objects).toBe(1);
+    expect(shown.version.byType['text/markdown']?.objects).toBe(1);
+    expect(await ok(dir, ['dataset', 'list', '--tag', 'gold'])).toMatch(/^docs-ds\s+ingested:in\/\s+\S+\s+MIT {2}docs,gold\n$/);
     const missing = await strata(dir, ['ingest', 'nowhere', 'ingested@main']);
     expect([missing.code, missing.stderr]).toEqual([3, 'strata: no such file or folder: nowhere\n']);
   });

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isStrataError } from '../../src/core/errors.ts';
 import type { Entry } from '../../src/core/objects/entry.ts';
-import type { CommitRecord, MetadataStore } from '../../src/core/ports/metadata-store.ts';
+import type { CommitRecord, DatasetRecord, MetadataStore } from '../../src/core/ports/metadata-store.ts';
 
 export interface MetadataStoreFixture {
   store: MetadataStore;
@@ -134,6 +134,27 @@ export function metadataStoreConformance(name: string, open: () => Promise<Metad
       expect(await store.revokeAccessKey('none', T)).toBe(false);
       expect((await store.getAccessKey('AK1'))?.revokedAt).toBe('2026-02-01T00:00:00.000Z');
       expect(await store.getAccessKey('none')).toBeUndefined();
+    });
+
+    it('datasets: create, conflict, filter by repository/tag/owner/license, update, deleted with the repository', async () => {
+      const dataset = (name: string, extra: Partial<DatasetRecord> = {}): DatasetRecord => ({
+        name, repository: 'repo', prefix: 'raw/', owner: 'ada', description: 'd', tags: ['nlp'], labels: [], properties: { k: 'v' }, createdAt: T, createdBy: 'ada', updatedAt: T, ...extra,
+      });
+      await store.createDataset(dataset('alpha', { license: 'MIT', source: 's3://x' }));
+      await store.createDataset(dataset('beta', { owner: 'bob', tags: ['vision'] }));
+      const duplicate = await store.createDataset(dataset('alpha')).catch((e: unknown) => e);
+      expect(isStrataError(duplicate) && duplicate.code).toBe('Conflict');
+      expect(await store.getDataset('alpha')).toEqual(dataset('alpha', { license: 'MIT', source: 's3://x' }));
+      const names = async (filter: Parameters<MetadataStore['listDatasets']>[0]) => (await store.listDatasets(filter)).map((d) => d.name);
+      expect(await names({})).toEqual(['alpha', 'beta']);
+      expect(await names({ tag: 'vision' })).toEqual(['beta']);
+      expect(await names({ owner: 'ada', license: 'MIT' })).toEqual(['alpha']);
+      expect(await names({ repository: 'other' })).toEqual([]);
+      expect(await store.updateDataset(dataset('beta', { tags: ['vision', 'gold'], updatedAt: '2026-02-01T00:00:00.000Z' }))).toBe(true);
+      expect((await store.getDataset('beta'))?.tags).toEqual(['vision', 'gold']);
+      expect(await store.updateDataset(dataset('gamma'))).toBe(false);
+      await store.deleteRepository('repo');
+      expect(await names({})).toEqual([]);
     });
 
     it('multipart uploads: parts replace by number, list in order, uploads list by path then id, delete cascades', async () => {

@@ -322,6 +322,35 @@ describe('document metadata', () => {
   });
 });
 
+describe('the dataset catalog', () => {
+  it('describes a prefix: owner, license, tags, labels, and its contents at a ref with the card', async () => {
+    const { datasets } = gw.core;
+    const created = await datasets.create(ctx, { name: 'fixtures', repository: 'corpus', prefix: 'raw', license: 'CC-BY-4.0', tags: ['text', 'demo'], labels: ['public'], properties: { team: 'data' } });
+    expect(created).toMatchObject({ prefix: 'raw/', owner: 'ada', tags: ['demo', 'text'], labels: ['public'], properties: { team: 'data' } });
+    await expect(datasets.create(ctx, { name: 'fixtures', repository: 'corpus' })).rejects.toMatchObject({ code: 'Conflict' });
+    await expect(datasets.create(ctx, { name: 'other', repository: 'nope' })).rejects.toMatchObject({ code: 'NotFound' });
+    await expect(datasets.create(ctx, { name: 'bad', repository: 'corpus', tags: ['has space'] })).rejects.toMatchObject({ code: 'InvalidArgument' });
+    await datasets.create(ctx, { name: 'tables-ds', repository: 'tables', owner: 'bob', tags: ['tabular'] });
+    expect((await datasets.list(ctx, { tag: 'tabular' })).map((d) => d.name)).toEqual(['tables-ds']);
+    expect((await datasets.list(ctx, { license: 'CC-BY-4.0' })).map((d) => d.name)).toEqual(['fixtures']);
+    const tagged = await datasets.tag(ctx, { name: 'fixtures', add: ['gold'], remove: ['demo'] });
+    expect(tagged.tags).toEqual(['gold', 'text']);
+
+    const version = await datasets.version(ctx, { name: 'fixtures' });
+    expect(version).toMatchObject({ ref: 'main', objects: 9, sources: { from: T1.toISOString() } });
+    expect(version.byType['text/markdown']).toEqual({ objects: 1, bytes: 34 });
+    expect(version.physicalBytes).toBeLessThanOrEqual(version.logicalBytes);
+    expect(version.schemas).toEqual({ 'raw/data.csv': 'a BIGINT, b BIGINT', 'raw/sub/deep.jsonl': 'a BIGINT' });
+    const tables = await datasets.version(ctx, { name: 'tables-ds' });
+    expect(tables.schemas).toEqual({ 'events.jsonl': 'id BIGINT, kind VARCHAR', 'numbers.parquet': 'n BIGINT, twice BIGINT', 'people.csv': 'name VARCHAR, age BIGINT, score DOUBLE' });
+    await gw.core.objects.put(ctx, { repository: 'corpus', branch: 'main', path: 'raw/README.md', body: (async function* () { await Promise.resolve(); yield Buffer.from('# Fixtures\n\nFor the tests.\n'); })() });
+    const withCard = await datasets.version(ctx, { name: 'fixtures' });
+    expect(withCard.card).toBe('# Fixtures\n\nFor the tests.\n');
+    const atFirstCommit = await datasets.version(ctx, { name: 'fixtures', ref: (await gw.core.commits.log(ctx, { repository: 'corpus', ref: 'main' })).at(-2)?.id });
+    expect(atFirstCommit.card).toBeUndefined();
+  });
+});
+
 describe('ingest from S3 and from the web', () => {
   let web: Server;
   let base = '';
@@ -395,6 +424,15 @@ describe('ingest through the REST API', () => {
       expect(preview.json()).toEqual({ path: 'hello.md', contentType: 'text/markdown', kind: 'text', text: '# Hello', truncated: true });
       const stat = await app.inject({ method: 'GET', url: '/api/v1/repositories/via-rest/refs/main/stat?path=hello.md' });
       expect(stat.json<{ provenance: { source: string }; extracted: { title: string } }>()).toMatchObject({ provenance: { source: pathToFileURL(join(folder, 'hello.md')).href }, extracted: { title: 'Hello corpus' } });
+      const created = await app.inject({ method: 'POST', url: '/api/v1/datasets', payload: { name: 'rest-ds', repository: 'via-rest', tags: ['md'] } });
+      expect(created.statusCode).toBe(201);
+      const shown = await app.inject({ method: 'GET', url: '/api/v1/datasets/rest-ds' });
+      expect(shown.json<{ version: { objects: number } }>().version.objects).toBe(1);
+      const retagged = await app.inject({ method: 'POST', url: '/api/v1/datasets/rest-ds/tags', payload: { add: ['x'], field: 'labels' } });
+      expect(retagged.json<{ labels: string[] }>().labels).toEqual(['x']);
+      const listed = await app.inject({ method: 'GET', url: '/api/v1/datasets?tag=md' });
+      expect(listed.json<{ datasets: { name: string }[] }>().datasets.map((d) => d.name)).toEqual(['rest-ds']);
+      expect((await app.inject({ method: 'GET', url: '/api/v1/datasets/nope' })).statusCode).toBe(404);
       const missing = await app.inject({ method: 'POST', url: '/api/v1/repositories/via-rest/ingest', payload: { source: join(dir, 'nope'), branch: 'main' } });
       expect([missing.statusCode, missing.json<{ code: string }>().code]).toEqual([404, 'NotFound']);
       const bad = await app.inject({ method: 'POST', url: '/api/v1/repositories/via-rest/ingest', payload: { branch: 'main' } });

@@ -5,6 +5,8 @@ import type { Entry } from '../../core/objects/entry.ts';
 import type {
   AccessKeyRecord,
   AdvanceBranchInput,
+  DatasetFilter,
+  DatasetRecord,
   PartRecord,
   RepositorySettings,
   S3Layout,
@@ -18,6 +20,7 @@ import type {
   TagRecord,
 } from '../../core/ports/metadata-store.ts';
 import * as accessKeys from './access-key-queries.ts';
+import * as datasets from './dataset-queries.ts';
 import type { CommitsTable, Database, RepositoriesTable } from './schema.ts';
 import * as uploads from './upload-queries.ts';
 
@@ -108,6 +111,7 @@ export class KyselyMetadataStore implements MetadataStore {
         .where('upload_id', 'in', trx.selectFrom('multipart_uploads').select('id').where('repository', '=', name))
         .execute();
       await trx.deleteFrom('multipart_uploads').where('repository', '=', name).execute();
+      await trx.deleteFrom('datasets').where('repository', '=', name).execute();
       return deleted.numDeletedRows > 0n;
     });
   }
@@ -344,6 +348,22 @@ export class KyselyMetadataStore implements MetadataStore {
 
   deleteUpload(id: string): Promise<boolean> {
     return uploads.remove(this.db, id);
+  }
+
+  async createDataset(dataset: DatasetRecord): Promise<void> {
+    await this.uniquely(`dataset '${dataset.name}' already exists`, () => datasets.create(this.db, dataset));
+  }
+
+  getDataset(name: string): Promise<DatasetRecord | undefined> {
+    return datasets.get(this.db, name);
+  }
+
+  listDatasets(filter: DatasetFilter): Promise<DatasetRecord[]> {
+    return datasets.list(this.db, filter);
+  }
+
+  updateDataset(dataset: DatasetRecord): Promise<boolean> {
+    return datasets.update(this.db, dataset);
   }
 
   async close(): Promise<void> {

@@ -79,6 +79,23 @@ export interface MultipartPartsTable {
   last_modified: string;
 }
 
+export interface DatasetsTable {
+  name: string;
+  repository: string;
+  prefix: string;
+  owner: string;
+  description: string;
+  license: string | null;
+  source: string | null;
+  /** JSON arrays / object. */
+  tags: string;
+  labels: string;
+  properties: string;
+  created_at: string;
+  created_by: string;
+  updated_at: string;
+}
+
 export interface Database {
   repositories: RepositoriesTable;
   branches: BranchesTable;
@@ -88,4 +105,5 @@ export interface Database {
   access_keys: AccessKeysTable;
   multipart_uploads: MultipartUploadsTable;
   multipart_parts: MultipartPartsTable;
+  datasets: DatasetsTable;
 }

@@ -48,6 +48,32 @@ export interface UploadRecord {
   template: ObjectTemplate;
 }
 
+/** A dataset: a named path prefix of a repository, with what people need to find and trust it. */
+export interface DatasetRecord {
+  name: string;
+  repository: string;
+  /** Path prefix ('' for the whole repository, else ending in '/'). */
+  prefix: string;
+  owner: string;
+  description: string;
+  license?: string;
+  source?: string;
+  tags: string[];
+  /** Classification labels (e.g. `pii`, `internal`). */
+  labels: string[];
+  properties: Record<string, string>;
+  createdAt: string;
+  createdBy: string;
+  updatedAt: string;
+}
+
+export interface DatasetFilter {
+  repository?: string;
+  tag?: string;
+  owner?: string;
+  license?: string;
+}
+
 export interface PartRecord {
   uploadId: string;
   partNumber: number;
@@ -175,6 +201,14 @@ export interface MetadataStore {
   listParts(uploadId: string, options: { after?: number; limit: number }): Promise<PartRecord[]>;
   /** Deletes an upload and its parts; false if it did not exist. */
   deleteUpload(id: string): Promise<boolean>;
+
+  /** Inserts a dataset; Conflict if the name exists. */
+  createDataset(dataset: DatasetRecord): Promise<void>;
+  getDataset(name: string): Promise<DatasetRecord | undefined>;
+  /** Datasets matching every given filter, by name. */
+  listDatasets(filter: DatasetFilter): Promise<DatasetRecord[]>;
+  /** Replaces a dataset's record (same name); false if it does not exist. */
+  updateDataset(dataset: DatasetRecord): Promise<boolean>;
 
   close(): Promise<void>;
 }

@@ -8,6 +8,7 @@ import { migrateToLatest } from '../migrate.ts';
 import type { Database as Schema } from '../schema.ts';
 import * as initial from './migrations/001-initial.ts';
 import * as s3Gateway from './migrations/002-s3-gateway.ts';
+import * as datasets from './migrations/003-datasets.ts';
 
 /**
  * SQLite, the embedded default. WAL lets readers run beside the single writer; other processes
@@ -27,7 +28,7 @@ export async function openSqliteStore(file: string): Promise<KyselyMetadataStore
     throw new StrataError('Unavailable', `cannot open SQLite database ${file}: ${(error as Error).message}`, { cause: error });
   }
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
-  await migrateToLatest(db as Kysely<unknown>, { '001-initial': initial, '002-s3-gateway': s3Gateway });
+  await migrateToLatest(db as Kysely<unknown>, { '001-initial': initial, '002-s3-gateway': s3Gateway, '003-datasets': datasets });
   return new KyselyMetadataStore(db, {
     name: 'sqlite',
     isUniqueViolation: (error) => {
