@@ -7,6 +7,7 @@ import { CommitService } from './versioning/commit-service.ts';
 import { MergeService } from './versioning/merge-service.ts';
 import { AccessKeyService } from './access/access-key-service.ts';
 import { DatasetService } from './catalog/dataset-service.ts';
+import { SearchService, type SearchServiceOptions } from './catalog/search-service.ts';
 import { IngestService } from './ingest/ingest-service.ts';
 import type { MetadataExtractor } from './ports/metadata-extractor.ts';
 import { MIN_PART_SIZE, MultipartService } from './versioning/multipart-service.ts';
@@ -25,6 +26,7 @@ export interface StrataCoreOptions {
   minPartSize?: number;
   /** Metadata extraction at ingest; default: content type only (octet-stream). */
   extractor?: MetadataExtractor;
+  search?: SearchServiceOptions;
 }
 
 /** Records nothing but the generic content type; the composition root plugs in a real one. */
@@ -42,6 +44,7 @@ export interface StrataCore {
   accessKeys: AccessKeyService;
   ingest: IngestService;
   datasets: DatasetService;
+  search: SearchService;
   /** Releases the metadata store. */
   close(): Promise<void>;
 }
@@ -56,6 +59,7 @@ export function createStrataCore(options: StrataCoreOptions): StrataCore {
   };
   const commits = new CommitService(deps);
   const objects = new ObjectService(deps);
+  const search = new SearchService(deps, objects, options.search);
   return {
     repositories: new RepositoryService(deps),
     objects,
@@ -63,8 +67,9 @@ export function createStrataCore(options: StrataCoreOptions): StrataCore {
     merges: new MergeService(deps, commits),
     multipart: new MultipartService(deps, objects, { minPartSize: options.minPartSize ?? MIN_PART_SIZE }),
     accessKeys: new AccessKeyService(deps),
-    ingest: new IngestService(deps, { objects, commits, extractor: options.extractor ?? NO_EXTRACTION }),
-    datasets: new DatasetService(deps, objects),
+    ingest: new IngestService(deps, { objects, commits, search, extractor: options.extractor ?? NO_EXTRACTION }),
+    datasets: new DatasetService(deps, objects, search),
+    search,
     close: () => options.metadata.close(),
   };
 }

@@ -2,12 +2,13 @@ import type { AccessKeyInfo } from '../core/access/access-key-service.ts';
 import type { AccessKeyRecord, DatasetFilter, DatasetRecord, RepositorySettings } from '../core/ports/metadata-store.ts';
 import type { Preview } from '../app/preview.ts';
 import type { DatasetInput, DatasetVersion } from '../core/catalog/dataset-service.ts';
+import type { SearchInput, SearchResponse } from '../core/catalog/search-service.ts';
 import type { IngestEvent, IngestSummary } from '../core/ingest/ingest-service.ts';
 import type { ListOptions, ListResult } from '../core/versioning/list-objects.ts';
 import type { BranchInfo, RepositoryInfo, TagInfo } from '../core/versioning/repository-service.ts';
 import type { CommitInfo, MergeResult, MergeStrategy, ObjectChange, ObjectInfo } from '../core/versioning/types.ts';
 
-export type { DatasetFilter, DatasetInput, DatasetRecord, DatasetVersion, Preview, IngestEvent, IngestSummary, AccessKeyInfo, AccessKeyRecord, RepositorySettings, BranchInfo, CommitInfo, ListResult, MergeResult, MergeStrategy, ObjectChange, ObjectInfo, RepositoryInfo, TagInfo };
+export type { SearchInput, SearchResponse, DatasetFilter, DatasetInput, DatasetRecord, DatasetVersion, Preview, IngestEvent, IngestSummary, AccessKeyInfo, AccessKeyRecord, RepositorySettings, BranchInfo, CommitInfo, ListResult, MergeResult, MergeStrategy, ObjectChange, ObjectInfo, RepositoryInfo, TagInfo };
 
 export interface UploadInput {
   repository: string;
@@ -85,6 +86,8 @@ export interface StrataApi {
   /** A dataset and what it holds at `ref` (default: the repository's default branch). */
   showDataset(input: { name: string; ref?: string }): Promise<{ dataset: DatasetRecord; version: DatasetVersion }>;
   tagDataset(input: { name: string; add?: string[]; remove?: string[]; field?: 'tags' | 'labels' }): Promise<DatasetRecord>;
+  /** Full-text search over datasets and the objects of default branches, best first. */
+  search(input: SearchInput): Promise<SearchResponse>;
 
   /** The first rows of a table, the first bytes of a text, or the extracted metadata. */
   preview(input: ObjectRef & { rows?: number; bytes?: number }): Promise<Preview>;

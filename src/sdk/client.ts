@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { mapConcurrent } from '../core/concurrency.ts';
 import { ERROR_CODES, StrataError, type ErrorCode } from '../core/errors.ts';
-import type { DatasetFilter, DatasetInput, DatasetRecord, DatasetVersion, ObjectRef, Preview, IngestRequest, IngestSummary, AccessKeyInfo, AccessKeyRecord, RepositorySettings, BranchInfo, CommitInfo, ListResult, MergeResult, ObjectChange, ObjectInfo, RepositoryInfo, StrataApi, TagInfo, UploadInput } from './api.ts';
+import type { SearchInput, SearchResponse, DatasetFilter, DatasetInput, DatasetRecord, DatasetVersion, ObjectRef, Preview, IngestRequest, IngestSummary, AccessKeyInfo, AccessKeyRecord, RepositorySettings, BranchInfo, CommitInfo, ListResult, MergeResult, ObjectChange, ObjectInfo, RepositoryInfo, StrataApi, TagInfo, UploadInput } from './api.ts';
 
 export interface StrataClientOptions {
   /** Base URL of a `strata serve`, e.g. http://127.0.0.1:8420 */
@@ -32,6 +32,11 @@ export class StrataClient implements StrataApi {
   createDataset = (input: DatasetInput): Promise<DatasetRecord> => this.json('POST', '/datasets', { body: input });
   listDatasets = async (filter: DatasetFilter = {}): Promise<DatasetRecord[]> => (await this.json<{ datasets: DatasetRecord[] }>('GET', '/datasets', { query: { ...filter } })).datasets;
   showDataset = (input: { name: string; ref?: string }): Promise<{ dataset: DatasetRecord; version: DatasetVersion }> => this.json('GET', `/datasets/${enc(input.name)}`, { query: { ref: input.ref } });
+  search = (input: SearchInput): Promise<SearchResponse> => {
+    const { text, kinds, ...filters } = input;
+    const kind = kinds?.length === 1 ? kinds[0] : undefined;
+    return this.json('GET', '/search', { query: { q: text, kind, ...filters } });
+  };
   tagDataset = (input: { name: string; add?: string[]; remove?: string[]; field?: 'tags' | 'labels' }): Promise<DatasetRecord> =>
     this.json('POST', `/datasets/${enc(input.name)}/tags`, { body: { add: input.add, remove: input.remove, field: input.field } });
   preview = (input: ObjectRef & { rows?: number; bytes?: number }): Promise<Preview> =>

@@ -26,6 +26,7 @@ export function createLocalApi(core: StrataCore, actor: string, options: LocalAp
     listDatasets: (filter) => core.datasets.list(ctx, filter),
     showDataset: async (input) => ({ dataset: await core.datasets.get(ctx, input.name), version: await core.datasets.version(ctx, input) }),
     tagDataset: (input) => core.datasets.tag(ctx, input),
+    search: (input) => core.search.search(ctx, input),
     preview: (input) => {
       if (!options.preview) throw invalidArgument('preview is not available in this process');
       return options.preview(ctx, input);

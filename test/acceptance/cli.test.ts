@@ -87,6 +87,12 @@ describe('strata CLI (black box)', () => {
     expect(shown.version.objects).toBe(1);
     expect(shown.version.byType['text/markdown']?.objects).toBe(1);
     expect(await ok(dir, ['dataset', 'list', '--tag', 'gold'])).toMatch(/^docs-ds\s+ingested:in\/\s+\S+\s+MIT {2}docs,gold\n$/);
+    const searched = JSON.parse(await ok(dir, ['--json', 'dataset', 'search', 'a', '--license', 'MIT'])) as { hits: { kind: string; path: string; summary: string }[]; total: number };
+    expect(searched).toMatchObject({ total: 1, hits: [{ kind: 'object', path: 'in/docs/a.md', summary: 'A' }] });
+    expect(await ok(dir, ['dataset', 'search', 'gold'])).toMatch(/^dataset {2}docs-ds\s+ingested:in\/\s*\n1 of 1 match\(es\)\n$/);
+    expect(await ok(dir, ['dataset', 'search', 'nothing-like-this'])).toBe('(no matches)\n');
+    const badKind = await strata(dir, ['dataset', 'search', 'x', '--kind', 'table']);
+    expect([badKind.code, badKind.stderr]).toEqual([2, "strata: --kind must be 'dataset' or 'object', not 'table'\n"]);
     const missing = await strata(dir, ['ingest', 'nowhere', 'ingested@main']);
     expect([missing.code, missing.stderr]).toEqual([3, 'strata: no such file or folder: nowhere\n']);
   });

@@ -1,14 +1,15 @@
 import { openPostgresStore } from '../../src/adapters/db/postgres/open-postgres-store.ts';
 import { openSqliteStore } from '../../src/adapters/db/sqlite/open-sqlite-store.ts';
 import { createPostgresDatabase } from '../support/databases.ts';
-import { metadataStoreConformance } from './metadata-store-suite.ts';
+import { metadataStoreConformance, type MetadataStoreFixture } from './metadata-store-suite.ts';
+import { searchIndexConformance } from './search-index-suite.ts';
 
-metadataStoreConformance('sqlite', async () => {
+async function openSqlite(): Promise<MetadataStoreFixture> {
   const store = await openSqliteStore(':memory:');
   return { store, dispose: () => store.close() };
-});
+}
 
-metadataStoreConformance('postgres', async () => {
+async function openPostgres(): Promise<MetadataStoreFixture> {
   const database = await createPostgresDatabase();
   const store = await openPostgresStore(database.url);
   return {
@@ -18,4 +19,9 @@ metadataStoreConformance('postgres', async () => {
       await database.drop();
     },
   };
-});
+}
+
+metadataStoreConformance('sqlite', openSqlite);
+metadataStoreConformance('postgres', openPostgres);
+searchIndexConformance('sqlite', openSqlite);
+searchIndexConformance('postgres', openPostgres);

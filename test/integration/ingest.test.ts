@@ -238,6 +238,8 @@ describe('tabular metadata (DuckDB)', () => {
       'column.score.nulls': 1,
       'column.score.type': 'DOUBLE',
     });
+    const byColumn = await gw.core.search.search(ctx, { text: 'twice', repository: 'tables' });
+    expect(byColumn.hits.map((h) => h.path)).toEqual(['numbers.parquet']);
     expect((await stat('events.jsonl')).extracted).toMatchObject({ rows: 2, columns: 'id BIGINT, kind VARCHAR', 'column.kind.nulls': 1 });
     expect(await stat('numbers.parquet')).toMatchObject({
       contentType: 'application/vnd.apache.parquet',
@@ -319,6 +321,12 @@ describe('document metadata', () => {
       contentType: 'application/vnd.oasis.opendocument.text',
       extracted: { title: 'Minutes', author: 'Linus', created: '2024-03-04T05:06:07', modified: '2024-03-05T05:06:07', words: 42 },
     });
+    // The ingest indexed what it extracted: titles and authors are searchable at once.
+    const found = async (text: string, type?: string) => (await gw.core.search.search(ctx, { text, type, repository: 'documents' })).hits.map((h) => [h.path, h.summary]);
+    expect(await found('quarterly')).toEqual([['report.pdf', 'Quarterly report']]);
+    expect(await found('lovelace')).toEqual([['report.pdf', 'Quarterly report']]);
+    expect(await found('design grace')).toEqual([['notes.docx', 'Design notes']]);
+    expect(await found('', 'application/pdf')).toEqual([['broken.pdf', ''], ['report.pdf', 'Quarterly report'], ['scan.pdf', '']]);
   });
 });
 
@@ -433,6 +441,14 @@ describe('ingest through the REST API', () => {
       const listed = await app.inject({ method: 'GET', url: '/api/v1/datasets?tag=md' });
       expect(listed.json<{ datasets: { name: string }[] }>().datasets.map((d) => d.name)).toEqual(['rest-ds']);
       expect((await app.inject({ method: 'GET', url: '/api/v1/datasets/nope' })).statusCode).toBe(404);
+      const searched = await app.inject({ method: 'GET', url: '/api/v1/search?q=hello&repository=via-rest&kind=object' });
+      expect(searched.json()).toEqual({ total: 1, hits: [{ kind: 'object', repository: 'via-rest', path: 'hello.md', summary: 'Hello corpus', contentType: 'text/markdown', size: 34, score: expect.any(Number) as number }] });
+      const datasetHit = await app.inject({ method: 'GET', url: '/api/v1/search?q=rest&tag=md' });
+      expect(datasetHit.json<{ hits: { kind: string; dataset: string }[] }>().hits.map((h) => [h.kind, h.dataset])).toEqual([['dataset', 'rest-ds']]);
+      const badLimit = await app.inject({ method: 'GET', url: '/api/v1/search?q=x&limit=0' });
+      expect([badLimit.statusCode, badLimit.json<{ code: string }>().code]).toEqual([400, 'InvalidArgument']);
+      const badType = await app.inject({ method: 'GET', url: '/api/v1/search?type=no%20type' });
+      expect(badType.json()).toEqual({ code: 'InvalidArgument', message: "invalid type 'no type': use a media type (application/pdf), a top-level type (image) or image/*" });
       const missing = await app.inject({ method: 'POST', url: '/api/v1/repositories/via-rest/ingest', payload: { source: join(dir, 'nope'), branch: 'main' } });
       expect([missing.statusCode, missing.json<{ code: string }>().code]).toEqual([404, 'NotFound']);
       const bad = await app.inject({ method: 'POST', url: '/api/v1/repositories/via-rest/ingest', payload: { branch: 'main' } });

@@ -15,6 +15,7 @@ export const DIALECTS: Dialect[] = ['sqlite', 'postgres'];
 
 export interface TestCore {
   core: StrataCore;
+  metadata: MetadataStore;
   blobs: FsBlobStore;
   dir: string;
   dispose(): Promise<void>;
@@ -38,6 +39,7 @@ export async function createTestCore(dialect: Dialect): Promise<TestCore> {
   const core = createStrataCore({ metadata, blobs, extractor: new BasicExtractor() });
   return {
     core,
+    metadata,
     blobs,
     dir,
     dispose: async () => {

@@ -21,6 +21,7 @@ import type {
 } from '../../core/ports/metadata-store.ts';
 import * as accessKeys from './access-key-queries.ts';
 import * as datasets from './dataset-queries.ts';
+import { KyselySearchIndex, type FullTextDialect } from './search-queries.ts';
 import type { CommitsTable, Database, RepositoriesTable } from './schema.ts';
 import * as uploads from './upload-queries.ts';
 
@@ -31,6 +32,8 @@ export interface DialectCapabilities {
   isUniqueViolation(error: unknown): boolean;
   /** Rows per multi-row INSERT, within the engine's bound-parameter limit. */
   maxRowsPerInsert: number;
+  /** How the engine matches and ranks words for the catalog search. */
+  fullText: FullTextDialect;
   /** Releases connections and files. */
   destroy(): Promise<void>;
 }
@@ -42,6 +45,7 @@ const COMMIT_CACHE_SIZE = 10_000;
 /** The metadata store over Kysely; the same queries run on SQLite and PostgreSQL. */
 export class KyselyMetadataStore implements MetadataStore {
   readonly dialect: 'sqlite' | 'postgres';
+  readonly search: KyselySearchIndex;
   private readonly commits = new Map<string, CommitRecord>();
 
   constructor(
@@ -49,6 +53,7 @@ export class KyselyMetadataStore implements MetadataStore {
     private readonly capabilities: DialectCapabilities,
   ) {
     this.dialect = capabilities.name;
+    this.search = new KyselySearchIndex(db, capabilities.fullText, capabilities.maxRowsPerInsert);
   }
 
   async createRepository(repository: RepositoryRecord, root: CommitRecord): Promise<void> {
@@ -112,6 +117,8 @@ export class KyselyMetadataStore implements MetadataStore {
         .execute();
       await trx.deleteFrom('multipart_uploads').where('repository', '=', name).execute();
       await trx.deleteFrom('datasets').where('repository', '=', name).execute();
+      await trx.deleteFrom('search_documents').where('repository', '=', name).execute();
+      await trx.deleteFrom('search_state').where('repository', '=', name).execute();
       return deleted.numDeletedRows > 0n;
     });
   }

@@ -96,6 +96,33 @@ export interface DatasetsTable {
   updated_at: string;
 }
 
+export interface SearchDocumentsTable {
+  id: Generated<number>;
+  kind: string;
+  repository: string;
+  key: string;
+  path: string;
+  dataset: string | null;
+  name: string;
+  title: string;
+  tags: string;
+  body: string;
+  tag_list: string;
+  content_type: string;
+  /** PostgreSQL returns bigint as a string. */
+  size: number | string;
+  summary: string;
+  owner: string | null;
+  license: string | null;
+}
+
+export interface SearchStateTable {
+  repository: string;
+  indexed_commit: string | null;
+  target_commit: string | null;
+  cursor: string | null;
+}
+
 export interface Database {
   repositories: RepositoriesTable;
   branches: BranchesTable;
@@ -106,4 +133,6 @@ export interface Database {
   multipart_uploads: MultipartUploadsTable;
   multipart_parts: MultipartPartsTable;
   datasets: DatasetsTable;
+  search_documents: SearchDocumentsTable;
+  search_state: SearchStateTable;
 }

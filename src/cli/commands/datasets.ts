@@ -5,7 +5,7 @@ import { formatBytes, parsePairs } from '../output.ts';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
-/** `strata dataset create|list|show|tag`. */
+/** `strata dataset create|list|show|tag|search`. */
 export function registerDatasetCommands(program: Command): void {
   const dataset = program.command('dataset').description('the dataset catalog: named prefixes with owner, license, tags and a card');
   dataset
@@ -88,4 +88,58 @@ export function registerDatasetCommands(program: Command): void {
         out.print(updated, () => `${updated.name}: tags ${updated.tags.join(', ') || '-'}; labels ${updated.labels.join(', ') || '-'}`);
       });
     });
+  dataset
+    .command('search')
+    .description('full-text search over datasets and the objects of default branches (all words must match; each also as a prefix)')
+    .argument('[words...]', 'words to look for; none lists what the filters let through')
+    .option('--kind <kind>', 'dataset or object')
+    .option('--repo <repository>')
+    .option('--type <type>', 'content type: application/pdf, image or image/*')
+    .option('--tag <tag>', 'a tag or label (objects: their own, or their dataset\'s)')
+    .option('--owner <owner>')
+    .option('--license <license>')
+    .option('--limit <n>', 'results per page (1-1000)', '20')
+    .option('--offset <n>', 'results to skip', '0')
+    .action(async (words: string[], opts: SearchOptions, command: Command) => {
+      if (opts.kind !== undefined && opts.kind !== 'dataset' && opts.kind !== 'object') throw invalidArgument(`--kind must be 'dataset' or 'object', not '${opts.kind}'`);
+      const kind: 'dataset' | 'object' | undefined = opts.kind;
+      await withContext(command, async ({ api, out }) => {
+        const result = await api.search({
+          text: words.join(' '),
+          ...(kind === undefined ? {} : { kinds: [kind] }),
+          repository: opts.repo,
+          type: opts.type,
+          tag: opts.tag,
+          owner: opts.owner,
+          license: opts.license,
+          limit: integer('--limit', opts.limit),
+          offset: integer('--offset', opts.offset),
+        });
+        out.print(result, () => {
+          const lines = result.hits.map((h) =>
+            h.kind === 'dataset'
+              ? `dataset  ${(h.dataset ?? '').padEnd(40)} ${`${h.repository}:${h.path}`.padEnd(30)} ${h.summary}`
+              : `object   ${`${h.repository}:${h.path}`.padEnd(40)} ${h.contentType.padEnd(30)} ${formatBytes(h.size).padStart(9)}  ${h.summary}`,
+          );
+          lines.push(result.total === 0 ? '(no matches)' : `${result.hits.length} of ${result.total} match(es)`);
+          return lines.join('\n');
+        });
+      });
+    });
+}
+
+interface SearchOptions {
+  kind?: string;
+  repo?: string;
+  type?: string;
+  tag?: string;
+  owner?: string;
+  license?: string;
+  limit: string;
+  offset: string;
+}
+
+function integer(flag: string, value: string): number {
+  if (!/^\d+$/.test(value)) throw invalidArgument(`${flag} must be a whole number, not '${value}'`);
+  return Number(value);
 }

@@ -5,6 +5,7 @@ import { authorize, type VersioningDeps } from '../versioning/deps.ts';
 import type { ObjectService } from '../versioning/object-service.ts';
 import { requireRepository, resolveRef } from '../versioning/refs.ts';
 import type { CallContext } from '../versioning/types.ts';
+import type { SearchService } from './search-service.ts';
 
 export interface DatasetInput {
   name: string;
@@ -46,6 +47,7 @@ export class DatasetService {
   constructor(
     private readonly deps: VersioningDeps,
     private readonly objects: ObjectService,
+    private readonly search: SearchService,
   ) {}
 
   async create(ctx: CallContext, input: DatasetInput): Promise<DatasetRecord> {
@@ -70,6 +72,7 @@ export class DatasetService {
     if (input.license !== undefined) dataset.license = input.license;
     if (input.source !== undefined) dataset.source = input.source;
     await this.deps.metadata.createDataset(dataset);
+    await this.search.indexDataset(dataset);
     return dataset;
   }
 
@@ -93,6 +96,7 @@ export class DatasetService {
     const kept = dataset[field].filter((t) => !(input.remove ?? []).includes(t));
     const updated = { ...dataset, [field]: [...new Set([...kept, ...checkTags(input.add ?? [])])].sort(), updatedAt: this.deps.clock.now().toISOString() };
     await this.deps.metadata.updateDataset(updated);
+    await this.search.indexDataset(updated);
     return updated;
   }
 

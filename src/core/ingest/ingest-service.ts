@@ -3,6 +3,7 @@ import { invalidArgument, isStrataError } from '../errors.ts';
 import type { Entry } from '../objects/entry.ts';
 import type { IngestSource, SourceItem } from '../ports/ingest-source.ts';
 import type { Extraction, MetadataExtractor } from '../ports/metadata-extractor.ts';
+import type { SearchService } from '../catalog/search-service.ts';
 import type { CommitService } from '../versioning/commit-service.ts';
 import { authorize, type VersioningDeps } from '../versioning/deps.ts';
 import type { ObjectService, StagedObject } from '../versioning/object-service.ts';
@@ -66,7 +67,7 @@ const STAGE_BATCH = 500;
 export class IngestService {
   constructor(
     private readonly deps: VersioningDeps,
-    private readonly services: { objects: ObjectService; commits: CommitService; extractor: MetadataExtractor },
+    private readonly services: { objects: ObjectService; commits: CommitService; search: SearchService; extractor: MetadataExtractor },
   ) {}
 
   async run(ctx: CallContext, input: IngestInput): Promise<IngestSummary> {
@@ -95,6 +96,8 @@ export class IngestService {
     });
     await flush();
     summary.commit = await this.commitIfChanged(ctx, input, summary);
+    // The catalog search reflects default branches; index now rather than at the next search.
+    if (summary.commit) await this.services.search.refresh(input.repository);
     return summary;
   }
 

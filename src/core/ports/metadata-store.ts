@@ -1,5 +1,6 @@
 import type { Entry, ObjectTemplate } from '../objects/entry.ts';
 import type { StoredContent } from '../objects/object-store.ts';
+import type { SearchIndex } from './search-index.ts';
 
 /**
  * The metadata database: the small, mutable state (repositories, refs, staging) plus commit
@@ -141,6 +142,8 @@ export interface AdvanceBranchInput {
 
 export interface MetadataStore {
   readonly dialect: 'sqlite' | 'postgres';
+  /** The catalog's full-text index, in the same database. */
+  readonly search: SearchIndex;
 
   createRepository(repository: RepositoryRecord, root: CommitRecord): Promise<void>;
   getRepository(name: string): Promise<RepositoryRecord | undefined>;

@@ -32,6 +32,17 @@ const VersionSchema = z.object({
   card: z.string().optional().describe('README.md at the prefix (Markdown text)'),
 });
 
+const HitSchema = z.object({
+  kind: z.enum(['dataset', 'object']),
+  repository: z.string(),
+  path: z.string().describe("the object's path, or the dataset's prefix"),
+  dataset: z.string().optional().describe('the dataset name (dataset hits)'),
+  summary: z.string().describe('extracted title or description'),
+  contentType: z.string(),
+  size: z.number(),
+  score: z.number().describe('higher is better; comparable within one response only'),
+}).meta({ id: 'SearchHit' });
+
 /** The dataset catalog. */
 export function registerDatasetRoutes(app: FastifyInstance, deps: RouteDeps): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
@@ -87,4 +98,26 @@ export function registerDatasetRoutes(app: FastifyInstance, deps: RouteDeps): vo
       response: { 200: DatasetSchema, ...ERROR_RESPONSES },
     },
   }, async (request) => deps.core.datasets.tag(deps.context(request), { name: request.params.name, ...request.body }));
+
+  api.get('/search', {
+    schema: {
+      tags,
+      summary: "Full-text search over datasets (name, description, tags, labels, card) and the objects of default branches (path, extracted title and author, column names, tags)",
+      querystring: z.object({
+        q: z.string().default('').describe('words; each matches whole words and word prefixes; all must match'),
+        kind: z.enum(['dataset', 'object']).optional(),
+        repository: z.string().optional(),
+        type: z.string().optional().describe('application/pdf, image or image/*; datasets match when they hold such an object'),
+        tag: z.string().optional(),
+        owner: z.string().optional(),
+        license: z.string().optional(),
+        limit: z.coerce.number().int().min(1).max(1000).optional(),
+        offset: z.coerce.number().int().min(0).optional(),
+      }),
+      response: { 200: z.object({ hits: z.array(HitSchema), total: z.number() }), ...ERROR_RESPONSES },
+    },
+  }, async (request) => {
+    const { q, kind, ...rest } = request.query;
+    return deps.core.search.search(deps.context(request), { text: q, ...(kind === undefined ? {} : { kinds: [kind] }), ...rest });
+  });
 }

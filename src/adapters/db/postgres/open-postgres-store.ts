@@ -7,6 +7,8 @@ import type { Database as Schema } from '../schema.ts';
 import * as initial from './migrations/001-initial.ts';
 import * as s3Gateway from './migrations/002-s3-gateway.ts';
 import * as datasets from './migrations/003-datasets.ts';
+import * as search from './migrations/004-search.ts';
+import { postgresFullText } from '../search-queries.ts';
 
 /** PostgreSQL, for many processes and machines. `url` is a postgres:// connection string. */
 export async function openPostgresStore(url: string, options: { poolSize?: number } = {}): Promise<KyselyMetadataStore> {
@@ -19,11 +21,12 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
     throw new StrataError('Unavailable', `cannot connect to PostgreSQL at ${redact(url)}: ${(error as Error).message}`, { cause: error });
   }
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
-  await migrateToLatest(db as Kysely<unknown>, { '001-initial': initial, '002-s3-gateway': s3Gateway, '003-datasets': datasets });
+  await migrateToLatest(db as Kysely<unknown>, { '001-initial': initial, '002-s3-gateway': s3Gateway, '003-datasets': datasets, '004-search': search });
   return new KyselyMetadataStore(db, {
     name: 'postgres',
     isUniqueViolation: (error) => (error as { code?: unknown } | undefined)?.code === '23505',
     maxRowsPerInsert: 1000,
+    fullText: postgresFullText,
     // Kysely's destroy() ends the pool.
     destroy: () => Promise.resolve(),
   });

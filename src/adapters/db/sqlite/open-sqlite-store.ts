@@ -9,6 +9,8 @@ import type { Database as Schema } from '../schema.ts';
 import * as initial from './migrations/001-initial.ts';
 import * as s3Gateway from './migrations/002-s3-gateway.ts';
 import * as datasets from './migrations/003-datasets.ts';
+import * as search from './migrations/004-search.ts';
+import { sqliteFullText } from '../search-queries.ts';
 
 /**
  * SQLite, the embedded default. WAL lets readers run beside the single writer; other processes
@@ -28,7 +30,7 @@ export async function openSqliteStore(file: string): Promise<KyselyMetadataStore
     throw new StrataError('Unavailable', `cannot open SQLite database ${file}: ${(error as Error).message}`, { cause: error });
   }
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
-  await migrateToLatest(db as Kysely<unknown>, { '001-initial': initial, '002-s3-gateway': s3Gateway, '003-datasets': datasets });
+  await migrateToLatest(db as Kysely<unknown>, { '001-initial': initial, '002-s3-gateway': s3Gateway, '003-datasets': datasets, '004-search': search });
   return new KyselyMetadataStore(db, {
     name: 'sqlite',
     isUniqueViolation: (error) => {
@@ -36,6 +38,7 @@ export async function openSqliteStore(file: string): Promise<KyselyMetadataStore
       return typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT');
     },
     maxRowsPerInsert: 500,
+    fullText: sqliteFullText,
     destroy: () => Promise.resolve(),
   });
 }

@@ -1,0 +1,222 @@
+import { invalidArgument, isStrataError } from '../errors.ts';
+import { compareKeys } from '../keys.ts';
+import type { Entry } from '../objects/entry.ts';
+import type { DatasetRecord } from '../ports/metadata-store.ts';
+import type { SearchDocument, SearchHit, SearchIndexState, SearchKind } from '../ports/search-index.ts';
+import { authorize, type VersioningDeps } from '../versioning/deps.ts';
+import type { ObjectService } from '../versioning/object-service.ts';
+import { requireCommit } from '../versioning/refs.ts';
+import { diffTrees, type TreeChange } from '../versioning/tree/tree-diff.ts';
+import type { CallContext } from '../versioning/types.ts';
+import { indexText, searchWords } from './search-text.ts';
+
+export interface SearchInput {
+  /** Words to look for, in any order; each matches whole words and word prefixes. '' lists by filters only. */
+  text: string;
+  /** Datasets, objects or both (default). */
+  kinds?: SearchKind[];
+  repository?: string;
+  type?: string;
+  tag?: string;
+  owner?: string;
+  license?: string;
+  /** Default 20, at most 1000. */
+  limit?: number;
+  offset?: number;
+}
+
+export interface SearchResponse {
+  hits: SearchHit[];
+  total: number;
+}
+
+export interface SearchServiceOptions {
+  /** Object changes applied per transaction while bringing the index up to a commit. Default 2,000. */
+  batch?: number;
+}
+const MAX_LIMIT = 1000;
+const CARD = 'README.md';
+const CARD_BYTES = 64 * 1024;
+const TYPE = /^[\w.+-]+(\/([\w.+-]+|\*))?$/;
+
+/**
+ * The catalog search: datasets (name, description, tags, labels, properties, card) and the
+ * objects of each repository's default branch (path, extracted title and author, column names,
+ * tags). Dataset documents change with the dataset; object documents follow the default branch,
+ * brought up to its head before every search (and at the end of an ingest), by applying the tree
+ * diff since the last indexed commit — O(changes), resumable, safe with several processes.
+ */
+export class SearchService {
+  constructor(
+    private readonly deps: VersioningDeps,
+    private readonly objects: ObjectService,
+    private readonly options: SearchServiceOptions = {},
+  ) {}
+
+  async search(ctx: CallContext, input: SearchInput): Promise<SearchResponse> {
+    await authorize(this.deps, ctx, { action: 'catalog:search' });
+    const limit = input.limit ?? 20;
+    const offset = input.offset ?? 0;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw invalidArgument(`limit must be an integer from 1 to ${MAX_LIMIT}`);
+    if (!Number.isInteger(offset) || offset < 0) throw invalidArgument('offset must be a non-negative integer');
+    if (input.type !== undefined && !TYPE.test(input.type)) throw invalidArgument(`invalid type '${input.type}': use a media type (application/pdf), a top-level type (image) or image/*`);
+    const repositories = await this.readableRepositories(ctx, input.repository);
+    for (const repository of repositories) await this.refresh(repository);
+    const query = { words: searchWords(input.text), kinds: input.kinds ?? ['dataset', 'object'], repositories, limit, offset };
+    return this.deps.metadata.search.search({ ...query, ...definedFilters(input) });
+  }
+
+  /**
+   * Brings the repository's object documents up to its default branch head. Changes are applied
+   * in path order, `options.batch` at a time, each batch moving the recorded state by compare-and-swap:
+   * a refresh cut short is continued by the next one, and two processes refreshing at once never
+   * apply a change twice or out of order. Returns the number of changed paths applied.
+   */
+  async refresh(repository: string, onProgress?: (applied: number) => void): Promise<number> {
+    let applied = 0;
+    for (let rounds = 0; rounds < 100; rounds++) {
+      const record = await this.deps.metadata.getRepository(repository);
+      const branch = record && (await this.deps.metadata.getBranch(repository, record.defaultBranch));
+      if (!branch) return applied;
+      const state = await this.deps.metadata.search.getState(repository);
+      if (state.target === null && state.commit === branch.head) return applied;
+      const done = await this.applyTowards({
+        repository,
+        start: state,
+        target: state.target ?? branch.head,
+        onApplied: (n) => {
+          applied += n;
+          onProgress?.(applied);
+        },
+      });
+      if (done) await this.refreshCards(repository, done);
+    }
+    return applied;
+  }
+
+  /** Writes (or rewrites) a dataset's document: its record and card. */
+  async indexDataset(dataset: DatasetRecord): Promise<void> {
+    const card = await this.readCard(dataset);
+    const properties = Object.entries(dataset.properties).flatMap(([key, value]) => [key, value]);
+    const document: SearchDocument = {
+      kind: 'dataset',
+      repository: dataset.repository,
+      path: dataset.prefix,
+      dataset: dataset.name,
+      name: indexText(dataset.name),
+      title: indexText(dataset.description),
+      tags: indexText(...dataset.tags, ...dataset.labels),
+      body: indexText(dataset.source, ...properties, card),
+      tagList: [...new Set([...dataset.tags, ...dataset.labels])],
+      contentType: '',
+      size: 0,
+      summary: dataset.description,
+      owner: dataset.owner,
+    };
+    if (dataset.license !== undefined) document.license = dataset.license;
+    await this.deps.metadata.search.putDataset(document);
+  }
+
+  /**
+   * Applies the diff from the state's commit to `target`, batch by batch. Returns the README
+   * paths that changed when the state reached the target, or undefined when another refresher
+   * moved the state first (the caller starts over from the new state).
+   */
+  private async applyTowards(input: { repository: string; start: SearchIndexState; target: string; onApplied: (n: number) => void }): Promise<Set<string> | undefined> {
+    const { repository, start, target, onApplied } = input;
+    const left = start.commit === null ? null : (await requireCommit(this.deps, repository, start.commit)).treeId;
+    const right = (await requireCommit(this.deps, repository, target)).treeId;
+    const cards = new Set<string>();
+    let state = start;
+    let batch: TreeChange[] = [];
+    const flush = async (last: boolean): Promise<boolean> => {
+      const to: SearchIndexState = last ? { commit: target, target: null, cursor: null } : { commit: state.commit, target, cursor: batch.at(-1)?.path ?? state.cursor };
+      const ok = await this.deps.metadata.search.applyBatch({
+        repository,
+        from: state,
+        to,
+        upserts: batch.flatMap((c) => (c.right ? [objectDocument(repository, c.path, c.right)] : [])),
+        deletes: batch.flatMap((c) => (c.right ? [] : [c.path])),
+      });
+      if (ok) onApplied(batch.length);
+      state = to;
+      batch = [];
+      return ok;
+    };
+    for await (const change of diffTrees(this.deps.nodes, { left, right })) {
+      if (start.cursor !== null && compareKeys(change.path, start.cursor) <= 0) continue;
+      if (change.path === CARD || change.path.endsWith(`/${CARD}`)) cards.add(change.path);
+      batch.push(change);
+      if (batch.length >= (this.options.batch ?? 2000) && !(await flush(false))) return undefined;
+    }
+    return (await flush(true)) ? cards : undefined;
+  }
+
+  /** Re-indexes the datasets whose card (README.md at their prefix) changed. */
+  private async refreshCards(repository: string, cards: Set<string>): Promise<void> {
+    if (cards.size === 0) return;
+    for (const dataset of await this.deps.metadata.listDatasets({ repository })) {
+      if (cards.has(`${dataset.prefix}${CARD}`)) await this.indexDataset(dataset);
+    }
+  }
+
+  /** The card as committed on the default branch (what the object documents reflect too). */
+  private async readCard(dataset: DatasetRecord): Promise<string | undefined> {
+    const system: CallContext = { actor: { id: 'strata:search' } };
+    const repository = await this.deps.metadata.getRepository(dataset.repository);
+    if (!repository) return undefined;
+    const address = { repository: dataset.repository, ref: repository.defaultBranch, path: `${dataset.prefix}${CARD}` };
+    const info = await this.objects.stat(system, address).catch((error: unknown) => {
+      if (isStrataError(error) && error.code === 'NotFound') return undefined;
+      throw error;
+    });
+    if (!info) return undefined;
+    const parts: Uint8Array[] = [];
+    for await (const piece of await this.objects.read(system, info, { range: { start: 0, end: Math.min(info.size, CARD_BYTES) } })) parts.push(piece);
+    return Buffer.concat(parts).toString('utf8');
+  }
+
+  /** The repositories the caller may read, narrowed to `only` when given. */
+  private async readableRepositories(ctx: CallContext, only: string | undefined): Promise<string[]> {
+    const names = only === undefined ? (await this.deps.metadata.listRepositories()).map((r) => r.name) : [only];
+    const readable: string[] = [];
+    for (const repository of names) {
+      try {
+        await authorize(this.deps, ctx, { action: 'object:list', repository });
+        readable.push(repository);
+      } catch (error) {
+        if (!(isStrataError(error) && error.code === 'Forbidden')) throw error;
+      }
+    }
+    return readable;
+  }
+}
+
+function definedFilters(input: SearchInput): { type?: string; tag?: string; owner?: string; license?: string } {
+  const out: { type?: string; tag?: string; owner?: string; license?: string } = {};
+  if (input.type !== undefined) out.type = input.type;
+  if (input.tag !== undefined) out.tag = input.tag;
+  if (input.owner !== undefined) out.owner = input.owner;
+  if (input.license !== undefined) out.license = input.license;
+  return out;
+}
+
+/** What is searchable about an object: its path, extracted title, author and columns, its tags. */
+export function objectDocument(repository: string, path: string, entry: Entry): SearchDocument {
+  const extracted = entry.extracted ?? {};
+  const text = (key: string): string | undefined => (typeof extracted[key] === 'string' ? extracted[key] : undefined);
+  const tags = Object.entries(entry.tags ?? {});
+  return {
+    kind: 'object',
+    repository,
+    path,
+    name: indexText(path),
+    title: indexText(text('title')),
+    tags: indexText(...tags.flat()),
+    body: indexText(text('author'), text('columns'), text('language')),
+    tagList: tags.flatMap(([key, value]) => [key, `${key}=${value}`]),
+    contentType: entry.contentType,
+    size: entry.size,
+    summary: text('title') ?? '',
+  };
+}
