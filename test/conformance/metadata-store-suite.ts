@@ -72,7 +72,7 @@ export function metadataStoreConformance(name: string, open: () => Promise<Metad
       expect(await store.countStaged('repo', 'dev')).toBe(0);
     });
 
-    it('stages upserts and deletions, lists them in byte order with prefix and from', async () => {
+    it('stages upserts and deletions, lists them in byte order with prefix, from and after', async () => {
       const paths = ['b/2', 'a', 'b/1', 'é', 'z', '\u{1F600}', '\uFFFD'];
       await store.stage('repo', 'main', paths.map((path) => ({ path, entry: entry('1') })));
       await store.stage('repo', 'main', [{ path: 'a', entry: null }]);
@@ -82,6 +82,8 @@ export function metadataStoreConformance(name: string, open: () => Promise<Metad
       expect(all[0]).toEqual({ path: 'a', entry: null });
       expect((await store.listStaged('repo', 'main', { prefix: 'b/', limit: 100 })).map((c) => c.path)).toEqual(['b/1', 'b/2']);
       expect((await store.listStaged('repo', 'main', { from: 'b/2', limit: 2 })).map((c) => c.path)).toEqual(['b/2', 'z']);
+      expect((await store.listStaged('repo', 'main', { after: 'b/2', limit: 2 })).map((c) => c.path)).toEqual(['z', 'é']);
+      expect((await store.listStaged('repo', 'main', { after: 'b/1', prefix: 'b/', limit: 5 })).map((c) => c.path)).toEqual(['b/2']);
       expect(await store.getStaged('repo', 'main', 'z')).toEqual({ path: 'z', entry: entry('1') });
       expect(await store.countStaged('repo', 'main')).toBe(7);
       expect(await store.resetStaged('repo', 'main', 'b/')).toBe(2);

@@ -37,6 +37,17 @@ describe.each(DIALECTS)('versioning on %s', (dialect) => {
     expect(await errorCode(s.commits.commit(ctx, { repository: 'data', branch: 'main', message: 'again' }))).toBe('InvalidArgument');
   });
 
+  it('lists and commits more staged changes than one page holds (5,000 sealed, 1,000 listed)', async () => {
+    const content = await s.objects.writeContent(ctx, { repository: 'data', branch: 'main', body: bytesOf('same') });
+    const objects = Array.from({ length: 5003 }, (_, i) => ({ path: `many/${String(i).padStart(5, '0')}`, content }));
+    await s.objects.stage(ctx, { repository: 'data', branch: 'main', objects });
+    expect((await s.objects.list(ctx, { repository: 'data', ref: 'main', prefix: 'many/', limit: 10000 })).objects.length).toBe(5003);
+    expect((await s.commits.status(ctx, { repository: 'data', branch: 'main' })).length).toBe(5003);
+    const commit = await s.commits.commit(ctx, { repository: 'data', branch: 'main', message: 'many' });
+    const listed = (await s.objects.list(ctx, { repository: 'data', ref: commit.id, prefix: 'many/', limit: 10000 })).objects.map((o) => o.path);
+    expect(listed).toEqual(objects.map((o) => o.path));
+  });
+
   it('branches are O(1) and isolated; tags are fixed', async () => {
     await put('a', '1');
     await s.commits.commit(ctx, { repository: 'data', branch: 'main', message: 'one' });

@@ -272,6 +272,7 @@ export class KyselyMetadataStore implements MetadataStore {
       .where('repository', '=', repository)
       .where('branch', '=', branch);
     if (options.from !== undefined) query = query.where('path', '>=', options.from);
+    if (options.after !== undefined) query = query.where('path', '>', options.after);
     const end = prefixEnd(options.prefix ?? '');
     if (options.prefix !== undefined && end !== undefined) query = query.where('path', '>=', options.prefix).where('path', '<', end);
     if (options.sealedBy !== undefined) query = query.where('seal', '=', options.sealedBy);

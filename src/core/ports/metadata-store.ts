@@ -123,6 +123,8 @@ export interface StagedChange {
 export interface StagingListOptions {
   /** Only paths ≥ this key (inclusive). */
   from?: string;
+  /** Only paths > this key (exclusive): continues a listing after its last row. */
+  after?: string;
   /** Only paths starting with this prefix. */
   prefix?: string;
   /** Only rows sealed by this commit attempt. */

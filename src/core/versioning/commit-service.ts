@@ -85,13 +85,13 @@ export class CommitService {
 
   private async sealedEdits(repository: string, branch: string, sealId: string): Promise<TreeEdit[]> {
     const edits: TreeEdit[] = [];
-    let from: string | undefined;
+    let after: string | undefined;
     for (;;) {
-      const page = await this.deps.metadata.listStaged(repository, branch, { sealedBy: sealId, from, limit: SEALED_PAGE });
+      const page = await this.deps.metadata.listStaged(repository, branch, { sealedBy: sealId, after, limit: SEALED_PAGE });
       for (const row of page) edits.push({ key: row.path, value: row.entry });
       const last = page[page.length - 1];
       if (page.length < SEALED_PAGE || !last) return edits;
-      from = `${last.path}\u0000`;
+      after = last.path;
     }
   }
 
@@ -142,9 +142,9 @@ export class CommitService {
     await authorize(this.deps, ctx, { action: 'object:list', repository: input.repository });
     const head = await requireCommit(this.deps, input.repository, branch.head);
     const changes: ObjectChange[] = [];
-    let from: string | undefined;
+    let after: string | undefined;
     for (;;) {
-      const page = await this.deps.metadata.listStaged(input.repository, input.branch, { from, prefix: input.prefix, limit: SEALED_PAGE });
+      const page = await this.deps.metadata.listStaged(input.repository, input.branch, { after, prefix: input.prefix, limit: SEALED_PAGE });
       for (const row of page) {
         const left = await getTreeEntry(this.deps.nodes, head.treeId, row.path);
         if (row.entry === null) {
@@ -157,7 +157,7 @@ export class CommitService {
       }
       const last = page[page.length - 1];
       if (page.length < SEALED_PAGE || !last) return changes;
-      from = `${last.path}\u0000`;
+      after = last.path;
     }
   }
 

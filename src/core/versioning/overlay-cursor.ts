@@ -24,7 +24,7 @@ class StagingCursor {
   ) {}
 
   async seek(key: string): Promise<void> {
-    await this.load(key);
+    await this.load({ from: key });
   }
 
   async peek(): Promise<{ path: string; entry: Entry | null } | undefined> {
@@ -32,8 +32,7 @@ class StagingCursor {
     if (this.exhausted) return undefined;
     const last = this.page[this.page.length - 1];
     if (!last) return undefined;
-    // Rows are unique by path, so continuing strictly after the last one is `last + '\0'`.
-    await this.load(`${last.path}\u0000`);
+    await this.load({ after: last.path });
     return this.page[this.index];
   }
 
@@ -41,8 +40,9 @@ class StagingCursor {
     this.index += 1;
   }
 
-  private async load(from: string): Promise<void> {
-    this.page = await this.metadata.listStaged(this.branch.repository, this.branch.name, { from, limit: STAGING_PAGE });
+  /** A page from `from` (inclusive) or strictly `after` a path: PostgreSQL text cannot hold '\0'. */
+  private async load(position: { from?: string; after?: string }): Promise<void> {
+    this.page = await this.metadata.listStaged(this.branch.repository, this.branch.name, { ...position, limit: STAGING_PAGE });
     this.index = 0;
     this.exhausted = this.page.length < STAGING_PAGE;
   }
