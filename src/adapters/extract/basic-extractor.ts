@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileTypeFromBuffer } from 'file-type';
 import type { ExtractedValue, Extraction, ExtractionSession, MetadataExtractor } from '../../core/ports/metadata-extractor.ts';
 import { DOCX_TYPE, ODT_TYPE, officeFields, pdfFields } from './formats/documents.ts';
+import { guessLanguage } from './formats/language.ts';
 import { audioVideoFields, imageFields } from './formats/media.ts';
 import { TABULAR_EXTENSIONS, TabularStats, type TabularKind } from './formats/tabular.ts';
 
@@ -167,6 +168,8 @@ class BasicSession implements ExtractionSession {
     if (bom16 === undefined) Object.assign(fields, { characters: this.chars, words: this.words, lines: this.lines + (this.lastChar !== '' && this.lastChar !== '\n' ? 1 : 0) });
     const title = titleOf(contentType, text);
     if (title !== undefined) fields.title = title;
+    const language = guessLanguage(contentType, text);
+    if (language !== undefined) fields.language = language;
     return this.tabularFields(contentType, fields);
   }
 
