@@ -78,7 +78,6 @@ export function searchIndexConformance(name: string, open: () => Promise<Metadat
         dataset('pictures', { prefix: 'images/', description: 'Pet photos', tags: ['vision'], owner: 'grace' }),
       ];
       for (const record of records) {
-        await store.createDataset(record);
         await index.putDataset(datasetDocument(record));
       }
     }
@@ -95,6 +94,15 @@ export function searchIndexConformance(name: string, open: () => Promise<Metadat
       expect(await index.applyBatch({ repository: 'repo', from: half, to: { commit: 'c1', target: null, cursor: null }, upserts: [], deletes: [] })).toBe(true);
       expect(await index.getState('repo')).toEqual({ commit: 'c1', target: null, cursor: null });
       expect(await query('alpha')).toEqual(['object:repo/a.txt']);
+    });
+
+    it('names the repositories whose default branch the index does not hold', async () => {
+      expect(await index.staleRepositories()).toEqual(['other', 'repo']);
+      const head = 'r'.repeat(64);
+      expect(await index.applyBatch({ repository: 'repo', from: EMPTY, to: { commit: null, target: head, cursor: 'x' }, upserts: [], deletes: [] })).toBe(true);
+      expect(await index.staleRepositories()).toEqual(['other', 'repo']);
+      await index.applyBatch({ repository: 'repo', from: { commit: null, target: head, cursor: 'x' }, to: { commit: head, target: null, cursor: null }, upserts: [], deletes: [] });
+      expect(await index.staleRepositories()).toEqual(['other']);
     });
 
     it('replaces upserted paths and removes deleted ones', async () => {
@@ -131,21 +139,24 @@ export function searchIndexConformance(name: string, open: () => Promise<Metadat
       expect(await query('revenue')).toEqual(['object:repo/z/revenue.csv', 'object:repo/a/notes.csv']);
     });
 
-    it('filters by kind, repository, type, tag, owner and license; datasets pass their properties to their objects', async () => {
+    it('filters by kind, repository, type, tag, owner and license; objects match inside the scopes given', async () => {
       await load();
+      const papers = { repository: 'repo', prefix: 'papers/' };
+      const pictures = { repository: 'repo', prefix: 'images/' };
       expect(await query('', { kinds: ['dataset'] })).toEqual(['dataset:repo/papers', 'dataset:repo/pictures']);
       expect(await query('cat', { repositories: ['other'] })).toEqual(['object:other/cat-facts.txt']);
       expect(await query('cat', { repositories: [] })).toEqual([]);
       expect(await query('', { type: 'application/pdf', kinds: ['object'] })).toEqual(['object:repo/papers/attention-is-all.pdf', 'object:repo/papers/résumé.pdf']);
       expect(await query('', { type: 'image' })).toEqual(['dataset:repo/pictures', 'object:repo/images/cat.jpg', 'object:repo/images/dog.png']);
       expect(await query('', { type: 'image/*', kinds: ['object'] })).toEqual(['object:repo/images/cat.jpg', 'object:repo/images/dog.png']);
-      expect(await query('', { tag: 'species' })).toEqual(['object:repo/images/cat.jpg']);
-      expect(await query('', { tag: 'species=cat' })).toEqual(['object:repo/images/cat.jpg']);
-      expect(await query('', { tag: 'public' })).toEqual(['dataset:repo/papers', 'object:repo/papers/attention-is-all.pdf', 'object:repo/papers/résumé.pdf']);
-      expect(await query('', { tag: 'pub' })).toEqual([]);
-      expect(await query('', { owner: 'grace' })).toEqual(['dataset:repo/pictures', 'object:repo/images/cat.jpg', 'object:repo/images/dog.png']);
-      expect(await query('curriculum', { license: 'CC-BY-4.0' })).toEqual(['object:repo/papers/résumé.pdf']);
-      expect(await query('', { license: 'MIT' })).toEqual([]);
+      expect(await query('', { tag: { value: 'species', scopes: [] } })).toEqual(['object:repo/images/cat.jpg']);
+      expect(await query('', { tag: { value: 'species=cat', scopes: [] } })).toEqual(['object:repo/images/cat.jpg']);
+      expect(await query('', { tag: { value: 'public', scopes: [papers] } })).toEqual(['dataset:repo/papers', 'object:repo/papers/attention-is-all.pdf', 'object:repo/papers/résumé.pdf']);
+      expect(await query('', { tag: { value: 'pub', scopes: [] } })).toEqual([]);
+      expect(await query('', { owner: { value: 'grace', scopes: [pictures] } })).toEqual(['dataset:repo/pictures', 'object:repo/images/cat.jpg', 'object:repo/images/dog.png']);
+      expect(await query('curriculum', { license: { value: 'CC-BY-4.0', scopes: [papers] } })).toEqual(['object:repo/papers/résumé.pdf']);
+      expect(await query('', { license: { value: 'MIT', scopes: [] } })).toEqual([]);
+      expect(await query('', { owner: { value: 'nobody', scopes: [{ repository: 'other', prefix: '' }] } })).toEqual(['object:other/cat-facts.txt']);
     });
 
     it('pages with limit and offset and counts all matches', async () => {
@@ -154,6 +165,8 @@ export function searchIndexConformance(name: string, open: () => Promise<Metadat
       expect(all.total).toBe(6);
       expect(all.hits.map((h) => h.path)).toEqual(['papers/attention-is-all.pdf', 'papers/résumé.pdf']);
       expect(all.hits[0]).toMatchObject({ kind: 'object', repository: 'repo', summary: 'Attention Is All You Need', contentType: 'application/pdf', size: 10 });
+      expect(await index.search({ words: [], kinds: ['object'], limit: 2, offset: 10 })).toEqual({ hits: [], total: 6 });
+      expect(await index.search({ words: ['zebra'], kinds: ['object'], limit: 2, offset: 0 })).toEqual({ hits: [], total: 0 });
     });
 
     it('replaces and deletes dataset documents; dropping or deleting a repository removes its documents', async () => {

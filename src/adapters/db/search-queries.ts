@@ -1,5 +1,6 @@
 import { sql, type ExpressionBuilder, type Kysely, type RawBuilder, type Transaction } from 'kysely';
-import type { SearchBatch, SearchDocument, SearchHit, SearchIndex, SearchIndexState, SearchQuery, SearchResult } from '../../core/ports/search-index.ts';
+import { prefixEnd } from '../../core/keys.ts';
+import type { PropertyFilter, SearchBatch, SearchDocument, SearchHit, SearchIndex, SearchIndexState, SearchQuery, SearchResult, SearchScope } from '../../core/ports/search-index.ts';
 import type { Database, SearchDocumentsTable } from './schema.ts';
 
 /** How one engine matches words and scores a match; the rest of the search SQL is shared. */
@@ -10,6 +11,8 @@ export interface FullTextDialect {
   matches(words: string[]): RawBuilder<boolean>;
   /** Higher is better. */
   score(words: string[]): RawBuilder<number>;
+  /** What updates the planner's statistics of search_documents, if the engine needs it. */
+  analyze: RawBuilder<unknown> | undefined;
 }
 
 /** SQLite FTS5: `"word"*` terms (implicit AND); bm25 with column weights name 10, title 4, tags 4, body 1. */
@@ -17,6 +20,8 @@ export const sqliteFullText: FullTextDialect = {
   join: () => sql`join search_fts on search_fts.rowid = s.id`,
   matches: (words) => sql<boolean>`search_fts match ${words.map((w) => `"${w}"*`).join(' ')}`,
   score: () => sql<number>`-bm25(search_fts, 10.0, 4.0, 4.0, 1.0)`,
+  // FTS5 merges its segments by itself (automerge); the planner needs nothing.
+  analyze: undefined,
 };
 
 /** PostgreSQL: `word:* & …` over the weighted tsvector; ts_rank's default weights. */
@@ -24,6 +29,7 @@ export const postgresFullText: FullTextDialect = {
   join: () => undefined,
   matches: (words) => sql<boolean>`s.document @@ to_tsquery('simple', ${tsQuery(words)})`,
   score: (words) => sql<number>`ts_rank(s.document, to_tsquery('simple', ${tsQuery(words)}))`,
+  analyze: sql`analyze search_documents`,
 };
 
 function tsQuery(words: string[]): string {
@@ -44,6 +50,18 @@ export class KyselySearchIndex implements SearchIndex {
   async getState(repository: string): Promise<SearchIndexState> {
     const row = await this.db.selectFrom('search_state').selectAll().where('repository', '=', repository).executeTakeFirst();
     return row ? { commit: row.indexed_commit, target: row.target_commit, cursor: row.cursor } : NO_STATE;
+  }
+
+  async staleRepositories(): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('repositories as r')
+      .innerJoin('branches as b', (join) => join.onRef('b.repository', '=', 'r.name').onRef('b.name', '=', 'r.default_branch'))
+      .leftJoin('search_state as st', 'st.repository', 'r.name')
+      .select('r.name')
+      .where((eb) => eb.or([eb('st.indexed_commit', 'is', null), eb('st.indexed_commit', '!=', eb.ref('b.head')), eb('st.target_commit', 'is not', null)]))
+      .orderBy('r.name')
+      .execute();
+    return rows.map((row) => row.name);
   }
 
   applyBatch(batch: SearchBatch): Promise<boolean> {
@@ -79,10 +97,15 @@ export class KyselySearchIndex implements SearchIndex {
     });
   }
 
+  async updateStatistics(): Promise<void> {
+    if (this.fullText.analyze) await this.fullText.analyze.execute(this.db);
+  }
+
   async search(query: SearchQuery): Promise<SearchResult> {
     const words = query.words;
     const join = words.length > 0 ? this.fullText.join(words) : undefined;
-    const where = sql.join([...(words.length > 0 ? [this.fullText.matches(words)] : []), ...filters(query)], sql` and `);
+    const conditions = [...(words.length > 0 ? [this.fullText.matches(words)] : []), ...filters(query)];
+    const where = conditions.length > 0 ? sql.join(conditions, sql` and `) : sql`1 = 1`;
     const from = sql`search_documents s ${join ?? sql``}`;
     const score = words.length > 0 ? this.fullText.score(words) : sql<number>`0`;
     const rows = await sql<HitRow>`
@@ -90,6 +113,9 @@ export class KyselySearchIndex implements SearchIndex {
       from ${from} where ${where}
       order by score desc, s.kind, s.repository, s.key
       limit ${query.limit} offset ${query.offset}`.execute(this.db);
+    // A short first page is the whole result: no second pass to count. (A window count in the
+    // page query is refused next to FTS5's bm25() and was slower on PostgreSQL.)
+    if (query.offset === 0 && rows.rows.length < query.limit) return { hits: rows.rows.map(toHit), total: rows.rows.length };
     const counted = await sql<{ total: number | string }>`select count(*) as total from ${from} where ${where}`.execute(this.db);
     return { hits: rows.rows.map(toHit), total: Number(counted.rows[0]?.total ?? 0) };
   }
@@ -120,31 +146,38 @@ function toHit(row: HitRow): SearchHit {
   return hit;
 }
 
-/** The conditions besides the words; dataset properties reach objects through the datasets holding them. */
+/** The conditions besides the words. */
 function filters(query: SearchQuery): RawBuilder<boolean>[] {
-  const out: RawBuilder<boolean>[] = [sql<boolean>`s.kind in (${sql.join(query.kinds)})`];
+  const out: RawBuilder<boolean>[] = query.kinds.length === 1 ? [sql<boolean>`s.kind = ${query.kinds[0]}`] : [];
   if (query.repositories !== undefined) {
     out.push(query.repositories.length === 0 ? sql<boolean>`1 = 0` : sql<boolean>`s.repository in (${sql.join(query.repositories)})`);
   }
   if (query.type !== undefined) out.push(typeFilter(query.type));
   if (query.tag !== undefined) {
-    const tag = query.tag;
-    out.push(sql<boolean>`(s.tag_list like ${`%${TAG_SEPARATOR}${escapeLike(tag)}${TAG_SEPARATOR}%`} escape '\\'
-      or (s.kind = 'object' and ${holdingDataset(sql`(d.tags like ${`%"${escapeLike(tag)}"%`} escape '\\' or d.labels like ${`%"${escapeLike(tag)}"%`} escape '\\')`)}))`);
+    const own = sql<boolean>`s.tag_list like ${`%${TAG_SEPARATOR}${escapeLike(query.tag.value)}${TAG_SEPARATOR}%`} escape '\\'`;
+    out.push(sql<boolean>`(${own} or (s.kind = 'object' and ${inScopes(query.tag.scopes)}))`);
   }
-  if (query.owner !== undefined) out.push(datasetField(sql`owner`, query.owner));
-  if (query.license !== undefined) out.push(datasetField(sql`license`, query.license));
+  if (query.owner !== undefined) out.push(propertyFilter(sql`s.owner`, query.owner));
+  if (query.license !== undefined) out.push(propertyFilter(sql`s.license`, query.license));
   return out;
 }
 
-function datasetField(column: RawBuilder<unknown>, value: string): RawBuilder<boolean> {
-  return sql<boolean>`((s.kind = 'dataset' and s.${column} = ${value}) or (s.kind = 'object' and ${holdingDataset(sql`d.${column} = ${value}`)}))`;
+function propertyFilter(column: RawBuilder<unknown>, filter: PropertyFilter): RawBuilder<boolean> {
+  return sql<boolean>`((s.kind = 'dataset' and ${column} = ${filter.value}) or (s.kind = 'object' and ${inScopes(filter.scopes)}))`;
 }
 
-/** A dataset of the object's repository whose prefix the object's path starts with satisfies `condition`. */
-function holdingDataset(condition: RawBuilder<unknown>): RawBuilder<boolean> {
-  return sql<boolean>`exists (select 1 from datasets d where d.repository = s.repository
-    and substr(s.path, 1, length(d.prefix)) = d.prefix and ${condition})`;
+/** The document lies under one of the prefixes: path ranges, which an index on (repository, kind, key) can serve. */
+function inScopes(scopes: SearchScope[]): RawBuilder<boolean> {
+  if (scopes.length === 0) return sql<boolean>`1 = 0`;
+  return sql<boolean>`(${sql.join(
+    scopes.map((scope) => {
+      const end = prefixEnd(scope.prefix);
+      return end === undefined
+        ? sql`s.repository = ${scope.repository}`
+        : sql`(s.repository = ${scope.repository} and s.path >= ${scope.prefix} and s.path < ${end})`;
+    }),
+    sql` or `,
+  )})`;
 }
 
 /** Objects of the type; datasets holding at least one. */

@@ -2,7 +2,7 @@ import { invalidArgument, isStrataError } from '../errors.ts';
 import { compareKeys } from '../keys.ts';
 import type { Entry } from '../objects/entry.ts';
 import type { DatasetRecord } from '../ports/metadata-store.ts';
-import type { SearchDocument, SearchHit, SearchIndexState, SearchKind } from '../ports/search-index.ts';
+import type { PropertyFilter, SearchDocument, SearchHit, SearchIndexState, SearchKind, SearchQuery } from '../ports/search-index.ts';
 import { authorize, type VersioningDeps } from '../versioning/deps.ts';
 import type { ObjectService } from '../versioning/object-service.ts';
 import { requireCommit } from '../versioning/refs.ts';
@@ -35,6 +35,8 @@ export interface SearchServiceOptions {
   batch?: number;
 }
 const MAX_LIMIT = 1000;
+/** A refresh applying this many changes is a bulk load: the engine's statistics are updated after it. */
+const BULK = 10_000;
 const CARD = 'README.md';
 const CARD_BYTES = 64 * 1024;
 const TYPE = /^[\w.+-]+(\/([\w.+-]+|\*))?$/;
@@ -60,10 +62,13 @@ export class SearchService {
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw invalidArgument(`limit must be an integer from 1 to ${MAX_LIMIT}`);
     if (!Number.isInteger(offset) || offset < 0) throw invalidArgument('offset must be a non-negative integer');
     if (input.type !== undefined && !TYPE.test(input.type)) throw invalidArgument(`invalid type '${input.type}': use a media type (application/pdf), a top-level type (image) or image/*`);
-    const repositories = await this.readableRepositories(ctx, input.repository);
-    for (const repository of repositories) await this.refresh(repository);
-    const query = { words: searchWords(input.text), kinds: input.kinds ?? ['dataset', 'object'], repositories, limit, offset };
-    return this.deps.metadata.search.search({ ...query, ...definedFilters(input) });
+    const { readable, all } = await this.readableRepositories(ctx, input.repository);
+    const stale = new Set(await this.deps.metadata.search.staleRepositories());
+    for (const repository of readable) if (stale.has(repository)) await this.refresh(repository);
+    const query = { words: searchWords(input.text), kinds: input.kinds ?? ['dataset', 'object'], limit, offset };
+    // Every repository readable and none asked for: no repository condition for the planner to weigh.
+    const filters = await this.propertyFilters(input);
+    return this.deps.metadata.search.search({ ...query, ...filters, ...(input.type === undefined ? {} : { type: input.type }), ...(all ? {} : { repositories: readable }) });
   }
 
   /**
@@ -73,6 +78,12 @@ export class SearchService {
    * apply a change twice or out of order. Returns the number of changed paths applied.
    */
   async refresh(repository: string, onProgress?: (applied: number) => void): Promise<number> {
+    const applied = await this.catchUp(repository, onProgress);
+    if (applied >= BULK) await this.deps.metadata.search.updateStatistics();
+    return applied;
+  }
+
+  private async catchUp(repository: string, onProgress?: (applied: number) => void): Promise<number> {
     let applied = 0;
     for (let rounds = 0; rounds < 100; rounds++) {
       const record = await this.deps.metadata.getRepository(repository);
@@ -176,8 +187,27 @@ export class SearchService {
     return Buffer.concat(parts).toString('utf8');
   }
 
-  /** The repositories the caller may read, narrowed to `only` when given. */
-  private async readableRepositories(ctx: CallContext, only: string | undefined): Promise<string[]> {
+  /**
+   * Tag, owner and license filters with the datasets that carry each value, so objects inside
+   * those datasets match too. The catalog holds datasets by the thousand, so they are read whole.
+   */
+  private async propertyFilters(input: SearchInput): Promise<Pick<SearchQuery, 'tag' | 'owner' | 'license'>> {
+    if (input.tag === undefined && input.owner === undefined && input.license === undefined) return {};
+    const datasets = await this.deps.metadata.listDatasets({});
+    const filter = (value: string, carries: (d: DatasetRecord) => boolean): PropertyFilter => ({
+      value,
+      scopes: datasets.filter(carries).map((d) => ({ repository: d.repository, prefix: d.prefix })),
+    });
+    const out: Pick<SearchQuery, 'tag' | 'owner' | 'license'> = {};
+    const { tag, owner, license } = input;
+    if (tag !== undefined) out.tag = filter(tag, (d) => d.tags.includes(tag) || d.labels.includes(tag));
+    if (owner !== undefined) out.owner = filter(owner, (d) => d.owner === owner);
+    if (license !== undefined) out.license = filter(license, (d) => d.license === license);
+    return out;
+  }
+
+  /** The repositories the caller may read, narrowed to `only` when given; `all` when that is every one. */
+  private async readableRepositories(ctx: CallContext, only: string | undefined): Promise<{ readable: string[]; all: boolean }> {
     const names = only === undefined ? (await this.deps.metadata.listRepositories()).map((r) => r.name) : [only];
     const readable: string[] = [];
     for (const repository of names) {
@@ -188,17 +218,8 @@ export class SearchService {
         if (!(isStrataError(error) && error.code === 'Forbidden')) throw error;
       }
     }
-    return readable;
+    return { readable, all: only === undefined && readable.length === names.length };
   }
-}
-
-function definedFilters(input: SearchInput): { type?: string; tag?: string; owner?: string; license?: string } {
-  const out: { type?: string; tag?: string; owner?: string; license?: string } = {};
-  if (input.type !== undefined) out.type = input.type;
-  if (input.tag !== undefined) out.tag = input.tag;
-  if (input.owner !== undefined) out.owner = input.owner;
-  if (input.license !== undefined) out.license = input.license;
-  return out;
 }
 
 /** What is searchable about an object: its path, extracted title, author and columns, its tags. */

@@ -59,8 +59,23 @@ export interface SearchBatch {
   deletes: string[];
 }
 
+/** A dataset's place: objects of `repository` whose path starts with `prefix`. */
+export interface SearchScope {
+  repository: string;
+  prefix: string;
+}
+
+/**
+ * A dataset property to filter on: dataset documents match on their own value; object documents
+ * match when they lie inside one of `scopes` (the datasets carrying the value, found by the caller).
+ */
+export interface PropertyFilter {
+  value: string;
+  scopes: SearchScope[];
+}
+
 export interface SearchQuery {
-  /** Words to match (all of them, each also as a prefix); '' matches everything the filters let through. */
+  /** Words to match (all of them, each also as a prefix); none matches everything the filters let through. */
   words: string[];
   kinds: SearchKind[];
   /** Only documents of these repositories (the caller may read them); all when absent. */
@@ -70,12 +85,10 @@ export interface SearchQuery {
    * matches when it holds an object of the type.
    */
   type?: string;
-  /** Datasets carrying the tag or label; objects carrying it or inside such a dataset. */
-  tag?: string;
-  /** Datasets of this owner, and objects inside them. */
-  owner?: string;
-  /** Datasets under this license, and objects inside them. */
-  license?: string;
+  /** Tags and labels; objects also match on their own tags (`key` or `key=value`). */
+  tag?: PropertyFilter;
+  owner?: PropertyFilter;
+  license?: PropertyFilter;
   limit: number;
   offset: number;
 }
@@ -100,6 +113,8 @@ export interface SearchResult {
 
 export interface SearchIndex {
   getState(repository: string): Promise<SearchIndexState>;
+  /** Repositories whose default-branch head is not what the index holds (or whose refresh is under way). */
+  staleRepositories(): Promise<string[]>;
   /**
    * Atomically: checks the repository's state is still `batch.from`, applies the upserts and
    * deletes, and sets the state to `batch.to`. Returns false, changing nothing, when another
@@ -111,6 +126,11 @@ export interface SearchIndex {
   deleteDataset(name: string): Promise<void>;
   /** Drops every document and the state of a repository. */
   dropRepository(repository: string): Promise<void>;
+  /**
+   * Brings the engine's planner statistics up to date after a bulk change (PostgreSQL plans a
+   * freshly loaded table as nearly empty until it is analysed). May take a while; idempotent.
+   */
+  updateStatistics(): Promise<void>;
   /** Ranked matches: best first; ties by kind (datasets first), repository, then dataset name or object path. */
   search(query: SearchQuery): Promise<SearchResult>;
 }
