@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,6 +97,44 @@ describe('strata CLI (black box)', () => {
     expect([badKind.code, badKind.stderr]).toEqual([2, "strata: --kind must be 'dataset' or 'object', not 'table'\n"]);
     const missing = await strata(dir, ['ingest', 'nowhere', 'ingested@main']);
     expect([missing.code, missing.stderr]).toEqual([3, 'strata: no such file or folder: nowhere\n']);
+  });
+
+  it('resumes an ingest killed midway: the second run reads only what was not staged, the result is whole', async () => {
+    const PAGES = 1200;
+    const body = (n: number): string => `page ${n}\n`.repeat(1 + (n % 7));
+    let gets = 0;
+    let child: ReturnType<typeof spawn> | undefined;
+    const server = createServer((req, res) => {
+      const n = Number(/\/p(\d+)\.txt$/.exec(req.url ?? '')?.[1]);
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body(n)), 'last-modified': 'Mon, 02 Mar 2026 10:00:00 GMT' });
+      if (req.method === 'GET' && ++gets === 1100) child?.kill('SIGKILL');
+      res.end(req.method === 'HEAD' ? undefined : body(n));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      await writeFile(join(dir, 'pages.txt'), Array.from({ length: PAGES }, (_, n) => `${base}/p${n}.txt`).join('\n'));
+      await ok(dir, ['repo', 'create', 'crawl']);
+      const killed = await new Promise<number | null>((resolve) => {
+        child = spawn(process.execPath, [BIN, '--json', 'ingest', '@pages.txt', 'crawl@main:web'], { cwd: dir, env: { ...process.env, STRATA_ENDPOINT: '' } });
+        child.on('exit', (_code, signal) => resolve(signal === 'SIGKILL' ? -9 : _code));
+      });
+      expect(killed).toBe(-9);
+      const staged = JSON.parse(await ok(dir, ['--json', 'status', 'crawl@main'])) as unknown[];
+      expect(staged.length).toBeGreaterThanOrEqual(500);
+      expect(staged.length).toBeLessThan(PAGES);
+      gets = 0;
+      const resumed = JSON.parse(await ok(dir, ['--json', 'ingest', '@pages.txt', 'crawl@main:web'])) as { items: number; stored: number; unchanged: number; commit?: { metadata: Record<string, string> } };
+      expect(resumed).toMatchObject({ items: PAGES, unchanged: staged.length, stored: PAGES - staged.length });
+      expect(gets).toBe(PAGES - staged.length);
+      const listed = JSON.parse(await ok(dir, ['--json', 'ls', '-r', 'crawl@main:web/'])) as { objects: { path: string; size: number }[] };
+      expect(listed.objects.length).toBe(PAGES);
+      for (const n of [0, 599, 1099, 1199]) expect(await ok(dir, ['cat', `crawl@main:web/${new URL(base).host}/p${n}.txt`])).toBe(body(n));
+      const again = JSON.parse(await ok(dir, ['--json', 'ingest', '@pages.txt', 'crawl@main:web'])) as { stored: number; unchanged: number; commit?: unknown };
+      expect([again.stored, again.unchanged, again.commit]).toEqual([0, PAGES, undefined]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('fails with one readable line and a distinct exit code', async () => {
