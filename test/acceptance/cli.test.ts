@@ -117,7 +117,9 @@ describe('strata CLI (black box)', () => {
       await ok(dir, ['repo', 'create', 'crawl']);
       const killed = await new Promise<number | null>((resolve) => {
         child = spawn(process.execPath, [BIN, '--json', 'ingest', '@pages.txt', 'crawl@main:web'], { cwd: dir, env: { ...process.env, STRATA_ENDPOINT: '' } });
-        child.on('exit', (_code, signal) => resolve(signal === 'SIGKILL' ? -9 : _code));
+        child.on('exit', (code, signal) => {
+          resolve(signal === 'SIGKILL' ? -9 : code);
+        });
       });
       expect(killed).toBe(-9);
       const staged = JSON.parse(await ok(dir, ['--json', 'status', 'crawl@main'])) as unknown[];
