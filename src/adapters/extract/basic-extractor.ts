@@ -168,7 +168,7 @@ class BasicSession implements ExtractionSession {
     if (bom16 === undefined) Object.assign(fields, { characters: this.chars, words: this.words, lines: this.lines + (this.lastChar !== '' && this.lastChar !== '\n' ? 1 : 0) });
     const title = titleOf(contentType, text);
     if (title !== undefined) fields.title = title;
-    const language = guessLanguage(contentType, text);
+    const language = await guessLanguage(contentType, text);
     if (language !== undefined) fields.language = language;
     return this.tabularFields(contentType, fields);
   }
