@@ -83,6 +83,12 @@ describe('strata CLI (black box)', () => {
     expect(stat).toMatchObject({ contentType: 'text/markdown', extracted: { title: 'A', words: 2, encoding: 'utf-8' }, provenance: { source: `file://${join(dir, 'corpus', 'docs', 'a.md')}` } });
     expect(await ok(dir, ['ingest', 'corpus', 'ingested@main:in', '--exclude', '**/*.txt'])).toMatch(/^ingested 1 item\(s\), 4 B from file:\/\/.* in [\d.]+ s: 0 stored, 1 unchanged, 0 failed\nnothing changed: no commit\n$/);
     expect(await ok(dir, ['preview', 'ingested@main:in/docs/a.md'])).toBe('# A\n');
+    // Prose gets a language guess (on a worker thread, which must not hold the CLI open).
+    await mkdir(join(dir, 'prose'));
+    await writeFile(join(dir, 'prose', 'essay.md'), `# Essay\n\n${'The committee reviewed the quarterly figures and agreed that the warehouse opens in spring. '.repeat(4)}\n`);
+    await ok(dir, ['ingest', 'prose', 'ingested@main:prose']);
+    const essay = JSON.parse(await ok(dir, ['--json', 'stat', 'ingested@main:prose/essay.md'])) as { extracted: Record<string, unknown> };
+    expect(essay.extracted).toMatchObject({ title: 'Essay', language: 'en' });
     expect(await ok(dir, ['dataset', 'create', 'docs-ds', 'ingested:in', '--license', 'MIT', '--tag', 'docs'])).toBe('created dataset docs-ds (ingested:in/)\n');
     expect(await ok(dir, ['dataset', 'tag', 'docs-ds', 'gold'])).toBe('docs-ds: tags docs, gold; labels -\n');
     const shown = JSON.parse(await ok(dir, ['--json', 'dataset', 'show', 'docs-ds'])) as { version: { objects: number; byType: Record<string, { objects: number }> } };
