@@ -51,6 +51,7 @@ describe.each(DIALECTS)('catalog search on %s', (dialect) => {
     expect(await errorCode(s.search.search(ctx, { text: '', type: 'not a type' }))).toBe('InvalidArgument');
     expect(await errorCode(s.search.search(ctx, { text: '', limit: 0 }))).toBe('InvalidArgument');
     expect(await errorCode(s.search.search(ctx, { text: '', offset: -1 }))).toBe('InvalidArgument');
+    expect(await errorCode(s.search.search(ctx, { text: '', repository: 'nope' }))).toBe('NotFound');
   });
 
   it('finds datasets by name, description, tags, labels, properties and card, and follows card changes', async () => {

@@ -5,7 +5,7 @@ import type { DatasetRecord } from '../ports/metadata-store.ts';
 import type { PropertyFilter, SearchDocument, SearchHit, SearchIndexState, SearchKind, SearchQuery } from '../ports/search-index.ts';
 import { authorize, type VersioningDeps } from '../versioning/deps.ts';
 import type { ObjectService } from '../versioning/object-service.ts';
-import { requireCommit } from '../versioning/refs.ts';
+import { requireCommit, requireRepository } from '../versioning/refs.ts';
 import { diffTrees, type TreeChange } from '../versioning/tree/tree-diff.ts';
 import type { CallContext } from '../versioning/types.ts';
 import { indexText, searchWords } from './search-text.ts';
@@ -66,9 +66,10 @@ export class SearchService {
     const stale = new Set(await this.deps.metadata.search.staleRepositories());
     for (const repository of readable) if (stale.has(repository)) await this.refresh(repository);
     const query = { words: searchWords(input.text), kinds: input.kinds ?? ['dataset', 'object'], limit, offset };
-    // Every repository readable and none asked for: no repository condition for the planner to weigh.
     const filters = await this.propertyFilters(input);
-    return this.deps.metadata.search.search({ ...query, ...filters, ...(input.type === undefined ? {} : { type: input.type }), ...(all ? {} : { repositories: readable }) });
+    // Every repository readable and none asked for: no repository condition for the planner to weigh.
+    const scope = all ? {} : { repositories: readable };
+    return this.deps.metadata.search.search({ ...query, ...filters, ...(input.type === undefined ? {} : { type: input.type }), ...scope });
   }
 
   /**
@@ -208,7 +209,7 @@ export class SearchService {
 
   /** The repositories the caller may read, narrowed to `only` when given; `all` when that is every one. */
   private async readableRepositories(ctx: CallContext, only: string | undefined): Promise<{ readable: string[]; all: boolean }> {
-    const names = only === undefined ? (await this.deps.metadata.listRepositories()).map((r) => r.name) : [only];
+    const names = only === undefined ? (await this.deps.metadata.listRepositories()).map((r) => r.name) : [(await requireRepository(this.deps, only)).name];
     const readable: string[] = [];
     for (const repository of names) {
       try {

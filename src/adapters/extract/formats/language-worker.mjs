@@ -3,8 +3,10 @@
 // Plain JavaScript so that Node loads it as it is, from src/ (tests, tsx) and from dist/.
 import { eld } from 'eld/extrasmall';
 
-/** ISO 639-1 code of the sample's language, or '' when ELD is not confident. */
-export default function detectLanguage(sample) {
-  const result = eld.detect(sample);
-  return result.language !== '' && result.isReliable() ? result.language : '';
+/** For each sample, its ISO 639-1 language code, or '' when ELD is not confident. */
+export default function detectLanguages(samples) {
+  return samples.map((sample) => {
+    const result = eld.detect(sample);
+    return result.language !== '' && result.isReliable() ? result.language : '';
+  });
 }
