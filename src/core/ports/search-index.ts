@@ -1,8 +1,8 @@
 /**
  * The catalog's full-text index: one document per dataset and per object of each repository's
  * default branch. Adapters: SQLite FTS5 and PostgreSQL full-text search (a `tsvector` with a GIN
- * index), both behind the same query; both pass the search part of
- * `test/conformance/metadata-store-suite.ts`.
+ * index), both behind the same query; both pass
+ * `test/conformance/search-index-suite.ts`.
  *
  * Text is indexed and queried as the words `searchWords()` (core/catalog/search-text.ts) makes of
  * it, so the two engines see the same tokens and return the same documents.
