@@ -5,6 +5,7 @@ import { authorize, type VersioningDeps } from '../versioning/deps.ts';
 import type { ObjectService } from '../versioning/object-service.ts';
 import { requireRepository, resolveRef } from '../versioning/refs.ts';
 import type { CallContext } from '../versioning/types.ts';
+import { readDatasetCard } from './dataset-card.ts';
 import type { SearchService } from './search-service.ts';
 
 export interface DatasetInput {
@@ -39,7 +40,6 @@ export interface DatasetVersion {
 }
 
 const TAG = /^[\w.:+-]{1,64}$/;
-const CARD_BYTES = 64 * 1024;
 const SCHEMA_FILES = 50;
 
 /** The dataset catalog: named prefixes of repositories with owner, license, tags, labels and a card. */
@@ -132,17 +132,9 @@ export class DatasetService {
     }
     version.physicalBytes = [...contents.values()].reduce((sum, size) => sum + size, 0);
     if (from !== undefined && to !== undefined) version.sources = { from, to };
-    const card = await this.card(ctx, { repository: dataset.repository, ref, path: `${dataset.prefix}README.md` });
+    const card = await readDatasetCard(this.objects, ctx, { repository: dataset.repository, ref, prefix: dataset.prefix });
     if (card !== undefined) version.card = card;
     return version;
-  }
-
-  private async card(ctx: CallContext, address: { repository: string; ref: string; path: string }): Promise<string | undefined> {
-    const info = await this.objects.stat(ctx, address).catch(() => undefined);
-    if (!info) return undefined;
-    const parts: Uint8Array[] = [];
-    for await (const piece of await this.objects.read(ctx, info, { range: { start: 0, end: Math.min(info.size, CARD_BYTES) } })) parts.push(piece);
-    return Buffer.concat(parts).toString('utf8');
   }
 }
 

@@ -8,6 +8,7 @@ import type { ObjectService } from '../versioning/object-service.ts';
 import { requireCommit, requireRepository } from '../versioning/refs.ts';
 import { diffTrees, type TreeChange } from '../versioning/tree/tree-diff.ts';
 import type { CallContext } from '../versioning/types.ts';
+import { CARD_NAME, readDatasetCard } from './dataset-card.ts';
 import { indexText, searchWords } from './search-text.ts';
 
 export interface SearchInput {
@@ -37,8 +38,6 @@ export interface SearchServiceOptions {
 const MAX_LIMIT = 1000;
 /** A refresh applying this many changes is a bulk load: the engine's statistics are updated after it. */
 const BULK = 10_000;
-const CARD = 'README.md';
-const CARD_BYTES = 64 * 1024;
 const TYPE = /^[\w.+-]+(\/([\w.+-]+|\*))?$/;
 
 /**
@@ -157,7 +156,7 @@ export class SearchService {
     };
     for await (const change of diffTrees(this.deps.nodes, { left, right })) {
       if (start.cursor !== null && compareKeys(change.path, start.cursor) <= 0) continue;
-      if (change.path === CARD || change.path.endsWith(`/${CARD}`)) cards.add(change.path);
+      if (change.path === CARD_NAME || change.path.endsWith(`/${CARD_NAME}`)) cards.add(change.path);
       batch.push(change);
       if (batch.length >= (this.options.batch ?? 2000) && !(await flush(false))) return undefined;
     }
@@ -168,24 +167,16 @@ export class SearchService {
   private async refreshCards(repository: string, cards: Set<string>): Promise<void> {
     if (cards.size === 0) return;
     for (const dataset of await this.deps.metadata.listDatasets({ repository })) {
-      if (cards.has(`${dataset.prefix}${CARD}`)) await this.indexDataset(dataset);
+      if (cards.has(`${dataset.prefix}${CARD_NAME}`)) await this.indexDataset(dataset);
     }
   }
 
   /** The card as committed on the default branch (what the object documents reflect too). */
   private async readCard(dataset: DatasetRecord): Promise<string | undefined> {
-    const system: CallContext = { actor: { id: 'strata:search' } };
     const repository = await this.deps.metadata.getRepository(dataset.repository);
     if (!repository) return undefined;
-    const address = { repository: dataset.repository, ref: repository.defaultBranch, path: `${dataset.prefix}${CARD}` };
-    const info = await this.objects.stat(system, address).catch((error: unknown) => {
-      if (isStrataError(error) && error.code === 'NotFound') return undefined;
-      throw error;
-    });
-    if (!info) return undefined;
-    const parts: Uint8Array[] = [];
-    for await (const piece of await this.objects.read(system, info, { range: { start: 0, end: Math.min(info.size, CARD_BYTES) } })) parts.push(piece);
-    return Buffer.concat(parts).toString('utf8');
+    const system: CallContext = { actor: { id: 'strata:search' } };
+    return readDatasetCard(this.objects, system, { repository: dataset.repository, ref: repository.defaultBranch, prefix: dataset.prefix });
   }
 
   /**
