@@ -9,6 +9,13 @@ import { AccessKeyService } from './access/access-key-service.ts';
 import { DatasetService } from './catalog/dataset-service.ts';
 import { SearchService, type SearchServiceOptions } from './catalog/search-service.ts';
 import { IngestService } from './ingest/ingest-service.ts';
+import { LineageRecorder } from './lineage/lineage-recorder.ts';
+import { LineageService } from './lineage/lineage-service.ts';
+import type { OpenLineageSettings } from './lineage/openlineage-events.ts';
+import { OpenLineageService } from './lineage/openlineage-service.ts';
+import { ModelRegistryService } from './models/model-registry-service.ts';
+import type { LineageEmitter } from './ports/lineage-emitter.ts';
+import { RunService } from './runs/run-service.ts';
 import type { MetadataExtractor } from './ports/metadata-extractor.ts';
 import { MIN_PART_SIZE, MultipartService } from './versioning/multipart-service.ts';
 import { ObjectService } from './versioning/object-service.ts';
@@ -27,7 +34,11 @@ export interface StrataCoreOptions {
   /** Metadata extraction at ingest; default: content type only (octet-stream). */
   extractor?: MetadataExtractor;
   search?: SearchServiceOptions;
+  /** How Strata names itself in OpenLineage events, and where it sends them (optional). */
+  openLineage?: { settings?: Partial<OpenLineageSettings>; emitter?: LineageEmitter };
 }
+
+export const DEFAULT_OPENLINEAGE: OpenLineageSettings = { namespace: 'strata://local', producer: 'https://github.com/strata-data/strata' };
 
 /** Records nothing but the generic content type; the composition root plugs in a real one. */
 const NO_EXTRACTION: MetadataExtractor = {
@@ -45,6 +56,12 @@ export interface StrataCore {
   ingest: IngestService;
   datasets: DatasetService;
   search: SearchService;
+  runs: RunService;
+  models: ModelRegistryService;
+  lineage: LineageService;
+  openLineage: OpenLineageService;
+  /** How this Strata names itself in OpenLineage events. */
+  openLineageSettings: OpenLineageSettings;
   /** Releases the metadata store. */
   close(): Promise<void>;
 }
@@ -60,6 +77,11 @@ export function createStrataCore(options: StrataCoreOptions): StrataCore {
   const commits = new CommitService(deps);
   const objects = new ObjectService(deps);
   const search = new SearchService(deps, objects, options.search);
+  const recorder = new LineageRecorder(deps, objects);
+  const lineage = new LineageService(deps, objects);
+  const models = new ModelRegistryService(deps, objects, recorder);
+  lineage.setModelResolver((ctx, address) => models.nodeKey(ctx, address));
+  const openLineageSettings = { ...DEFAULT_OPENLINEAGE, ...options.openLineage?.settings };
   return {
     repositories: new RepositoryService(deps),
     objects,
@@ -70,6 +92,11 @@ export function createStrataCore(options: StrataCoreOptions): StrataCore {
     ingest: new IngestService(deps, { objects, commits, search, extractor: options.extractor ?? NO_EXTRACTION }),
     datasets: new DatasetService(deps, objects, search),
     search,
+    runs: new RunService(deps, objects, recorder, { settings: openLineageSettings, emitter: options.openLineage?.emitter }),
+    models,
+    lineage,
+    openLineage: new OpenLineageService(deps, objects, recorder, openLineageSettings.namespace),
+    openLineageSettings,
     close: () => options.metadata.close(),
   };
 }

@@ -21,6 +21,9 @@ import type {
 } from '../../core/ports/metadata-store.ts';
 import * as accessKeys from './access-key-queries.ts';
 import * as datasets from './dataset-queries.ts';
+import { KyselyLineageStore } from './lineage-queries.ts';
+import { KyselyModelStore } from './model-queries.ts';
+import { KyselyRunStore } from './run-queries.ts';
 import { KyselySearchIndex, type FullTextDialect } from './search-queries.ts';
 import type { CommitsTable, Database, RepositoriesTable } from './schema.ts';
 import * as uploads from './upload-queries.ts';
@@ -46,6 +49,9 @@ const COMMIT_CACHE_SIZE = 10_000;
 export class KyselyMetadataStore implements MetadataStore {
   readonly dialect: 'sqlite' | 'postgres';
   readonly search: KyselySearchIndex;
+  readonly lineage: KyselyLineageStore;
+  readonly runs: KyselyRunStore;
+  readonly models: KyselyModelStore;
   private readonly commits = new Map<string, CommitRecord>();
 
   constructor(
@@ -54,6 +60,10 @@ export class KyselyMetadataStore implements MetadataStore {
   ) {
     this.dialect = capabilities.name;
     this.search = new KyselySearchIndex(db, capabilities.fullText, capabilities.maxRowsPerInsert);
+    this.lineage = new KyselyLineageStore(db, capabilities.maxRowsPerInsert);
+    const uniquely = <T>(message: string, operation: () => Promise<T>): Promise<T> => this.uniquely(message, operation);
+    this.runs = new KyselyRunStore(db, capabilities.maxRowsPerInsert, uniquely);
+    this.models = new KyselyModelStore(db, uniquely, (error) => capabilities.isUniqueViolation(error));
   }
 
   async createRepository(repository: RepositoryRecord, root: CommitRecord): Promise<void> {

@@ -123,6 +123,92 @@ export interface SearchStateTable {
   cursor: string | null;
 }
 
+export interface RunsTable {
+  id: string;
+  namespace: string;
+  job: string;
+  kind: string;
+  status: string;
+  started_at: string;
+  ended_at: string | null;
+  /** JSON. */
+  params: string;
+  code: string | null;
+  env: string;
+  host: string | null;
+  actor: string;
+  tags: string;
+  exit_code: number | null;
+  parent_id: string | null;
+  facets: string;
+  inputs: string;
+  outputs: string;
+}
+
+export interface RunMetricsTable {
+  run_id: string;
+  key: string;
+  /** PostgreSQL returns bigint as a string. */
+  step: number | string;
+  value: number;
+  at: string;
+}
+
+export interface ModelsTable {
+  name: string;
+  description: string;
+  tags: string;
+  created_at: string;
+  created_by: string;
+}
+
+export interface ModelVersionsTable {
+  model: string;
+  version: number;
+  repository: string;
+  commit_id: string;
+  path: string;
+  run_id: string | null;
+  description: string;
+  metadata: string;
+  created_at: string;
+  created_by: string;
+}
+
+export interface ModelAliasesTable {
+  model: string;
+  alias: string;
+  version: number;
+  updated_at: string;
+  updated_by: string;
+}
+
+export interface ModelAliasEventsTable {
+  id: Generated<number>;
+  model: string;
+  alias: string;
+  from_version: number | null;
+  to_version: number | null;
+  at: string;
+  actor: string;
+}
+
+export interface LineageNodesTable {
+  id: Generated<number>;
+  key: string;
+  type: string;
+  label: string;
+  data: string;
+  created_at: string;
+}
+
+export interface LineageEdgesTable {
+  /** PostgreSQL returns bigint as a string. */
+  src: number | string;
+  dst: number | string;
+  type: string;
+}
+
 export interface Database {
   repositories: RepositoriesTable;
   branches: BranchesTable;
@@ -135,4 +221,12 @@ export interface Database {
   datasets: DatasetsTable;
   search_documents: SearchDocumentsTable;
   search_state: SearchStateTable;
+  runs: RunsTable;
+  run_metrics: RunMetricsTable;
+  models: ModelsTable;
+  model_versions: ModelVersionsTable;
+  model_aliases: ModelAliasesTable;
+  model_alias_events: ModelAliasEventsTable;
+  lineage_nodes: LineageNodesTable;
+  lineage_edges: LineageEdgesTable;
 }

@@ -1,5 +1,8 @@
 import type { Entry, ObjectTemplate } from '../objects/entry.ts';
 import type { StoredContent } from '../objects/object-store.ts';
+import type { LineageStore } from './lineage-store.ts';
+import type { ModelStore } from './model-store.ts';
+import type { RunStore } from './run-store.ts';
 import type { SearchIndex } from './search-index.ts';
 
 /**
@@ -146,6 +149,10 @@ export interface MetadataStore {
   readonly dialect: 'sqlite' | 'postgres';
   /** The catalog's full-text index, in the same database. */
   readonly search: SearchIndex;
+  /** The lineage graph, runs and the model registry, in the same database. */
+  readonly lineage: LineageStore;
+  readonly runs: RunStore;
+  readonly models: ModelStore;
 
   createRepository(repository: RepositoryRecord, root: CommitRecord): Promise<void>;
   getRepository(name: string): Promise<RepositoryRecord | undefined>;

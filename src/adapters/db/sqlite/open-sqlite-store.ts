@@ -10,6 +10,7 @@ import * as initial from './migrations/001-initial.ts';
 import * as s3Gateway from './migrations/002-s3-gateway.ts';
 import * as datasets from './migrations/003-datasets.ts';
 import * as search from './migrations/004-search.ts';
+import * as lineage from './migrations/005-lineage.ts';
 import { sqliteFullText } from '../search-queries.ts';
 
 /**
@@ -30,7 +31,7 @@ export async function openSqliteStore(file: string): Promise<KyselyMetadataStore
     throw new StrataError('Unavailable', `cannot open SQLite database ${file}: ${(error as Error).message}`, { cause: error });
   }
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
-  await migrateToLatest(db as Kysely<unknown>, { '001-initial': initial, '002-s3-gateway': s3Gateway, '003-datasets': datasets, '004-search': search });
+  await migrateToLatest(db as Kysely<unknown>, { '001-initial': initial, '002-s3-gateway': s3Gateway, '003-datasets': datasets, '004-search': search, '005-lineage': lineage });
   return new KyselyMetadataStore(db, {
     name: 'sqlite',
     isUniqueViolation: (error) => {

@@ -1,0 +1,115 @@
+import type { Kysely } from 'kysely';
+import type { LineageDirection, LineageEdge, LineageEdgeType, LineageNode, LineageNodeInput, LineageNodeType, LineageStore } from '../../core/ports/lineage-store.ts';
+import type { Database, LineageNodesTable } from './schema.ts';
+import type { Selectable } from 'kysely';
+
+/** Ids per `IN (…)` list: well inside both engines' bound-parameter limits. */
+const IDS_PER_QUERY = 500;
+
+function toNode(row: Selectable<LineageNodesTable>): LineageNode {
+  return {
+    id: Number(row.id),
+    key: row.key,
+    type: row.type as LineageNodeType,
+    label: row.label,
+    data: JSON.parse(row.data) as Record<string, unknown>,
+    createdAt: row.created_at,
+  };
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** The lineage graph in two tables; the same SQL on SQLite and PostgreSQL. */
+export class KyselyLineageStore implements LineageStore {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly maxRowsPerInsert: number,
+  ) {}
+
+  async ensureNodes(nodes: LineageNodeInput[], createdAt: string): Promise<Array<{ id: number; created: boolean }>> {
+    const keys = [...new Set(nodes.map((n) => n.key))];
+    const before = new Map((await this.getNodes(keys)).map((n) => [n.key, n.id]));
+    const missing = new Map<string, LineageNodeInput>();
+    for (const node of nodes) if (!before.has(node.key)) missing.set(node.key, node);
+    for (const batch of chunks([...missing.values()], Math.floor(this.maxRowsPerInsert / 5))) {
+      await this.db
+        .insertInto('lineage_nodes')
+        .values(batch.map((n) => ({ key: n.key, type: n.type, label: n.label, data: JSON.stringify(n.data), created_at: createdAt })))
+        .onConflict((oc) => oc.column('key').doNothing())
+        .execute();
+    }
+    const ids = new Map(before);
+    if (missing.size > 0) for (const node of await this.getNodes([...missing.keys()])) ids.set(node.key, node.id);
+    return nodes.map((n) => ({ id: ids.get(n.key) as number, created: !before.has(n.key) }));
+  }
+
+  async mergeNodeData(key: string, data: Record<string, unknown>): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom('lineage_nodes').select('data').where('key', '=', key).executeTakeFirst();
+      if (!row) return false;
+      const merged = { ...(JSON.parse(row.data) as Record<string, unknown>), ...data };
+      await trx.updateTable('lineage_nodes').set({ data: JSON.stringify(merged) }).where('key', '=', key).execute();
+      return true;
+    });
+  }
+
+  async getNodes(keys: string[]): Promise<LineageNode[]> {
+    const out: LineageNode[] = [];
+    for (const batch of chunks(keys, IDS_PER_QUERY)) {
+      const rows = await this.db.selectFrom('lineage_nodes').selectAll().where('key', 'in', batch).execute();
+      out.push(...rows.map(toNode));
+    }
+    return out;
+  }
+
+  async getNodesById(ids: number[]): Promise<LineageNode[]> {
+    const out: LineageNode[] = [];
+    for (const batch of chunks(ids, IDS_PER_QUERY)) {
+      const rows = await this.db.selectFrom('lineage_nodes').selectAll().where('id', 'in', batch).execute();
+      out.push(...rows.map(toNode));
+    }
+    return out;
+  }
+
+  async findNodes(input: { type?: LineageNodeType; keyPrefix?: string; limit: number }): Promise<LineageNode[]> {
+    let query = this.db.selectFrom('lineage_nodes').selectAll();
+    if (input.type !== undefined) query = query.where('type', '=', input.type);
+    if (input.keyPrefix !== undefined && input.keyPrefix !== '') {
+      query = query.where('key', '>=', input.keyPrefix).where('key', '<', `${input.keyPrefix}\u{10ffff}`);
+    }
+    const rows = await query.orderBy('key').limit(input.limit).execute();
+    return rows.map(toNode);
+  }
+
+  async addEdges(edges: LineageEdge[]): Promise<number> {
+    let added = 0;
+    for (const batch of chunks(edges, Math.floor(this.maxRowsPerInsert / 3))) {
+      const result = await this.db
+        .insertInto('lineage_edges')
+        .values(batch.map((e) => ({ src: e.src, dst: e.dst, type: e.type })))
+        .onConflict((oc) => oc.columns(['src', 'dst', 'type']).doNothing())
+        .executeTakeFirst();
+      added += Number(result.numInsertedOrUpdatedRows ?? 0n);
+    }
+    return added;
+  }
+
+  async edgesOf(ids: number[], direction: LineageDirection): Promise<LineageEdge[]> {
+    const column = direction === 'upstream' ? 'dst' : 'src';
+    const out: LineageEdge[] = [];
+    for (const batch of chunks(ids, IDS_PER_QUERY)) {
+      const rows = await this.db.selectFrom('lineage_edges').select(['src', 'dst', 'type']).where(column, 'in', batch).execute();
+      for (const row of rows) out.push({ src: Number(row.src), dst: Number(row.dst), type: row.type as LineageEdgeType });
+    }
+    return out;
+  }
+
+  async countEdges(): Promise<number> {
+    const row = await this.db.selectFrom('lineage_edges').select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+}

@@ -1,0 +1,161 @@
+import { invalidArgument, notFound } from '../errors.ts';
+import { LINEAGE_NODE_TYPES, type LineageDirection, type LineageEdge, type LineageEdgeType, type LineageNode, type LineageNodeType } from '../ports/lineage-store.ts';
+import { authorize, type VersioningDeps } from '../versioning/deps.ts';
+import type { ObjectService } from '../versioning/object-service.ts';
+import type { CallContext } from '../versioning/types.ts';
+import { resolveDataAddress } from './data-address.ts';
+import { NODE_KEY_PREFIX } from './node-keys.ts';
+
+/** A node as queries return it. */
+export interface LineageNodeView {
+  key: string;
+  type: LineageNodeType;
+  label: string;
+  data: Record<string, unknown>;
+  /** Edges from the start node (0 for the start node itself). */
+  depth: number;
+}
+
+export interface LineageEdgeView {
+  from: string;
+  to: string;
+  type: LineageEdgeType;
+}
+
+export interface LineageGraph {
+  /** The start node; absent when the address resolves to a version nothing was recorded about. */
+  root?: LineageNodeView;
+  /** The address as resolved (a node key). */
+  key: string;
+  direction: LineageDirection | 'both';
+  /** Reached nodes (the start node excluded), by depth then key, filtered by type. */
+  nodes: LineageNodeView[];
+  /** Edges walked between reached nodes. */
+  edges: LineageEdgeView[];
+  /** True when the walk stopped at `limit` nodes before reaching `depth`. */
+  truncated: boolean;
+}
+
+export interface WalkInput {
+  address: string;
+  direction: LineageDirection | 'both';
+  /** Edges to follow at most; default 10. */
+  depth?: number;
+  /** Only return nodes of these types (the walk still passes through the others). */
+  types?: LineageNodeType[];
+  /** Nodes to visit at most; default 10,000. */
+  limit?: number;
+}
+
+export const DEFAULT_DEPTH = 10;
+export const DEFAULT_NODE_LIMIT = 10_000;
+/** Provenance and impact follow the whole chain: part-of, read, wrote and registered-as make 3 to 4 edges a step. */
+export const CHAIN_DEPTH = 100;
+
+/** Resolves `model:` addresses to node keys (the registry lives above lineage). */
+export type ModelAddressResolver = (ctx: CallContext, address: string) => Promise<string>;
+
+/** Questions over the lineage graph: upstream, downstream, provenance and impact. */
+export class LineageService {
+  private modelResolver: ModelAddressResolver | undefined;
+
+  constructor(
+    private readonly deps: VersioningDeps,
+    private readonly objects: ObjectService,
+  ) {}
+
+  /** Plugged in by the composition of core (the registry depends on lineage, not the other way). */
+  setModelResolver(resolver: ModelAddressResolver): void {
+    this.modelResolver = resolver;
+  }
+
+  /** The node key an address names: a node key as is, `model:name@alias`, or a data address resolved now. */
+  async resolveKey(ctx: CallContext, address: string): Promise<string> {
+    if (NODE_KEY_PREFIX.test(address)) return address;
+    if (address.startsWith('model:')) {
+      if (!this.modelResolver) throw invalidArgument('model addresses are not available here');
+      return this.modelResolver(ctx, address);
+    }
+    return (await resolveDataAddress(this.deps, this.objects, ctx, address)).key;
+  }
+
+  async node(ctx: CallContext, address: string): Promise<LineageNodeView> {
+    await authorize(this.deps, ctx, { action: 'lineage:read' });
+    const key = await this.resolveKey(ctx, address);
+    const [node] = await this.deps.metadata.lineage.getNodes([key]);
+    if (!node) throw notFound(`no lineage recorded for ${key}`);
+    return view(node, 0);
+  }
+
+  async walk(ctx: CallContext, input: WalkInput): Promise<LineageGraph> {
+    await authorize(this.deps, ctx, { action: 'lineage:read' });
+    const depth = input.depth ?? DEFAULT_DEPTH;
+    const limit = input.limit ?? DEFAULT_NODE_LIMIT;
+    if (!Number.isInteger(depth) || depth < 0) throw invalidArgument(`depth must be a whole number ≥ 0, not ${depth}`);
+    for (const type of input.types ?? []) if (!LINEAGE_NODE_TYPES.includes(type)) throw invalidArgument(`unknown node type '${type}': use ${LINEAGE_NODE_TYPES.join(', ')}`);
+    const key = await this.resolveKey(ctx, input.address);
+    const [root] = await this.deps.metadata.lineage.getNodes([key]);
+    if (!root) return { key, direction: input.direction, nodes: [], edges: [], truncated: false };
+    const directions: LineageDirection[] = input.direction === 'both' ? ['upstream', 'downstream'] : [input.direction];
+    const depths = new Map<number, number>([[root.id, 0]]);
+    const edges = new Map<string, LineageEdge>();
+    let truncated = false;
+    for (const direction of directions) {
+      const reached = await this.breadthFirst(root.id, { direction, depth, limit, depths, edges });
+      truncated ||= reached;
+    }
+    const nodes = await this.deps.metadata.lineage.getNodesById([...depths.keys()]);
+    const byId = new Map(nodes.map((n) => [n.id, n]));
+    const wanted = input.types === undefined || input.types.length === 0 ? undefined : new Set(input.types);
+    const views = nodes
+      .filter((n) => n.id !== root.id && (wanted === undefined || wanted.has(n.type)))
+      .map((n) => view(n, depths.get(n.id) ?? 0))
+      .sort((a, b) => a.depth - b.depth || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const edgeViews = [...edges.values()].map((e) => ({ from: byId.get(e.src)?.key ?? '', to: byId.get(e.dst)?.key ?? '', type: e.type }));
+    return { root: view(root, 0), key, direction: input.direction, nodes: views, edges: edgeViews, truncated };
+  }
+
+  /**
+   * Visits level by level: one indexed query per level (per 500 ids), each node once, so cycles
+   * and diamonds cost nothing extra. Returns true when stopped by the node limit.
+   */
+  private async breadthFirst(
+    start: number,
+    walk: { direction: LineageDirection; depth: number; limit: number; depths: Map<number, number>; edges: Map<string, LineageEdge> },
+  ): Promise<boolean> {
+    let frontier = [start];
+    for (let level = 1; level <= walk.depth && frontier.length > 0; level++) {
+      const next: number[] = [];
+      for (const edge of await this.deps.metadata.lineage.edgesOf(frontier, walk.direction)) {
+        const other = walk.direction === 'upstream' ? edge.src : edge.dst;
+        walk.edges.set(`${edge.src} ${edge.dst} ${edge.type}`, edge);
+        if (walk.depths.has(other)) continue;
+        if (walk.depths.size >= walk.limit) return true;
+        walk.depths.set(other, level);
+        next.push(other);
+      }
+      frontier = next;
+    }
+    return false;
+  }
+
+  /**
+   * What made this? The sources behind a node: the upstream objects and external datasets that
+   * nothing recorded was derived from (raw inputs), found by walking the whole chain upstream.
+   */
+  async provenance(ctx: CallContext, input: { address: string; limit?: number }): Promise<LineageGraph> {
+    const graph = await this.walk(ctx, { address: input.address, direction: 'upstream', depth: CHAIN_DEPTH, limit: input.limit });
+    const derived = new Set(graph.edges.filter((e) => e.type !== 'part-of').map((e) => e.to));
+    const sources = graph.nodes.filter((n) => (n.type === 'object' || n.type === 'external') && !derived.has(n.key));
+    return { ...graph, nodes: sources };
+  }
+
+  /** What does this affect? Every run, dataset version, object and model version downstream. */
+  async impact(ctx: CallContext, input: { address: string; types?: LineageNodeType[]; limit?: number }): Promise<LineageGraph> {
+    return this.walk(ctx, { address: input.address, direction: 'downstream', depth: CHAIN_DEPTH, types: input.types, limit: input.limit });
+  }
+}
+
+function view(node: LineageNode, depth: number): LineageNodeView {
+  return { key: node.key, type: node.type, label: node.label, data: node.data, depth };
+}
