@@ -11,6 +11,9 @@ import { registerAccessKeyRoutes } from './rest/access-keys.ts';
 import { registerCommitRoutes } from './rest/commits.ts';
 import { registerDatasetRoutes } from './rest/datasets.ts';
 import { registerIngestRoutes } from './rest/ingest.ts';
+import { registerLineageRoutes } from './rest/lineage.ts';
+import { registerModelRoutes } from './rest/models.ts';
+import { registerRunRoutes } from './rest/runs.ts';
 import { registerObjectRoutes } from './rest/objects.ts';
 import { registerRefRoutes } from './rest/refs.ts';
 import { registerRepositoryRoutes } from './rest/repositories.ts';
@@ -88,6 +91,9 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
       registerIngestRoutes(api, { ...deps, version: options.version ?? '0.0.0' });
       registerRefRoutes(api, deps);
       registerCommitRoutes(api, deps);
+      registerRunRoutes(api, deps);
+      registerModelRoutes(api, deps);
+      registerLineageRoutes(api, deps);
       await api.register(async (objects) => {
         registerObjectRoutes(objects, deps);
         return Promise.resolve();

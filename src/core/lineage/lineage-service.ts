@@ -79,6 +79,11 @@ export class LineageService {
     return (await resolveDataAddress(this.deps, this.objects, ctx, address)).key;
   }
 
+  /** Which of these node keys exist. */
+  async exists(keys: string[]): Promise<string[]> {
+    return (await this.deps.metadata.lineage.getNodes(keys)).map((n) => n.key);
+  }
+
   async node(ctx: CallContext, address: string): Promise<LineageNodeView> {
     await authorize(this.deps, ctx, { action: 'lineage:read' });
     const key = await this.resolveKey(ctx, address);

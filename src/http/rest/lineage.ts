@@ -1,0 +1,97 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { invalidArgument } from '../../core/errors.ts';
+import { LINEAGE_NODE_TYPES, type LineageNodeType } from '../../core/ports/lineage-store.ts';
+import type { RouteDeps } from '../build-server.ts';
+import { toMarquez } from '../openlineage/marquez-graph.ts';
+import { resolveMarquezNodeId } from '../openlineage/marquez-node-id.ts';
+import { validateOpenLineageEvent } from '../openlineage/validate-event.ts';
+import { ERROR_RESPONSES } from '../schemas.ts';
+
+const NodeSchema = z.object({ key: z.string(), type: z.enum(LINEAGE_NODE_TYPES), label: z.string(), data: z.record(z.string(), z.unknown()), depth: z.number() }).meta({ id: 'LineageNode' });
+const GraphSchema = z.object({
+  root: NodeSchema.optional(),
+  key: z.string(),
+  direction: z.enum(['upstream', 'downstream', 'both']),
+  nodes: z.array(NodeSchema),
+  edges: z.array(z.object({ from: z.string(), to: z.string(), type: z.string() })),
+  truncated: z.boolean(),
+}).meta({ id: 'LineageGraph' });
+const Types = z.string().optional().describe('comma-separated node types: object, dataset, run, model, job, external');
+const Node = z.string().describe('repo@ref:path, model:<name>@<alias>, model:<name>/<n>, or a node key (run:<id>, dataset:…, object:…)');
+const Accepted = z.object({ accepted: z.number(), keys: z.array(z.array(z.string())) });
+
+/** Lineage: OpenLineage in, Marquez-compatible graph out, and Strata's own walks. */
+export function registerLineageRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  const tags = ['lineage'];
+  api.post('/lineage', {
+    schema: { tags, summary: 'Accept one OpenLineage 2-0-2 event (RunEvent, DatasetEvent or JobEvent); 400 with the reason when invalid', body: z.unknown(), response: { 201: Accepted, ...ERROR_RESPONSES } },
+  }, async (request, reply) => {
+    const event = validateOpenLineageEvent(request.body);
+    const done = await deps.core.openLineage.ingest(deps.context(request), [event]);
+    return reply.status(201).send({ accepted: 1, keys: done.map((d) => d.keys) });
+  });
+
+  api.post('/lineage/batch', {
+    schema: {
+      tags,
+      summary: 'Accept OpenLineage events as a JSON array (or {events: [...]}); all are validated first and none is applied when one is invalid',
+      body: z.unknown(),
+      response: { 201: Accepted, ...ERROR_RESPONSES },
+    },
+  }, async (request, reply) => {
+    const body = request.body as { events?: unknown } | unknown[];
+    const list = Array.isArray(body) ? body : body !== null && typeof body === 'object' && Array.isArray(body.events) ? body.events : undefined;
+    if (list === undefined) throw invalidArgument('expected a JSON array of OpenLineage events, or {"events": [...]}');
+    const events = list.map((event, i) => validateOpenLineageEvent(event, `event ${i}`));
+    const done = await deps.core.openLineage.ingest(deps.context(request), events);
+    return reply.status(201).send({ accepted: done.length, keys: done.map((d) => d.keys) });
+  });
+
+  api.get('/lineage', {
+    schema: {
+      tags,
+      summary: 'Marquez-compatible lineage graph around a node (dataset:<namespace>:<name>, job:<namespace>:<name>, or a Strata address)',
+      querystring: z.object({ nodeId: z.string(), depth: z.coerce.number().int().min(0).max(100).default(20) }),
+      response: { 200: z.object({ graph: z.array(z.record(z.string(), z.unknown())) }), ...ERROR_RESPONSES },
+    },
+  }, async (request) => {
+    const ctx = deps.context(request);
+    const address = await resolveMarquezNodeId(deps.core, ctx, request.query.nodeId);
+    const graph = await deps.core.lineage.walk(ctx, { address, direction: 'both', depth: request.query.depth });
+    // Run nodes carry no state (it changes); Marquez shows each job's latest run state.
+    for (const node of [graph.root, ...graph.nodes]) {
+      if (node?.type !== 'run') continue;
+      const run = await deps.core.runs.get(ctx, node.key.slice('run:'.length));
+      node.data = { ...node.data, status: run.status, startedAt: run.startedAt, endedAt: run.endedAt };
+    }
+    return toMarquez(graph, deps.core.openLineageSettings) as unknown as { graph: Array<Record<string, unknown>> };
+  });
+
+  api.get('/lineage/graph', {
+    schema: {
+      tags,
+      summary: 'Upstream and/or downstream of a node, to a depth, filtered by node type',
+      querystring: z.object({ node: Node, direction: z.enum(['upstream', 'downstream', 'both']).default('both'), depth: z.coerce.number().int().min(0).max(1000).optional(), types: Types, limit: z.coerce.number().int().min(1).max(1_000_000).optional() }),
+      response: { 200: GraphSchema, ...ERROR_RESPONSES },
+    },
+  }, async (request) => {
+    const { node, types, ...rest } = request.query;
+    return deps.core.lineage.walk(deps.context(request), { address: node, types: parseTypes(types), ...rest });
+  });
+
+  api.get('/lineage/provenance', {
+    schema: { tags, summary: 'What made this: the source objects and external datasets behind a node (e.g. a model version)', querystring: z.object({ node: Node, limit: z.coerce.number().int().min(1).optional() }), response: { 200: GraphSchema, ...ERROR_RESPONSES } },
+  }, async (request) => deps.core.lineage.provenance(deps.context(request), { address: request.query.node, limit: request.query.limit }));
+
+  api.get('/lineage/impact', {
+    schema: { tags, summary: 'What this affects: every run, dataset, object and model version downstream', querystring: z.object({ node: Node, types: Types, limit: z.coerce.number().int().min(1).optional() }), response: { 200: GraphSchema, ...ERROR_RESPONSES } },
+  }, async (request) => deps.core.lineage.impact(deps.context(request), { address: request.query.node, types: parseTypes(request.query.types), limit: request.query.limit }));
+}
+
+function parseTypes(text: string | undefined): LineageNodeType[] | undefined {
+  if (text === undefined || text === '') return undefined;
+  return text.split(',').map((t) => t.trim()) as LineageNodeType[];
+}
