@@ -26,3 +26,12 @@ export function requirePath(text: string): Required<Address> {
   if (address.path === undefined) throw invalidArgument(`'${text}' names no path: write ${address.repository}@${address.ref}:<path>`);
   return { ...address, path: address.path };
 }
+
+/**
+ * `repo@ref:path`, or a model address (`model:name@alias`, `model:name/3`, optionally followed
+ * by `/<path inside the artifact>`) resolved through the registry to its exact commit.
+ */
+export async function resolveObjectAddress(api: { models: { resolve(address: string): Promise<{ object: { repository: string; ref: string; path: string } }> } }, text: string): Promise<Required<Address>> {
+  if (!text.startsWith('model:')) return requirePath(text);
+  return (await api.models.resolve(text)).object;
+}

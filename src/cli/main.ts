@@ -3,6 +3,9 @@ import { registerDatasetCommands } from './commands/datasets.ts';
 import { registerHistoryCommands } from './commands/history.ts';
 import { registerIngestCommand, registerPreviewCommand } from './commands/ingest.ts';
 import { registerKeyCommands } from './commands/keys.ts';
+import { registerLineageCommands } from './commands/lineage.ts';
+import { registerModelCommands } from './commands/models.ts';
+import { registerRunCommands } from './commands/runs.ts';
 import { registerObjectCommands } from './commands/objects.ts';
 import { registerRepositoryCommands } from './commands/repositories.ts';
 import { registerServeCommand } from './commands/serve.ts';
@@ -26,6 +29,9 @@ export function buildProgram(): Command {
   registerIngestCommand(program);
   registerPreviewCommand(program);
   registerDatasetCommands(program);
+  registerRunCommands(program);
+  registerModelCommands(program);
+  registerLineageCommands(program);
   registerServeCommand(program);
   return program;
 }

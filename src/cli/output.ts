@@ -68,7 +68,7 @@ export function parsePairs(pairs: string[] | undefined): Record<string, string> 
   const out: Record<string, string> = {};
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
-    if (eq <= 0) throw invalidArgument(`--meta expects key=value, got '${pair}'`);
+    if (eq <= 0) throw invalidArgument(`expected key=value, got '${pair}'`);
     out[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return out;

@@ -7,6 +7,12 @@ import type { IngestEvent, IngestSummary } from '../core/ingest/ingest-service.t
 import type { ListOptions, ListResult } from '../core/versioning/list-objects.ts';
 import type { BranchInfo, RepositoryInfo, TagInfo } from '../core/versioning/repository-service.ts';
 import type { CommitInfo, MergeResult, MergeStrategy, ObjectChange, ObjectInfo } from '../core/versioning/types.ts';
+import type { LineageApi, ModelsApi, RunsApi } from './lineage-api.ts';
+import type { StorageUsage } from '../core/versioning/storage-usage.ts';
+
+export type { StorageUsage };
+
+export type * from './lineage-api.ts';
 
 export type { SearchInput, SearchResponse, DatasetFilter, DatasetInput, DatasetRecord, DatasetVersion, Preview, IngestEvent, IngestSummary, AccessKeyInfo, AccessKeyRecord, RepositorySettings, BranchInfo, CommitInfo, ListResult, MergeResult, MergeStrategy, ObjectChange, ObjectInfo, RepositoryInfo, TagInfo };
 
@@ -44,6 +50,13 @@ export interface ObjectRef {
  * client (`StrataClient`, for `--endpoint`) and the in-process one over the core services.
  */
 export interface StrataApi {
+  /** Runs with parameters, metrics and exact inputs and outputs. */
+  readonly runs: RunsApi;
+  /** The model registry. */
+  readonly models: ModelsApi;
+  /** Upstream, downstream, provenance and impact. */
+  readonly lineage: LineageApi;
+
   listRepositories(): Promise<RepositoryInfo[]>;
   createRepository(input: { name: string; defaultBranch?: string }): Promise<RepositoryInfo>;
   getRepository(name: string): Promise<RepositoryInfo>;
@@ -68,6 +81,8 @@ export interface StrataApi {
   putObjects(inputs: UploadInput[], options?: { concurrency?: number; onDone?: (info: ObjectInfo) => void }): Promise<ObjectInfo[]>;
   getObject(input: ObjectRef & { range?: { start: number; end: number } }): Promise<{ info: ObjectInfo; body: AsyncIterable<Uint8Array> }>;
   statObject(input: ObjectRef): Promise<ObjectInfo>;
+  /** Objects under a prefix: count, logical bytes, and bytes stored after deduplication. */
+  usage(input: { repository: string; ref: string; prefix?: string }): Promise<StorageUsage>;
   listObjects(input: { repository: string; ref: string } & ListOptions): Promise<ListResult>;
   deleteObject(input: { repository: string; branch: string; path: string }): Promise<void>;
   deletePrefix(input: { repository: string; branch: string; prefix: string }): Promise<number>;

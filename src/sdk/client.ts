@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
 import { mapConcurrent } from '../core/concurrency.ts';
 import { ERROR_CODES, StrataError, type ErrorCode } from '../core/errors.ts';
-import type { SearchInput, SearchResponse, DatasetFilter, DatasetInput, DatasetRecord, DatasetVersion, ObjectRef, Preview, IngestRequest, IngestSummary, AccessKeyInfo, AccessKeyRecord, RepositorySettings, BranchInfo, CommitInfo, ListResult, MergeResult, ObjectChange, ObjectInfo, RepositoryInfo, StrataApi, TagInfo, UploadInput } from './api.ts';
+import { httpLineageApi, httpModelsApi, httpRunsApi, type LineageApi, type ModelsApi, type RunsApi } from './lineage-api.ts';
+import type { StorageUsage, SearchInput, SearchResponse, DatasetFilter, DatasetInput, DatasetRecord, DatasetVersion, ObjectRef, Preview, IngestRequest, IngestSummary, AccessKeyInfo, AccessKeyRecord, RepositorySettings, BranchInfo, CommitInfo, ListResult, MergeResult, ObjectChange, ObjectInfo, RepositoryInfo, StrataApi, TagInfo, UploadInput } from './api.ts';
 
 export interface StrataClientOptions {
   /** Base URL of a `strata serve`, e.g. http://127.0.0.1:8420 */
@@ -15,9 +16,16 @@ type Query = Record<string, string | number | boolean | undefined>;
 /** Typed client for Strata's REST API (`/api/v1`). Errors come back as `StrataError`. */
 export class StrataClient implements StrataApi {
   private readonly base: string;
+  readonly runs: RunsApi;
+  readonly models: ModelsApi;
+  readonly lineage: LineageApi;
 
   constructor(private readonly options: StrataClientOptions) {
     this.base = `${options.endpoint.replace(/\/+$/, '')}/api/v1`;
+    const json = <T>(method: string, path: string, request?: { query?: Query; body?: unknown }): Promise<T> => this.json<T>(method, path, request);
+    this.runs = httpRunsApi(json);
+    this.models = httpModelsApi(json);
+    this.lineage = httpLineageApi(json);
   }
 
   listRepositories = async (): Promise<RepositoryInfo[]> => (await this.json<{ repositories: RepositoryInfo[] }>('GET', '/repositories')).repositories;
@@ -90,6 +98,7 @@ export class StrataClient implements StrataApi {
   };
 
   statObject = (input: { repository: string; ref: string; path: string }): Promise<ObjectInfo> => this.json('GET', `${refPath(input)}/stat`, { query: { path: input.path } });
+  usage = (input: { repository: string; ref: string; prefix?: string }): Promise<StorageUsage> => this.json('GET', `${refPath(input)}/usage`, { query: { prefix: input.prefix } });
   listObjects = (input: { repository: string; ref: string; prefix?: string; delimiter?: string; after?: string; limit?: number }): Promise<ListResult> =>
     this.json('GET', `${refPath(input)}/list`, { query: { prefix: input.prefix, delimiter: input.delimiter, after: input.after, limit: input.limit } });
   deleteObject = async (input: { repository: string; branch: string; path: string }): Promise<void> => {

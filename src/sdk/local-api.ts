@@ -5,6 +5,7 @@ import type { CallContext, ObjectInfo } from '../core/versioning/types.ts';
 import { ingestFilter } from '../core/ingest/filter.ts';
 import type { IngestSource } from '../core/ports/ingest-source.ts';
 import type { ObjectRef, Preview, StrataApi, UploadInput } from './api.ts';
+import { localLineageApi, localModelsApi, localRunsApi } from './lineage-api.ts';
 
 /** Objects staged per transaction by `putObjects`. */
 const STAGE_BATCH = 500;
@@ -22,6 +23,9 @@ export interface LocalApiOptions {
 export function createLocalApi(core: StrataCore, actor: string, options: LocalApiOptions = {}): StrataApi {
   const ctx: CallContext = { actor: { id: actor } };
   return {
+    runs: localRunsApi(core, ctx),
+    models: localModelsApi(core, ctx),
+    lineage: localLineageApi(core, ctx),
     createDataset: (input) => core.datasets.create(ctx, input),
     listDatasets: (filter) => core.datasets.list(ctx, filter),
     showDataset: async (input) => ({ dataset: await core.datasets.get(ctx, input.name), version: await core.datasets.version(ctx, input) }),
@@ -64,6 +68,7 @@ export function createLocalApi(core: StrataCore, actor: string, options: LocalAp
     putObjects: (inputs, options) => putBatched(core, ctx, { inputs, ...options }),
     getObject: (input) => core.objects.get(ctx, input),
     statObject: (input) => core.objects.stat(ctx, input),
+    usage: (input) => core.objects.usage(ctx, input),
     listObjects: (input) => core.objects.list(ctx, input),
     deleteObject: async (input) => {
       await core.objects.delete(ctx, input);

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StrataCore } from '../../src/core/strata.ts';
+import { randomBytes } from 'node:crypto';
 import { bytesOf, createTestCore, ctx, DIALECTS, errorCode, type TestCore } from '../support/core.ts';
+import { safetensorsFile } from '../support/safetensors.ts';
 
 describe.each(DIALECTS)('runs, registry and lineage on %s', (dialect) => {
   let t: TestCore;
@@ -92,5 +94,24 @@ describe.each(DIALECTS)('runs, registry and lineage on %s', (dialect) => {
     expect(resolved.object.path).toBe('ckpt/step-2.bin');
     expect((await s.models.resolve(ctx, 'model:bert')).version.version).toBe(2);
     expect(await errorCode(s.models.setAlias(ctx, { model: 'bert', alias: 'staging', version: 9 }))).toBe('NotFound');
+  });
+
+  it('stores a checkpoint series deduplicated: the second checkpoint adds only what changed', async () => {
+    const MiB = 1024 * 1024;
+    const layers = Array.from({ length: 24 }, (_, i) => ({ name: `layers.${i}.weight`, shape: [256, 1024], fill: randomBytes(MiB) }));
+    const first = safetensorsFile(layers);
+    const second = safetensorsFile(layers.map((l, i) => (i === 12 ? { ...l, fill: randomBytes(MiB) } : l)));
+    await put('models', 'run-1/step-1000.safetensors', first);
+    await commit('models', 'step 1000');
+    await put('models', 'run-1/step-2000.safetensors', second);
+    await commit('models', 'step 2000');
+    const usage = await s.objects.usage(ctx, { repository: 'models', ref: 'main', prefix: 'run-1/' });
+    expect(usage.objects).toBe(2);
+    expect(usage.logicalBytes).toBe(first.length + second.length);
+    expect(usage.distinctBytes).toBe(first.length + second.length);
+    // One changed tensor (1 MiB) touches the chunks around it (average chunk 1 MiB, at most 4 MiB):
+    // the second checkpoint adds between 1 and 9 MiB, not its 24 MiB.
+    expect(usage.storedBytes - first.length).toBeGreaterThanOrEqual(MiB);
+    expect(usage.storedBytes - first.length).toBeLessThanOrEqual(9 * MiB);
   });
 });

@@ -7,6 +7,7 @@ import { fileTypeFromBuffer } from 'file-type';
 import type { ExtractedValue, Extraction, ExtractionSession, MetadataExtractor } from '../../core/ports/metadata-extractor.ts';
 import { DOCX_TYPE, ODT_TYPE, officeFields, pdfFields } from './formats/documents.ts';
 import { guessLanguage } from './formats/language.ts';
+import { MAX_SAFETENSORS_HEADER, SAFETENSORS_TYPE, safetensorsFields } from './formats/safetensors.ts';
 import { audioVideoFields, imageFields } from './formats/media.ts';
 import { TABULAR_EXTENSIONS, TabularStats, type TabularKind } from './formats/tabular.ts';
 
@@ -40,7 +41,8 @@ export class BasicExtractor implements MetadataExtractor {
     const extension = /\.([a-z0-9]+)$/i.exec(input.path)?.[1]?.toLowerCase() ?? '';
     const kind = TABULAR_EXTENSIONS[extension] ?? (DOCUMENT_EXTENSIONS.has(extension) ? 'document' : undefined);
     const spool = kind === undefined ? undefined : new Spool(kind, this.tabular);
-    return new BasicSession(input.path, input.size, spool);
+    // A safetensors header can run to megabytes (one entry per tensor): keep enough of the head.
+    return new BasicSession(input.path, input.size, spool, extension === 'safetensors' ? MAX_SAFETENSORS_HEADER + 8 : HEAD_BYTES);
   }
 }
 
@@ -111,6 +113,7 @@ class Spool {
 class BasicSession implements ExtractionSession {
   private readonly head: Uint8Array[] = [];
   private headBytes = 0;
+  private totalBytes = 0;
   private readonly decoder = new TextDecoder('utf-8', { fatal: true });
   private utf8 = true;
   private chars = 0;
@@ -123,12 +126,14 @@ class BasicSession implements ExtractionSession {
     private readonly path: string,
     private readonly size: number | undefined,
     private readonly spool: Spool | undefined,
+    private readonly headLimit: number,
   ) {}
 
   update(bytes: Uint8Array): void {
     this.spool?.write(bytes);
-    if (this.headBytes < HEAD_BYTES) {
-      const kept = bytes.subarray(0, HEAD_BYTES - this.headBytes);
+    this.totalBytes += bytes.length;
+    if (this.headBytes < this.headLimit) {
+      const kept = bytes.subarray(0, this.headLimit - this.headBytes);
       this.head.push(kept);
       this.headBytes += kept.length;
     }
@@ -150,6 +155,13 @@ class BasicSession implements ExtractionSession {
 
   private async identify(): Promise<Extraction> {
     const head = Buffer.concat(this.head);
+    if (this.headLimit > HEAD_BYTES) {
+      try {
+        return { contentType: SAFETENSORS_TYPE, fields: safetensorsFields(head, this.size ?? this.totalBytes) };
+      } catch (error) {
+        return { contentType: 'application/octet-stream', fields: {}, error: `cannot read the safetensors header: ${(error as Error).message}` };
+      }
+    }
     if (this.utf8) {
       try {
         this.count(this.decoder.decode());

@@ -7,7 +7,7 @@ import { lookup } from 'mime-types';
 import { notFound } from '../../core/errors.ts';
 import { assertPortablePath } from '../../core/names.ts';
 import type { ObjectInfo, StrataApi } from '../../sdk/api.ts';
-import { requirePath, requireRef } from '../address.ts';
+import { resolveObjectAddress, requirePath, requireRef } from '../address.ts';
 import { withContext } from '../context.ts';
 import { listLocalFiles, readLocalFile } from '../local-files.ts';
 import { formatBytes, parsePairs } from '../output.ts';
@@ -67,11 +67,12 @@ export function registerObjectCommands(program: Command): void {
   program
     .command('get')
     .description('download an object, or every object under a prefix, from any ref')
-    .argument('<source>', 'repo@ref:path')
+    .argument('<source>', 'repo@ref:path, or model:<name>@<alias> / model:<name>/<n>')
     .argument('[local]', 'destination file or folder (default: the object name, or the current folder)')
     .action(async (source: string, local: string | undefined, _opts: unknown, command: Command) => {
-      const address = requirePath(source);
+      if (!source.startsWith('model:')) requirePath(source);
       await withContext(command, async ({ api, out }) => {
+        const address = await resolveObjectAddress(api, source);
         const single = await api.statObject(address).catch((error: unknown) => {
           if ((error as { code?: string }).code === 'NotFound') return undefined;
           throw error;
@@ -104,10 +105,11 @@ export function registerObjectCommands(program: Command): void {
   program
     .command('cat')
     .description("write an object's bytes to stdout")
-    .argument('<source>', 'repo@ref:path')
+    .argument('<source>', 'repo@ref:path, or model:<name>@<alias> / model:<name>/<n>')
     .action(async (source: string, _opts: unknown, command: Command) => {
-      const address = requirePath(source);
+      if (!source.startsWith('model:')) requirePath(source);
       await withContext(command, async ({ api }) => {
+        const address = await resolveObjectAddress(api, source);
         const { body } = await api.getObject(address);
         for await (const chunk of body) {
           if (!process.stdout.write(chunk)) await new Promise((resolve) => process.stdout.once('drain', resolve));
@@ -160,9 +162,25 @@ export function registerObjectCommands(program: Command): void {
 
   program
     .command('stat')
-    .description("show an object's entry")
-    .argument('<source>', 'repo@ref:path')
+    .description("show an object's entry; for repo@ref or repo@ref:prefix/, the objects' logical and stored bytes")
+    .argument('<source>', 'repo@ref:path, or repo@ref[:prefix/]')
     .action(async (source: string, _opts: unknown, command: Command) => {
+      const where = requireRef(source, 'ref');
+      if (where.path === undefined || where.path.endsWith('/')) {
+        await withContext(command, async ({ api, out }) => {
+          const usage = await api.usage({ repository: where.repository, ref: where.ref, prefix: where.path });
+          const saved = usage.logicalBytes === 0 ? 0 : 1 - usage.storedBytes / usage.logicalBytes;
+          out.print(usage, () =>
+            [
+              `objects  ${usage.objects}`,
+              `logical  ${formatBytes(usage.logicalBytes)} (${usage.logicalBytes} B)`,
+              `distinct ${formatBytes(usage.distinctBytes)} (${usage.distinctBytes} B, identical files once)`,
+              `stored   ${formatBytes(usage.storedBytes)} (${usage.storedBytes} B in ${usage.chunks} chunk(s); ${(saved * 100).toFixed(1)}% saved by deduplication)`,
+            ].join('\n'),
+          );
+        });
+        return;
+      }
       const address = requirePath(source);
       await withContext(command, async ({ api, out }) => {
         const info = await api.statObject(address);

@@ -9,6 +9,7 @@ import { listObjects, type ListOptions, type ListResult } from './list-objects.t
 import { createEntryCursor, type EntryCursor } from './overlay-cursor.ts';
 import { requireBranch, resolveRef } from './refs.ts';
 import { getTreeEntry } from './tree/tree-reader.ts';
+import { storageUsage, type StorageUsage } from './storage-usage.ts';
 import type { CallContext, ObjectInfo, ResolvedRef } from './types.ts';
 
 export interface PutObjectInput {
@@ -192,6 +193,11 @@ export class ObjectService {
       if (!page.truncated) return count;
       after = page.nextAfter;
     }
+  }
+
+  /** Objects, logical bytes and bytes stored after deduplication under a prefix at a ref. */
+  async usage(ctx: CallContext, input: { repository: string; ref: string; prefix?: string }): Promise<StorageUsage> {
+    return storageUsage(this.deps, this, ctx, input);
   }
 
   async stat(ctx: CallContext, address: ObjectAddress): Promise<ObjectInfo> {

@@ -66,6 +66,16 @@ export function registerObjectRoutes(app: FastifyInstance, deps: RouteDeps): voi
     schema: { tags, summary: "An object's entry at a ref", params: RefParams, querystring: PathQuery, response: { 200: ObjectSchema, ...ERROR_RESPONSES } },
   }, async (request) => deps.core.objects.stat(deps.context(request), { repository: request.params.repo, ref: request.params.ref, path: request.query.path }));
 
+  api.get('/repositories/:repo/refs/:ref/usage', {
+    schema: {
+      tags,
+      summary: 'Objects under a prefix at a ref: count, logical bytes, distinct-content bytes and bytes stored after chunk deduplication',
+      params: RefParams,
+      querystring: z.object({ prefix: z.string().optional() }),
+      response: { 200: z.object({ objects: z.number(), logicalBytes: z.number(), distinctBytes: z.number(), storedBytes: z.number(), chunks: z.number() }), ...ERROR_RESPONSES },
+    },
+  }, async (request) => deps.core.objects.usage(deps.context(request), { repository: request.params.repo, ref: request.params.ref, prefix: request.query.prefix }));
+
   api.get('/repositories/:repo/refs/:ref/list', {
     schema: {
       tags,

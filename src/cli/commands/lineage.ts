@@ -1,0 +1,72 @@
+import type { Command } from 'commander';
+import { invalidArgument } from '../../core/errors.ts';
+import { LINEAGE_NODE_TYPES, type LineageNodeType } from '../../core/ports/lineage-store.ts';
+import type { LineageGraph } from '../../sdk/api.ts';
+import { withContext } from '../context.ts';
+
+const NODE = 'repo@ref:path, model:<name>@<alias>, model:<name>/<n>, run:<id>, or a node key';
+
+/** `strata lineage upstream|downstream|provenance|impact`. */
+export function registerLineageCommands(program: Command): void {
+  const lineage = program.command('lineage').description('what made a version, and what a version affects');
+  for (const direction of ['upstream', 'downstream'] as const) {
+    lineage
+      .command(direction)
+      .argument('<node>', NODE)
+      .option('--depth <n>', 'edges to follow (default 10)')
+      .option('--type <types>', `only show these node types (${LINEAGE_NODE_TYPES.join(', ')}), comma-separated`)
+      .action(async (node: string, opts: { depth?: string; type?: string }, command: Command) => {
+        await withContext(command, async ({ api, out }) => {
+          const graph = await api.lineage.walk({ node, direction, depth: number(opts.depth, '--depth'), types: types(opts.type) });
+          out.print(graph, () => formatGraph(graph, `${direction} of`));
+        });
+      });
+  }
+  lineage
+    .command('provenance')
+    .description('what made this: the raw sources behind it (e.g. a model version)')
+    .argument('<node>', NODE)
+    .action(async (node: string, _opts: unknown, command: Command) => {
+      await withContext(command, async ({ api, out }) => {
+        const graph = await api.lineage.provenance({ node });
+        out.print(graph, () => formatGraph(graph, 'sources behind'));
+      });
+    });
+  lineage
+    .command('impact')
+    .description('what this affects: every run, dataset, object and model version downstream')
+    .argument('<node>', NODE)
+    .option('--type <types>', 'only these node types, comma-separated')
+    .action(async (node: string, opts: { type?: string }, command: Command) => {
+      await withContext(command, async ({ api, out }) => {
+        const graph = await api.lineage.impact({ node, types: types(opts.type) });
+        out.print(graph, () => formatGraph(graph, 'affected by'));
+      });
+    });
+}
+
+function formatGraph(graph: LineageGraph, what: string): string {
+  if (!graph.root) return `no lineage recorded for ${graph.key}`;
+  const lines = [`${what} ${graph.key}: ${graph.nodes.length} node(s)${graph.truncated ? ' (stopped at the node limit)' : ''}`];
+  for (const type of LINEAGE_NODE_TYPES) {
+    const nodes = graph.nodes.filter((n) => n.type === type);
+    if (nodes.length === 0) continue;
+    lines.push(`${type} (${nodes.length})`);
+    for (const n of nodes) lines.push(`  ${n.key}${n.type === 'run' ? `  ${n.label}` : ''}`);
+  }
+  return lines.join('\n');
+}
+
+function types(text: string | undefined): LineageNodeType[] | undefined {
+  if (text === undefined) return undefined;
+  const list = text.split(',').map((t) => t.trim());
+  for (const t of list) if (!LINEAGE_NODE_TYPES.includes(t as LineageNodeType)) throw invalidArgument(`unknown node type '${t}': use ${LINEAGE_NODE_TYPES.join(', ')}`);
+  return list as LineageNodeType[];
+}
+
+function number(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0) throw invalidArgument(`${flag} must be a whole number ≥ 0, not '${text}'`);
+  return value;
+}
