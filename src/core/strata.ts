@@ -92,10 +92,10 @@ export function createStrataCore(options: StrataCoreOptions): StrataCore {
     ingest: new IngestService(deps, { objects, commits, search, extractor: options.extractor ?? NO_EXTRACTION }),
     datasets: new DatasetService(deps, objects, search),
     search,
-    runs: new RunService(deps, objects, recorder, { settings: openLineageSettings, emitter: options.openLineage?.emitter }),
+    runs: new RunService(deps, { objects, recorder, openLineage: { settings: openLineageSettings, emitter: options.openLineage?.emitter } }),
     models,
     lineage,
-    openLineage: new OpenLineageService(deps, objects, recorder, openLineageSettings.namespace),
+    openLineage: new OpenLineageService(deps, { objects, recorder, strataNamespace: openLineageSettings.namespace }),
     openLineageSettings,
     close: () => options.metadata.close(),
   };

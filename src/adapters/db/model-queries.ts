@@ -59,8 +59,8 @@ export class KyselyModelStore implements ModelStore {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.db.transaction().execute(async (trx) => {
-          const row = await trx.selectFrom('model_versions').select((eb) => eb.fn.max('version').as('v')).where('model', '=', input.model).executeTakeFirst();
-          const version = { ...input, version: Number(row?.v ?? 0) + 1 };
+          const row = await trx.selectFrom('model_versions').select((eb) => eb.fn.max<number | null>('version').as('v')).where('model', '=', input.model).executeTakeFirst();
+          const version = { ...input, version: (row?.v ?? 0) + 1 };
           await trx
             .insertInto('model_versions')
             .values({

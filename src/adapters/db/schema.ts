@@ -194,7 +194,8 @@ export interface ModelAliasEventsTable {
 }
 
 export interface LineageNodesTable {
-  id: Generated<number>;
+  /** PostgreSQL returns bigint as a string. */
+  id: Generated<number | string>;
   key: string;
   type: string;
   label: string;

@@ -42,7 +42,7 @@ export class BasicExtractor implements MetadataExtractor {
     const kind = TABULAR_EXTENSIONS[extension] ?? (DOCUMENT_EXTENSIONS.has(extension) ? 'document' : undefined);
     const spool = kind === undefined ? undefined : new Spool(kind, this.tabular);
     // A safetensors header can run to megabytes (one entry per tensor): keep enough of the head.
-    return new BasicSession(input.path, input.size, spool, extension === 'safetensors' ? MAX_SAFETENSORS_HEADER + 8 : HEAD_BYTES);
+    return new BasicSession({ path: input.path, size: input.size, headLimit: extension === 'safetensors' ? MAX_SAFETENSORS_HEADER + 8 : HEAD_BYTES }, spool);
   }
 }
 
@@ -122,12 +122,19 @@ class BasicSession implements ExtractionSession {
   private inWord = false;
   private lastChar = '';
 
+  private readonly path: string;
+  private readonly size: number | undefined;
+  /** Bytes of the head kept for sniffing and header-based fields. */
+  private readonly headLimit: number;
+
   constructor(
-    private readonly path: string,
-    private readonly size: number | undefined,
+    file: { path: string; size: number | undefined; headLimit: number },
     private readonly spool: Spool | undefined,
-    private readonly headLimit: number,
-  ) {}
+  ) {
+    this.path = file.path;
+    this.size = file.size;
+    this.headLimit = file.headLimit;
+  }
 
   update(bytes: Uint8Array): void {
     this.spool?.write(bytes);

@@ -110,7 +110,9 @@ export function registerRunCommands(program: Command): void {
     .passThroughOptions()
     .action(async (argv: string[], opts: StartOptions & { output?: string[] }, command: Command) => {
       await withContext(command, async ({ api, out }) => {
-        process.exitCode = await exec(api, { argv, opts, print: (view) => out.print(view, () => `strata: run ${view.id} ${view.status}`) });
+        process.exitCode = await exec(api, { argv, opts, print: (view) => {
+          out.print(view, () => `strata: run ${view.id} ${view.status}`);
+        } });
       });
     });
 }
@@ -126,8 +128,12 @@ async function exec(api: StrataApi, input: { argv: string[]; opts: StartOptions 
   };
   process.on('SIGINT', forward).on('SIGTERM', forward);
   const ended = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
-    child.once('error', (error) => resolve({ code: 127, signal: null, error }));
-    child.once('exit', (code, signal) => resolve({ code, signal }));
+    child.once('error', (error) => {
+      resolve({ code: 127, signal: null, error });
+    });
+    child.once('exit', (code, signal) => {
+      resolve({ code, signal });
+    });
   });
   process.off('SIGINT', forward).off('SIGTERM', forward);
   if (ended.error) process.stderr.write(`strata: cannot run ${file}: ${ended.error.message}\n`);

@@ -14,7 +14,8 @@ export interface DataVersion extends LineageNodeInput {
 const STRATA_ADDRESS = /^([^@:/]+)(?:@([^:]+))?(?::(.*))?$/;
 const URI = /^([a-z][a-z0-9+.-]*):\/\/([^/]*)\/?(.*)$/i;
 
-export function objectVersion(repository: string, path: string, entry: { sha256: string; size: number }, commit?: string): DataVersion {
+export function objectVersion(input: { repository: string; path: string; entry: { sha256: string; size: number }; commit?: string }): DataVersion {
+  const { repository, path, entry, commit } = input;
   const data: Record<string, unknown> = { repository, path, sha256: entry.sha256, size: entry.size };
   if (commit !== undefined) data.commit = commit;
   return { key: objectKey(repository, path, entry.sha256), type: 'object', label: `${repository}:${path}`, data };
@@ -35,36 +36,45 @@ export function externalVersion(namespace: string, name: string): DataVersion {
  * the bucket is one of its repositories (read through the repository's S3 layout); other URIs
  * are external datasets named the OpenLineage way (namespace `scheme://authority`, name the rest).
  */
-export async function resolveDataAddress(deps: VersioningDeps, objects: ObjectService, ctx: CallContext, address: string): Promise<DataVersion> {
+/** What resolving an address needs: the stores, the object service and the caller. */
+export interface AddressScope {
+  deps: VersioningDeps;
+  objects: ObjectService;
+  ctx: CallContext;
+}
+
+export async function resolveDataAddress(scope: AddressScope, address: string): Promise<DataVersion> {
+  const { deps } = scope;
   const uri = URI.exec(address);
   if (uri) {
     const [, scheme = '', authority = '', rest = ''] = uri;
-    if (scheme.toLowerCase() === 's3' && (await deps.metadata.getRepository(authority))) return resolveS3Key(deps, objects, ctx, authority, rest);
+    if (scheme.toLowerCase() === 's3' && (await deps.metadata.getRepository(authority))) return resolveS3Key(scope, { bucket: authority, key: rest });
     return externalVersion(`${scheme.toLowerCase()}://${authority}`, rest);
   }
   const match = STRATA_ADDRESS.exec(address);
   if (!match) throw invalidArgument(`cannot read '${address}': expected repo@ref:path or a URI`);
   const [, repository = '', ref, path = ''] = match;
-  return resolveStrata(deps, objects, ctx, { repository, ref, path });
+  return resolveStrata(scope, { repository, ref, path });
 }
 
-async function resolveS3Key(deps: VersioningDeps, objects: ObjectService, ctx: CallContext, bucket: string, key: string): Promise<DataVersion> {
-  const repository = await requireRepository(deps, bucket);
-  if (repository.s3Layout === 'plain') return resolveStrata(deps, objects, ctx, { repository: bucket, path: key });
+async function resolveS3Key(scope: AddressScope, { bucket, key }: { bucket: string; key: string }): Promise<DataVersion> {
+  const repository = await requireRepository(scope.deps, bucket);
+  if (repository.s3Layout === 'plain') return resolveStrata(scope, { repository: bucket, path: key });
   const slash = key.indexOf('/');
   const ref = slash < 0 ? key : key.slice(0, slash);
   if (ref === '') throw invalidArgument(`s3://${bucket}/${key} names no ref (the bucket uses the <ref>/<path> layout)`);
-  return resolveStrata(deps, objects, ctx, { repository: bucket, ref, path: slash < 0 ? '' : key.slice(slash + 1) });
+  return resolveStrata(scope, { repository: bucket, ref, path: slash < 0 ? '' : key.slice(slash + 1) });
 }
 
-export async function resolveStrata(deps: VersioningDeps, objects: ObjectService, ctx: CallContext, input: { repository: string; ref?: string; path: string }): Promise<DataVersion> {
+export async function resolveStrata(scope: AddressScope, input: { repository: string; ref?: string; path: string }): Promise<DataVersion> {
+  const { deps, objects, ctx } = scope;
   const repository = await requireRepository(deps, input.repository);
   const resolved = await resolveRef(deps, input.repository, input.ref ?? repository.defaultBranch);
   const commit = resolved.commit.id;
   if (input.path === '' || input.path.endsWith('/')) return datasetVersion(input.repository, commit, input.path);
   try {
     const info = await objects.stat(ctx, { repository: input.repository, ref: commit, path: input.path });
-    return objectVersion(input.repository, input.path, info, commit);
+    return objectVersion({ repository: input.repository, path: input.path, entry: info, commit });
   } catch (error) {
     if ((error as { code?: string }).code !== 'NotFound') throw error;
   }

@@ -49,7 +49,7 @@ export class LineageRecorder {
     const { repository, commit, prefix } = dataset.data as { repository: string; commit: string; prefix: string };
     for (let after: string | undefined; ; ) {
       const page = await this.objects.list(ctx, { repository, ref: commit, prefix, after, limit: MEMBER_BATCH });
-      const members = page.objects.map((o) => objectVersion(repository, o.path, o, commit));
+      const members = page.objects.map((o) => objectVersion({ repository, path: o.path, entry: o, commit }));
       const ids = await this.nodes(members);
       await this.edges(ids.map((id) => ({ src: id, dst: datasetId as number, type: 'part-of' })));
       if (!page.truncated) break;
@@ -79,7 +79,7 @@ export class LineageRecorder {
     };
     for await (const change of diffTrees(this.deps.nodes, { left: base.treeId, right: head.treeId, prefix })) {
       if (change.type === 'removed' || !change.right) continue;
-      batch.push(objectVersion(repository, change.path, change.right, commit));
+      batch.push(objectVersion({ repository, path: change.path, entry: change.right, commit }));
       if (batch.length >= MEMBER_BATCH) await flush();
     }
     if (batch.length > 0) await flush();

@@ -76,7 +76,7 @@ export class LineageService {
       if (!this.modelResolver) throw invalidArgument('model addresses are not available here');
       return this.modelResolver(ctx, address);
     }
-    return (await resolveDataAddress(this.deps, this.objects, ctx, address)).key;
+    return (await resolveDataAddress({ deps: this.deps, objects: this.objects, ctx }, address)).key;
   }
 
   /** Which of these node keys exist. */

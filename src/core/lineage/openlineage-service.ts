@@ -27,12 +27,18 @@ export interface IngestedEvent {
  * earliest start, the latest terminal state, and the union of inputs and outputs.
  */
 export class OpenLineageService {
+  private readonly objects: ObjectService;
+  private readonly recorder: LineageRecorder;
+  private readonly strataNamespace: string;
+
   constructor(
     private readonly deps: VersioningDeps,
-    private readonly objects: ObjectService,
-    private readonly recorder: LineageRecorder,
-    private readonly strataNamespace: string,
-  ) {}
+    parts: { objects: ObjectService; recorder: LineageRecorder; strataNamespace: string },
+  ) {
+    this.objects = parts.objects;
+    this.recorder = parts.recorder;
+    this.strataNamespace = parts.strataNamespace;
+  }
 
   async ingest(ctx: CallContext, events: OpenLineageEvent[]): Promise<IngestedEvent[]> {
     await authorize(this.deps, ctx, { action: 'lineage:write' });
@@ -99,7 +105,7 @@ export class OpenLineageService {
         if (exact) return exact;
       }
       if (dataset.namespace === this.strataNamespace || dataset.namespace.startsWith('strata://')) return await this.fromStrataName(ctx, dataset);
-      if (dataset.namespace.startsWith('s3://')) return await resolveDataAddress(this.deps, this.objects, ctx, `${dataset.namespace}/${dataset.name}`);
+      if (dataset.namespace.startsWith('s3://')) return await resolveDataAddress({ deps: this.deps, objects: this.objects, ctx }, `${dataset.namespace}/${dataset.name}`);
     } catch (error) {
       // A name that looks like Strata's but resolves to nothing stays what the producer said.
       if ((error as { code?: string }).code !== 'NotFound' && (error as { code?: string }).code !== 'InvalidArgument') throw error;
@@ -112,7 +118,7 @@ export class OpenLineageService {
     const { kind, repository, commit, path, sha256 } = facet;
     if (typeof repository !== 'string' || typeof path !== 'string') return undefined;
     if (typeof commit !== 'string' || !(await this.deps.metadata.getCommit(repository, commit))) return undefined;
-    if (kind === 'object' && typeof sha256 === 'string') return objectVersion(repository, path, { sha256, size: Number(facet.size ?? 0) }, commit);
+    if (kind === 'object' && typeof sha256 === 'string') return objectVersion({ repository, path, entry: { sha256, size: Number(facet.size ?? 0) }, commit });
     if (kind === 'dataset') return datasetVersion(repository, commit, path);
     return undefined;
   }
@@ -124,7 +130,7 @@ export class OpenLineageService {
     const path = slash < 0 ? '' : dataset.name.slice(slash + 1);
     const version = (dataset.facets?.version as { datasetVersion?: unknown } | undefined)?.datasetVersion;
     const ref = typeof version === 'string' && /^[0-9a-f]{64}$/.test(version) && (await this.deps.metadata.getCommit(repository, version)) ? version : undefined;
-    return resolveStrata(this.deps, this.objects, ctx, { repository, ref, path });
+    return resolveStrata({ deps: this.deps, objects: this.objects, ctx }, { repository, ref, path });
   }
 }
 

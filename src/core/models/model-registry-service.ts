@@ -74,7 +74,7 @@ export class ModelRegistryService {
     const match = /^([^@:/]+)(?:@([^:]+))?:(.*)$/.exec(input.source);
     if (!match) throw invalidArgument(`cannot read '${input.source}': expected repo@ref:path`);
     const [, repository = '', ref, path = ''] = match;
-    const artifact = await resolveStrata(this.deps, this.objects, ctx, { repository, ref, path });
+    const artifact = await resolveStrata({ deps: this.deps, objects: this.objects, ctx }, { repository, ref, path });
     if (input.runId !== undefined && !(await this.deps.metadata.runs.get(input.runId.toLowerCase()))) throw notFound(`run '${input.runId}' not found`);
     if (!(await this.deps.metadata.models.getModel(input.model))) {
       await this.create(ctx, { name: input.model }).catch((error: unknown) => {

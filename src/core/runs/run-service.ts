@@ -60,12 +60,18 @@ const TERMINAL: readonly RunStatus[] = ['completed', 'failed', 'aborted'];
  * exact data versions it read and wrote (recorded in the lineage graph as it happens).
  */
 export class RunService {
+  private readonly objects: ObjectService;
+  private readonly recorder: LineageRecorder;
+  private readonly ol: { settings: OpenLineageSettings; emitter?: LineageEmitter };
+
   constructor(
     private readonly deps: VersioningDeps,
-    private readonly objects: ObjectService,
-    private readonly recorder: LineageRecorder,
-    private readonly ol: { settings: OpenLineageSettings; emitter?: LineageEmitter },
-  ) {}
+    parts: { objects: ObjectService; recorder: LineageRecorder; openLineage: { settings: OpenLineageSettings; emitter?: LineageEmitter } },
+  ) {
+    this.objects = parts.objects;
+    this.recorder = parts.recorder;
+    this.ol = parts.openLineage;
+  }
 
   async start(ctx: CallContext, input: StartRunInput): Promise<RunView> {
     await authorize(this.deps, ctx, { action: 'run:create' });
@@ -94,7 +100,7 @@ export class RunService {
     const inputs = await this.resolve(ctx, input.inputs ?? []);
     run.inputs = [...new Set(inputs.map((i) => i.key))];
     await this.recorder.nodes([runNode(run)]);
-    await this.link(ctx, run, inputs, 'read');
+    await this.link(ctx, { run, data: inputs, type: 'read' });
     await this.deps.metadata.runs.create(run);
     await this.emit(run);
     return this.view(run);
@@ -107,7 +113,7 @@ export class RunService {
 
   async list(ctx: CallContext, filter: { job?: string; namespace?: string; status?: RunStatus; before?: string; limit?: number } = {}): Promise<RunRecord[]> {
     await authorize(this.deps, ctx, { action: 'run:list' });
-    if (filter.status !== undefined && !RUN_STATUSES.includes(filter.status)) throw invalidArgument(`unknown status '${String(filter.status)}': use ${RUN_STATUSES.join(', ')}`);
+    if (filter.status !== undefined && !RUN_STATUSES.includes(filter.status)) throw invalidArgument(`unknown status '${filter.status as string}': use ${RUN_STATUSES.join(', ')}`);
     return this.deps.metadata.runs.list({ ...filter, limit: Math.min(filter.limit ?? 100, 1000) });
   }
 
@@ -150,7 +156,7 @@ export class RunService {
     await authorize(this.deps, ctx, { action: 'run:update' });
     const run = await this.require(id);
     const inputs = await this.resolve(ctx, addresses);
-    await this.link(ctx, run, inputs, 'read');
+    await this.link(ctx, { run, data: inputs, type: 'read' });
     return this.view(await this.declare(run, { inputs: inputs.map((i) => i.key) }));
   }
 
@@ -163,7 +169,7 @@ export class RunService {
     await authorize(this.deps, ctx, { action: 'run:update' });
     const run = await this.require(id);
     const outputs = await this.resolve(ctx, addresses);
-    await this.link(ctx, run, outputs, 'wrote');
+    await this.link(ctx, { run, data: outputs, type: 'wrote' });
     return this.view(await this.declare(run, { outputs: outputs.map((o) => o.key) }));
   }
 
@@ -173,7 +179,7 @@ export class RunService {
     const status = input.status ?? (input.exitCode === undefined || input.exitCode === 0 ? 'completed' : 'failed');
     if (!TERMINAL.includes(status)) throw invalidArgument(`a run finishes as ${TERMINAL.join(', ')}, not ${status}`);
     const outputs = await this.resolve(ctx, input.outputs ?? []);
-    await this.link(ctx, run, outputs, 'wrote');
+    await this.link(ctx, { run, data: outputs, type: 'wrote' });
     const finished: RunRecord = { ...run, status, endedAt: this.deps.clock.now().toISOString(), outputs: unique([...run.outputs, ...outputs.map((o) => o.key)]) };
     if (input.exitCode !== undefined) finished.exitCode = input.exitCode;
     await this.deps.metadata.runs.update(finished);
@@ -204,11 +210,11 @@ export class RunService {
 
   private async resolve(ctx: CallContext, addresses: string[]): Promise<DataVersion[]> {
     const out: DataVersion[] = [];
-    for (const address of addresses) out.push(await resolveDataAddress(this.deps, this.objects, ctx, address));
+    for (const address of addresses) out.push(await resolveDataAddress({ deps: this.deps, objects: this.objects, ctx }, address));
     return out;
   }
 
-  private async link(ctx: CallContext, run: RunRecord, data: DataVersion[], type: 'read' | 'wrote'): Promise<void> {
+  private async link(ctx: CallContext, { run, data, type }: { run: RunRecord; data: DataVersion[]; type: 'read' | 'wrote' }): Promise<void> {
     if (data.length === 0) return;
     const [runId, ...ids] = await this.recorder.nodes([runNode(run), ...data]);
     await this.recorder.edges(ids.map((id) => (type === 'read' ? { src: id, dst: runId as number, type } : { src: runId as number, dst: id, type })));

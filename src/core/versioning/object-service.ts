@@ -197,7 +197,7 @@ export class ObjectService {
 
   /** Objects, logical bytes and bytes stored after deduplication under a prefix at a ref. */
   async usage(ctx: CallContext, input: { repository: string; ref: string; prefix?: string }): Promise<StorageUsage> {
-    return storageUsage(this.deps, this, ctx, input);
+    return storageUsage({ deps: this.deps, objects: this, ctx }, input);
   }
 
   async stat(ctx: CallContext, address: ObjectAddress): Promise<ObjectInfo> {

@@ -20,7 +20,8 @@ const PAGE = 5000;
  * Walks the objects under `prefix` at `ref` and counts each distinct chunk once, so a series of
  * checkpoints that share most of their bytes shows how little each new one added.
  */
-export async function storageUsage(deps: VersioningDeps, objects: ObjectService, ctx: CallContext, input: { repository: string; ref: string; prefix?: string }): Promise<StorageUsage> {
+export async function storageUsage(scope: { deps: VersioningDeps; objects: ObjectService; ctx: CallContext }, input: { repository: string; ref: string; prefix?: string }): Promise<StorageUsage> {
+  const { deps, objects, ctx } = scope;
   const usage: StorageUsage = { objects: 0, logicalBytes: 0, distinctBytes: 0, storedBytes: 0, chunks: 0 };
   const contents = new Set<string>();
   const chunks = new Set<string>();

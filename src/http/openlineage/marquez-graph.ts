@@ -46,7 +46,7 @@ export function toMarquez(graph: LineageGraph, settings: OpenLineageSettings): M
 
 /** Of two runs folded into one job, the later started one is the job's latest run. */
 function newer(a: MarquezNode, b: MarquezNode): boolean {
-  const started = (n: MarquezNode): string => String((n.data.latestRun as { startedAt?: string } | undefined)?.startedAt ?? '');
+  const started = (n: MarquezNode): string => (n.data.latestRun as { startedAt?: string } | undefined)?.startedAt ?? '';
   return started(a) > started(b);
 }
 
@@ -56,7 +56,7 @@ function project(node: LineageNodeView, settings: OpenLineageSettings): MarquezN
     const namespace = String(d.namespace);
     const name = String(node.type === 'run' ? d.job : d.name);
     const data: Record<string, unknown> = { id: { namespace, name }, type: 'BATCH', name, simpleName: name, namespace, description: null, location: null, facets: d.facets ?? {} };
-    if (node.type === 'run') data.latestRun = { id: node.key.slice('run:'.length), state: RUN_STATE[String(d.status ?? 'running')] ?? 'RUNNING', startedAt: d.startedAt, endedAt: d.endedAt };
+    if (node.type === 'run') data.latestRun = { id: node.key.slice('run:'.length), state: RUN_STATE[typeof d.status === 'string' ? d.status : 'running'] ?? 'RUNNING', startedAt: d.startedAt, endedAt: d.endedAt };
     return { id: `job:${namespace}:${name}`, type: 'JOB', data, inEdges: [], outEdges: [] };
   }
   const dataset = datasetOf(node, settings);

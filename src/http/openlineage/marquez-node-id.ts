@@ -18,20 +18,20 @@ export async function resolveMarquezNodeId(core: StrataCore, ctx: CallContext, n
     const namespace = rest.slice(0, i);
     const name = rest.slice(i + 1);
     if (name === '') continue;
-    const found = kind === 'job' ? await jobNode(core, ctx, namespace, name) : await datasetNode(core, ctx, namespace, name);
+    const found = kind === 'job' ? await jobNode(core, ctx, { namespace, name }) : await datasetNode(core, ctx, { namespace, name });
     if (found !== undefined) return found;
   }
   throw notFound(`no lineage recorded for ${nodeId}`);
 }
 
-async function jobNode(core: StrataCore, ctx: CallContext, namespace: string, name: string): Promise<string | undefined> {
+async function jobNode(core: StrataCore, ctx: CallContext, { namespace, name }: { namespace: string; name: string }): Promise<string | undefined> {
   const key = jobKey(namespace, name);
   if ((await core.lineage.exists([key])).length > 0) return key;
   const [latest] = await core.runs.list(ctx, { namespace, job: name, limit: 1 });
   return latest && runKey(latest.id);
 }
 
-async function datasetNode(core: StrataCore, ctx: CallContext, namespace: string, name: string): Promise<string | undefined> {
+async function datasetNode(core: StrataCore, ctx: CallContext, { namespace, name }: { namespace: string; name: string }): Promise<string | undefined> {
   if (namespace === core.openLineageSettings.namespace || namespace.startsWith('strata://')) {
     const slash = name.indexOf('/');
     const address = slash < 0 ? `${name}:` : `${name.slice(0, slash)}:${name.slice(slash + 1)}`;

@@ -42,8 +42,7 @@ export function registerLineageRoutes(app: FastifyInstance, deps: RouteDeps): vo
       response: { 201: Accepted, ...ERROR_RESPONSES },
     },
   }, async (request, reply) => {
-    const body = request.body as { events?: unknown } | unknown[];
-    const list = Array.isArray(body) ? body : body !== null && typeof body === 'object' && Array.isArray(body.events) ? body.events : undefined;
+    const list = eventList(request.body);
     if (list === undefined) throw invalidArgument('expected a JSON array of OpenLineage events, or {"events": [...]}');
     const events = list.map((event, i) => validateOpenLineageEvent(event, `event ${i}`));
     const done = await deps.core.openLineage.ingest(deps.context(request), events);
@@ -89,6 +88,13 @@ export function registerLineageRoutes(app: FastifyInstance, deps: RouteDeps): vo
   api.get('/lineage/impact', {
     schema: { tags, summary: 'What this affects: every run, dataset, object and model version downstream', querystring: z.object({ node: Node, types: Types, limit: z.coerce.number().int().min(1).optional() }), response: { 200: GraphSchema, ...ERROR_RESPONSES } },
   }, async (request) => deps.core.lineage.impact(deps.context(request), { address: request.query.node, types: parseTypes(request.query.types), limit: request.query.limit }));
+}
+
+/** A batch is a JSON array of events, or an object with an `events` array. */
+function eventList(body: unknown): unknown[] | undefined {
+  if (Array.isArray(body)) return body as unknown[];
+  const events = typeof body === 'object' && body !== null ? (body as { events?: unknown }).events : undefined;
+  return Array.isArray(events) ? events : undefined;
 }
 
 function parseTypes(text: string | undefined): LineageNodeType[] | undefined {

@@ -26,8 +26,9 @@ export function safetensorsFields(head: Buffer, size: number | undefined): Recor
   if (length > BigInt(MAX_SAFETENSORS_HEADER)) return { format: 'safetensors', safetensors: `skipped: header of ${length} bytes` };
   const end = 8 + Number(length);
   if (head.length < end) throw new Error(`header of ${length} bytes is cut short at ${head.length - 8}`);
-  const header = JSON.parse(head.subarray(8, end).toString('utf8')) as Record<string, unknown>;
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new Error('header is not a JSON object');
+  const parsed: unknown = JSON.parse(head.subarray(8, end).toString('utf8'));
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('header is not a JSON object');
+  const header = parsed as Record<string, unknown>;
   const fields: Record<string, ExtractedValue> = { format: 'safetensors' };
   let parameters = 0;
   let dataEnd = 0;
