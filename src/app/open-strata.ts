@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FsBlobStore } from '../adapters/blob/fs/fs-blob-store.ts';
 import { BasicExtractor } from '../adapters/extract/basic-extractor.ts';
+import { HttpLineageEmitter } from '../adapters/lineage/http-lineage-emitter.ts';
 import type { Config } from '../config/config.ts';
 import { invalidArgument, notFound } from '../core/errors.ts';
 import type { BlobStore } from '../core/ports/blob-store.ts';
@@ -12,6 +13,8 @@ import { createStrataCore, type StrataCore } from '../core/strata.ts';
 export interface OpenStrataOptions {
   /** Create the data folder if it is missing (serve and init do; other commands must not). */
   create: boolean;
+  /** Strata's version, named in the OpenLineage events it emits. */
+  version?: string;
 }
 
 /** The composition root for one process: config → adapters → core services. */
@@ -21,7 +24,15 @@ export async function openStrata(config: Config, options: OpenStrataOptions): Pr
   }
   const blobs = await openBlobStore(config);
   const metadata = await openMetadataStore(config);
-  return createStrataCore({ metadata, blobs, extractor: new BasicExtractor() });
+  return createStrataCore({
+    metadata,
+    blobs,
+    extractor: new BasicExtractor(),
+    openLineage: {
+      settings: { namespace: config.openLineageNamespace, producer: `urn:strata:${options.version ?? '0.0.0'}` },
+      emitter: config.openLineageUrl === undefined ? undefined : new HttpLineageEmitter({ url: config.openLineageUrl }),
+    },
+  });
 }
 
 async function openBlobStore(config: Config): Promise<BlobStore> {

@@ -42,7 +42,7 @@ export async function openContext(command: Command, options: { create?: boolean 
   const endpoint = global.endpoint ?? process.env.STRATA_ENDPOINT;
   if (endpoint !== undefined && endpoint !== '') return { api: new StrataClient({ endpoint, actor: localActor() }), out };
   const config = loadConfig({ env: process.env, cwd: process.cwd(), overrides: { dataDir: global.dataDir } });
-  const core = await openStrata(config, { create: options.create ?? false });
+  const core = await openStrata(config, { create: options.create ?? false, version: STRATA_VERSION });
   const api = createLocalApi(core, localActor(), {
     openSource: (source, sourceOptions) => openIngestSource(source, { cwd: process.cwd(), ...sourceOptions }),
     provenance: { 'ingest.strata-version': STRATA_VERSION, 'ingest.user': localActor(), 'ingest.host': hostname() },

@@ -32,6 +32,10 @@ const ConfigSchema = z.strictObject({
   s3Domain: z.string().min(1).default('localhost'),
   /** Largest single object upload through the REST API, in bytes (S3's single-PUT limit: 5 GiB). */
   maxUploadBytes: z.coerce.number().int().positive().default(5 * 1024 ** 3),
+  /** Where to send every run as OpenLineage events (e.g. Marquez's /api/v1/lineage); none by default. */
+  openLineageUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /** The namespace Strata's datasets and jobs carry in OpenLineage events. */
+  openLineageNamespace: z.string().regex(/^strata:\/\/[^\s:]+$/, 'must look like strata://<instance>').default('strata://local'),
 });
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
@@ -48,6 +52,8 @@ const ENV_KEYS: Record<string, keyof z.input<typeof ConfigSchema>> = {
   STRATA_S3_PORT: 's3Port',
   STRATA_S3_REGION: 's3Region',
   STRATA_S3_DOMAIN: 's3Domain',
+  STRATA_OPENLINEAGE_URL: 'openLineageUrl',
+  STRATA_OPENLINEAGE_NAMESPACE: 'openLineageNamespace',
 };
 
 export interface LoadConfigOptions {

@@ -38,7 +38,7 @@ export interface StrataCoreOptions {
   openLineage?: { settings?: Partial<OpenLineageSettings>; emitter?: LineageEmitter };
 }
 
-export const DEFAULT_OPENLINEAGE: OpenLineageSettings = { namespace: 'strata://local', producer: 'https://github.com/strata-data/strata' };
+export const DEFAULT_OPENLINEAGE: OpenLineageSettings = { namespace: 'strata://local', producer: 'urn:strata:0.0.0' };
 
 /** Records nothing but the generic content type; the composition root plugs in a real one. */
 const NO_EXTRACTION: MetadataExtractor = {

@@ -6,7 +6,7 @@ import { BasicExtractor } from '../../src/adapters/extract/basic-extractor.ts';
 import { openPostgresStore } from '../../src/adapters/db/postgres/open-postgres-store.ts';
 import { openSqliteStore } from '../../src/adapters/db/sqlite/open-sqlite-store.ts';
 import type { MetadataStore } from '../../src/core/ports/metadata-store.ts';
-import { createStrataCore, type StrataCore } from '../../src/core/strata.ts';
+import { createStrataCore, type StrataCore, type StrataCoreOptions } from '../../src/core/strata.ts';
 import type { CallContext } from '../../src/core/versioning/types.ts';
 import { createPostgresDatabase } from './databases.ts';
 
@@ -24,7 +24,7 @@ export interface TestCore {
 export const ctx: CallContext = { actor: { id: 'ada' } };
 
 /** A core on real files and a real database of the given dialect, removed by `dispose`. */
-export async function createTestCore(dialect: Dialect): Promise<TestCore> {
+export async function createTestCore(dialect: Dialect, options: Partial<StrataCoreOptions> = {}): Promise<TestCore> {
   const dir = await mkdtemp(join(tmpdir(), 'strata-core-'));
   const blobs = await FsBlobStore.open({ root: join(dir, 'blobs') });
   let metadata: MetadataStore;
@@ -36,7 +36,7 @@ export async function createTestCore(dialect: Dialect): Promise<TestCore> {
     metadata = await openPostgresStore(database.url);
     dropDatabase = () => database.drop();
   }
-  const core = createStrataCore({ metadata, blobs, extractor: new BasicExtractor() });
+  const core = createStrataCore({ metadata, blobs, extractor: new BasicExtractor(), ...options });
   return {
     core,
     metadata,

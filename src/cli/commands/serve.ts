@@ -15,7 +15,7 @@ export function registerServeCommand(program: Command): void {
     .action(async (opts: { host?: string; port?: string; s3Port?: string }, command: Command) => {
       const global = command.optsWithGlobals<GlobalOptions>();
       const config = loadConfig({ env: process.env, cwd: process.cwd(), overrides: { dataDir: global.dataDir, host: opts.host, port: opts.port, s3Port: opts.s3Port } });
-      const core = await openStrata(config, { create: true });
+      const core = await openStrata(config, { create: true, version: STRATA_VERSION });
       // Loaded here, not at start-up: the other commands never need the HTTP stack.
       const { buildServer } = await import('../../http/build-server.ts');
       const { buildS3Server } = await import('../../http/s3/server.ts');

@@ -6,7 +6,10 @@ import type { RunStatus } from '../ports/run-store.ts';
  * happens at the HTTP edge; here the shapes are trusted.
  */
 export const OPENLINEAGE_SPEC = 'https://openlineage.io/spec/2-0-2/OpenLineage.json';
-export const STRATA_FACET_SCHEMA = 'https://strata.dev/spec/facets/1-0-0';
+/**
+ * Strata's own facets are named by URN: they have no published schema document to point at (yet).
+ */
+export const STRATA_FACET_SCHEMA = 'urn:strata:facets:1-0-0';
 
 export type Facets = Record<string, unknown>;
 
@@ -64,7 +67,7 @@ export function isDatasetEvent(event: OpenLineageEvent): event is OpenLineageDat
 export interface OpenLineageSettings {
   /** Namespace of Strata's datasets and jobs: `strata://<instance>`. */
   namespace: string;
-  /** URI of the producing software (`_producer` of every facet). */
+  /** URI of the producing software (`_producer` of every facet), e.g. `urn:strata:0.4.0`. */
   producer: string;
 }
 
@@ -121,7 +124,7 @@ function runFacets(run: RunForEvents, settings: OpenLineageSettings): Facets {
   return {
     ...received,
     processing_engine: facet(settings, `${OPENLINEAGE_SPEC.replace('OpenLineage.json', '')}facets/1-1-1/ProcessingEngineRunFacet.json#/$defs/ProcessingEngineRunFacet`, { version: versionOf(settings.producer), name: 'strata' }),
-    strata_run: facet(settings, `${STRATA_FACET_SCHEMA}/StrataRunFacet.json#/$defs/StrataRunFacet`, strata),
+    strata_run: facet(settings, `${STRATA_FACET_SCHEMA}:StrataRunFacet`, strata),
   };
 }
 
@@ -161,9 +164,9 @@ function versionFacet(settings: OpenLineageSettings, version: string): Facets {
 }
 
 function strataFacet(settings: OpenLineageSettings, fields: Record<string, unknown>): Facets {
-  return facet(settings, `${STRATA_FACET_SCHEMA}/StrataDatasetFacet.json#/$defs/StrataDatasetFacet`, fields);
+  return facet(settings, `${STRATA_FACET_SCHEMA}:StrataDatasetFacet`, fields);
 }
 
 function versionOf(producer: string): string {
-  return /\/v?(\d+\.\d+\.\d+[^/]*)$/.exec(producer)?.[1] ?? '0.0.0';
+  return /[:/]v?(\d+\.\d+\.\d+[^/:]*)$/.exec(producer)?.[1] ?? '0.0.0';
 }
