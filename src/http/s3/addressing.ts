@@ -37,6 +37,23 @@ export function locate(repository: RepositoryRecord, key: string): Located {
   return { repository: repository.name, ref: key.slice(0, slash), path: key.slice(slash + 1) };
 }
 
+/**
+ * Like `locate`, for reads, which also take model addresses in every layout:
+ * `model:<name>@<alias>[/<path>]` or `model:<name>/<version>[/<path>]` read the registered
+ * artifact at its exact commit (the bucket must be the model's repository).
+ */
+export async function locateForRead(exchange: S3Exchange, deps: GatewayDeps, repository: RepositoryRecord, key: string): Promise<Located> {
+  if (!key.startsWith('model:')) return locate(repository, key);
+  try {
+    const { object } = await deps.core.models.resolve(exchange.ctx, key);
+    if (object.repository !== repository.name) throw s3Error.noSuchKey();
+    return object;
+  } catch (error) {
+    if (isStrataError(error) && (error.code === 'NotFound' || error.code === 'InvalidArgument')) throw s3Error.noSuchKey();
+    throw error;
+  }
+}
+
 /** Like `locate`, for writes: the ref must be a branch (checked by the core). */
 export function locateForWrite(repository: RepositoryRecord, key: string): Located {
   if (repository.s3Layout === 'plain') return locate(repository, key);

@@ -3,7 +3,7 @@ import { COMMIT_ID } from '../../../core/names.ts';
 import { STAGED_VERSION_ID } from '../../../core/versioning/object-versions.ts';
 import type { ObjectInfo } from '../../../core/versioning/types.ts';
 import { parseRange } from '../../range.ts';
-import { locate, requireBucket, type Located } from '../addressing.ts';
+import { locateForRead, requireBucket, type Located } from '../addressing.ts';
 import { S3Error, s3Error } from '../errors.ts';
 import { sendEmpty, sendStream, type GatewayDeps, type S3Exchange } from '../exchange.ts';
 import { checkReadConditions, objectHeaders } from '../object-headers.ts';
@@ -11,7 +11,7 @@ import { checkReadConditions, objectHeaders } from '../object-headers.ts';
 /** The object a read addresses: the key's ref, or the commit named by `versionId`. */
 export async function statForRead(exchange: S3Exchange, deps: GatewayDeps, { key, versionId }: { key: string; versionId?: string }): Promise<{ info: ObjectInfo; at: Located; versionId?: string }> {
   const repository = await requireBucket(exchange, deps);
-  const located = locate(repository, key);
+  const located = await locateForRead(exchange, deps, repository, key);
   exchange.log.key = key;
   let at = located;
   if (versionId !== undefined && versionId !== STAGED_VERSION_ID) {
