@@ -2,6 +2,7 @@ import { openPostgresStore } from '../../src/adapters/db/postgres/open-postgres-
 import { openSqliteStore } from '../../src/adapters/db/sqlite/open-sqlite-store.ts';
 import { createPostgresDatabase } from '../support/databases.ts';
 import { metadataStoreConformance, type MetadataStoreFixture } from './metadata-store-suite.ts';
+import { lineageStoreConformance } from './lineage-store-suite.ts';
 import { searchIndexConformance } from './search-index-suite.ts';
 
 async function openSqlite(): Promise<MetadataStoreFixture> {
@@ -25,3 +26,5 @@ metadataStoreConformance('sqlite', openSqlite);
 metadataStoreConformance('postgres', openPostgres);
 searchIndexConformance('sqlite', openSqlite);
 searchIndexConformance('postgres', openPostgres);
+lineageStoreConformance('sqlite', openSqlite);
+lineageStoreConformance('postgres', openPostgres);
