@@ -107,7 +107,6 @@ export function registerRunCommands(program: Command): void {
     });
 
   startOptions(run.command('exec').description('run a command as a recorded run: exit code 0 → completed, else failed; a signal → aborted').option('--output <address>', 'declared when the command ends; repeatable', collect).argument('<command...>'))
-    .passThroughOptions()
     .action(async (argv: string[], opts: StartOptions & { output?: string[] }, command: Command) => {
       await withContext(command, async ({ api, out }) => {
         process.exitCode = await exec(api, { argv, opts, print: (view) => {
