@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Selectable, type Transaction } from 'kysely';
 import { conflict } from '../../core/errors.ts';
 import { prefixEnd } from '../../core/keys.ts';
 import type { Entry } from '../../core/objects/entry.ts';
@@ -37,6 +37,8 @@ export interface DialectCapabilities {
   maxRowsPerInsert: number;
   /** How the engine matches and ranks words for the catalog search. */
   fullText: FullTextDialect;
+  /** A subquery yielding the given integers: one bound parameter, whatever the count. */
+  integerList(values: number[]): RawBuilder<number>;
   /** Releases connections and files. */
   destroy(): Promise<void>;
 }
@@ -60,7 +62,7 @@ export class KyselyMetadataStore implements MetadataStore {
   ) {
     this.dialect = capabilities.name;
     this.search = new KyselySearchIndex(db, capabilities.fullText, capabilities.maxRowsPerInsert);
-    this.lineage = new KyselyLineageStore(db, capabilities.maxRowsPerInsert);
+    this.lineage = new KyselyLineageStore(db, { maxRowsPerInsert: capabilities.maxRowsPerInsert, integerList: (values) => capabilities.integerList(values) });
     const uniquely = <T>(message: string, operation: () => Promise<T>): Promise<T> => this.uniquely(message, operation);
     this.runs = new KyselyRunStore(db, capabilities.maxRowsPerInsert, uniquely);
     this.models = new KyselyModelStore(db, uniquely, (error) => capabilities.isUniqueViolation(error));

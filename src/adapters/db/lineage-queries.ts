@@ -1,10 +1,12 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, RawBuilder } from 'kysely';
 import type { LineageDirection, LineageEdge, LineageEdgeType, LineageNode, LineageNodeInput, LineageNodeType, LineageStore } from '../../core/ports/lineage-store.ts';
 import type { Database, LineageNodesTable } from './schema.ts';
 import type { Selectable } from 'kysely';
 
-/** Ids per `IN (…)` list: well inside both engines' bound-parameter limits. */
-const IDS_PER_QUERY = 500;
+/** Keys per `IN (…)` list: well inside both engines' bound-parameter limits. */
+const KEYS_PER_QUERY = 500;
+/** Ids per query when passed as one array parameter (bounds the size of one statement's work, not its parameters). */
+const IDS_PER_QUERY = 20_000;
 
 function toNode(row: Selectable<LineageNodesTable>): LineageNode {
   return {
@@ -25,10 +27,16 @@ function chunks<T>(items: T[], size: number): T[][] {
 
 /** The lineage graph in two tables; the same SQL on SQLite and PostgreSQL. */
 export class KyselyLineageStore implements LineageStore {
+  private readonly maxRowsPerInsert: number;
+  private readonly integerList: (values: number[]) => RawBuilder<number>;
+
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly maxRowsPerInsert: number,
-  ) {}
+    dialect: { maxRowsPerInsert: number; integerList: (values: number[]) => RawBuilder<number> },
+  ) {
+    this.maxRowsPerInsert = dialect.maxRowsPerInsert;
+    this.integerList = dialect.integerList;
+  }
 
   async ensureNodes(nodes: LineageNodeInput[], createdAt: string): Promise<Array<{ id: number; created: boolean }>> {
     const keys = [...new Set(nodes.map((n) => n.key))];
@@ -59,7 +67,7 @@ export class KyselyLineageStore implements LineageStore {
 
   async getNodes(keys: string[]): Promise<LineageNode[]> {
     const out: LineageNode[] = [];
-    for (const batch of chunks(keys, IDS_PER_QUERY)) {
+    for (const batch of chunks(keys, KEYS_PER_QUERY)) {
       const rows = await this.db.selectFrom('lineage_nodes').selectAll().where('key', 'in', batch).execute();
       out.push(...rows.map(toNode));
     }
@@ -69,7 +77,7 @@ export class KyselyLineageStore implements LineageStore {
   async getNodesById(ids: number[]): Promise<LineageNode[]> {
     const out: LineageNode[] = [];
     for (const batch of chunks(ids, IDS_PER_QUERY)) {
-      const rows = await this.db.selectFrom('lineage_nodes').selectAll().where('id', 'in', batch).execute();
+      const rows = await this.db.selectFrom('lineage_nodes').selectAll().where('id', 'in', this.integerList(batch)).execute();
       out.push(...rows.map(toNode));
     }
     return out;
@@ -102,7 +110,7 @@ export class KyselyLineageStore implements LineageStore {
     const column = direction === 'upstream' ? 'dst' : 'src';
     const out: LineageEdge[] = [];
     for (const batch of chunks(ids, IDS_PER_QUERY)) {
-      const rows = await this.db.selectFrom('lineage_edges').select(['src', 'dst', 'type']).where(column, 'in', batch).execute();
+      const rows = await this.db.selectFrom('lineage_edges').select(['src', 'dst', 'type']).where(column, 'in', this.integerList(batch)).execute();
       for (const row of rows) out.push({ src: Number(row.src), dst: Number(row.dst), type: row.type as LineageEdgeType });
     }
     return out;

@@ -103,7 +103,7 @@ export class LineageService {
     if (!root) return { key, direction: input.direction, nodes: [], edges: [], truncated: false };
     const directions: LineageDirection[] = input.direction === 'both' ? ['upstream', 'downstream'] : [input.direction];
     const depths = new Map<number, number>([[root.id, 0]]);
-    const edges = new Map<string, LineageEdge>();
+    const edges: LineageEdge[] = [];
     let truncated = false;
     for (const direction of directions) {
       const reached = await this.breadthFirst(root.id, { direction, depth, limit, depths, edges });
@@ -116,24 +116,28 @@ export class LineageService {
       .filter((n) => n.id !== root.id && (wanted === undefined || wanted.has(n.type)))
       .map((n) => view(n, depths.get(n.id) ?? 0))
       .sort((a, b) => a.depth - b.depth || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    const edgeViews = [...edges.values()].map((e) => ({ from: byId.get(e.src)?.key ?? '', to: byId.get(e.dst)?.key ?? '', type: e.type }));
+    const edgeViews = edges.map((e) => ({ from: byId.get(e.src)?.key ?? '', to: byId.get(e.dst)?.key ?? '', type: e.type }));
     return { root: view(root, 0), key, direction: input.direction, nodes: views, edges: edgeViews, truncated };
   }
 
   /**
-   * Visits level by level: one indexed query per level (per 500 ids), each node once, so cycles
-   * and diamonds cost nothing extra. Returns true when stopped by the node limit.
+   * Visits level by level: one indexed query per level, each node expanded once, so cycles and
+   * diamonds cost nothing extra. Each edge is met once per direction (from the end being
+   * expanded); an edge met from both ends in a two-way walk is kept once, from the upstream
+   * pass. Returns true when stopped by the node limit.
    */
   private async breadthFirst(
     start: number,
-    walk: { direction: LineageDirection; depth: number; limit: number; depths: Map<number, number>; edges: Map<string, LineageEdge> },
+    walk: { direction: LineageDirection; depth: number; limit: number; depths: Map<number, number>; edges: LineageEdge[] },
   ): Promise<boolean> {
+    const skipSeen = walk.edges.length > 0;
+    const seen = skipSeen ? new Set(walk.edges.map((e) => `${e.src} ${e.dst} ${e.type}`)) : undefined;
     let frontier = [start];
     for (let level = 1; level <= walk.depth && frontier.length > 0; level++) {
       const next: number[] = [];
       for (const edge of await this.deps.metadata.lineage.edgesOf(frontier, walk.direction)) {
         const other = walk.direction === 'upstream' ? edge.src : edge.dst;
-        walk.edges.set(`${edge.src} ${edge.dst} ${edge.type}`, edge);
+        if (!seen?.has(`${edge.src} ${edge.dst} ${edge.type}`)) walk.edges.push(edge);
         if (walk.depths.has(other)) continue;
         if (walk.depths.size >= walk.limit) return true;
         walk.depths.set(other, level);

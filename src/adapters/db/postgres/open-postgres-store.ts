@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { StrataError } from '../../../core/errors.ts';
 import { KyselyMetadataStore } from '../kysely-metadata-store.ts';
@@ -28,6 +28,7 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
     isUniqueViolation: (error) => (error as { code?: unknown } | undefined)?.code === '23505',
     maxRowsPerInsert: 1000,
     fullText: postgresFullText,
+    integerList: (values) => sql<number>`(select unnest(${values}::bigint[]))`,
     // Kysely's destroy() ends the pool.
     destroy: () => Promise.resolve(),
   });

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, sql, SqliteDialect } from 'kysely';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { StrataError } from '../../../core/errors.ts';
@@ -40,6 +40,8 @@ export async function openSqliteStore(file: string): Promise<KyselyMetadataStore
     },
     maxRowsPerInsert: 500,
     fullText: sqliteFullText,
+    // json_each turns one JSON array parameter into rows; SQLite has no array parameters.
+    integerList: (values) => sql<number>`(select value from json_each(${JSON.stringify(values)}))`,
     destroy: () => Promise.resolve(),
   });
 }
