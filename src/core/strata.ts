@@ -82,6 +82,8 @@ export function createStrataCore(options: StrataCoreOptions): StrataCore {
   const models = new ModelRegistryService(deps, objects, recorder);
   lineage.setModelResolver((ctx, address) => models.nodeKey(ctx, address));
   const openLineageSettings = { ...DEFAULT_OPENLINEAGE, ...options.openLineage?.settings };
+  const runs = new RunService(deps, { objects, recorder, openLineage: { settings: openLineageSettings, emitter: options.openLineage?.emitter } });
+  runs.setModelResolver((ctx, address) => models.versionNode(ctx, address));
   return {
     repositories: new RepositoryService(deps),
     objects,
@@ -92,7 +94,7 @@ export function createStrataCore(options: StrataCoreOptions): StrataCore {
     ingest: new IngestService(deps, { objects, commits, search, extractor: options.extractor ?? NO_EXTRACTION }),
     datasets: new DatasetService(deps, objects, search),
     search,
-    runs: new RunService(deps, { objects, recorder, openLineage: { settings: openLineageSettings, emitter: options.openLineage?.emitter } }),
+    runs,
     models,
     lineage,
     openLineage: new OpenLineageService(deps, { objects, recorder, strataNamespace: openLineageSettings.namespace }),

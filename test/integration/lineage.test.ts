@@ -78,6 +78,9 @@ describe.each(DIALECTS)('runs, registry and lineage on %s', (dialect) => {
 
   it('resolves model aliases and versions, and records every alias move', async () => {
     const { train } = await scenario();
+    const evaluation = await s.runs.start(ctx, { job: 'eval-bert', kind: 'evaluation', inputs: ['model:bert@production'] });
+    expect(evaluation.inputs.map((i) => i.key)).toEqual(['model:bert/1']);
+    expect((await s.lineage.impact(ctx, { address: 'model:bert@production' })).nodes.map((n) => n.key)).toEqual([`run:${evaluation.id}`]);
     await put('models', 'ckpt/step-3.bin', Buffer.alloc(1000, 3));
     await commit('models', 'step 3');
     const v2 = await s.models.register(ctx, { model: 'bert', source: 'models@main:ckpt/step-3.bin', runId: train });

@@ -6,9 +6,9 @@ import { requireRepository, resolveRef } from '../versioning/refs.ts';
 import type { CallContext } from '../versioning/types.ts';
 import { datasetKey, externalKey, objectKey, shortCommit } from './node-keys.ts';
 
-/** Data named by an address, resolved to the exact version it is now. */
+/** Data named by an address, resolved to the exact version it is now (a model version when read by a run). */
 export interface DataVersion extends LineageNodeInput {
-  type: 'object' | 'dataset' | 'external';
+  type: 'object' | 'dataset' | 'external' | 'model';
 }
 
 const STRATA_ADDRESS = /^([^@:/]+)(?:@([^:]+))?(?::(.*))?$/;

@@ -148,6 +148,14 @@ export class ModelRegistryService {
     return { version, object };
   }
 
+  /** The model version node a model address names (what a run that reads it links to). */
+  async versionNode(ctx: CallContext, address: string): Promise<DataVersion> {
+    const key = await this.nodeKey(ctx, address);
+    const [model = '', version = ''] = key.slice('model:'.length).split('/');
+    const record = (await this.deps.metadata.models.getVersion(model, Number(version))) as ModelVersionRecord;
+    return { ...modelNode(record), type: 'model' };
+  }
+
   /** The lineage node key of a model address. */
   async nodeKey(ctx: CallContext, address: string): Promise<string> {
     await authorize(this.deps, ctx, { action: 'model:read' });

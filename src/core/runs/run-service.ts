@@ -63,6 +63,7 @@ export class RunService {
   private readonly objects: ObjectService;
   private readonly recorder: LineageRecorder;
   private readonly ol: { settings: OpenLineageSettings; emitter?: LineageEmitter };
+  private modelResolver: ((ctx: CallContext, address: string) => Promise<DataVersion>) | undefined;
 
   constructor(
     private readonly deps: VersioningDeps,
@@ -71,6 +72,11 @@ export class RunService {
     this.objects = parts.objects;
     this.recorder = parts.recorder;
     this.ol = parts.openLineage;
+  }
+
+  /** Lets runs read and write model versions (`model:name@alias`); plugged in by the core's composition. */
+  setModelResolver(resolver: (ctx: CallContext, address: string) => Promise<DataVersion>): void {
+    this.modelResolver = resolver;
   }
 
   async start(ctx: CallContext, input: StartRunInput): Promise<RunView> {
@@ -210,7 +216,10 @@ export class RunService {
 
   private async resolve(ctx: CallContext, addresses: string[]): Promise<DataVersion[]> {
     const out: DataVersion[] = [];
-    for (const address of addresses) out.push(await resolveDataAddress({ deps: this.deps, objects: this.objects, ctx }, address));
+    for (const address of addresses) {
+      if (address.startsWith('model:') && this.modelResolver) out.push(await this.modelResolver(ctx, address));
+      else out.push(await resolveDataAddress({ deps: this.deps, objects: this.objects, ctx }, address));
+    }
     return out;
   }
 
