@@ -37,8 +37,8 @@ export interface DialectCapabilities {
   maxRowsPerInsert: number;
   /** How the engine matches and ranks words for the catalog search. */
   fullText: FullTextDialect;
-  /** A subquery yielding the given integers: one bound parameter, whatever the count. */
-  integerList(values: number[]): RawBuilder<number>;
+  /** `column` is one of `values`, as one bound parameter whatever the count (an index lookup per value). */
+  integerIn(column: string, values: number[]): RawBuilder<boolean>;
   /** Releases connections and files. */
   destroy(): Promise<void>;
 }
@@ -62,7 +62,7 @@ export class KyselyMetadataStore implements MetadataStore {
   ) {
     this.dialect = capabilities.name;
     this.search = new KyselySearchIndex(db, capabilities.fullText, capabilities.maxRowsPerInsert);
-    this.lineage = new KyselyLineageStore(db, { maxRowsPerInsert: capabilities.maxRowsPerInsert, integerList: (values) => capabilities.integerList(values) });
+    this.lineage = new KyselyLineageStore(db, { maxRowsPerInsert: capabilities.maxRowsPerInsert, integerIn: (column, values) => capabilities.integerIn(column, values) });
     const uniquely = <T>(message: string, operation: () => Promise<T>): Promise<T> => this.uniquely(message, operation);
     this.runs = new KyselyRunStore(db, capabilities.maxRowsPerInsert, uniquely);
     this.models = new KyselyModelStore(db, uniquely, (error) => capabilities.isUniqueViolation(error));

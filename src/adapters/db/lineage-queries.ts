@@ -28,14 +28,14 @@ function chunks<T>(items: T[], size: number): T[][] {
 /** The lineage graph in two tables; the same SQL on SQLite and PostgreSQL. */
 export class KyselyLineageStore implements LineageStore {
   private readonly maxRowsPerInsert: number;
-  private readonly integerList: (values: number[]) => RawBuilder<number>;
+  private readonly integerIn: (column: string, values: number[]) => RawBuilder<boolean>;
 
   constructor(
     private readonly db: Kysely<Database>,
-    dialect: { maxRowsPerInsert: number; integerList: (values: number[]) => RawBuilder<number> },
+    dialect: { maxRowsPerInsert: number; integerIn: (column: string, values: number[]) => RawBuilder<boolean> },
   ) {
     this.maxRowsPerInsert = dialect.maxRowsPerInsert;
-    this.integerList = dialect.integerList;
+    this.integerIn = dialect.integerIn;
   }
 
   async ensureNodes(nodes: LineageNodeInput[], createdAt: string): Promise<Array<{ id: number; created: boolean }>> {
@@ -77,7 +77,7 @@ export class KyselyLineageStore implements LineageStore {
   async getNodesById(ids: number[]): Promise<LineageNode[]> {
     const out: LineageNode[] = [];
     for (const batch of chunks(ids, IDS_PER_QUERY)) {
-      const rows = await this.db.selectFrom('lineage_nodes').selectAll().where('id', 'in', this.integerList(batch)).execute();
+      const rows = await this.db.selectFrom('lineage_nodes').selectAll().where(this.integerIn('id', batch)).execute();
       out.push(...rows.map(toNode));
     }
     return out;
@@ -110,7 +110,7 @@ export class KyselyLineageStore implements LineageStore {
     const column = direction === 'upstream' ? 'dst' : 'src';
     const out: LineageEdge[] = [];
     for (const batch of chunks(ids, IDS_PER_QUERY)) {
-      const rows = await this.db.selectFrom('lineage_edges').select(['src', 'dst', 'type']).where(column, 'in', this.integerList(batch)).execute();
+      const rows = await this.db.selectFrom('lineage_edges').select(['src', 'dst', 'type']).where(this.integerIn(column, batch)).execute();
       for (const row of rows) out.push({ src: Number(row.src), dst: Number(row.dst), type: row.type as LineageEdgeType });
     }
     return out;

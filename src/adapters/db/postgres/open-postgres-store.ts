@@ -28,7 +28,8 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
     isUniqueViolation: (error) => (error as { code?: unknown } | undefined)?.code === '23505',
     maxRowsPerInsert: 1000,
     fullText: postgresFullText,
-    integerList: (values) => sql<number>`(select unnest(${values}::bigint[]))`,
+    // `= any(array)` plans as index lookups; `in (select unnest(…))` may hash-join a whole table.
+    integerIn: (column, values) => sql<boolean>`${sql.ref(column)} = any(${values}::bigint[])`,
     // Kysely's destroy() ends the pool.
     destroy: () => Promise.resolve(),
   });

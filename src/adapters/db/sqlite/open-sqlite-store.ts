@@ -41,7 +41,7 @@ export async function openSqliteStore(file: string): Promise<KyselyMetadataStore
     maxRowsPerInsert: 500,
     fullText: sqliteFullText,
     // json_each turns one JSON array parameter into rows; SQLite has no array parameters.
-    integerList: (values) => sql<number>`(select value from json_each(${JSON.stringify(values)}))`,
+    integerIn: (column, values) => sql<boolean>`${sql.ref(column)} in (select value from json_each(${JSON.stringify(values)}))`,
     destroy: () => Promise.resolve(),
   });
 }
