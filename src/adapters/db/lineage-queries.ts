@@ -1,5 +1,5 @@
 import type { Kysely, RawBuilder } from 'kysely';
-import type { LineageDirection, LineageEdge, LineageEdgeType, LineageNode, LineageNodeInput, LineageNodeType, LineageStore } from '../../core/ports/lineage-store.ts';
+import { LINEAGE_EDGE_TYPES, type LineageDirection, type LineageEdge, type LineageEdgeType, type LineageNode, type LineageNodeInput, type LineageNodeType, type LineageStore } from '../../core/ports/lineage-store.ts';
 import type { Database, LineageNodesTable } from './schema.ts';
 import type { Selectable } from 'kysely';
 
@@ -98,7 +98,7 @@ export class KyselyLineageStore implements LineageStore {
     for (const batch of chunks(edges, Math.floor(this.maxRowsPerInsert / 3))) {
       const result = await this.db
         .insertInto('lineage_edges')
-        .values(batch.map((e) => ({ src: e.src, dst: e.dst, type: e.type })))
+        .values(batch.map((e) => ({ src: e.src, dst: e.dst, type: LINEAGE_EDGE_TYPES.indexOf(e.type) })))
         .onConflict((oc) => oc.columns(['src', 'dst', 'type']).doNothing())
         .executeTakeFirst();
       added += Number(result.numInsertedOrUpdatedRows ?? 0n);
@@ -111,7 +111,7 @@ export class KyselyLineageStore implements LineageStore {
     const out: LineageEdge[] = [];
     for (const batch of chunks(ids, IDS_PER_QUERY)) {
       const rows = await this.db.selectFrom('lineage_edges').select(['src', 'dst', 'type']).where(this.integerIn(column, batch)).execute();
-      for (const row of rows) out.push({ src: Number(row.src), dst: Number(row.dst), type: row.type as LineageEdgeType });
+      for (const row of rows) out.push({ src: Number(row.src), dst: Number(row.dst), type: LINEAGE_EDGE_TYPES[row.type] as LineageEdgeType });
     }
     return out;
   }

@@ -207,7 +207,8 @@ export interface LineageEdgesTable {
   /** PostgreSQL returns bigint as a string. */
   src: number | string;
   dst: number | string;
-  type: string;
+  /** Index into LINEAGE_EDGE_TYPES. */
+  type: number;
 }
 
 export interface Database {

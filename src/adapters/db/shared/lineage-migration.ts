@@ -97,7 +97,9 @@ export async function upLineage(db: Kysely<unknown>, types: { id: ColumnDataType
     .createTable('lineage_edges')
     .addColumn('src', types.bigint, (c) => c.notNull())
     .addColumn('dst', types.bigint, (c) => c.notNull())
-    .addColumn('type', 'text', (c) => c.notNull())
+    // The edge type's position in LINEAGE_EDGE_TYPES: walks read millions of edges, and a small
+    // integer costs no string per row.
+    .addColumn('type', 'smallint', (c) => c.notNull())
     .addPrimaryKeyConstraint('lineage_edges_pk', ['src', 'dst', 'type'])
     .execute();
   await db.schema.createIndex('lineage_edges_by_dst').on('lineage_edges').columns(['dst', 'src']).execute();
