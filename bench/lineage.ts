@@ -9,9 +9,8 @@ import type { LineageEdge, LineageNodeInput } from '../src/core/ports/lineage-st
 import type { MetadataStore } from '../src/core/ports/metadata-store.ts';
 import { createStrataCore, type StrataCore } from '../src/core/strata.ts';
 import { ctx } from './open-core.ts';
-import { fmt, freshDir, report, SCALE, time } from './support.ts';
+import { fmt, freshDir, report, SCALE, time, withBenchPostgres } from './support.ts';
 
-const PG_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const DATASETS = Math.max(200, Math.round(2500 * SCALE));
 const RAW = Math.round(DATASETS / 25);
 const MEMBERS = 380;
@@ -128,37 +127,26 @@ export async function benchLineage(): Promise<void> {
     db.close();
     await sqlite.close();
   }
-  const admin = new pg.Client({ connectionString: PG_URL });
-  try {
-    await admin.connect();
-  } catch {
-    console.log(`PostgreSQL not reachable at ${PG_URL}: its figure is left out`);
-    return;
-  }
-  const name = `strata_bench_${Date.now()}`;
-  await admin.query(`create database ${name}`);
-  const url = new URL(PG_URL);
-  url.pathname = `/${name}`;
-  const store = await openPostgresStore(url.toString());
-  const client = new pg.Client({ connectionString: url.toString() });
-  await client.connect();
-  try {
-    await benchDialect({
-      name: 'PostgreSQL',
-      metadata: store,
-      raw: async (direction, id) => {
-        await client.query(CTE(direction, '$1::bigint'), [id]);
-      },
-      // What autovacuum does within a minute of a bulk load; without it the planner sees empty tables.
-      afterFill: async () => {
-        await client.query('analyze lineage_edges');
-        await client.query('analyze lineage_nodes');
-      },
-    });
-  } finally {
-    await client.end();
-    await store.close();
-    await admin.query(`drop database if exists ${name} with (force)`);
-    await admin.end();
-  }
+  await withBenchPostgres(async (url) => {
+    const store = await openPostgresStore(url);
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await benchDialect({
+        name: 'PostgreSQL',
+        metadata: store,
+        raw: async (direction, id) => {
+          await client.query(CTE(direction, '$1::bigint'), [id]);
+        },
+        // What autovacuum does within a minute of a bulk load; without it the planner sees empty tables.
+        afterFill: async () => {
+          await client.query('analyze lineage_edges');
+          await client.query('analyze lineage_nodes');
+        },
+      });
+    } finally {
+      await client.end();
+      await store.close();
+    }
+  });
 }

@@ -8,11 +8,10 @@ import { loadConfig } from '../src/config/config.ts';
 import type { SearchInput } from '../src/core/catalog/search-service.ts';
 import type { StrataCore } from '../src/core/strata.ts';
 import { ctx } from './open-core.ts';
-import { fmt, freshDir, report, SCALE, time } from './support.ts';
+import { fmt, freshDir, report, SCALE, time, withBenchPostgres } from './support.ts';
 
 const OBJECTS = Math.max(2000, Math.round(100_000 * SCALE));
 const QUERIES = 300;
-const PG_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /** A deterministic pseudo-random sequence, so every run searches the same corpus. */
 function random(seed: number): () => number {
@@ -148,24 +147,13 @@ export async function benchSearch(): Promise<void> {
       return Promise.resolve({ run, close: () => Promise.resolve() });
     },
   });
-  const admin = new pg.Client({ connectionString: PG_URL });
-  try {
-    await admin.connect();
-  } catch {
-    console.log(`PostgreSQL not reachable at ${PG_URL}: its figure is left out`);
-    return;
-  }
-  const name = `strata_bench_${Date.now()}`;
-  await admin.query(`create database ${name}`);
-  const url = new URL(PG_URL);
-  url.pathname = `/${name}`;
-  try {
+  await withBenchPostgres(async (url) => {
     await benchDialect({
       name: 'PostgreSQL',
-      env: { STRATA_DATABASE_URL: url.toString() },
+      env: { STRATA_DATABASE_URL: url },
       dir: await freshDir('search-postgres'),
       raw: async () => {
-        const client = new pg.Client({ connectionString: url.toString() });
+        const client = new pg.Client({ connectionString: url });
         await client.connect();
         return {
           run: (q) => {
@@ -178,8 +166,5 @@ export async function benchSearch(): Promise<void> {
         };
       },
     });
-  } finally {
-    await admin.query(`drop database if exists ${name} with (force)`);
-    await admin.end();
-  }
+  });
 }

@@ -1,9 +1,12 @@
+import pg from 'pg';
 import { execFileSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
+
+const PG_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 export const WORK = join(import.meta.dirname, '.work');
 /** BENCH_SCALE=0.1 shrinks every data size (for a quick look); 1 is the issue's sizes. */
@@ -76,4 +79,28 @@ export const figures: Figure[] = [];
 export function report(figure: Figure): void {
   figures.push(figure);
   console.log(`${figure.name}\n  strata:   ${figure.strata}\n  baseline: ${figure.baseline}\n  ratio:    ${figure.ratio}   goal: ${figure.goal}   ${figure.met ? 'MET' : 'NOT MET'}`);
+}
+
+/**
+ * Runs `body` against a fresh PostgreSQL database (dropped after), or says why the figure is
+ * left out when no server answers at BENCH_POSTGRES_URL.
+ */
+export async function withBenchPostgres(body: (url: string) => Promise<void>): Promise<void> {
+  const admin = new pg.Client({ connectionString: PG_URL });
+  try {
+    await admin.connect();
+  } catch {
+    console.log(`PostgreSQL not reachable at ${PG_URL}: its figure is left out`);
+    return;
+  }
+  const name = `strata_bench_${Date.now()}`;
+  await admin.query(`create database ${name}`);
+  const url = new URL(PG_URL);
+  url.pathname = `/${name}`;
+  try {
+    await body(url.toString());
+  } finally {
+    await admin.query(`drop database if exists ${name} with (force)`);
+    await admin.end();
+  }
 }

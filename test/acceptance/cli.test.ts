@@ -6,33 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, ok, strata } from '../support/cli.ts';
 
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'strata.js');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function strata(cwd: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, ...env, STRATA_ENDPOINT: env.STRATA_ENDPOINT ?? '' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => {
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-async function ok(cwd: string, args: string[], env?: Record<string, string>): Promise<string> {
-  const run = await strata(cwd, args, env);
-  if (run.code !== 0) throw new Error(`strata ${args.join(' ')} exited ${String(run.code)}: ${run.stderr}`);
-  return run.stdout;
-}
 
 describe('strata CLI (black box)', () => {
   let dir = '';

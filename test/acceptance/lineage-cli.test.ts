@@ -1,29 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, ok, strata } from '../support/cli.ts';
 
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'strata.js');
-
-function strata(cwd: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, STRATA_ENDPOINT: '', STRATA_RUN_ID: '', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => {
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-async function ok(cwd: string, args: string[], env?: Record<string, string>): Promise<string> {
-  const run = await strata(cwd, args, env);
-  if (run.code !== 0) throw new Error(`strata ${args.join(' ')} exited ${String(run.code)}: ${run.stderr}`);
-  return run.stdout;
-}
 
 /** The README's walk-through: raw docs → prep run → training run (exec) → model → provenance and impact. */
 describe('runs, models and lineage from the CLI (black box)', () => {
@@ -82,7 +62,7 @@ describe('runs, models and lineage from the CLI (black box)', () => {
 
     await ok(dir, ['get', 'model:bert@production', join(dir, 'deployed.bin')]);
     expect((await readFile(join(dir, 'deployed.bin'))).equals(Buffer.alloc(2000, 2))).toBe(true);
-    expect(await ok(dir, ['stat', 'models@main:ckpt/'])).toMatch(/^objects  2\nlogical  3\.9 KiB \(4000 B\)\n/);
+    expect(await ok(dir, ['stat', 'models@main:ckpt/'])).toMatch(/^objects {2}2\nlogical {2}3\.9 KiB \(4000 B\)\n/);
 
     const missing = await strata(dir, ['run', 'finish']);
     expect([missing.code, missing.stderr]).toEqual([2, 'strata: no run given: pass --run <id> or set STRATA_RUN_ID\n']);

@@ -1,4 +1,4 @@
-import type { RunStatus } from '../ports/run-store.ts';
+import type { RunRecord, RunStatus } from '../ports/run-store.ts';
 
 /**
  * OpenLineage 2-0-2 event shapes (https://openlineage.io/spec/2-0-2/OpenLineage.json), and
@@ -71,24 +71,8 @@ export interface OpenLineageSettings {
   producer: string;
 }
 
-/** What of a run the events carry (a RunView). */
-export interface RunForEvents {
-  id: string;
-  namespace: string;
-  job: string;
-  kind: string;
-  status: RunStatus;
-  startedAt: string;
-  endedAt?: string;
-  params: Record<string, string>;
-  code?: { commit: string; dirty: boolean; branch?: string; remote?: string };
-  env: Record<string, string>;
-  host?: string;
-  user: string;
-  tags: string[];
-  exitCode?: number;
-  parentId?: string;
-  facets: Facets;
+/** What of a run the events carry (a RunView: the record with its declared nodes and latest metrics). */
+export interface RunForEvents extends Omit<RunRecord, 'inputs' | 'outputs'> {
   metrics: Record<string, { value: number; step: number; points: number }>;
   inputs: Array<{ key: string; type: string; data: Record<string, unknown> }>;
   outputs: Array<{ key: string; type: string; data: Record<string, unknown> }>;

@@ -42,7 +42,7 @@ export function locate(repository: RepositoryRecord, key: string): Located {
  * `model:<name>@<alias>[/<path>]` or `model:<name>/<version>[/<path>]` read the registered
  * artifact at its exact commit (the bucket must be the model's repository).
  */
-export async function locateForRead(exchange: S3Exchange, deps: GatewayDeps, repository: RepositoryRecord, key: string): Promise<Located> {
+export async function locateForRead(exchange: S3Exchange, deps: GatewayDeps, { repository, key }: { repository: RepositoryRecord; key: string }): Promise<Located> {
   if (!key.startsWith('model:')) return locate(repository, key);
   try {
     const { object } = await deps.core.models.resolve(exchange.ctx, key);

@@ -11,7 +11,7 @@ import { checkReadConditions, objectHeaders } from '../object-headers.ts';
 /** The object a read addresses: the key's ref, or the commit named by `versionId`. */
 export async function statForRead(exchange: S3Exchange, deps: GatewayDeps, { key, versionId }: { key: string; versionId?: string }): Promise<{ info: ObjectInfo; at: Located; versionId?: string }> {
   const repository = await requireBucket(exchange, deps);
-  const located = await locateForRead(exchange, deps, repository, key);
+  const located = await locateForRead(exchange, deps, { repository, key });
   exchange.log.key = key;
   let at = located;
   if (versionId !== undefined && versionId !== STAGED_VERSION_ID) {
