@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../../src/http/build-server.ts';
@@ -128,6 +129,16 @@ describe('OpenLineage in and out, and the Marquez-compatible graph', () => {
     expect({ job: copy.job, kind: copy.kind, status: copy.status, params: copy.params, code: copy.code, startedAt: copy.startedAt, endedAt: copy.endedAt }).toEqual({
       job: 'clean', kind: 'prep', status: 'completed', params: { lowercase: 'true' }, code: { commit: 'abc123', dirty: true }, startedAt: finished.startedAt, endedAt: finished.endedAt,
     });
+  });
+
+  it('takes gzip bodies (the OpenLineage HTTP transport with compression) and counts events in /metrics', async () => {
+    const event = { ...startEvent, run: { runId: '7c9e6679-7425-40de-944b-e07fc1f90ae7' }, job: { namespace: 'dbt', name: 'models.orders' }, inputs: [{ namespace: 'postgres://warehouse:5432', name: 'raw.orders' }], outputs: [] };
+    const response = await server.inject({ method: 'POST', url: '/api/v1/lineage', payload: gzipSync(JSON.stringify(event)), headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } });
+    expect(response.statusCode).toBe(201);
+    expect((await t.core.runs.get(ctx, '7c9e6679-7425-40de-944b-e07fc1f90ae7')).job).toBe('models.orders');
+    const metrics = (await server.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toMatch(/^strata_openlineage_events_total\{outcome="accepted"\} \d+$/m);
+    expect(metrics).toMatch(/^strata_openlineage_events_total\{outcome="rejected"\} \d+$/m);
   });
 
   it('answers Marquez lineage queries', async () => {

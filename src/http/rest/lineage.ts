@@ -1,4 +1,6 @@
+import { createGunzip } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
+import { Counter } from 'prom-client';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { invalidArgument } from '../../core/errors.ts';
@@ -26,15 +28,35 @@ const Accepted = z.object({ accepted: z.number(), keys: z.array(z.array(z.string
 export function registerLineageRoutes(app: FastifyInstance, deps: RouteDeps): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const tags = ['lineage'];
+  const events = new Counter({ name: 'strata_openlineage_events_total', help: 'OpenLineage events received, by outcome', labelNames: ['outcome'], registers: [app.metrics.registry] });
+  // OpenLineage's HTTP transport may gzip its bodies (`compression: gzip`).
+  const gunzip = async (request: { headers: Record<string, unknown> }, _reply: unknown, payload: NodeJS.ReadableStream): Promise<NodeJS.ReadableStream> => {
+    if (request.headers['content-encoding'] !== 'gzip') return payload;
+    delete request.headers['content-encoding'];
+    delete request.headers['content-length'];
+    return Promise.resolve(payload.pipe(createGunzip()));
+  };
+  const count = (outcome: 'accepted' | 'rejected', n: number): void => {
+    events.inc({ outcome }, n);
+  };
   api.post('/lineage', {
+    preParsing: gunzip,
     schema: { tags, summary: 'Accept one OpenLineage 2-0-2 event (RunEvent, DatasetEvent or JobEvent); 400 with the reason when invalid', body: z.unknown(), response: { 201: Accepted, ...ERROR_RESPONSES } },
   }, async (request, reply) => {
-    const event = validateOpenLineageEvent(request.body);
+    let event;
+    try {
+      event = validateOpenLineageEvent(request.body);
+    } catch (error) {
+      count('rejected', 1);
+      throw error;
+    }
     const done = await deps.core.openLineage.ingest(deps.context(request), [event]);
+    count('accepted', 1);
     return reply.status(201).send({ accepted: 1, keys: done.map((d) => d.keys) });
   });
 
   api.post('/lineage/batch', {
+    preParsing: gunzip,
     schema: {
       tags,
       summary: 'Accept OpenLineage events as a JSON array (or {events: [...]}); all are validated first and none is applied when one is invalid',
@@ -44,8 +66,15 @@ export function registerLineageRoutes(app: FastifyInstance, deps: RouteDeps): vo
   }, async (request, reply) => {
     const list = eventList(request.body);
     if (list === undefined) throw invalidArgument('expected a JSON array of OpenLineage events, or {"events": [...]}');
-    const events = list.map((event, i) => validateOpenLineageEvent(event, `event ${i}`));
-    const done = await deps.core.openLineage.ingest(deps.context(request), events);
+    let valid;
+    try {
+      valid = list.map((event, i) => validateOpenLineageEvent(event, `event ${i}`));
+    } catch (error) {
+      count('rejected', list.length);
+      throw error;
+    }
+    const done = await deps.core.openLineage.ingest(deps.context(request), valid);
+    count('accepted', done.length);
     return reply.status(201).send({ accepted: done.length, keys: done.map((d) => d.keys) });
   });
 
