@@ -44,7 +44,11 @@ export class OpenLineageService {
     await authorize(this.deps, ctx, { action: 'lineage:write' });
     const out: IngestedEvent[] = [];
     for (const event of events) {
-      if (isRunEvent(event)) out.push(await this.runEvent(ctx, event));
+      if (isRunEvent(event)) out.push(await this.runEvent(ctx, event).catch(async (error: unknown) => {
+        // Two events of one new run arriving at once: the second to insert folds into the first.
+        if ((error as { code?: string }).code !== 'Conflict') throw error;
+        return this.runEvent(ctx, event);
+      }));
       else if (isDatasetEvent(event)) out.push({ kind: 'dataset', keys: [await this.datasetNode(ctx, event.dataset)] });
       else out.push(await this.jobEvent(ctx, event));
     }
@@ -141,7 +145,7 @@ function newRun(ctx: CallContext, event: OpenLineageRunEvent): RunRecord {
     job: event.job.name,
     kind: 'external',
     status: 'running',
-    startedAt: event.eventTime,
+    startedAt: new Date(event.eventTime).toISOString(),
     params: {},
     env: {},
     user: ctx.actor.id,

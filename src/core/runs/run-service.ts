@@ -103,8 +103,11 @@ export class RunService {
     if (input.code !== undefined) run.code = input.code;
     if (input.host !== undefined) run.host = input.host;
     if (input.parentId !== undefined) run.parentId = input.parentId;
+    // Everything that can fail on bad input fails before anything is written.
+    if (input.id !== undefined && (await this.deps.metadata.runs.get(run.id))) throw conflict(`run '${run.id}' already exists`);
     const inputs = await this.resolve(ctx, input.inputs ?? []);
     run.inputs = [...new Set(inputs.map((i) => i.key))];
+    // Edges first, then the row: an acknowledged run always has its inputs in the graph.
     await this.recorder.nodes([runNode(run)]);
     await this.link(ctx, { run, data: inputs, type: 'read' });
     await this.deps.metadata.runs.create(run);
@@ -139,7 +142,7 @@ export class RunService {
 
   async logMetrics(ctx: CallContext, id: string, metrics: MetricInput[]): Promise<void> {
     await authorize(this.deps, ctx, { action: 'run:update' });
-    await this.require(id);
+    const run = await this.require(id);
     const now = this.deps.clock.now().toISOString();
     const points: MetricPoint[] = metrics.map((m) => {
       if (!PARAM_KEY.test(m.key)) throw invalidArgument(`invalid metric name '${m.key}'`);
@@ -148,13 +151,12 @@ export class RunService {
       if (!Number.isSafeInteger(step) || step < 0) throw invalidArgument(`metric '${m.key}': step must be a whole number ≥ 0`);
       return { key: m.key, value: m.value, step, at: m.at ?? now };
     });
-    await this.deps.metadata.runs.logMetrics(id, points);
+    await this.deps.metadata.runs.logMetrics(run.id, points);
   }
 
   async metrics(ctx: CallContext, id: string): Promise<MetricPoint[]> {
     await authorize(this.deps, ctx, { action: 'run:read' });
-    await this.require(id);
-    return this.deps.metadata.runs.metrics(id);
+    return this.deps.metadata.runs.metrics((await this.require(id)).id);
   }
 
   /** Declares data the run read, each resolved to the exact version it is now. */
