@@ -54,6 +54,13 @@ describe.each(DIALECTS)('runs, registry and lineage on %s', (dialect) => {
     expect(impact.nodes.map((n) => n.key).sort()).toEqual(
       [`dataset:clean@${cleanCommit}:`, `dataset:clean@${cleanCommit}:docs/`, `dataset:models@${await head('models')}:ckpt/`, `dataset:raw@${await head('raw')}:docs/`, 'model:bert/1', `run:${prep}`, `run:${train}`].sort(),
     );
+    // A walk stopped by its node limit says so, and returns no edge to a node it does not hold.
+    const limited = await s.lineage.walk(ctx, { address: 'model:bert@production', direction: 'upstream', depth: 10, limit: 3 });
+    expect(limited.truncated).toBe(true);
+    expect(limited.nodes).toHaveLength(2);
+    const held = new Set([limited.key, ...limited.nodes.map((n) => n.key)]);
+    expect(limited.edges.length).toBeGreaterThan(0);
+    expect(limited.edges.every((e) => held.has(e.from) && held.has(e.to))).toBe(true);
     // The README was never read: it affects nothing.
     expect((await s.lineage.impact(ctx, { address: 'raw@main:README.md' })).nodes).toEqual([]);
   });

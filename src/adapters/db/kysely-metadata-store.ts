@@ -39,6 +39,11 @@ export interface DialectCapabilities {
   fullText: FullTextDialect;
   /** `column` is one of `values`, as one bound parameter whatever the count (an index lookup per value). */
   integerIn(column: string, values: number[]): RawBuilder<boolean>;
+  /**
+   * Lineage edges (src, dst, type index) whose `column` is one of `ids`, as bare rows, when the
+   * driver can skip Kysely's row objects: the lineage walk's hot loop.
+   */
+  edgeRows?: (column: 'src' | 'dst', ids: number[]) => Array<[number, number, number]>;
   /** Releases connections and files. */
   destroy(): Promise<void>;
 }
@@ -62,7 +67,7 @@ export class KyselyMetadataStore implements MetadataStore {
   ) {
     this.dialect = capabilities.name;
     this.search = new KyselySearchIndex(db, capabilities.fullText, capabilities.maxRowsPerInsert);
-    this.lineage = new KyselyLineageStore(db, { maxRowsPerInsert: capabilities.maxRowsPerInsert, integerIn: (column, values) => capabilities.integerIn(column, values) });
+    this.lineage = new KyselyLineageStore(db, { maxRowsPerInsert: capabilities.maxRowsPerInsert, integerIn: (column, values) => capabilities.integerIn(column, values), edgeRows: capabilities.edgeRows });
     const uniquely = <T>(message: string, operation: () => Promise<T>): Promise<T> => this.uniquely(message, operation);
     this.runs = new KyselyRunStore(db, capabilities.maxRowsPerInsert, uniquely);
     this.models = new KyselyModelStore(db, uniquely, (error) => capabilities.isUniqueViolation(error));

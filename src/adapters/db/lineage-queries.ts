@@ -29,13 +29,19 @@ function chunks<T>(items: T[], size: number): T[][] {
 export class KyselyLineageStore implements LineageStore {
   private readonly maxRowsPerInsert: number;
   private readonly integerIn: (column: string, values: number[]) => RawBuilder<boolean>;
+  private readonly edgeRows: ((column: 'src' | 'dst', ids: number[]) => Array<[number, number, number]>) | undefined;
 
   constructor(
     private readonly db: Kysely<Database>,
-    dialect: { maxRowsPerInsert: number; integerIn: (column: string, values: number[]) => RawBuilder<boolean> },
+    dialect: {
+      maxRowsPerInsert: number;
+      integerIn: (column: string, values: number[]) => RawBuilder<boolean>;
+      edgeRows?: (column: 'src' | 'dst', ids: number[]) => Array<[number, number, number]>;
+    },
   ) {
     this.maxRowsPerInsert = dialect.maxRowsPerInsert;
     this.integerIn = dialect.integerIn;
+    this.edgeRows = dialect.edgeRows;
   }
 
   async ensureNodes(nodes: LineageNodeInput[], createdAt: string): Promise<Array<{ id: number; created: boolean }>> {
@@ -110,6 +116,10 @@ export class KyselyLineageStore implements LineageStore {
     const column = direction === 'upstream' ? 'dst' : 'src';
     const out: LineageEdge[] = [];
     for (const batch of chunks(ids, IDS_PER_QUERY)) {
+      if (this.edgeRows) {
+        for (const [src, dst, type] of this.edgeRows(column, batch)) out.push({ src, dst, type: LINEAGE_EDGE_TYPES[type] as LineageEdgeType });
+        continue;
+      }
       const rows = await this.db.selectFrom('lineage_edges').select(['src', 'dst', 'type']).where(this.integerIn(column, batch)).execute();
       for (const row of rows) out.push({ src: Number(row.src), dst: Number(row.dst), type: LINEAGE_EDGE_TYPES[row.type] as LineageEdgeType });
     }

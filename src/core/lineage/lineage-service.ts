@@ -49,6 +49,8 @@ export interface WalkInput {
 
 export const DEFAULT_DEPTH = 10;
 export const DEFAULT_NODE_LIMIT = 10_000;
+/** Provenance and impact must list every source or every affected version, not a page of them. */
+export const CHAIN_NODE_LIMIT = 1_000_000;
 /** Provenance and impact follow the whole chain: part-of, read, wrote and registered-as make 3 to 4 edges a step. */
 export const CHAIN_DEPTH = 100;
 
@@ -137,11 +139,13 @@ export class LineageService {
       const next: number[] = [];
       for (const edge of await this.deps.metadata.lineage.edgesOf(frontier, walk.direction)) {
         const other = walk.direction === 'upstream' ? edge.src : edge.dst;
+        if (!walk.depths.has(other)) {
+          // Past the limit an edge would lead to a node the result does not hold.
+          if (walk.depths.size >= walk.limit) return true;
+          walk.depths.set(other, level);
+          next.push(other);
+        }
         if (!seen?.has(`${edge.src} ${edge.dst} ${edge.type}`)) walk.edges.push(edge);
-        if (walk.depths.has(other)) continue;
-        if (walk.depths.size >= walk.limit) return true;
-        walk.depths.set(other, level);
-        next.push(other);
       }
       frontier = next;
     }
@@ -153,7 +157,7 @@ export class LineageService {
    * nothing recorded was derived from (raw inputs), found by walking the whole chain upstream.
    */
   async provenance(ctx: CallContext, input: { address: string; limit?: number }): Promise<LineageGraph> {
-    const graph = await this.walk(ctx, { address: input.address, direction: 'upstream', depth: CHAIN_DEPTH, limit: input.limit });
+    const graph = await this.walk(ctx, { address: input.address, direction: 'upstream', depth: CHAIN_DEPTH, limit: input.limit ?? CHAIN_NODE_LIMIT });
     const derived = new Set(graph.edges.filter((e) => e.type !== 'part-of').map((e) => e.to));
     const sources = graph.nodes.filter((n) => (n.type === 'object' || n.type === 'external') && !derived.has(n.key));
     return { ...graph, nodes: sources };
@@ -161,7 +165,7 @@ export class LineageService {
 
   /** What does this affect? Every run, dataset version, object and model version downstream. */
   async impact(ctx: CallContext, input: { address: string; types?: LineageNodeType[]; limit?: number }): Promise<LineageGraph> {
-    return this.walk(ctx, { address: input.address, direction: 'downstream', depth: CHAIN_DEPTH, types: input.types, limit: input.limit });
+    return this.walk(ctx, { address: input.address, direction: 'downstream', depth: CHAIN_DEPTH, types: input.types, limit: input.limit ?? CHAIN_NODE_LIMIT });
   }
 }
 

@@ -1,11 +1,14 @@
-import type { ColumnDataType, Expression, Kysely } from 'kysely';
+import { sql, type ColumnDataType, type Expression, type Kysely } from 'kysely';
 
 /**
  * Runs, metrics, the model registry and the lineage graph, common to both dialects. Lineage
  * nodes get an integer id so edges are two integers and a type: the graph reaches millions of
  * edges (per-object membership), and the walk reads them by index one level at a time.
  */
-export async function upLineage(db: Kysely<unknown>, types: { id: ColumnDataType | Expression<unknown>; keyType: ColumnDataType | Expression<unknown>; bigint: ColumnDataType }): Promise<void> {
+export async function upLineage(
+  db: Kysely<unknown>,
+  types: { id: ColumnDataType | Expression<unknown>; keyType: ColumnDataType | Expression<unknown>; bigint: ColumnDataType; withoutRowid: boolean },
+): Promise<void> {
   await db.schema
     .createTable('runs')
     .addColumn('id', 'text', (c) => c.primaryKey())
@@ -93,6 +96,8 @@ export async function upLineage(db: Kysely<unknown>, types: { id: ColumnDataType
     .addColumn('data', 'text', (c) => c.notNull())
     .addColumn('created_at', 'text', (c) => c.notNull())
     .execute();
+  // Both indexes cover every column, so a walk reads edges from one B-tree per lookup (SQLite:
+  // the table is its primary key, WITHOUT ROWID; PostgreSQL: index-only scans).
   await db.schema
     .createTable('lineage_edges')
     .addColumn('src', types.bigint, (c) => c.notNull())
@@ -101,6 +106,7 @@ export async function upLineage(db: Kysely<unknown>, types: { id: ColumnDataType
     // integer costs no string per row.
     .addColumn('type', 'smallint', (c) => c.notNull())
     .addPrimaryKeyConstraint('lineage_edges_pk', ['src', 'dst', 'type'])
+    .$call((table) => (types.withoutRowid ? table.modifyEnd(sql`without rowid`) : table))
     .execute();
-  await db.schema.createIndex('lineage_edges_by_dst').on('lineage_edges').columns(['dst', 'src']).execute();
+  await db.schema.createIndex('lineage_edges_by_dst').on('lineage_edges').columns(['dst', 'src', 'type']).execute();
 }

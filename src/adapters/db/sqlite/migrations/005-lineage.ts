@@ -2,5 +2,5 @@ import { sql, type Kysely } from 'kysely';
 import { upLineage } from '../../shared/lineage-migration.ts';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await upLineage(db, { id: sql`integer`, keyType: 'text', bigint: 'integer' });
+  await upLineage(db, { id: sql`integer`, keyType: 'text', bigint: 'integer', withoutRowid: true });
 }
