@@ -21,7 +21,7 @@ import type {
 } from '../../core/ports/metadata-store.ts';
 import * as accessKeys from './access-key-queries.ts';
 import * as datasets from './dataset-queries.ts';
-import { KyselyLineageStore } from './lineage-queries.ts';
+import { KyselyLineageStore, type NodeRow } from './lineage-queries.ts';
 import { KyselyModelStore } from './model-queries.ts';
 import { KyselyRunStore } from './run-queries.ts';
 import { KyselySearchIndex, type FullTextDialect } from './search-queries.ts';
@@ -40,10 +40,12 @@ export interface DialectCapabilities {
   /** `column` is one of `values`, as one bound parameter whatever the count (an index lookup per value). */
   integerIn(column: string, values: number[]): RawBuilder<boolean>;
   /**
-   * Lineage edges (src, dst, type index) whose `column` is one of `ids`, as bare rows, when the
-   * driver can skip Kysely's row objects: the lineage walk's hot loop.
+   * Lineage edges (src, dst, type index) whose `column` is one of `ids`, as bare rows: the lineage
+   * walk's hot loop, read the fastest way the driver allows.
    */
-  edgeRows?: (column: 'src' | 'dst', ids: number[]) => Array<[number, number, number]>;
+  edgeRows(db: Kysely<Database>, column: 'src' | 'dst', ids: number[]): Promise<Array<[number, number, number]>> | Array<[number, number, number]>;
+  /** Lineage nodes by id as bare rows (id, key, type, label, data as an object, created_at): the walk's last read. */
+  nodeRows(db: Kysely<Database>, ids: number[]): Promise<NodeRow[]> | NodeRow[];
   /** Releases connections and files. */
   destroy(): Promise<void>;
 }
@@ -67,7 +69,7 @@ export class KyselyMetadataStore implements MetadataStore {
   ) {
     this.dialect = capabilities.name;
     this.search = new KyselySearchIndex(db, capabilities.fullText, capabilities.maxRowsPerInsert);
-    this.lineage = new KyselyLineageStore(db, { maxRowsPerInsert: capabilities.maxRowsPerInsert, integerIn: (column, values) => capabilities.integerIn(column, values), edgeRows: capabilities.edgeRows });
+    this.lineage = new KyselyLineageStore(db, { maxRowsPerInsert: capabilities.maxRowsPerInsert, integerIn: (column, values) => capabilities.integerIn(column, values), edgeRows: (column, ids) => capabilities.edgeRows(db, column, ids), nodeRows: (ids) => capabilities.nodeRows(db, ids) });
     const uniquely = <T>(message: string, operation: () => Promise<T>): Promise<T> => this.uniquely(message, operation);
     this.runs = new KyselyRunStore(db, capabilities.maxRowsPerInsert, uniquely);
     this.models = new KyselyModelStore(db, uniquely, (error) => capabilities.isUniqueViolation(error));

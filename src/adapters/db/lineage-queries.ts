@@ -3,6 +3,9 @@ import { LINEAGE_EDGE_TYPES, type LineageDirection, type LineageEdge, type Linea
 import type { Database, LineageNodesTable } from './schema.ts';
 import type { Selectable } from 'kysely';
 
+/** A lineage node as the walk reads it: id, key, type, label, data (parsed), created_at. */
+export type NodeRow = [number, string, string, string, Record<string, unknown>, string];
+
 /** Keys per `IN (…)` list: well inside both engines' bound-parameter limits. */
 const KEYS_PER_QUERY = 500;
 /** Ids per query when passed as one array parameter (bounds the size of one statement's work, not its parameters). */
@@ -29,19 +32,22 @@ function chunks<T>(items: T[], size: number): T[][] {
 export class KyselyLineageStore implements LineageStore {
   private readonly maxRowsPerInsert: number;
   private readonly integerIn: (column: string, values: number[]) => RawBuilder<boolean>;
-  private readonly edgeRows: ((column: 'src' | 'dst', ids: number[]) => Array<[number, number, number]>) | undefined;
+  private readonly nodeRows: (ids: number[]) => Promise<NodeRow[]> | NodeRow[];
+  private readonly edgeRows: (column: 'src' | 'dst', ids: number[]) => Promise<Array<[number, number, number]>> | Array<[number, number, number]>;
 
   constructor(
     private readonly db: Kysely<Database>,
     dialect: {
       maxRowsPerInsert: number;
       integerIn: (column: string, values: number[]) => RawBuilder<boolean>;
-      edgeRows?: (column: 'src' | 'dst', ids: number[]) => Array<[number, number, number]>;
+      edgeRows: (column: 'src' | 'dst', ids: number[]) => Promise<Array<[number, number, number]>> | Array<[number, number, number]>;
+      nodeRows: (ids: number[]) => Promise<NodeRow[]> | NodeRow[];
     },
   ) {
     this.maxRowsPerInsert = dialect.maxRowsPerInsert;
     this.integerIn = dialect.integerIn;
     this.edgeRows = dialect.edgeRows;
+    this.nodeRows = dialect.nodeRows;
   }
 
   async ensureNodes(nodes: LineageNodeInput[], createdAt: string): Promise<Array<{ id: number; created: boolean }>> {
@@ -83,8 +89,7 @@ export class KyselyLineageStore implements LineageStore {
   async getNodesById(ids: number[]): Promise<LineageNode[]> {
     const out: LineageNode[] = [];
     for (const batch of chunks(ids, IDS_PER_QUERY)) {
-      const rows = await this.db.selectFrom('lineage_nodes').selectAll().where(this.integerIn('id', batch)).execute();
-      out.push(...rows.map(toNode));
+      for (const [id, key, type, label, data, createdAt] of await this.nodeRows(batch)) out.push({ id, key, type: type as LineageNodeType, label, data, createdAt });
     }
     return out;
   }
@@ -116,12 +121,7 @@ export class KyselyLineageStore implements LineageStore {
     const column = direction === 'upstream' ? 'dst' : 'src';
     const out: LineageEdge[] = [];
     for (const batch of chunks(ids, IDS_PER_QUERY)) {
-      if (this.edgeRows) {
-        for (const [src, dst, type] of this.edgeRows(column, batch)) out.push({ src, dst, type: LINEAGE_EDGE_TYPES[type] as LineageEdgeType });
-        continue;
-      }
-      const rows = await this.db.selectFrom('lineage_edges').select(['src', 'dst', 'type']).where(this.integerIn(column, batch)).execute();
-      for (const row of rows) out.push({ src: Number(row.src), dst: Number(row.dst), type: LINEAGE_EDGE_TYPES[row.type] as LineageEdgeType });
+      for (const [src, dst, type] of await this.edgeRows(column, batch)) out.push({ src, dst, type: LINEAGE_EDGE_TYPES[type] as LineageEdgeType });
     }
     return out;
   }
