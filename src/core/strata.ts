@@ -16,6 +16,7 @@ import { OpenLineageService } from './lineage/openlineage-service.ts';
 import { ModelRegistryService } from './models/model-registry-service.ts';
 import type { LineageEmitter } from './ports/lineage-emitter.ts';
 import { RunService } from './runs/run-service.ts';
+import { PrepService } from './prep/prep-service.ts';
 import type { MetadataExtractor } from './ports/metadata-extractor.ts';
 import { MIN_PART_SIZE, MultipartService } from './versioning/multipart-service.ts';
 import { ObjectService } from './versioning/object-service.ts';
@@ -60,6 +61,8 @@ export interface StrataCore {
   models: ModelRegistryService;
   lineage: LineageService;
   openLineage: OpenLineageService;
+  /** Data preparation recipes. */
+  prep: PrepService;
   /** How this Strata names itself in OpenLineage events. */
   openLineageSettings: OpenLineageSettings;
   /** Releases the metadata store. */
@@ -98,6 +101,7 @@ export function createStrataCore(options: StrataCoreOptions): StrataCore {
     models,
     lineage,
     openLineage: new OpenLineageService(deps, { objects, recorder, strataNamespace: openLineageSettings.namespace }),
+    prep: new PrepService(deps, { objects, commits, runs, recorder }),
     openLineageSettings,
     close: () => options.metadata.close(),
   };

@@ -1,0 +1,110 @@
+import { createHash } from 'node:crypto';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { invalidArgument } from '../errors.ts';
+import type { StepInstance } from './record.ts';
+import { DedupExactParams, dedupExactStep } from './steps/dedup-exact.ts';
+import { NormalizeParams, normalizeStep } from './steps/normalize.ts';
+import { PiiParams, piiStep } from './steps/pii.ts';
+import { QualityParams, qualityStep } from './steps/quality.ts';
+
+/** A built-in step: its version (part of every run's record), parameters and constructor. */
+interface StepDefinition {
+  version: string;
+  params: z.ZodType;
+  create(params: unknown): StepInstance;
+  /** Works on one text at a time with no state across records: usable on live inference inputs. */
+  textLevel: boolean;
+}
+
+const define = <S extends z.ZodType>(step: { version: string; params: S; create: (p: z.infer<S>) => StepInstance; textLevel: boolean }): StepDefinition => ({
+  ...step,
+  create: (p) => step.create(p as z.infer<S>),
+});
+
+/** Record steps; `extract-text` (the source) and `shard` (the sink) are configured on the recipe itself. */
+export const STEPS: Record<string, StepDefinition> = {
+  normalize: define({ version: '1', params: NormalizeParams, create: normalizeStep, textLevel: true }),
+  quality: define({ version: '1', params: QualityParams, create: qualityStep, textLevel: true }),
+  'dedup-exact': define({ version: '1', params: DedupExactParams, create: dedupExactStep, textLevel: false }),
+  pii: define({ version: '1', params: PiiParams, create: piiStep, textLevel: true }),
+};
+
+const ShardParams = z.strictObject({
+  format: z.literal('jsonl').default('jsonl'),
+  /** Bytes of JSONL per shard before a new one starts. */
+  target_bytes: z.number().int().min(1024).default(64 * 1024 * 1024),
+});
+
+const ExtractParams = z.strictObject({
+  /** Content types (or top-level types) read as text; others are skipped and counted. */
+  types: z.array(z.string()).default(['text/plain', 'text/markdown', 'text/html', 'application/json', 'application/x-ndjson']),
+});
+
+const StepEntry = z.union([z.string(), z.record(z.string(), z.unknown())]);
+const RecipeSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lowercase letters, digits, ., _ and -'),
+  description: z.string().default(''),
+  extract: ExtractParams.default({ types: ['text/plain', 'text/markdown', 'text/html', 'application/json', 'application/x-ndjson'] }),
+  steps: z.array(StepEntry).default([]),
+  shard: ShardParams.default({ format: 'jsonl', target_bytes: 64 * 1024 * 1024 }),
+});
+
+export interface RecipeStep {
+  name: string;
+  version: string;
+  /** With defaults filled in: what the step actually ran with. */
+  params: Record<string, unknown>;
+}
+
+/** A validated recipe: every step known, every parameter checked, defaults filled in. */
+export interface Recipe {
+  name: string;
+  description: string;
+  extract: z.infer<typeof ExtractParams>;
+  steps: RecipeStep[];
+  shard: z.infer<typeof ShardParams>;
+  /** SHA-256 of the canonical (validated, defaults filled) recipe: equal hashes, equal preparation. */
+  hash: string;
+}
+
+/** Parses and validates recipe YAML; InvalidArgument names the first problem and where it is. */
+export function parseRecipe(text: string): Recipe {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (error) {
+    throw invalidArgument(`recipe is not valid YAML: ${(error as Error).message.split('\n')[0] ?? ''}`);
+  }
+  const parsed = RecipeSchema.safeParse(raw);
+  if (!parsed.success) throw invalidArgument(`recipe: ${describeIssue(parsed.error.issues[0])}`);
+  const steps = parsed.data.steps.map((entry, i) => checkStep(entry, i));
+  const recipe = { name: parsed.data.name, description: parsed.data.description, extract: parsed.data.extract, steps, shard: parsed.data.shard };
+  return { ...recipe, hash: createHash('sha256').update(JSON.stringify(recipe)).digest('hex') };
+}
+
+function checkStep(entry: string | Record<string, unknown>, index: number): RecipeStep {
+  const [name, given] = typeof entry === 'string' ? [entry, {}] : (Object.entries(entry)[0] ?? ['', {}]);
+  if (typeof entry !== 'string' && Object.keys(entry).length !== 1) throw invalidArgument(`recipe: steps[${index}] must name one step, as '- <step>: {params}'`);
+  const definition = STEPS[name];
+  if (!definition) throw invalidArgument(`recipe: steps[${index}]: unknown step '${name}' (known: ${Object.keys(STEPS).join(', ')})`);
+  const parsed = definition.params.safeParse(given ?? {});
+  if (!parsed.success) throw invalidArgument(`recipe: steps[${index}] (${name}): ${describeIssue(parsed.error.issues[0])}`);
+  return { name, version: definition.version, params: parsed.data as Record<string, unknown> };
+}
+
+function describeIssue(issue: z.core.$ZodIssue | undefined): string {
+  if (!issue) return 'invalid';
+  const where = issue.path.length === 0 ? '' : `${issue.path.join('.')}: `;
+  return `${where}${issue.message}`;
+}
+
+/** Fresh step instances for one run (steps like dedup keep state across records). */
+export function instantiate(recipe: Recipe): StepInstance[] {
+  return recipe.steps.map((s) => (STEPS[s.name] as StepDefinition).create(s.params));
+}
+
+/** Whether every step works on single texts (the online path refuses recipes that do not). */
+export function isTextLevel(step: RecipeStep): boolean {
+  return STEPS[step.name]?.textLevel ?? false;
+}

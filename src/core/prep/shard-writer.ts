@@ -1,0 +1,64 @@
+import type { ObjectService } from '../versioning/object-service.ts';
+import type { CallContext } from '../versioning/types.ts';
+import type { PrepRecord } from './record.ts';
+
+/** One written shard, as the manifest lists it. */
+export interface ShardInfo {
+  path: string;
+  records: number;
+  size: number;
+  sha256: string;
+}
+
+/**
+ * Writes records as JSON Lines shards of about `targetBytes` each (`shard-00000.jsonl`, …) to a
+ * branch, then `manifest.json` (shard → records, bytes, sha256). Each line is
+ * `{"id", "text", "meta", "source"}`: the source object version travels with every record.
+ * Memory holds one shard's lines.
+ */
+export class ShardWriter {
+  /** Lineage keys of the source objects of each shard, by shard index. */
+  readonly sources: Array<Set<string>> = [];
+  private readonly shards: ShardInfo[] = [];
+  private lines: Buffer[] = [];
+  private bytes = 0;
+  private current = new Set<string>();
+
+  constructor(private readonly target: { objects: ObjectService; ctx: CallContext; repository: string; branch: string; prefix: string; targetBytes: number }) {}
+
+  async add(record: PrepRecord): Promise<void> {
+    const line = Buffer.from(`${JSON.stringify({ id: record.id, text: record.text, meta: record.meta, source: record.source })}\n`);
+    this.lines.push(line);
+    this.bytes += line.length;
+    this.current.add(record.source.key);
+    if (this.bytes >= this.target.targetBytes) await this.flush();
+  }
+
+  async finish(manifest: { recipe: string; recipeHash: string; input: string }): Promise<ShardInfo[]> {
+    if (this.lines.length > 0) await this.flush();
+    const body = Buffer.from(`${JSON.stringify({ ...manifest, format: 'jsonl', shards: this.shards }, null, 2)}\n`);
+    await this.put('manifest.json', body, 'application/json');
+    return this.shards;
+  }
+
+  private async flush(): Promise<void> {
+    const path = `shard-${String(this.shards.length).padStart(5, '0')}.jsonl`;
+    const records = this.lines.length;
+    const info = await this.put(path, Buffer.concat(this.lines), 'application/x-ndjson');
+    this.shards.push({ path: info.path, records, size: info.size, sha256: info.sha256 });
+    this.sources.push(this.current);
+    this.lines = [];
+    this.bytes = 0;
+    this.current = new Set();
+  }
+
+  private async put(name: string, body: Buffer, contentType: string): Promise<{ path: string; size: number; sha256: string }> {
+    const { objects, ctx, repository, branch, prefix } = this.target;
+    async function* bytes(): AsyncGenerator<Uint8Array> {
+      await Promise.resolve();
+      yield body;
+    }
+    const info = await objects.put(ctx, { repository, branch, path: `${prefix}${name}`, body: bytes(), contentType });
+    return { path: info.path, size: info.size, sha256: info.sha256 };
+  }
+}

@@ -1,0 +1,95 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseRecipe } from '../../src/core/prep/recipe.ts';
+import type { StrataCore } from '../../src/core/strata.ts';
+import { bytesOf, createTestCore, ctx, DIALECTS, errorCode, readAll, type TestCore } from '../support/core.ts';
+
+const LONG = (topic: string): string =>
+  `This is a long and useful paragraph about ${topic}. It has enough words to pass the quality rules, with sentences that end properly.\nA second line explains more about ${topic} and why it matters to the reader.\n`;
+
+const RECIPE = `
+name: clean-web
+steps:
+  - normalize
+  - quality: { min_words: 20 }
+  - dedup-exact
+  - pii
+shard: { target_bytes: 1024 }
+`;
+
+describe.each(DIALECTS)('recipes on %s', (dialect) => {
+  let t: TestCore;
+  let s: StrataCore;
+  beforeEach(async () => {
+    t = await createTestCore(dialect);
+    s = t.core;
+    for (const name of ['raw', 'prepared']) await s.repositories.create(ctx, { name });
+  });
+  afterEach(async () => {
+    await t.dispose();
+  });
+
+  const put = (path: string, text: string, contentType = 'text/plain') => s.objects.put(ctx, { repository: 'raw', branch: 'main', path, body: bytesOf(text), contentType });
+
+  it('turns raw documents into deduplicated, redacted JSONL shards with counts and record-level lineage', async () => {
+    await put('docs/a.txt', `${LONG('rivers')}Contact ada@example.com for details.\n`);
+    await put('docs/b.txt', LONG('mountains'));
+    await put('docs/b-copy.txt', `  ${LONG('mountains').toUpperCase()}  `);
+    await put('docs/short.txt', 'Too short.');
+    await put('docs/page.html', `<html><head><script>var x = 1;</script></head><body><p>${LONG('forests')}</p></body></html>`, 'text/html');
+    await put('docs/photo.png', 'not text', 'image/png');
+    const rawCommit = (await s.commits.commit(ctx, { repository: 'raw', branch: 'main', message: 'raw' })).id;
+
+    const summary = await s.prep.run(ctx, { recipe: parseRecipe(RECIPE), input: 'raw@main:docs/', output: 'prepared@main:clean/' });
+    expect(summary).toMatchObject({ sources: 5, skipped: { 'image/png': 1 }, extracted: 5, written: 3 });
+    expect(summary.steps.map((step) => [step.name, step.in, step.out, step.dropped])).toEqual([
+      ['normalize', 5, 5, {}],
+      ['quality', 5, 4, { 'too-few-words': 1 }],
+      ['dedup-exact', 4, 3, { duplicate: 1 }],
+      ['pii', 3, 3, {}],
+    ]);
+    expect(summary.steps[3]?.counters).toEqual({ 'pii.email': 1 });
+
+    // Shards of ~1 KiB hold every kept record once, each naming its source object version.
+    const lines = [];
+    for (const shard of summary.shards) {
+      const { body } = await s.objects.get(ctx, { repository: 'prepared', ref: 'main', path: shard.path });
+      const text = (await readAll(body)).toString('utf8');
+      expect(text.split('\n').filter((l) => l !== '')).toHaveLength(shard.records);
+      lines.push(...text.trim().split('\n').map((l) => JSON.parse(l) as { text: string; source: { path: string; key: string } }));
+    }
+    // Path order: the upper-case copy comes first and is the one kept.
+    expect(lines.map((l) => l.source.path).sort()).toEqual(['docs/a.txt', 'docs/b-copy.txt', 'docs/page.html']);
+    const a = lines.find((l) => l.source.path === 'docs/a.txt');
+    expect(a?.text).toContain('Contact <EMAIL> for details.');
+    expect(lines.find((l) => l.source.path === 'docs/page.html')?.text).not.toContain('var x');
+    const manifest = JSON.parse((await readAll((await s.objects.get(ctx, { repository: 'prepared', ref: 'main', path: 'clean/manifest.json' })).body)).toString('utf8')) as { recipeHash: string; shards: unknown[] };
+    expect(manifest.recipeHash).toBe(summary.recipeHash);
+    expect(manifest.shards).toEqual(summary.shards);
+
+    // The run: recipe, input commit, output commit, counts.
+    const run = await s.runs.get(ctx, summary.runId);
+    expect(run).toMatchObject({ job: 'clean-web', kind: 'prep', status: 'completed' });
+    expect(run.params['recipe.hash']).toBe(summary.recipeHash);
+    expect(run.inputs.map((i) => i.key)).toEqual([`dataset:raw@${rawCommit}:docs/`]);
+    expect(run.outputs.map((o) => o.key)).toEqual([`dataset:prepared@${summary.outputCommit}:clean/`]);
+    expect(run.metrics['step.1.quality.dropped.too-few-words']?.value).toBe(1);
+
+    // Which raw documents went into a shard? Where did a document end up?
+    const shard = summary.shards[0];
+    const shardKey = `object:prepared:${shard?.path ?? ''}@${shard?.sha256 ?? ''}`;
+    const upstream = await s.lineage.walk(ctx, { address: shardKey, direction: 'upstream', depth: 1, types: ['object'] });
+    expect(upstream.nodes.every((n) => n.key.startsWith('object:raw:docs/'))).toBe(true);
+    const impact = await s.lineage.impact(ctx, { address: 'raw@main:docs/a.txt', types: ['object'] });
+    expect(impact.nodes.some((n) => n.key.startsWith('object:prepared:clean/shard-'))).toBe(true);
+  });
+
+  it('rejects bad recipes with the step and the reason, and changes nothing', async () => {
+    expect(() => parseRecipe('name: x\nsteps:\n  - tokenize-everything\n')).toThrow("recipe: steps[0]: unknown step 'tokenize-everything' (known: normalize, quality, dedup-exact, pii)");
+    expect(() => parseRecipe('name: x\nsteps:\n  - quality: { min_words: -1 }\n')).toThrow('recipe: steps[0] (quality): min_words: Too small: expected number to be >=0');
+    expect(() => parseRecipe('name: X!\n')).toThrow('recipe: name: lowercase letters, digits, ., _ and -');
+    expect(() => parseRecipe('name: [')).toThrow(/^recipe is not valid YAML/);
+    expect(parseRecipe('name: a\nsteps: [normalize]\n').hash).toBe(parseRecipe('name: a\nsteps:\n  - normalize: {}\n').hash);
+    expect(await errorCode(s.prep.run(ctx, { recipe: parseRecipe(RECIPE), input: 'raw@main:missing/', output: 'prepared@main' }))).toBe('NotFound');
+    expect((await s.runs.list(ctx)).length).toBe(0);
+  });
+});
