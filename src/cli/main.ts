@@ -5,6 +5,7 @@ import { registerIngestCommand, registerPreviewCommand } from './commands/ingest
 import { registerKeyCommands } from './commands/keys.ts';
 import { registerLineageCommands } from './commands/lineage.ts';
 import { registerModelCommands } from './commands/models.ts';
+import { registerRecipeCommands } from './commands/recipes.ts';
 import { registerRunCommands } from './commands/runs.ts';
 import { registerObjectCommands } from './commands/objects.ts';
 import { registerRepositoryCommands } from './commands/repositories.ts';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerRunCommands(program);
   registerModelCommands(program);
   registerLineageCommands(program);
+  registerRecipeCommands(program);
   registerServeCommand(program);
   return program;
 }

@@ -13,6 +13,7 @@ import { registerDatasetRoutes } from './rest/datasets.ts';
 import { registerIngestRoutes } from './rest/ingest.ts';
 import { registerLineageRoutes } from './rest/lineage.ts';
 import { registerModelRoutes } from './rest/models.ts';
+import { registerRecipeRoutes } from './rest/recipes.ts';
 import { registerRunRoutes } from './rest/runs.ts';
 import { registerObjectRoutes } from './rest/objects.ts';
 import { registerRefRoutes } from './rest/refs.ts';
@@ -94,6 +95,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
       registerRunRoutes(api, deps);
       registerModelRoutes(api, deps);
       registerLineageRoutes(api, deps);
+      registerRecipeRoutes(api, deps);
       await api.register(async (objects) => {
         registerObjectRoutes(objects, deps);
         return Promise.resolve();

@@ -8,6 +8,9 @@ import type { ListOptions, ListResult } from '../core/versioning/list-objects.ts
 import type { BranchInfo, RepositoryInfo, TagInfo } from '../core/versioning/repository-service.ts';
 import type { CommitInfo, MergeResult, MergeStrategy, ObjectChange, ObjectInfo } from '../core/versioning/types.ts';
 import type { LineageApi, ModelsApi, RunsApi } from './lineage-api.ts';
+import type { RecipesApi } from './recipes-api.ts';
+
+export type * from './recipes-api.ts';
 import type { StorageUsage } from '../core/versioning/storage-usage.ts';
 
 export type { StorageUsage };
@@ -56,6 +59,8 @@ export interface StrataApi {
   readonly models: ModelsApi;
   /** Upstream, downstream, provenance and impact. */
   readonly lineage: LineageApi;
+  /** Data preparation recipes. */
+  readonly recipes: RecipesApi;
 
   listRepositories(): Promise<RepositoryInfo[]>;
   createRepository(input: { name: string; defaultBranch?: string }): Promise<RepositoryInfo>;

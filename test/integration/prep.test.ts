@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildServer } from '../../src/http/build-server.ts';
 import { parseRecipe } from '../../src/core/prep/recipe.ts';
 import type { StrataCore } from '../../src/core/strata.ts';
 import { bytesOf, createTestCore, ctx, DIALECTS, errorCode, readAll, type TestCore } from '../support/core.ts';
@@ -91,5 +92,32 @@ describe.each(DIALECTS)('recipes on %s', (dialect) => {
     expect(parseRecipe('name: a\nsteps: [normalize]\n').hash).toBe(parseRecipe('name: a\nsteps:\n  - normalize: {}\n').hash);
     expect(await errorCode(s.prep.run(ctx, { recipe: parseRecipe(RECIPE), input: 'raw@main:missing/', output: 'prepared@main' }))).toBe('NotFound');
     expect((await s.runs.list(ctx)).length).toBe(0);
+  });
+
+  it('applies a kept recipe version to single inference inputs, online and over HTTP', async () => {
+    await s.repositories.create(ctx, { name: 'recipes' });
+    await s.objects.put(ctx, { repository: 'recipes', branch: 'main', path: 'clean-web.yaml', body: bytesOf(RECIPE) });
+    await s.commits.commit(ctx, { repository: 'recipes', branch: 'main', message: 'recipe v1' });
+    await s.repositories.createTag(ctx, { repository: 'recipes', name: 'v1', ref: 'main' });
+    const recipe = await s.prep.loadRecipe(ctx, 'clean-web@v1');
+    const input = `  ${LONG('support tickets')}Reach me at ada@example.com or 4111 1111 1111 1111.  `;
+    const applied = await s.prep.apply(ctx, { recipe, text: input });
+    expect(applied.skipped).toEqual(['dedup-exact']);
+    expect(applied.counters).toEqual({ 'pii.email': 1, 'pii.credit_card': 1 });
+    expect(applied.text).toBe(`${LONG('support tickets').trim()}\nReach me at <EMAIL> or <CREDIT_CARD>.`);
+    expect(applied.recipe).toEqual({ name: 'clean-web', hash: parseRecipe(RECIPE).hash, commit: recipe.commit });
+    expect(await s.prep.apply(ctx, { recipe, text: 'hi' })).toMatchObject({ dropped: { step: 'quality', reason: 'too-few-words' } });
+
+    const server = await buildServer({ core: s, logLevel: 'silent' });
+    try {
+      const response = await server.inject({ method: 'POST', url: '/api/v1/recipes/clean-web@v1/apply', payload: { text: input } });
+      expect(response.statusCode).toBe(200);
+      expect(response.json<{ text: string }>().text).toBe(applied.text);
+      expect((await server.inject({ method: 'POST', url: '/api/v1/recipes/clean-web@v9/apply', payload: { text: input } })).statusCode).toBe(404);
+      const invalid = await server.inject({ method: 'POST', url: '/api/v1/recipes/validate', payload: { recipe: 'name: x\nsteps: [nope]\n' } });
+      expect([invalid.statusCode, invalid.json<{ message: string }>().message]).toEqual([400, "recipe: steps[0]: unknown step 'nope' (known: normalize, quality, dedup-exact, pii)"]);
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -8,7 +8,7 @@ import { authorize, type VersioningDeps } from '../versioning/deps.ts';
 import type { ObjectService } from '../versioning/object-service.ts';
 import type { CallContext } from '../versioning/types.ts';
 import { accepts, extractRecords } from './extract-text.ts';
-import { instantiate, type Recipe } from './recipe.ts';
+import { instantiate, isTextLevel, parseRecipe, type Recipe } from './recipe.ts';
 import type { PrepRecord } from './record.ts';
 import { ShardWriter, type ShardInfo } from './shard-writer.ts';
 
@@ -20,6 +20,23 @@ export interface PrepRunInput {
   output: string;
   onProgress?: (progress: { sources: number; records: number }) => void;
 }
+
+/** What the online path did to one input. */
+export interface ApplyResult {
+  /** The prepared text; absent when a step dropped the input. */
+  text?: string;
+  /** The step and reason that dropped it. */
+  dropped?: { step: string; reason: string };
+  /** Step counters for this input (e.g. `pii.email`: 2). */
+  counters: Record<string, number>;
+  /** Steps of the recipe that need the whole dataset (dedup) and do not run on single inputs. */
+  skipped: string[];
+  recipe: { name: string; hash: string; commit?: string };
+}
+
+/** Recipes kept in Strata: `recipes@<version>:<name>.yaml`, version a branch, tag or commit. */
+export const RECIPE_REPOSITORY = 'recipes';
+const RECIPE_CACHE = 256;
 
 export interface StepCount {
   name: string;
@@ -55,10 +72,67 @@ const LIST_PAGE = 1000;
  * each shard is linked `derived-from` the source objects whose records it holds.
  */
 export class PrepService {
+  /** Parsed recipes by commit and path: a commit never changes, so neither does its recipe. */
+  private readonly recipes = new Map<string, Recipe & { commit: string }>();
+
   constructor(
     private readonly deps: VersioningDeps,
     private readonly parts: { objects: ObjectService; commits: CommitService; runs: RunService; recorder: LineageRecorder },
   ) {}
+
+  /**
+   * A recipe stored in Strata: `repo@ref:path.yaml`, or `<name>@<version>` for
+   * `recipes@<version>:<name>.yaml`. Resolved to its commit; parsed once per commit.
+   */
+  async loadRecipe(ctx: CallContext, address: string): Promise<Recipe & { commit: string; address: string }> {
+    const named = /^([a-z0-9][a-z0-9._-]*)@([^:]+)$/.exec(address);
+    const full = named ? `${RECIPE_REPOSITORY}@${named[2] ?? ''}:${named[1] ?? ''}.yaml` : address;
+    const match = /^([^@:/]+)@([^:]+):(.+)$/.exec(full);
+    if (!match) throw invalidArgument(`cannot read recipe '${address}': expected <name>@<version> or repo@ref:path.yaml`);
+    const [, repository = '', ref = '', path = ''] = match;
+    const info = await this.parts.objects.stat(ctx, { repository, ref, path });
+    const commit = (await this.parts.commits.show(ctx, { repository, ref })).id;
+    const key = `${repository}\n${info.sha256}`;
+    let recipe = this.recipes.get(key);
+    if (!recipe) {
+      const { body } = await this.parts.objects.get(ctx, { repository, ref: commit, path });
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of body) chunks.push(chunk);
+      recipe = { ...parseRecipe(Buffer.concat(chunks).toString('utf8')), commit };
+      if (this.recipes.size >= RECIPE_CACHE) this.recipes.clear();
+      this.recipes.set(key, recipe);
+    }
+    return { ...recipe, commit, address: `${repository}@${commit}:${path}` };
+  }
+
+  /**
+   * The online path: the recipe's text-level steps on one inference input, so production sees
+   * text prepared exactly as training data was. Steps that need the whole dataset are skipped
+   * and named.
+   */
+  async apply(ctx: CallContext, input: { recipe: Recipe & { commit?: string }; text: string }): Promise<ApplyResult> {
+    await authorize(this.deps, ctx, { action: 'recipe:apply' });
+    const recipe = input.recipe;
+    const result: ApplyResult = { counters: {}, skipped: [], recipe: { name: recipe.name, hash: recipe.hash, ...(recipe.commit === undefined ? {} : { commit: recipe.commit }) } };
+    let record: PrepRecord = { id: 'input#0', text: input.text, meta: {}, source: { key: 'input', repository: '', path: '', sha256: '' } };
+    const steps = instantiate(recipe);
+    for (const [i, step] of recipe.steps.entries()) {
+      if (!isTextLevel(step)) {
+        result.skipped.push(step.name);
+        continue;
+      }
+      const instance = steps[i] as (typeof steps)[number];
+      const outcome = instance.process(record);
+      Object.assign(result.counters, instance.counters?.() ?? {});
+      if ('drop' in outcome) {
+        result.dropped = { step: step.name, reason: outcome.drop };
+        return result;
+      }
+      record = outcome.keep;
+    }
+    result.text = record.text;
+    return result;
+  }
 
   async run(ctx: CallContext, input: PrepRunInput): Promise<PrepSummary> {
     await authorize(this.deps, ctx, { action: 'recipe:run' });
