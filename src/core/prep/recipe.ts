@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { invalidArgument } from '../errors.ts';
 import type { StepInstance } from './record.ts';
 import { DedupExactParams, dedupExactStep } from './steps/dedup-exact.ts';
+import { DedupNearParams, dedupNearStep } from './steps/dedup-near.ts';
 import { NormalizeParams, normalizeStep } from './steps/normalize.ts';
 import { PiiParams, piiStep } from './steps/pii.ts';
 import { QualityParams, qualityStep } from './steps/quality.ts';
@@ -27,6 +28,7 @@ export const STEPS: Record<string, StepDefinition> = {
   normalize: define({ version: '1', params: NormalizeParams, create: normalizeStep, textLevel: true }),
   quality: define({ version: '1', params: QualityParams, create: qualityStep, textLevel: true }),
   'dedup-exact': define({ version: '1', params: DedupExactParams, create: dedupExactStep, textLevel: false }),
+  'dedup-near': define({ version: '1', params: DedupNearParams, create: dedupNearStep, textLevel: false }),
   pii: define({ version: '1', params: PiiParams, create: piiStep, textLevel: true }),
 };
 

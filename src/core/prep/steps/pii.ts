@@ -41,6 +41,22 @@ const SECRETS = [
 
 const PLACEHOLDER: Record<PiiType, string> = { email: 'EMAIL', phone: 'PHONE', credit_card: 'CREDIT_CARD', iban: 'IBAN', ssn: 'SSN', ip_address: 'IP_ADDRESS', secret: 'SECRET' };
 
+/** Issuer prefixes of the card networks (Visa, Mastercard, Amex, Diners, Discover, JCB, UnionPay). */
+const CARD_PREFIX = /^(?:4|5[1-5]|2[2-7]|3[47]|3[0689]|6(?:011|5|4[4-9]|2))/;
+
+/**
+ * A card number as printed: 13–19 digits starting with a network's prefix, passing Luhn, and —
+ * when separated — in groups of four (Amex: 4-6-5). ISBNs and tracking numbers fail one of these.
+ */
+function cardValid(match: string): boolean {
+  const digits = match.replace(/[ -]/g, '');
+  if (!CARD_PREFIX.test(digits) || !luhn(digits)) return false;
+  const groups = match.split(/[ -]/);
+  if (groups.length === 1) return true;
+  const sizes = groups.map((g) => g.length).join(',');
+  return sizes === '4,6,5' || groups.every((g, i) => g.length === 4 || (i === groups.length - 1 && g.length >= 1 && g.length <= 4));
+}
+
 /** Luhn checksum (ISO/IEC 7812-1). */
 export function luhn(digits: string): boolean {
   let sum = 0;
@@ -77,6 +93,19 @@ function ipv6Valid(candidate: string): boolean {
   }
 }
 
+const groups = (text: string): string => (text.match(/\d+/g) ?? []).map((g) => g.length).join(',');
+
+/**
+ * A valid number written the way numbers of its country are written: one run of digits, or
+ * digit groups as its national or international format groups them. `217-71-61044` is a valid
+ * US number in digits but grouped like no phone number; `548.244.35.40` is an address.
+ */
+function phoneShaped(match: string, number: { isValid(): boolean; formatNational(): string; formatInternational(): string }): boolean {
+  if (!number.isValid()) return false;
+  const shape = groups(match);
+  return !shape.includes(',') || shape === groups(number.formatNational()) || shape === groups(number.formatInternational());
+}
+
 /** Every finding of the configured types, validated (Luhn, IBAN check digits, phone numbering plans), without overlaps. */
 export function findPii(text: string, config: Pick<PiiConfig, 'types' | 'default_region'>): PiiFinding[] {
   const wanted = new Set(config.types);
@@ -90,13 +119,13 @@ export function findPii(text: string, config: Pick<PiiConfig, 'types' | 'default
   for (const pattern of SECRETS) each(pattern, 'secret');
   each(EMAIL, 'email');
   each(IBAN, 'iban', ibanValid);
-  each(CARD, 'credit_card', (m) => luhn(m.replace(/[ -]/g, '')));
+  each(CARD, 'credit_card', cardValid);
   each(SSN, 'ssn');
   each(IPV4, 'ip_address');
   each(IPV6, 'ip_address', ipv6Valid);
   if (wanted.has('phone')) {
     for (const phone of findPhoneNumbersInText(text, { defaultCountry: config.default_region.toUpperCase() as CountryCode })) {
-      if (phone.number.isValid()) add('phone', phone.startsAt, phone.endsAt);
+      if (phoneShaped(text.slice(phone.startsAt, phone.endsAt), phone.number)) add('phone', phone.startsAt, phone.endsAt);
     }
   }
   // Earlier start first; of two overlapping findings the longer (then the first listed) wins.
