@@ -85,7 +85,7 @@ describe.each(DIALECTS)('recipes on %s', (dialect) => {
   });
 
   it('rejects bad recipes with the step and the reason, and changes nothing', async () => {
-    expect(() => parseRecipe('name: x\nsteps:\n  - tokenize-everything\n')).toThrow("recipe: steps[0]: unknown step 'tokenize-everything' (known: normalize, quality, dedup-exact, pii)");
+    expect(() => parseRecipe('name: x\nsteps:\n  - tokenize-everything\n')).toThrow("recipe: steps[0]: unknown step 'tokenize-everything' (known: normalize, quality, dedup-exact, dedup-near, pii)");
     expect(() => parseRecipe('name: x\nsteps:\n  - quality: { min_words: -1 }\n')).toThrow('recipe: steps[0] (quality): min_words: Too small: expected number to be >=0');
     expect(() => parseRecipe('name: X!\n')).toThrow('recipe: name: lowercase letters, digits, ., _ and -');
     expect(() => parseRecipe('name: [')).toThrow(/^recipe is not valid YAML/);
@@ -115,7 +115,7 @@ describe.each(DIALECTS)('recipes on %s', (dialect) => {
       expect(response.json<{ text: string }>().text).toBe(applied.text);
       expect((await server.inject({ method: 'POST', url: '/api/v1/recipes/clean-web@v9/apply', payload: { text: input } })).statusCode).toBe(404);
       const invalid = await server.inject({ method: 'POST', url: '/api/v1/recipes/validate', payload: { recipe: 'name: x\nsteps: [nope]\n' } });
-      expect([invalid.statusCode, invalid.json<{ message: string }>().message]).toEqual([400, "recipe: steps[0]: unknown step 'nope' (known: normalize, quality, dedup-exact, pii)"]);
+      expect([invalid.statusCode, invalid.json<{ message: string }>().message]).toEqual([400, "recipe: steps[0]: unknown step 'nope' (known: normalize, quality, dedup-exact, dedup-near, pii)"]);
     } finally {
       await server.close();
     }
