@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildServer } from '../../src/http/build-server.ts';
-import { parseRecipe } from '../../src/core/prep/recipe.ts';
+import { Tiktoken } from 'js-tiktoken/lite';
+import o200k from 'js-tiktoken/ranks/o200k_base';
+import { parseRecipe, STEPS } from '../../src/core/prep/recipe.ts';
 import type { StrataCore } from '../../src/core/strata.ts';
 import { bytesOf, createTestCore, ctx, DIALECTS, errorCode, readAll, type TestCore } from '../support/core.ts';
 
@@ -85,7 +87,7 @@ describe.each(DIALECTS)('recipes on %s', (dialect) => {
   });
 
   it('rejects bad recipes with the step and the reason, and changes nothing', async () => {
-    expect(() => parseRecipe('name: x\nsteps:\n  - tokenize-everything\n')).toThrow("recipe: steps[0]: unknown step 'tokenize-everything' (known: normalize, quality, dedup-exact, dedup-near, pii)");
+    expect(() => parseRecipe('name: x\nsteps:\n  - tokenize-everything\n')).toThrow(`recipe: steps[0]: unknown step 'tokenize-everything' (known: ${Object.keys(STEPS).join(', ')})`);
     expect(() => parseRecipe('name: x\nsteps:\n  - quality: { min_words: -1 }\n')).toThrow('recipe: steps[0] (quality): min_words: Too small: expected number to be >=0');
     expect(() => parseRecipe('name: X!\n')).toThrow('recipe: name: lowercase letters, digits, ., _ and -');
     expect(() => parseRecipe('name: [')).toThrow(/^recipe is not valid YAML/);
@@ -115,9 +117,28 @@ describe.each(DIALECTS)('recipes on %s', (dialect) => {
       expect(response.json<{ text: string }>().text).toBe(applied.text);
       expect((await server.inject({ method: 'POST', url: '/api/v1/recipes/clean-web@v9/apply', payload: { text: input } })).statusCode).toBe(404);
       const invalid = await server.inject({ method: 'POST', url: '/api/v1/recipes/validate', payload: { recipe: 'name: x\nsteps: [nope]\n' } });
-      expect([invalid.statusCode, invalid.json<{ message: string }>().message]).toEqual([400, "recipe: steps[0]: unknown step 'nope' (known: normalize, quality, dedup-exact, dedup-near, pii)"]);
+      expect([invalid.statusCode, invalid.json<{ message: string }>().message]).toEqual([400, `recipe: steps[0]: unknown step 'nope' (known: ${Object.keys(STEPS).join(', ')})`]);
     } finally {
       await server.close();
     }
+  });
+
+  it('tokenizes with a bundled BPE encoding: counts per record and per run, ids beside each shard', async () => {
+    await put('docs/a.txt', 'Strata prepares data for training.');
+    await put('docs/b.txt', 'Tokenizers split text into sub-word units: naïve café, 東京.');
+    await s.commits.commit(ctx, { repository: 'raw', branch: 'main', message: 'raw' });
+    const summary = await s.prep.run(ctx, { recipe: parseRecipe('name: tok\nsteps:\n  - tokenize: { encoding: o200k_base }\n'), input: 'raw@main:docs/', output: 'prepared@main' });
+    const bpe = new Tiktoken(o200k);
+    const expected = ['Strata prepares data for training.', 'Tokenizers split text into sub-word units: naïve café, 東京.'].map((t) => bpe.encode(t));
+    expect(summary.steps[0]?.counters).toEqual({ tokens: expected[0]!.length + expected[1]!.length });
+    const shard = summary.shards[0]!;
+    expect(shard.tokens?.count).toBe(expected[0]!.length + expected[1]!.length);
+    const ids = await readAll((await s.objects.get(ctx, { repository: 'prepared', ref: 'main', path: shard.tokens!.path })).body);
+    const lines = (await readAll((await s.objects.get(ctx, { repository: 'prepared', ref: 'main', path: shard.path })).body)).toString('utf8').trim().split('\n').map((l) => JSON.parse(l) as { meta: { tokens: number }; tokens: [number, number] });
+    lines.forEach((line, i) => {
+      const [offset, count] = line.tokens;
+      expect(line.meta.tokens).toBe(expected[i]!.length);
+      expect(Array.from({ length: count }, (_, k) => ids.readUInt32LE((offset + k) * 4))).toEqual(expected[i]);
+    });
   });
 });

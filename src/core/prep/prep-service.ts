@@ -9,7 +9,7 @@ import type { ObjectService } from '../versioning/object-service.ts';
 import type { CallContext } from '../versioning/types.ts';
 import { accepts, extractRecords } from './extract-text.ts';
 import { instantiate, isTextLevel, parseRecipe, type Recipe } from './recipe.ts';
-import type { PrepRecord } from './record.ts';
+import type { PrepRecord, StepInstance } from './record.ts';
 import { ShardWriter, type ShardInfo } from './shard-writer.ts';
 
 export interface PrepRunInput {
@@ -115,7 +115,7 @@ export class PrepService {
     const recipe = input.recipe;
     const result: ApplyResult = { counters: {}, skipped: [], recipe: { name: recipe.name, hash: recipe.hash, ...(recipe.commit === undefined ? {} : { commit: recipe.commit }) } };
     let record: PrepRecord = { id: 'input#0', text: input.text, meta: {}, source: { key: 'input', repository: '', path: '', sha256: '' } };
-    const steps = instantiate(recipe);
+    const steps = await instantiate(recipe);
     for (const [i, step] of recipe.steps.entries()) {
       if (!isTextLevel(step)) {
         result.skipped.push(step.name);
@@ -165,7 +165,7 @@ export class PrepService {
     job: { recipe: Recipe; repository: string; commit: string; prefix: string; single: boolean; target: Output; onProgress?: PrepRunInput['onProgress'] },
   ): Promise<Omit<PrepSummary, 'runId' | 'recipeHash' | 'inputKey' | 'outputCommit'> & { sourcesByShard: Array<Set<string>> }> {
     const { objects } = this.parts;
-    const steps = instantiate(job.recipe);
+    const steps = await instantiate(job.recipe);
     const counts: StepCount[] = job.recipe.steps.map((s) => ({ name: s.name, in: 0, out: 0, dropped: {}, counters: {} }));
     const writer = new ShardWriter({ objects, ctx, repository: job.target.repository, branch: job.target.branch, prefix: job.target.prefix, targetBytes: job.recipe.shard.target_bytes });
     const skipped: Record<string, number> = {};
@@ -218,7 +218,7 @@ export class PrepService {
 }
 
 /** Through every step in order; the first drop ends the record's way. */
-function applySteps(record: PrepRecord, steps: ReturnType<typeof instantiate>, counts: StepCount[]): PrepRecord | undefined {
+function applySteps(record: PrepRecord, steps: StepInstance[], counts: StepCount[]): PrepRecord | undefined {
   let current = record;
   for (const [i, step] of steps.entries()) {
     const count = counts[i] as StepCount;

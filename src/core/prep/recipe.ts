@@ -8,17 +8,18 @@ import { DedupNearParams, dedupNearStep } from './steps/dedup-near.ts';
 import { NormalizeParams, normalizeStep } from './steps/normalize.ts';
 import { PiiParams, piiStep } from './steps/pii.ts';
 import { QualityParams, qualityStep } from './steps/quality.ts';
+import { TokenizeParams, tokenizeStep } from './steps/tokenize.ts';
 
 /** A built-in step: its version (part of every run's record), parameters and constructor. */
 interface StepDefinition {
   version: string;
   params: z.ZodType;
-  create(params: unknown): StepInstance;
+  create(params: unknown): StepInstance | Promise<StepInstance>;
   /** Works on one text at a time with no state across records: usable on live inference inputs. */
   textLevel: boolean;
 }
 
-const define = <S extends z.ZodType>(step: { version: string; params: S; create: (p: z.infer<S>) => StepInstance; textLevel: boolean }): StepDefinition => ({
+const define = <S extends z.ZodType>(step: { version: string; params: S; create: (p: z.infer<S>) => StepInstance | Promise<StepInstance>; textLevel: boolean }): StepDefinition => ({
   ...step,
   create: (p) => step.create(p as z.infer<S>),
 });
@@ -30,6 +31,7 @@ export const STEPS: Record<string, StepDefinition> = {
   'dedup-exact': define({ version: '1', params: DedupExactParams, create: dedupExactStep, textLevel: false }),
   'dedup-near': define({ version: '1', params: DedupNearParams, create: dedupNearStep, textLevel: false }),
   pii: define({ version: '1', params: PiiParams, create: piiStep, textLevel: true }),
+  tokenize: define({ version: '1', params: TokenizeParams, create: tokenizeStep, textLevel: true }),
 };
 
 const ShardParams = z.strictObject({
@@ -102,8 +104,8 @@ function describeIssue(issue: z.core.$ZodIssue | undefined): string {
 }
 
 /** Fresh step instances for one run (steps like dedup keep state across records). */
-export function instantiate(recipe: Recipe): StepInstance[] {
-  return recipe.steps.map((s) => (STEPS[s.name] as StepDefinition).create(s.params));
+export function instantiate(recipe: Recipe): Promise<StepInstance[]> {
+  return Promise.all(recipe.steps.map(async (s) => (STEPS[s.name] as StepDefinition).create(s.params)));
 }
 
 /** Whether every step works on single texts (the online path refuses recipes that do not). */

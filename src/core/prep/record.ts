@@ -16,6 +16,8 @@ export interface PrepRecord {
     /** Character range of the source text this record holds, when a step split it. */
     span?: [number, number];
   };
+  /** BPE token ids, when a tokenize step ran with `write_ids`. */
+  tokens?: number[];
 }
 
 /** What a step does with one record: keep it (possibly changed), or drop it with a reason. */

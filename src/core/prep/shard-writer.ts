@@ -8,13 +8,16 @@ export interface ShardInfo {
   records: number;
   size: number;
   sha256: string;
+  /** The shard's token ids (uint32 little-endian, records one after another), when tokenized. */
+  tokens?: { path: string; count: number; size: number; sha256: string };
 }
 
 /**
  * Writes records as JSON Lines shards of about `targetBytes` each (`shard-00000.jsonl`, …) to a
  * branch, then `manifest.json` (shard → records, bytes, sha256). Each line is
  * `{"id", "text", "meta", "source"}`: the source object version travels with every record.
- * Memory holds one shard's lines.
+ * Tokenized records also get their ids in `<shard>.tokens.bin` and `"tokens": [offset, count]`
+ * in their line (the index into that file). Memory holds one shard's lines and ids.
  */
 export class ShardWriter {
   /** Lineage keys of the source objects of each shard, by shard index. */
@@ -22,12 +25,18 @@ export class ShardWriter {
   private readonly shards: ShardInfo[] = [];
   private lines: Buffer[] = [];
   private bytes = 0;
+  private tokens: number[] = [];
   private current = new Set<string>();
 
   constructor(private readonly target: { objects: ObjectService; ctx: CallContext; repository: string; branch: string; prefix: string; targetBytes: number }) {}
 
   async add(record: PrepRecord): Promise<void> {
-    const line = Buffer.from(`${JSON.stringify({ id: record.id, text: record.text, meta: record.meta, source: record.source })}\n`);
+    const entry: Record<string, unknown> = { id: record.id, text: record.text, meta: record.meta, source: record.source };
+    if (record.tokens) {
+      entry.tokens = [this.tokens.length, record.tokens.length];
+      for (const id of record.tokens) this.tokens.push(id);
+    }
+    const line = Buffer.from(`${JSON.stringify(entry)}\n`);
     this.lines.push(line);
     this.bytes += line.length;
     this.current.add(record.source.key);
@@ -45,7 +54,15 @@ export class ShardWriter {
     const path = `shard-${String(this.shards.length).padStart(5, '0')}.jsonl`;
     const records = this.lines.length;
     const info = await this.put(path, Buffer.concat(this.lines), 'application/x-ndjson');
-    this.shards.push({ path: info.path, records, size: info.size, sha256: info.sha256 });
+    const shard: ShardInfo = { path: info.path, records, size: info.size, sha256: info.sha256 };
+    if (this.tokens.length > 0) {
+      const ids = Buffer.alloc(this.tokens.length * 4);
+      this.tokens.forEach((id, i) => ids.writeUInt32LE(id, i * 4));
+      const written = await this.put(path.replace(/\.jsonl$/, '.tokens.bin'), ids, 'application/octet-stream');
+      shard.tokens = { path: written.path, count: this.tokens.length, size: written.size, sha256: written.sha256 };
+    }
+    this.shards.push(shard);
+    this.tokens = [];
     this.sources.push(this.current);
     this.lines = [];
     this.bytes = 0;

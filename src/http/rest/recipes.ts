@@ -26,7 +26,7 @@ const SummarySchema = z.object({
   extracted: z.number(),
   written: z.number(),
   steps: z.array(StepCountSchema),
-  shards: z.array(z.object({ path: z.string(), records: z.number(), size: z.number(), sha256: z.string() })),
+  shards: z.array(z.object({ path: z.string(), records: z.number(), size: z.number(), sha256: z.string(), tokens: z.object({ path: z.string(), count: z.number(), size: z.number(), sha256: z.string() }).optional() })),
 }).meta({ id: 'PrepSummary' });
 const Which = z.strictObject({
   recipe: z.string().optional().describe('the recipe YAML itself'),
