@@ -141,4 +141,33 @@ describe.each(DIALECTS)('recipes on %s', (dialect) => {
       expect(Array.from({ length: count }, (_, k) => ids.readUInt32LE((offset + k) * 4))).toEqual(expected[i]);
     });
   });
+
+  it('labels by rules and quarantines records that fail a JSON Schema, with the reason', async () => {
+    await put('docs/invoice.txt', 'Invoice 42: payment due in 30 days.');
+    await put('docs/poem.txt', 'The river sings of mountains.');
+    await put('docs/empty.txt', '   ');
+    await s.commits.commit(ctx, { repository: 'raw', branch: 'main', message: 'raw' });
+    const recipe = parseRecipe(`
+name: labelled
+steps:
+  - normalize
+  - label:
+      rules:
+        - { label: finance, keywords: [invoice, payment] }
+        - { label: nature, regex: "river|mountain" }
+        - { label: text-file, when: { content_type: text/plain } }
+  - validate:
+      schema: { type: object, properties: { text: { type: string, minLength: 1 } } }
+`);
+    const summary = await s.prep.run(ctx, { recipe, input: 'raw@main:docs/', output: 'prepared@main:l/' });
+    expect(summary.steps[1]?.counters).toEqual({ 'label.finance': 1, 'label.nature': 1, 'label.text-file': 3 });
+    expect(summary).toMatchObject({ written: 2, quarantined: 1 });
+    const read = async (path: string): Promise<Array<{ source: { path: string }; meta: Record<string, unknown> }>> =>
+      (await readAll((await s.objects.get(ctx, { repository: 'prepared', ref: 'main', path })).body)).toString('utf8').trim().split('\n').map((l) => JSON.parse(l) as { source: { path: string }; meta: Record<string, unknown> });
+    const kept = await read(summary.shards[0]!.path);
+    expect(kept.map((r) => [r.source.path, r.meta.labels])).toEqual([['docs/invoice.txt', 'finance,text-file'], ['docs/poem.txt', 'nature,text-file']]);
+    const quarantined = await read(summary.quarantine[0]!.path);
+    expect(quarantined.map((r) => [r.source.path, r.meta.quarantine_reason])).toEqual([['docs/empty.txt', '/text must NOT have fewer than 1 characters']]);
+    expect(() => parseRecipe('name: x\nsteps:\n  - validate: { schema: { type: nonsense } }\n')).toThrow(/^recipe: steps\[0\] \(validate\): schema: does not compile: /);
+  });
 });

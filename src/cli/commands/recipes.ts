@@ -79,7 +79,8 @@ function formatSummary(s: PrepSummary): string {
     const counters = Object.entries(step.counters).map(([name, n]) => `${name} ${n}`).join(', ');
     lines.push(`  ${step.name.padEnd(12)} ${String(step.in).padStart(7)} in ${String(step.out).padStart(7)} out${dropped === '' ? '' : `  dropped: ${dropped}`}${counters === '' ? '' : `  ${counters}`}`);
   }
-  for (const shard of s.shards) lines.push(`  ${shard.path}  ${shard.records} record(s), ${formatBytes(shard.size)}`);
+  for (const shard of s.shards) lines.push(`  ${shard.path}  ${shard.records} record(s), ${formatBytes(shard.size)}${shard.tokens ? `, ${shard.tokens.count} token(s)` : ''}`);
+  if (s.quarantined > 0) lines.push(`  ${s.quarantined} record(s) quarantined: ${s.quarantine.map((q) => q.path).join(', ')}`);
   lines.push(`commit ${s.outputCommit}`);
   return lines.join('\n');
 }

@@ -59,6 +59,9 @@ export interface PrepSummary {
   written: number;
   steps: StepCount[];
   shards: ShardInfo[];
+  /** Records a validate step rejected, written to `<prefix>quarantine/` with their reason. */
+  quarantined: number;
+  quarantine: ShardInfo[];
 }
 
 const LIST_PAGE = 1000;
@@ -167,7 +170,10 @@ export class PrepService {
     const { objects } = this.parts;
     const steps = await instantiate(job.recipe);
     const counts: StepCount[] = job.recipe.steps.map((s) => ({ name: s.name, in: 0, out: 0, dropped: {}, counters: {} }));
-    const writer = new ShardWriter({ objects, ctx, repository: job.target.repository, branch: job.target.branch, prefix: job.target.prefix, targetBytes: job.recipe.shard.target_bytes });
+    const shardTarget = { objects, ctx, repository: job.target.repository, branch: job.target.branch, targetBytes: job.recipe.shard.target_bytes };
+    const writer = new ShardWriter({ ...shardTarget, prefix: job.target.prefix });
+    const quarantine = new ShardWriter({ ...shardTarget, prefix: `${job.target.prefix}quarantine/` });
+    let quarantined = 0;
     const skipped: Record<string, number> = {};
     let sources = 0;
     let extracted = 0;
@@ -189,19 +195,25 @@ export class PrepService {
         const records = extractRecords({ key: version.key, repository: job.repository, path: object.path, sha256: object.sha256, contentType: object.contentType, text: Buffer.concat(chunks).toString('utf8'), ...(typeof title === 'string' ? { title } : {}) });
         extracted += records.length;
         for (const record of records) {
-          const kept = applySteps(record, steps, counts);
-          if (kept) await writer.add(kept);
+          const outcome = applySteps(record, steps, counts);
+          if (outcome.kept) await writer.add(outcome.kept);
+          if (outcome.quarantined) {
+            quarantined++;
+            await quarantine.add(outcome.quarantined);
+          }
         }
         job.onProgress?.({ sources, records: extracted });
       }
       if (!page.truncated) break;
       after = page.nextAfter;
     }
-    const shards = await writer.finish({ recipe: job.recipe.name, recipeHash: job.recipe.hash, input: `${job.repository}@${job.commit}:${job.prefix}` });
+    const manifest = { recipe: job.recipe.name, recipeHash: job.recipe.hash, input: `${job.repository}@${job.commit}:${job.prefix}` };
+    const shards = await writer.finish(manifest);
+    const quarantineShards = quarantined > 0 ? await quarantine.finish(manifest) : [];
     steps.forEach((step, i) => {
       (counts[i] as StepCount).counters = step.counters?.() ?? {};
     });
-    return { sources, skipped, extracted, written: shards.reduce((sum, s) => sum + s.records, 0), steps: counts, shards, sourcesByShard: writer.sources };
+    return { sources, skipped, extracted, written: shards.reduce((sum, s) => sum + s.records, 0), steps: counts, shards, quarantined, quarantine: quarantineShards, sourcesByShard: writer.sources };
   }
 
   /** Each shard `derived-from` every source object whose records it holds. */
@@ -217,8 +229,8 @@ export class PrepService {
   }
 }
 
-/** Through every step in order; the first drop ends the record's way. */
-function applySteps(record: PrepRecord, steps: StepInstance[], counts: StepCount[]): PrepRecord | undefined {
+/** Through every step in order; the first drop ends the record's way (into quarantine, if the step says so). */
+function applySteps(record: PrepRecord, steps: StepInstance[], counts: StepCount[]): { kept?: PrepRecord; quarantined?: PrepRecord } {
   let current = record;
   for (const [i, step] of steps.entries()) {
     const count = counts[i] as StepCount;
@@ -226,12 +238,12 @@ function applySteps(record: PrepRecord, steps: StepInstance[], counts: StepCount
     const result = step.process(current);
     if ('drop' in result) {
       count.dropped[result.drop] = (count.dropped[result.drop] ?? 0) + 1;
-      return undefined;
+      return result.quarantine ? { quarantined: result.quarantine } : {};
     }
     count.out++;
     current = result.keep;
   }
-  return current;
+  return { kept: current };
 }
 
 interface Output {
@@ -256,11 +268,12 @@ function runParams(recipe: Recipe, output: string): Record<string, string> {
   return params;
 }
 
-function metricsOf(summary: { sources: number; extracted: number; written: number; skipped: Record<string, number>; steps: StepCount[] }): Array<{ key: string; value: number }> {
+function metricsOf(summary: { sources: number; extracted: number; written: number; quarantined: number; skipped: Record<string, number>; steps: StepCount[] }): Array<{ key: string; value: number }> {
   const metrics = [
     { key: 'sources', value: summary.sources },
     { key: 'records.extracted', value: summary.extracted },
     { key: 'records.written', value: summary.written },
+    { key: 'records.quarantined', value: summary.quarantined },
     { key: 'sources.skipped', value: Object.values(summary.skipped).reduce((a, b) => a + b, 0) },
   ];
   summary.steps.forEach((step, i) => {

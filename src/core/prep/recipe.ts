@@ -9,6 +9,8 @@ import { NormalizeParams, normalizeStep } from './steps/normalize.ts';
 import { PiiParams, piiStep } from './steps/pii.ts';
 import { QualityParams, qualityStep } from './steps/quality.ts';
 import { TokenizeParams, tokenizeStep } from './steps/tokenize.ts';
+import { LabelParams, labelStep } from './steps/label.ts';
+import { ValidateParams, validateStep } from './steps/validate.ts';
 
 /** A built-in step: its version (part of every run's record), parameters and constructor. */
 interface StepDefinition {
@@ -31,6 +33,8 @@ export const STEPS: Record<string, StepDefinition> = {
   'dedup-exact': define({ version: '1', params: DedupExactParams, create: dedupExactStep, textLevel: false }),
   'dedup-near': define({ version: '1', params: DedupNearParams, create: dedupNearStep, textLevel: false }),
   pii: define({ version: '1', params: PiiParams, create: piiStep, textLevel: true }),
+  label: define({ version: '1', params: LabelParams, create: labelStep, textLevel: true }),
+  validate: define({ version: '1', params: ValidateParams, create: validateStep, textLevel: true }),
   tokenize: define({ version: '1', params: TokenizeParams, create: tokenizeStep, textLevel: true }),
 };
 

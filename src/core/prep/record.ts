@@ -20,8 +20,8 @@ export interface PrepRecord {
   tokens?: number[];
 }
 
-/** What a step does with one record: keep it (possibly changed), or drop it with a reason. */
-export type StepResult = { keep: PrepRecord } | { drop: string };
+/** What a step does with one record: keep it (possibly changed), or drop it with a reason (into quarantine, for records that fail validation). */
+export type StepResult = { keep: PrepRecord } | { drop: string; quarantine?: PrepRecord };
 
 /** One configured step, ready to process records in order. */
 export interface StepInstance {

@@ -15,6 +15,7 @@ const RecipeSchema = z.object({
   shard: z.object({ format: z.string(), target_bytes: z.number() }),
   hash: z.string(),
 }).meta({ id: 'Recipe' });
+const ShardSchema = z.object({ path: z.string(), records: z.number(), size: z.number(), sha256: z.string(), tokens: z.object({ path: z.string(), count: z.number(), size: z.number(), sha256: z.string() }).optional() });
 const StepCountSchema = z.object({ name: z.string(), in: z.number(), out: z.number(), dropped: z.record(z.string(), z.number()), counters: z.record(z.string(), z.number()) });
 const SummarySchema = z.object({
   runId: z.string(),
@@ -26,7 +27,9 @@ const SummarySchema = z.object({
   extracted: z.number(),
   written: z.number(),
   steps: z.array(StepCountSchema),
-  shards: z.array(z.object({ path: z.string(), records: z.number(), size: z.number(), sha256: z.string(), tokens: z.object({ path: z.string(), count: z.number(), size: z.number(), sha256: z.string() }).optional() })),
+  shards: z.array(ShardSchema),
+  quarantined: z.number(),
+  quarantine: z.array(ShardSchema).describe('records a validate step rejected, with their reason'),
 }).meta({ id: 'PrepSummary' });
 const Which = z.strictObject({
   recipe: z.string().optional().describe('the recipe YAML itself'),
