@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { FsBlobStore } from '../adapters/blob/fs/fs-blob-store.ts';
 import { BasicExtractor } from '../adapters/extract/basic-extractor.ts';
 import { HttpLineageEmitter } from '../adapters/lineage/http-lineage-emitter.ts';
+import { EldLanguageDetector } from '../adapters/extract/eld-language-detector.ts';
 import type { Config } from '../config/config.ts';
 import { invalidArgument, notFound } from '../core/errors.ts';
 import type { BlobStore } from '../core/ports/blob-store.ts';
@@ -28,6 +29,7 @@ export async function openStrata(config: Config, options: OpenStrataOptions): Pr
     metadata,
     blobs,
     extractor: new BasicExtractor(),
+    languageDetector: new EldLanguageDetector(),
     openLineage: {
       settings: { namespace: config.openLineageNamespace, producer: `urn:strata:${options.version ?? '0.0.0'}` },
       emitter: config.openLineageUrl === undefined ? undefined : new HttpLineageEmitter({ url: config.openLineageUrl }),

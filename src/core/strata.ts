@@ -15,6 +15,7 @@ import type { OpenLineageSettings } from './lineage/openlineage-events.ts';
 import { OpenLineageService } from './lineage/openlineage-service.ts';
 import { ModelRegistryService } from './models/model-registry-service.ts';
 import type { LineageEmitter } from './ports/lineage-emitter.ts';
+import type { LanguageDetector } from './ports/language-detector.ts';
 import { RunService } from './runs/run-service.ts';
 import { PrepService } from './prep/prep-service.ts';
 import type { MetadataExtractor } from './ports/metadata-extractor.ts';
@@ -35,6 +36,8 @@ export interface StrataCoreOptions {
   /** Metadata extraction at ingest; default: content type only (octet-stream). */
   extractor?: MetadataExtractor;
   search?: SearchServiceOptions;
+  /** Language identification for the `language` recipe step. */
+  languageDetector?: LanguageDetector;
   /** How Strata names itself in OpenLineage events, and where it sends them (optional). */
   openLineage?: { settings?: Partial<OpenLineageSettings>; emitter?: LineageEmitter };
 }
@@ -101,7 +104,7 @@ export function createStrataCore(options: StrataCoreOptions): StrataCore {
     models,
     lineage,
     openLineage: new OpenLineageService(deps, { objects, recorder, strataNamespace: openLineageSettings.namespace }),
-    prep: new PrepService(deps, { objects, commits, runs, recorder }),
+    prep: new PrepService(deps, { objects, commits, runs, recorder, env: { language: options.languageDetector } }),
     openLineageSettings,
     close: () => options.metadata.close(),
   };

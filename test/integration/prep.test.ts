@@ -170,4 +170,17 @@ steps:
     expect(quarantined.map((r) => [r.source.path, r.meta.quarantine_reason])).toEqual([['docs/empty.txt', '/text must NOT have fewer than 1 characters']]);
     expect(() => parseRecipe('name: x\nsteps:\n  - validate: { schema: { type: nonsense } }\n')).toThrow(/^recipe: steps\[0\] \(validate\): schema: does not compile: /);
   });
+
+  it('keeps the languages asked for and counts every language seen', async () => {
+    await put('docs/en.txt', 'The committee published its annual report on water quality in the northern rivers yesterday.');
+    await put('docs/fr.txt', 'Le comité a publié hier son rapport annuel sur la qualité de l’eau dans les rivières du nord.');
+    await put('docs/de.txt', 'Der Ausschuss hat gestern seinen Jahresbericht über die Wasserqualität in den nördlichen Flüssen veröffentlicht.');
+    await put('docs/short.txt', 'ok');
+    await s.commits.commit(ctx, { repository: 'raw', branch: 'main', message: 'raw' });
+    const summary = await s.prep.run(ctx, { recipe: parseRecipe('name: lang\nsteps:\n  - language: { keep: [en, fr] }\n'), input: 'raw@main:docs/', output: 'prepared@main' });
+    expect(summary.steps[0]).toMatchObject({ in: 4, out: 2, dropped: { language: 1, 'language-unknown': 1 }, counters: { 'language.en': 1, 'language.fr': 1, 'language.de': 1, 'language.unknown': 1 } });
+    const lines = (await readAll((await s.objects.get(ctx, { repository: 'prepared', ref: 'main', path: summary.shards[0]!.path })).body)).toString('utf8').trim().split('\n').map((l) => JSON.parse(l) as { meta: { language: string; language_confidence: number } });
+    expect(lines.map((l) => l.meta.language)).toEqual(['en', 'fr']);
+    expect(lines.every((l) => l.meta.language_confidence >= 0.5 && l.meta.language_confidence <= 1)).toBe(true);
+  });
 });

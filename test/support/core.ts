@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FsBlobStore } from '../../src/adapters/blob/fs/fs-blob-store.ts';
 import { BasicExtractor } from '../../src/adapters/extract/basic-extractor.ts';
+import { EldLanguageDetector } from '../../src/adapters/extract/eld-language-detector.ts';
 import { openPostgresStore } from '../../src/adapters/db/postgres/open-postgres-store.ts';
 import { openSqliteStore } from '../../src/adapters/db/sqlite/open-sqlite-store.ts';
 import type { MetadataStore } from '../../src/core/ports/metadata-store.ts';
@@ -36,7 +37,7 @@ export async function createTestCore(dialect: Dialect, options: Partial<StrataCo
     metadata = await openPostgresStore(database.url);
     dropDatabase = () => database.drop();
   }
-  const core = createStrataCore({ metadata, blobs, extractor: new BasicExtractor(), ...options });
+  const core = createStrataCore({ metadata, blobs, extractor: new BasicExtractor(), languageDetector: new EldLanguageDetector(), ...options });
   return {
     core,
     metadata,

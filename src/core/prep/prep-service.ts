@@ -8,7 +8,7 @@ import { authorize, type VersioningDeps } from '../versioning/deps.ts';
 import type { ObjectService } from '../versioning/object-service.ts';
 import type { CallContext } from '../versioning/types.ts';
 import { accepts, extractRecords } from './extract-text.ts';
-import { instantiate, isTextLevel, parseRecipe, type Recipe } from './recipe.ts';
+import { instantiate, isTextLevel, parseRecipe, type Recipe, type StepEnvironment } from './recipe.ts';
 import type { PrepRecord, StepInstance } from './record.ts';
 import { ShardWriter, type ShardInfo } from './shard-writer.ts';
 
@@ -80,7 +80,7 @@ export class PrepService {
 
   constructor(
     private readonly deps: VersioningDeps,
-    private readonly parts: { objects: ObjectService; commits: CommitService; runs: RunService; recorder: LineageRecorder },
+    private readonly parts: { objects: ObjectService; commits: CommitService; runs: RunService; recorder: LineageRecorder; env?: StepEnvironment },
   ) {}
 
   /**
@@ -118,7 +118,7 @@ export class PrepService {
     const recipe = input.recipe;
     const result: ApplyResult = { counters: {}, skipped: [], recipe: { name: recipe.name, hash: recipe.hash, ...(recipe.commit === undefined ? {} : { commit: recipe.commit }) } };
     let record: PrepRecord = { id: 'input#0', text: input.text, meta: {}, source: { key: 'input', repository: '', path: '', sha256: '' } };
-    const steps = await instantiate(recipe);
+    const steps = await instantiate(recipe, this.parts.env);
     for (const [i, step] of recipe.steps.entries()) {
       if (!isTextLevel(step)) {
         result.skipped.push(step.name);
@@ -168,7 +168,7 @@ export class PrepService {
     job: { recipe: Recipe; repository: string; commit: string; prefix: string; single: boolean; target: Output; onProgress?: PrepRunInput['onProgress'] },
   ): Promise<Omit<PrepSummary, 'runId' | 'recipeHash' | 'inputKey' | 'outputCommit'> & { sourcesByShard: Array<Set<string>> }> {
     const { objects } = this.parts;
-    const steps = await instantiate(job.recipe);
+    const steps = await instantiate(job.recipe, this.parts.env);
     const counts: StepCount[] = job.recipe.steps.map((s) => ({ name: s.name, in: 0, out: 0, dropped: {}, counters: {} }));
     const shardTarget = { objects, ctx, repository: job.target.repository, branch: job.target.branch, targetBytes: job.recipe.shard.target_bytes };
     const writer = new ShardWriter({ ...shardTarget, prefix: job.target.prefix });

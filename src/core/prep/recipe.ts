@@ -10,25 +10,33 @@ import { PiiParams, piiStep } from './steps/pii.ts';
 import { QualityParams, qualityStep } from './steps/quality.ts';
 import { TokenizeParams, tokenizeStep } from './steps/tokenize.ts';
 import { LabelParams, labelStep } from './steps/label.ts';
+import { LanguageParams, languageStep } from './steps/language.ts';
+import type { LanguageDetector } from '../ports/language-detector.ts';
 import { ValidateParams, validateStep } from './steps/validate.ts';
+
+/** What steps may need from the process they run in. */
+export interface StepEnvironment {
+  language?: LanguageDetector;
+}
 
 /** A built-in step: its version (part of every run's record), parameters and constructor. */
 interface StepDefinition {
   version: string;
   params: z.ZodType;
-  create(params: unknown): StepInstance | Promise<StepInstance>;
+  create(params: unknown, env: StepEnvironment): StepInstance | Promise<StepInstance>;
   /** Works on one text at a time with no state across records: usable on live inference inputs. */
   textLevel: boolean;
 }
 
-const define = <S extends z.ZodType>(step: { version: string; params: S; create: (p: z.infer<S>) => StepInstance | Promise<StepInstance>; textLevel: boolean }): StepDefinition => ({
+const define = <S extends z.ZodType>(step: { version: string; params: S; create: (p: z.infer<S>, env: StepEnvironment) => StepInstance | Promise<StepInstance>; textLevel: boolean }): StepDefinition => ({
   ...step,
-  create: (p) => step.create(p as z.infer<S>),
+  create: (p, env) => step.create(p as z.infer<S>, env),
 });
 
 /** Record steps; `extract-text` (the source) and `shard` (the sink) are configured on the recipe itself. */
 export const STEPS: Record<string, StepDefinition> = {
   normalize: define({ version: '1', params: NormalizeParams, create: normalizeStep, textLevel: true }),
+  language: define({ version: '1', params: LanguageParams, create: (p, env) => languageStep(p, env.language), textLevel: true }),
   quality: define({ version: '1', params: QualityParams, create: qualityStep, textLevel: true }),
   'dedup-exact': define({ version: '1', params: DedupExactParams, create: dedupExactStep, textLevel: false }),
   'dedup-near': define({ version: '1', params: DedupNearParams, create: dedupNearStep, textLevel: false }),
@@ -108,8 +116,8 @@ function describeIssue(issue: z.core.$ZodIssue | undefined): string {
 }
 
 /** Fresh step instances for one run (steps like dedup keep state across records). */
-export function instantiate(recipe: Recipe): Promise<StepInstance[]> {
-  return Promise.all(recipe.steps.map(async (s) => (STEPS[s.name] as StepDefinition).create(s.params)));
+export function instantiate(recipe: Recipe, env: StepEnvironment = {}): Promise<StepInstance[]> {
+  return Promise.all(recipe.steps.map(async (s) => (STEPS[s.name] as StepDefinition).create(s.params, env)));
 }
 
 /** Whether every step works on single texts (the online path refuses recipes that do not). */
