@@ -1,0 +1,127 @@
+import { ctx, openBenchCore } from './open-core.ts';
+import { fmt, freshDir, report, SCALE, time } from './support.ts';
+import { extractRecords } from '../src/core/prep/extract-text.ts';
+import { instantiate, parseRecipe } from '../src/core/prep/recipe.ts';
+import type { PrepRecord } from '../src/core/prep/record.ts';
+import { ShardWriter } from '../src/core/prep/shard-writer.ts';
+import { EldLanguageDetector } from '../src/adapters/extract/eld-language-detector.ts';
+
+const DOCS = Math.max(500, Math.round(20_000 * SCALE));
+const STANDARD = `
+name: standard
+steps:
+  - normalize
+  - language
+  - quality
+  - dedup-exact
+  - dedup-near
+  - pii
+  - tokenize
+shard: { target_bytes: 67108864 }
+`;
+
+function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x9e3779b9) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+async function* once(bytes: Buffer): AsyncGenerator<Uint8Array> {
+  await Promise.resolve();
+  yield bytes;
+}
+
+/** English-like documents of ~5 KB: sentences from a word list, some exact and near copies, some PII. */
+function corpus(): string[] {
+  const rnd = random(9);
+  const words = 'the of and to in data model training set river quality report water north committee annual results people system market city school research value growth energy health policy history music science team game'.split(' ');
+  const sentence = (): string => {
+    const n = 8 + Math.floor(rnd() * 12);
+    const out = Array.from({ length: n }, () => words[Math.floor(rnd() * words.length)] as string);
+    return `${out.join(' ').replace(/^./, (c) => c.toUpperCase())}.`;
+  };
+  const docs: string[] = [];
+  for (let d = 0; d < DOCS; d++) {
+    if (d % 20 === 7 && d > 0) {
+      docs.push(docs[d - 1] as string);
+      continue;
+    }
+    const lines = Array.from({ length: 30 }, () => Array.from({ length: 2 }, sentence).join(' '));
+    if (d % 10 === 3) lines.push(`Contact jane.doe${d}@example.com or (415) 555-${String(1000 + (d % 9000)).padStart(4, '0')}.`);
+    docs.push(lines.join('\n'));
+  }
+  return docs;
+}
+
+/** Documents/s per core of the standard recipe and of each step alone; pipeline overhead vs the steps called in a loop. */
+export async function benchPrep(): Promise<void> {
+  const dir = await freshDir('prep');
+  const core = await openBenchCore(dir);
+  try {
+    await core.repositories.create(ctx, { name: 'raw' });
+    await core.repositories.create(ctx, { name: 'prepared' });
+    const docs = corpus();
+    const bytes = docs.reduce((sum, d) => sum + Buffer.byteLength(d), 0);
+    for (let i = 0; i < docs.length; i += 1000) {
+      const contents = await Promise.all(docs.slice(i, i + 1000).map((d) => core.objects.writeContent(ctx, { repository: 'raw', branch: 'main', body: once(Buffer.from(d)) })));
+      await core.objects.stage(ctx, { repository: 'raw', branch: 'main', objects: contents.map((content, k) => ({ path: `docs/${String(i + k).padStart(7, '0')}.txt`, content, contentType: 'text/plain' })) });
+    }
+    await core.commits.commit(ctx, { repository: 'raw', branch: 'main', message: 'corpus' });
+    const recipe = parseRecipe(STANDARD);
+    await new EldLanguageDetector().load();
+
+    // The steps called directly in a loop, each over the previous step's output, timed one by one.
+    const perStep: Array<{ name: string; seconds: number; in: number }> = [];
+    const listing = await time(async () => {
+      const records: PrepRecord[] = [];
+      for (let after: string | undefined; ; ) {
+        const page = await core.objects.list(ctx, { repository: 'raw', ref: 'main', prefix: 'docs/', after, limit: 1000 });
+        for (const o of page.objects) {
+          const { body } = await core.objects.get(ctx, { repository: 'raw', ref: 'main', path: o.path });
+          const chunks: Uint8Array[] = [];
+          for await (const c of body) chunks.push(c);
+          records.push(...extractRecords({ key: o.path, repository: 'raw', path: o.path, sha256: o.sha256, contentType: o.contentType, text: Buffer.concat(chunks).toString('utf8') }));
+        }
+        if (!page.truncated) break;
+        after = page.nextAfter;
+      }
+      return records;
+    });
+    perStep.push({ name: 'read + extract-text', seconds: listing.seconds, in: DOCS });
+    let records = listing.value;
+    const steps = await instantiate(recipe, { language: new EldLanguageDetector() });
+    for (const [i, step] of steps.entries()) {
+      const input = records;
+      const out = await time(() => input.flatMap((r) => {
+        const result = step.process(r);
+        return 'keep' in result ? [result.keep] : [];
+      }));
+      perStep.push({ name: recipe.steps[i]?.name ?? '?', seconds: out.seconds, in: input.length });
+      records = out.value;
+    }
+    const writing = await time(async () => {
+      const writer = new ShardWriter({ objects: core.objects, ctx, repository: 'prepared', branch: 'main', prefix: 'direct/', targetBytes: recipe.shard.target_bytes });
+      for (const r of records) await writer.add(r);
+      await writer.finish({ recipe: 'direct', recipeHash: '', input: '' });
+    });
+    perStep.push({ name: 'shard', seconds: writing.seconds, in: records.length });
+    const sum = perStep.reduce((s, p) => s + p.seconds, 0);
+
+    const pipeline = await time(() => core.prep.run(ctx, { recipe, input: 'raw@main:docs/', output: 'prepared@main:pipeline/' }));
+    console.log(`prep: ${DOCS} documents, ${fmt(bytes / 2 ** 20, 1)} MiB; ${pipeline.value.written} written`);
+    for (const p of perStep) console.log(`  ${p.name.padEnd(20)} ${fmt(p.in / p.seconds, 0).padStart(9)} docs/s  (${fmt(p.seconds)} s)`);
+    const overhead = pipeline.seconds / sum - 1;
+    report({
+      name: `standard recipe (normalize → language → quality → dedup-exact → dedup-near → pii → tokenize → JSONL shards) on ${DOCS.toLocaleString('en-US')} documents, ${fmt(bytes / 2 ** 20, 0)} MiB, one core`,
+      strata: `${fmt(pipeline.seconds)} s (${fmt(DOCS / pipeline.seconds, 0)} docs/s)`,
+      baseline: `the same steps called directly in a loop: ${fmt(sum)} s`,
+      ratio: `overhead ${fmt(overhead * 100, 1)}%`,
+      goal: 'overhead ≤ 15%',
+      met: overhead <= 0.15,
+    });
+  } finally {
+    await core.close();
+  }
+}
