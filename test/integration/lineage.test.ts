@@ -119,9 +119,10 @@ describe.each(DIALECTS)('runs, registry and lineage on %s', (dialect) => {
     expect(usage.objects).toBe(2);
     expect(usage.logicalBytes).toBe(first.length + second.length);
     expect(usage.distinctBytes).toBe(first.length + second.length);
-    // One changed tensor (1 MiB) touches the chunks around it (average chunk 1 MiB, at most 4 MiB):
-    // the second checkpoint adds between 1 and 9 MiB, not its 24 MiB.
+    // One changed tensor (1 MiB) touches the chunks that overlap it and the one where chunking
+    // falls back into step (each at most 4 MiB): the second checkpoint adds between 1 and 12 MiB,
+    // not its 24 MiB.
     expect(usage.storedBytes - first.length).toBeGreaterThanOrEqual(MiB);
-    expect(usage.storedBytes - first.length).toBeLessThanOrEqual(9 * MiB);
+    expect(usage.storedBytes - first.length).toBeLessThanOrEqual(12 * MiB);
   });
 });

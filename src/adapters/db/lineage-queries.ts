@@ -55,12 +55,17 @@ export class KyselyLineageStore implements LineageStore {
     const before = new Map((await this.getNodes(keys)).map((n) => [n.key, n.id]));
     const missing = new Map<string, LineageNodeInput>();
     for (const node of nodes) if (!before.has(node.key)) missing.set(node.key, node);
-    for (const batch of chunks([...missing.values()], Math.floor(this.maxRowsPerInsert / 5))) {
-      await this.db
-        .insertInto('lineage_nodes')
-        .values(batch.map((n) => ({ key: n.key, type: n.type, label: n.label, data: JSON.stringify(n.data), created_at: createdAt })))
-        .onConflict((oc) => oc.column('key').doNothing())
-        .execute();
+    // One transaction for all the inserts: one durable commit (fsync) per call, not per statement.
+    if (missing.size > 0) {
+      await this.db.transaction().execute(async (trx) => {
+        for (const batch of chunks([...missing.values()], Math.floor(this.maxRowsPerInsert / 5))) {
+          await trx
+            .insertInto('lineage_nodes')
+            .values(batch.map((n) => ({ key: n.key, type: n.type, label: n.label, data: JSON.stringify(n.data), created_at: createdAt })))
+            .onConflict((oc) => oc.column('key').doNothing())
+            .execute();
+        }
+      });
     }
     const ids = new Map(before);
     if (missing.size > 0) for (const node of await this.getNodes([...missing.keys()])) ids.set(node.key, node.id);
@@ -105,16 +110,19 @@ export class KyselyLineageStore implements LineageStore {
   }
 
   async addEdges(edges: LineageEdge[]): Promise<number> {
-    let added = 0;
-    for (const batch of chunks(edges, Math.floor(this.maxRowsPerInsert / 3))) {
-      const result = await this.db
-        .insertInto('lineage_edges')
-        .values(batch.map((e) => ({ src: e.src, dst: e.dst, type: LINEAGE_EDGE_TYPES.indexOf(e.type) })))
-        .onConflict((oc) => oc.columns(['src', 'dst', 'type']).doNothing())
-        .executeTakeFirst();
-      added += Number(result.numInsertedOrUpdatedRows ?? 0n);
-    }
-    return added;
+    if (edges.length === 0) return 0;
+    return this.db.transaction().execute(async (trx) => {
+      let added = 0;
+      for (const batch of chunks(edges, Math.floor(this.maxRowsPerInsert / 3))) {
+        const result = await trx
+          .insertInto('lineage_edges')
+          .values(batch.map((e) => ({ src: e.src, dst: e.dst, type: LINEAGE_EDGE_TYPES.indexOf(e.type) })))
+          .onConflict((oc) => oc.columns(['src', 'dst', 'type']).doNothing())
+          .executeTakeFirst();
+        added += Number(result.numInsertedOrUpdatedRows ?? 0n);
+      }
+      return added;
+    });
   }
 
   async edgesOf(ids: number[], direction: LineageDirection): Promise<LineageEdge[]> {

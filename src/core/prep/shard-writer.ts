@@ -2,6 +2,35 @@ import type { ObjectService } from '../versioning/object-service.ts';
 import type { CallContext } from '../versioning/types.ts';
 import type { PrepRecord } from './record.ts';
 
+/**
+ * Token ids of one shard in little-endian uint32 chunks. A plain array of tens of millions of
+ * numbers is scanned by every major garbage collection while the run goes on (measured: +40% run
+ * time at 20,000 documents); typed-array memory is not.
+ */
+class TokenIds {
+  private static readonly CHUNK = 1 << 20;
+  private readonly chunks: Buffer[] = [];
+  private used = TokenIds.CHUNK;
+  length = 0;
+
+  push(ids: number[]): void {
+    for (const id of ids) {
+      if (this.used === TokenIds.CHUNK) {
+        this.chunks.push(Buffer.allocUnsafe(TokenIds.CHUNK * 4));
+        this.used = 0;
+      }
+      (this.chunks[this.chunks.length - 1] as Buffer).writeUInt32LE(id, this.used * 4);
+      this.used++;
+      this.length++;
+    }
+  }
+
+  toBuffer(): Buffer {
+    const last = this.chunks.length - 1;
+    return Buffer.concat(this.chunks.map((chunk, i) => (i === last ? chunk.subarray(0, this.used * 4) : chunk)));
+  }
+}
+
 /** One written shard, as the manifest lists it. */
 export interface ShardInfo {
   path: string;
@@ -25,7 +54,7 @@ export class ShardWriter {
   private readonly shards: ShardInfo[] = [];
   private lines: Buffer[] = [];
   private bytes = 0;
-  private tokens: number[] = [];
+  private tokens = new TokenIds();
   private current = new Set<string>();
 
   constructor(private readonly target: { objects: ObjectService; ctx: CallContext; repository: string; branch: string; prefix: string; targetBytes: number }) {}
@@ -34,7 +63,7 @@ export class ShardWriter {
     const entry: Record<string, unknown> = { id: record.id, text: record.text, meta: record.meta, source: record.source };
     if (record.tokens) {
       entry.tokens = [this.tokens.length, record.tokens.length];
-      for (const id of record.tokens) this.tokens.push(id);
+      this.tokens.push(record.tokens);
     }
     const line = Buffer.from(`${JSON.stringify(entry)}\n`);
     this.lines.push(line);
@@ -56,13 +85,11 @@ export class ShardWriter {
     const info = await this.put(path, Buffer.concat(this.lines), 'application/x-ndjson');
     const shard: ShardInfo = { path: info.path, records, size: info.size, sha256: info.sha256 };
     if (this.tokens.length > 0) {
-      const ids = Buffer.alloc(this.tokens.length * 4);
-      this.tokens.forEach((id, i) => ids.writeUInt32LE(id, i * 4));
-      const written = await this.put(path.replace(/\.jsonl$/, '.tokens.bin'), ids, 'application/octet-stream');
+      const written = await this.put(path.replace(/\.jsonl$/, '.tokens.bin'), this.tokens.toBuffer(), 'application/octet-stream');
       shard.tokens = { path: written.path, count: this.tokens.length, size: written.size, sha256: written.sha256 };
     }
     this.shards.push(shard);
-    this.tokens = [];
+    this.tokens = new TokenIds();
     this.sources.push(this.current);
     this.lines = [];
     this.bytes = 0;
