@@ -187,7 +187,8 @@ export class PrepService {
           continue;
         }
         sources++;
-        const { body } = await objects.get(ctx, { repository: job.repository, ref: job.commit, path: object.path });
+        // The listing's entry is the object: read it without resolving the ref again.
+        const body = await objects.read(ctx, object);
         const chunks: Uint8Array[] = [];
         for await (const chunk of body) chunks.push(chunk);
         const version = objectVersion({ repository: job.repository, path: object.path, entry: object, commit: job.commit });

@@ -1,5 +1,5 @@
 import { invalidArgument, notFound } from '../errors.ts';
-import { assertRefName, assertRepositoryName, isCommitIdPrefix } from '../names.ts';
+import { assertRefName, assertRepositoryName, COMMIT_ID, isCommitIdPrefix } from '../names.ts';
 import type { BranchRecord, CommitRecord, RepositoryRecord } from '../ports/metadata-store.ts';
 import type { VersioningDeps } from './deps.ts';
 import type { ResolvedRef } from './types.ts';
@@ -37,6 +37,10 @@ export async function resolveRef(deps: VersioningDeps, repository: string, ref: 
   if (branch) return { kind: 'branch', name: ref, commit: await requireCommit(deps, repository, branch.head) };
   const tag = await deps.metadata.getTag(repository, ref);
   if (tag) return { kind: 'tag', name: ref, commit: await requireCommit(deps, repository, tag.commitId) };
+  if (COMMIT_ID.test(ref)) {
+    const commit = await deps.metadata.getCommit(repository, ref);
+    if (commit) return { kind: 'commit', name: ref, commit };
+  }
   if (isCommitIdPrefix(ref)) {
     const ids = await deps.metadata.findCommitIds(repository, ref, 2);
     if (ids.length > 1) throw invalidArgument(`commit id prefix '${ref}' is ambiguous`);
