@@ -9,7 +9,7 @@ import type { LineageEdge, LineageNodeInput } from '../src/core/ports/lineage-st
 import type { MetadataStore } from '../src/core/ports/metadata-store.ts';
 import { createStrataCore, type StrataCore } from '../src/core/strata.ts';
 import { ctx } from './open-core.ts';
-import { fmt, freshDir, report, SCALE, time, withBenchPostgres } from './support.ts';
+import { fmt, freshDir, report, SCALE, time, withBenchPostgres, random } from './support.ts';
 
 const DATASETS = Math.max(200, Math.round(2500 * SCALE));
 const RAW = Math.round(DATASETS / 25);
@@ -19,13 +19,6 @@ const WRITTEN = 20;
 const QUERIES = 200;
 const DEPTH = 10;
 
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x9e3779b9) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 const sha = (n: number): string => createHash('sha256').update(String(n)).digest('hex');
 

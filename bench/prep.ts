@@ -1,5 +1,5 @@
 import { ctx, openBenchCore } from './open-core.ts';
-import { fmt, freshDir, report, SCALE, time } from './support.ts';
+import { fmt, freshDir, report, SCALE, time, random } from './support.ts';
 import { extractRecords } from '../src/core/prep/extract-text.ts';
 import { instantiate, parseRecipe } from '../src/core/prep/recipe.ts';
 import type { PrepRecord } from '../src/core/prep/record.ts';
@@ -20,13 +20,6 @@ steps:
 shard: { target_bytes: 67108864 }
 `;
 
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x9e3779b9) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 async function* once(bytes: Buffer): AsyncGenerator<Uint8Array> {
   await Promise.resolve();

@@ -8,19 +8,11 @@ import { loadConfig } from '../src/config/config.ts';
 import type { SearchInput } from '../src/core/catalog/search-service.ts';
 import type { StrataCore } from '../src/core/strata.ts';
 import { ctx } from './open-core.ts';
-import { fmt, freshDir, report, SCALE, time, withBenchPostgres } from './support.ts';
+import { fmt, freshDir, report, SCALE, time, withBenchPostgres, random } from './support.ts';
 
 const OBJECTS = Math.max(2000, Math.round(100_000 * SCALE));
 const QUERIES = 300;
 
-/** A deterministic pseudo-random sequence, so every run searches the same corpus. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x9e3779b9) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 /** 5,000 made-up words drawn with a Zipf-like skew (a few common, most rare), as in real titles. */
 function vocabulary(): { words: string[]; pick: (r: number) => string } {

@@ -104,3 +104,12 @@ export async function withBenchPostgres(body: (url: string) => Promise<void>): P
     await admin.end();
   }
 }
+
+/** A deterministic pseudo-random sequence in [0, 1), so every run generates the same data. */
+export function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x9e3779b9) >>> 0;
+    return s / 2 ** 32;
+  };
+}

@@ -1,14 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom as random } from '../../../../test/support/random.ts';
 import type { PrepRecord } from '../record.ts';
 import { DedupNearParams, dedupNearStep, shingles } from './dedup-near.ts';
 
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x9e3779b9) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 const rnd = random(3);
 const VOCAB = Array.from({ length: 5000 }, (_, i) => `w${i.toString(36)}`);

@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom as random } from '../../../../test/support/random.ts';
 import { findPii, ibanValid, luhn, PII_TYPES, type PiiType } from './pii.ts';
 
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x9e3779b9) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 const rnd = random(17);
 const int = (lo: number, hi: number): number => lo + Math.floor(rnd() * (hi - lo + 1));
 const pick = <T>(items: readonly T[]): T => items[Math.floor(rnd() * items.length)] as T;
