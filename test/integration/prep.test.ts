@@ -84,6 +84,15 @@ describe.each(DIALECTS)('recipes on %s', (dialect) => {
     expect(upstream.nodes.every((n) => n.key.startsWith('object:raw:docs/'))).toBe(true);
     const impact = await s.lineage.impact(ctx, { address: 'raw@main:docs/a.txt', types: ['object'] });
     expect(impact.nodes.some((n) => n.key.startsWith('object:prepared:clean/shard-'))).toBe(true);
+
+    // A rerun owns the output prefix: shards of the earlier run that the new one does not write are gone.
+    await s.objects.delete(ctx, { repository: 'raw', branch: 'main', path: 'docs/a.txt' });
+    await s.commits.commit(ctx, { repository: 'raw', branch: 'main', message: 'drop a' });
+    const again = await s.prep.run(ctx, { recipe: parseRecipe(RECIPE.replace('target_bytes: 1024', 'target_bytes: 1048576')), input: 'raw@main:docs/', output: 'prepared@main:clean/' });
+    expect(again.shards.map((x) => x.path)).toEqual(['clean/shard-00000.jsonl']);
+    const listed = await s.objects.list(ctx, { repository: 'prepared', ref: 'main', prefix: 'clean/' });
+    expect(listed.objects.map((o) => o.path)).toEqual(['clean/manifest.json', 'clean/shard-00000.jsonl']);
+    expect(await s.commits.status(ctx, { repository: 'prepared', branch: 'main' })).toEqual([]);
   });
 
   it('rejects bad recipes with the step and the reason, and changes nothing', async () => {

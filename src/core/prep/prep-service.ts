@@ -150,6 +150,8 @@ export class PrepService {
     }
     const run = await runs.start(ctx, { job: input.recipe.name, kind: 'prep', inputs: [`${repository}@${commit}:${prefix}`], params: runParams(input.recipe, input.output) });
     try {
+      // The output prefix belongs to the recipe: what an earlier run left there goes.
+      await objects.deletePrefix(ctx, { repository: target.repository, branch: target.branch, prefix: target.prefix });
       const summary = await this.process(ctx, { recipe: input.recipe, repository, commit, prefix, single: source.type === 'object', target, onProgress: input.onProgress });
       const committed = await commits.commit(ctx, { repository: target.repository, branch: target.branch, message: `recipe ${input.recipe.name}: ${summary.written} record(s) from ${repository}@${commit.slice(0, 12)}:${prefix}`, metadata: { recipe: input.recipe.name, 'recipe-hash': input.recipe.hash, run: run.id } });
       await this.linkShards({ shards: summary.shards, sources: summary.sourcesByShard, repository: target.repository, commit: committed.id });
@@ -158,6 +160,8 @@ export class PrepService {
       const { sourcesByShard: _sources, ...rest } = summary;
       return { ...rest, runId: run.id, recipeHash: input.recipe.hash, inputKey: source.key, outputCommit: committed.id };
     } catch (error) {
+      // Leave the branch as it was: drop what this run staged, then record the failure.
+      await commits.reset(ctx, { repository: target.repository, branch: target.branch, prefix: target.prefix }).catch(() => undefined);
       await runs.finish(ctx, run.id, { status: 'failed' }).catch(() => undefined);
       throw error;
     }
