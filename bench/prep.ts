@@ -118,3 +118,51 @@ export async function benchPrep(): Promise<void> {
     await core.close();
   }
 }
+
+/** The online path: p99 of applying a kept recipe to one 2 KB input over HTTP, without the tokenizer. */
+export async function benchPrepApply(): Promise<void> {
+  const dir = await freshDir('prep-apply');
+  const core = await openBenchCore(dir);
+  const { buildServer } = await import('../src/http/build-server.ts');
+  const server = await buildServer({ core, logLevel: 'silent' });
+  try {
+    const yaml = 'name: online\nsteps:\n  - normalize\n  - language\n  - quality: { min_words: 20 }\n  - pii\n';
+    await core.repositories.create(ctx, { name: 'recipes' });
+    await core.objects.put(ctx, { repository: 'recipes', branch: 'main', path: 'online.yaml', body: once(Buffer.from(yaml)) });
+    await core.commits.commit(ctx, { repository: 'recipes', branch: 'main', message: 'recipe' });
+    const base = corpus()[3] ?? '';
+    const input = `${base.slice(0, 1900)} Write to jane@example.com or call (415) 555-2671.`;
+    const steps = await instantiate(parseRecipe(yaml), { language: new EldLanguageDetector() });
+    const direct = (): void => {
+      let record: PrepRecord = { id: 'x', text: input, meta: {}, source: { key: 'x', repository: '', path: '', sha256: '' } };
+      for (const step of steps) {
+        const result = step.process(record);
+        if ('drop' in result) return;
+        record = result.keep;
+      }
+    };
+    const call = () => server.inject({ method: 'POST', url: '/api/v1/recipes/online@main/apply', payload: { text: input } });
+    for (let i = 0; i < 50; i++) {
+      await call();
+      direct();
+    }
+    const http: number[] = [];
+    const bare: number[] = [];
+    for (let i = 0; i < 1000; i++) {
+      http.push((await time(call)).seconds * 1000);
+      bare.push((await time(direct)).seconds * 1000);
+    }
+    const pct = (values: number[], p: number): number => [...values].sort((a, b) => a - b)[Math.floor(values.length * p)] ?? 0;
+    report({
+      name: `recipe apply on one ${Buffer.byteLength(input)}-byte input over HTTP (normalize → language → quality → pii, no tokenizer), 1,000 calls`,
+      strata: `p50 ${fmt(pct(http, 0.5))} ms, p99 ${fmt(pct(http, 0.99))} ms`,
+      baseline: `the same steps called directly: p50 ${fmt(pct(bare, 0.5))} ms, p99 ${fmt(pct(bare, 0.99))} ms`,
+      ratio: `${fmt(pct(http, 0.99) / Math.max(pct(bare, 0.99), 0.001), 1)}× at p99`,
+      goal: 'p99 < 10 ms',
+      met: pct(http, 0.99) < 10,
+    });
+  } finally {
+    await server.close();
+    await core.close();
+  }
+}
