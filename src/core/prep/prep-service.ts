@@ -75,7 +75,7 @@ const LIST_PAGE = 1000;
  * each shard is linked `derived-from` the source objects whose records it holds.
  */
 export class PrepService {
-  /** Parsed recipes by commit and path: a commit never changes, so neither does its recipe. */
+  /** Parsed recipes by repository and content hash: the same bytes are the same recipe. */
   private readonly recipes = new Map<string, Recipe & { commit: string }>();
 
   constructor(
@@ -85,7 +85,7 @@ export class PrepService {
 
   /**
    * A recipe stored in Strata: `repo@ref:path.yaml`, or `<name>@<version>` for
-   * `recipes@<version>:<name>.yaml`. Resolved to its commit; parsed once per commit.
+   * `recipes@<version>:<name>.yaml`. Resolved to its commit; parsed once per content.
    */
   async loadRecipe(ctx: CallContext, address: string): Promise<Recipe & { commit: string; address: string }> {
     const named = /^([a-z0-9][a-z0-9._-]*)@([^:]+)$/.exec(address);
@@ -93,8 +93,9 @@ export class PrepService {
     const match = /^([^@:/]+)@([^:]+):(.+)$/.exec(full);
     if (!match) throw invalidArgument(`cannot read recipe '${address}': expected <name>@<version> or repo@ref:path.yaml`);
     const [, repository = '', ref = '', path = ''] = match;
-    const info = await this.parts.objects.stat(ctx, { repository, ref, path });
+    // The commit first, then the file at it: a branch moving in between cannot mix two versions.
     const commit = (await this.parts.commits.show(ctx, { repository, ref })).id;
+    const info = await this.parts.objects.stat(ctx, { repository, ref: commit, path });
     const key = `${repository}\n${info.sha256}`;
     let recipe = this.recipes.get(key);
     if (!recipe) {
