@@ -88,6 +88,10 @@ export async function benchPrep(): Promise<void> {
     for (const [i, step] of steps.entries()) {
       const input = records;
       const out = await time(() => input.flatMap((r) => {
+        if (step.kind === 'dataset') {
+          const { keep, feature } = step.feature(r);
+          return step.decide(feature) === undefined ? [keep] : [];
+        }
         const result = step.process(r);
         return 'keep' in result ? [result.keep] : [];
       }));
@@ -136,6 +140,7 @@ export async function benchPrepApply(): Promise<void> {
     const direct = (): void => {
       let record: PrepRecord = { id: 'x', text: input, meta: {}, source: { key: 'x', repository: '', path: '', sha256: '' } };
       for (const step of steps) {
+        if (step.kind !== 'record') continue;
         const result = step.process(record);
         if ('drop' in result) return;
         record = result.keep;

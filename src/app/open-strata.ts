@@ -9,6 +9,7 @@ import type { Config } from '../config/config.ts';
 import { invalidArgument, notFound } from '../core/errors.ts';
 import type { BlobStore } from '../core/ports/blob-store.ts';
 import type { MetadataStore } from '../core/ports/metadata-store.ts';
+import type { TaskQueue } from '../core/ports/task-queue.ts';
 import { createStrataCore, type StrataCore } from '../core/strata.ts';
 
 export interface OpenStrataOptions {
@@ -25,6 +26,7 @@ export async function openStrata(config: Config, options: OpenStrataOptions): Pr
   }
   const blobs = await openBlobStore(config);
   const metadata = await openMetadataStore(config);
+  const queue = await openTaskQueue(config);
   return createStrataCore({
     metadata,
     blobs,
@@ -34,6 +36,7 @@ export async function openStrata(config: Config, options: OpenStrataOptions): Pr
       settings: { namespace: config.openLineageNamespace, producer: `urn:strata:${options.version ?? '0.0.0'}` },
       emitter: config.openLineageUrl === undefined ? undefined : new HttpLineageEmitter({ url: config.openLineageUrl }),
     },
+    ...(queue ? { tasks: { queue, expireInSeconds: config.taskTimeoutSeconds, retryLimit: config.taskRetries } } : {}),
   });
 }
 
@@ -61,4 +64,13 @@ async function openMetadataStore(config: Config): Promise<MetadataStore> {
     return openPostgresStore(url);
   }
   throw invalidArgument(`unsupported STRATA_DATABASE_URL '${url}': use postgres://… or sqlite:<file>`);
+}
+
+/** The task queue lives in PostgreSQL (pg-boss); embedded Strata runs everything in process. */
+async function openTaskQueue(config: Config): Promise<TaskQueue | undefined> {
+  const url = config.databaseUrl;
+  if (url === undefined || !(url.startsWith('postgres://') || url.startsWith('postgresql://'))) return undefined;
+  const { PgBossTaskQueue } = await import('../adapters/queue/pg-boss-task-queue.ts');
+  // Expired tasks are looked for at least as often as one may expire.
+  return new PgBossTaskQueue({ connectionString: url, maintenanceIntervalSeconds: Math.min(60, config.taskTimeoutSeconds) });
 }

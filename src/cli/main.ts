@@ -10,6 +10,7 @@ import { registerRunCommands } from './commands/runs.ts';
 import { registerObjectCommands } from './commands/objects.ts';
 import { registerRepositoryCommands } from './commands/repositories.ts';
 import { registerServeCommand } from './commands/serve.ts';
+import { registerWorkerCommand } from './commands/worker.ts';
 import { reportError } from './output.ts';
 import { STRATA_VERSION } from './version.ts';
 
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerLineageCommands(program);
   registerRecipeCommands(program);
   registerServeCommand(program);
+  registerWorkerCommand(program);
   return program;
 }
 

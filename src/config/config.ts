@@ -36,6 +36,10 @@ const ConfigSchema = z.strictObject({
   openLineageUrl: z.url({ protocol: /^https?$/ }).optional(),
   /** The namespace Strata's datasets and jobs carry in OpenLineage events. */
   openLineageNamespace: z.string().regex(/^strata:\/\/[^\s:]+$/, 'must look like strata://<instance>').default('strata://local'),
+  /** A worker task running longer than this counts as lost (its worker died) and runs again. */
+  taskTimeoutSeconds: z.coerce.number().int().min(1).default(600),
+  /** Attempts of a worker task after the first. */
+  taskRetries: z.coerce.number().int().min(0).max(100).default(3),
 });
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
@@ -54,6 +58,8 @@ const ENV_KEYS: Record<string, keyof z.input<typeof ConfigSchema>> = {
   STRATA_S3_DOMAIN: 's3Domain',
   STRATA_OPENLINEAGE_URL: 'openLineageUrl',
   STRATA_OPENLINEAGE_NAMESPACE: 'openLineageNamespace',
+  STRATA_TASK_TIMEOUT_SECONDS: 'taskTimeoutSeconds',
+  STRATA_TASK_RETRIES: 'taskRetries',
 };
 
 export interface LoadConfigOptions {

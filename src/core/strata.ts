@@ -17,7 +17,9 @@ import { ModelRegistryService } from './models/model-registry-service.ts';
 import type { LineageEmitter } from './ports/lineage-emitter.ts';
 import type { LanguageDetector } from './ports/language-detector.ts';
 import { RunService } from './runs/run-service.ts';
+import { PrepCache } from './prep/prep-cache.ts';
 import { PrepService } from './prep/prep-service.ts';
+import type { TaskQueue } from './ports/task-queue.ts';
 import type { MetadataExtractor } from './ports/metadata-extractor.ts';
 import { MIN_PART_SIZE, MultipartService } from './versioning/multipart-service.ts';
 import { ObjectService } from './versioning/object-service.ts';
@@ -40,6 +42,11 @@ export interface StrataCoreOptions {
   languageDetector?: LanguageDetector;
   /** How Strata names itself in OpenLineage events, and where it sends them (optional). */
   openLineage?: { settings?: Partial<OpenLineageSettings>; emitter?: LineageEmitter };
+  /**
+   * The queue recipe runs hand tasks to `strata worker` processes through (PostgreSQL only), how
+   * long a task may run before it counts as lost, and how often it is tried again.
+   */
+  tasks?: { queue: TaskQueue; expireInSeconds: number; retryLimit: number };
 }
 
 export const DEFAULT_OPENLINEAGE: OpenLineageSettings = { namespace: 'strata://local', producer: 'urn:strata:0.0.0' };
@@ -104,8 +111,11 @@ export function createStrataCore(options: StrataCoreOptions): StrataCore {
     models,
     lineage,
     openLineage: new OpenLineageService(deps, { objects, recorder, strataNamespace: openLineageSettings.namespace }),
-    prep: new PrepService(deps, { objects, commits, runs, recorder, env: { language: options.languageDetector } }),
+    prep: new PrepService(deps, { objects, commits, runs, recorder, cache: new PrepCache(options.metadata.prepCache, options.blobs), env: { language: options.languageDetector }, ...(options.tasks ? { tasks: options.tasks } : {}) }),
     openLineageSettings,
-    close: () => options.metadata.close(),
+    close: async () => {
+      await options.tasks?.queue.stop();
+      await options.metadata.close();
+    },
   };
 }

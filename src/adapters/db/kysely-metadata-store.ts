@@ -22,6 +22,7 @@ import type {
 import * as accessKeys from './access-key-queries.ts';
 import * as datasets from './dataset-queries.ts';
 import { KyselyLineageStore, type NodeRow } from './lineage-queries.ts';
+import { KyselyPrepCacheStore } from './prep-cache-queries.ts';
 import { KyselyModelStore } from './model-queries.ts';
 import { KyselyRunStore } from './run-queries.ts';
 import { KyselySearchIndex, type FullTextDialect } from './search-queries.ts';
@@ -61,6 +62,7 @@ export class KyselyMetadataStore implements MetadataStore {
   readonly lineage: KyselyLineageStore;
   readonly runs: KyselyRunStore;
   readonly models: KyselyModelStore;
+  readonly prepCache: KyselyPrepCacheStore;
   private readonly commits = new Map<string, CommitRecord>();
 
   constructor(
@@ -73,6 +75,7 @@ export class KyselyMetadataStore implements MetadataStore {
     const uniquely = <T>(message: string, operation: () => Promise<T>): Promise<T> => this.uniquely(message, operation);
     this.runs = new KyselyRunStore(db, capabilities.maxRowsPerInsert, uniquely);
     this.models = new KyselyModelStore(db, uniquely, (error) => capabilities.isUniqueViolation(error));
+    this.prepCache = new KyselyPrepCacheStore(db, capabilities.maxRowsPerInsert);
   }
 
   async createRepository(repository: RepositoryRecord, root: CommitRecord): Promise<void> {

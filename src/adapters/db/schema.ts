@@ -211,6 +211,14 @@ export interface LineageEdgesTable {
   type: number;
 }
 
+export interface PrepCacheTable {
+  key: string;
+  blob: string;
+  /** PostgreSQL returns bigint as a string. */
+  byte_offset: number | string;
+  byte_length: number | string;
+}
+
 export interface Database {
   repositories: RepositoriesTable;
   branches: BranchesTable;
@@ -231,4 +239,5 @@ export interface Database {
   model_alias_events: ModelAliasEventsTable;
   lineage_nodes: LineageNodesTable;
   lineage_edges: LineageEdgesTable;
+  prep_cache: PrepCacheTable;
 }

@@ -37,10 +37,11 @@ export function registerRecipeCommands(program: Command): void {
     .argument('<recipe>', RECIPE)
     .requiredOption('--input <address>', 'repo@ref:prefix/ (or one file)')
     .requiredOption('--output <address>', 'repo@branch[:prefix/] (default prefix: <recipe name>/)')
-    .action(async (text: string, opts: { input: string; output: string }, command: Command) => {
+    .option('--workers', 'map the sources on `strata worker` processes (PostgreSQL only)')
+    .action(async (text: string, opts: { input: string; output: string; workers?: boolean }, command: Command) => {
       const source = await sourceOf(text);
       await withContext(command, async ({ api, out }) => {
-        const summary = await api.recipes.run({ ...source, input: opts.input, output: opts.output });
+        const summary = await api.recipes.run({ ...source, input: opts.input, output: opts.output, ...(opts.workers === true ? { workers: true } : {}) });
         out.print(summary, () => formatSummary(summary));
       });
     });
@@ -73,7 +74,8 @@ function formatRecipe(recipe: Recipe): string {
 
 function formatSummary(s: PrepSummary): string {
   const skipped = Object.entries(s.skipped).map(([type, n]) => `${n} ${type}`).join(', ');
-  const lines = [`run ${s.runId}: ${s.sources} source(s)${skipped === '' ? '' : ` (skipped: ${skipped})`}, ${s.extracted} record(s) extracted, ${s.written} written`];
+  const how = `${s.reused > 0 ? `, ${s.reused} unchanged since an earlier run` : ''}${s.tasks > 0 ? `, the rest mapped by workers in ${s.tasks} task(s)` : ''}`;
+  const lines = [`run ${s.runId}: ${s.sources} source(s)${skipped === '' ? '' : ` (skipped: ${skipped})`}${how}, ${s.extracted} record(s) extracted, ${s.written} written`];
   for (const step of s.steps) {
     const dropped = Object.entries(step.dropped).map(([reason, n]) => `${reason} ${n}`).join(', ');
     const counters = Object.entries(step.counters).map(([name, n]) => `${name} ${n}`).join(', ');

@@ -2,6 +2,7 @@ import type { Entry, ObjectTemplate } from '../objects/entry.ts';
 import type { StoredContent } from '../objects/object-store.ts';
 import type { LineageStore } from './lineage-store.ts';
 import type { ModelStore } from './model-store.ts';
+import type { PrepCacheStore } from './prep-cache-store.ts';
 import type { RunStore } from './run-store.ts';
 import type { SearchIndex } from './search-index.ts';
 
@@ -153,6 +154,8 @@ export interface MetadataStore {
   readonly lineage: LineageStore;
   readonly runs: RunStore;
   readonly models: ModelStore;
+  /** Recipe runs' per-source results, for incremental reruns. */
+  readonly prepCache: PrepCacheStore;
 
   createRepository(repository: RepositoryRecord, root: CommitRecord): Promise<void>;
   getRepository(name: string): Promise<RepositoryRecord | undefined>;

@@ -13,7 +13,7 @@ export interface SourceText {
 }
 
 /** Whether the recipe reads objects of this type (exact, or by top-level type). */
-export function accepts(recipe: Recipe, contentType: string): boolean {
+export function accepts(recipe: Pick<Recipe, 'extract'>, contentType: string): boolean {
   const top = contentType.split('/')[0] ?? '';
   return recipe.extract.types.some((t) => t === contentType || t === top || t === `${top}/*`);
 }

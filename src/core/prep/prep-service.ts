@@ -7,10 +7,16 @@ import type { CommitService } from '../versioning/commit-service.ts';
 import { authorize, type VersioningDeps } from '../versioning/deps.ts';
 import type { ObjectService } from '../versioning/object-service.ts';
 import type { CallContext } from '../versioning/types.ts';
-import { accepts, extractRecords } from './extract-text.ts';
+import type { MappedRecord } from './map-records.ts';
+import type { PrepCache } from './prep-cache.ts';
+import { mapSource, sourcePages, type SourceSet } from './prep-sources.ts';
+import { distribute, serveTasks, type TaskSettings } from './prep-tasks.ts';
 import { instantiate, isTextLevel, parseRecipe, type Recipe, type StepEnvironment } from './recipe.ts';
-import type { PrepRecord, StepInstance } from './record.ts';
+import type { AnyStepInstance, PrepRecord } from './record.ts';
+import { RecordReducer, type StepCount } from './reduce-records.ts';
 import { ShardWriter, type ShardInfo } from './shard-writer.ts';
+
+export type { StepCount } from './reduce-records.ts';
 
 export interface PrepRunInput {
   recipe: Recipe;
@@ -19,6 +25,9 @@ export interface PrepRunInput {
   /** Where shards go: `repo@branch[:prefix/]` (default prefix: `<recipe name>/`). */
   output: string;
   onProgress?: (progress: { sources: number; records: number }) => void;
+  /** Map sources on `strata worker` processes through the task queue (PostgreSQL only). */
+  workers?: boolean;
+  onTaskProgress?: (progress: { tasks: number; done: number }) => void;
 }
 
 /** What the online path did to one input. */
@@ -38,14 +47,6 @@ export interface ApplyResult {
 export const RECIPE_REPOSITORY = 'recipes';
 const RECIPE_CACHE = 256;
 
-export interface StepCount {
-  name: string;
-  in: number;
-  out: number;
-  dropped: Record<string, number>;
-  counters: Record<string, number>;
-}
-
 export interface PrepSummary {
   runId: string;
   recipeHash: string;
@@ -53,6 +54,10 @@ export interface PrepSummary {
   outputCommit: string;
   /** Source objects read, and those skipped by type. */
   sources: number;
+  /** Sources unchanged since an earlier run under the same preparation, whose records were reused. */
+  reused: number;
+  /** Tasks this run queued for workers. */
+  tasks: number;
   skipped: Record<string, number>;
   /** Records extracted from the sources, and records written. */
   extracted: number;
@@ -64,7 +69,8 @@ export interface PrepSummary {
   quarantine: ShardInfo[];
 }
 
-const LIST_PAGE = 1000;
+/** Content types `dedup-exact`'s `against` datasets are read as. */
+const ALL_TEXT = ['text/plain', 'text/markdown', 'text/html', 'application/json', 'application/x-ndjson'];
 
 /**
  * Runs recipes: reads a dataset version object by object, extracts records, passes each through
@@ -80,7 +86,7 @@ export class PrepService {
 
   constructor(
     private readonly deps: VersioningDeps,
-    private readonly parts: { objects: ObjectService; commits: CommitService; runs: RunService; recorder: LineageRecorder; env?: StepEnvironment },
+    private readonly parts: { objects: ObjectService; commits: CommitService; runs: RunService; recorder: LineageRecorder; cache: PrepCache; env?: StepEnvironment; tasks?: TaskSettings },
   ) {}
 
   /**
@@ -121,13 +127,13 @@ export class PrepService {
     let record: PrepRecord = { id: 'input#0', text: input.text, meta: {}, source: { key: 'input', repository: '', path: '', sha256: '' } };
     const steps = await instantiate(recipe, this.parts.env);
     for (const [i, step] of recipe.steps.entries()) {
-      if (!isTextLevel(step)) {
+      const instance = steps[i];
+      if (!isTextLevel(step) || instance?.kind !== 'record') {
         result.skipped.push(step.name);
         continue;
       }
-      const instance = steps[i] as (typeof steps)[number];
       const outcome = instance.process(record);
-      Object.assign(result.counters, instance.counters?.() ?? {});
+      for (const [name, n] of Object.entries(outcome.count ?? {})) result.counters[name] = (result.counters[name] ?? 0) + n;
       if ('drop' in outcome) {
         result.dropped = { step: step.name, reason: outcome.drop };
         return result;
@@ -143,23 +149,26 @@ export class PrepService {
     const { objects, commits, runs } = this.parts;
     const source = await resolveDataAddress({ deps: this.deps, objects, ctx }, input.input);
     if (source.type !== 'dataset' && source.type !== 'object') throw invalidArgument(`a recipe reads Strata data (repo@ref:prefix), not ${input.input}`);
+    if (input.workers === true && this.parts.tasks === undefined) throw invalidArgument('runs on workers need PostgreSQL (STRATA_DATABASE_URL=postgres://…) and `strata worker` processes sharing it');
     const target = parseOutput(input.output, input.recipe.name);
     const { repository, commit } = source.data as { repository: string; commit: string };
-    const prefix = source.type === 'dataset' ? String(source.data.prefix) : String(source.data.path);
-    if (source.type === 'dataset' && (await objects.list(ctx, { repository, ref: commit, prefix, limit: 1 })).objects.length === 0) {
-      throw notFound(`nothing to prepare at ${repository}@${commit.slice(0, 12)}:${prefix}`);
+    const set: SourceSet = { repository, commit, prefix: source.type === 'dataset' ? String(source.data.prefix) : String(source.data.path), single: source.type === 'object' };
+    if (!set.single && (await objects.list(ctx, { repository, ref: commit, prefix: set.prefix, limit: 1 })).objects.length === 0) {
+      throw notFound(`nothing to prepare at ${repository}@${commit.slice(0, 12)}:${set.prefix}`);
     }
-    const run = await runs.start(ctx, { job: input.recipe.name, kind: 'prep', inputs: [`${repository}@${commit}:${prefix}`], params: runParams(input.recipe, input.output) });
+    const run = await runs.start(ctx, { job: input.recipe.name, kind: 'prep', inputs: [`${repository}@${commit}:${set.prefix}`], params: runParams(input.recipe, input.output) });
     try {
+      const distributed = input.workers === true && this.parts.tasks ? await distribute({ objects, ctx, cache: this.parts.cache, tasks: this.parts.tasks }, { recipe: input.recipe, set, onProgress: input.onTaskProgress }) : { tasks: 0, sources: 0 };
       // The output prefix belongs to the recipe: what an earlier run left there goes.
       await objects.deletePrefix(ctx, { repository: target.repository, branch: target.branch, prefix: target.prefix });
-      const summary = await this.process(ctx, { recipe: input.recipe, repository, commit, prefix, single: source.type === 'object', target, onProgress: input.onProgress });
-      const committed = await commits.commit(ctx, { repository: target.repository, branch: target.branch, message: `recipe ${input.recipe.name}: ${summary.written} record(s) from ${repository}@${commit.slice(0, 12)}:${prefix}`, metadata: { recipe: input.recipe.name, 'recipe-hash': input.recipe.hash, run: run.id } });
+      const summary = await this.process(ctx, { recipe: input.recipe, set, target, onProgress: input.onProgress });
+      const committed = await commits.commit(ctx, { repository: target.repository, branch: target.branch, message: `recipe ${input.recipe.name}: ${summary.written} record(s) from ${repository}@${commit.slice(0, 12)}:${set.prefix}`, metadata: { recipe: input.recipe.name, 'recipe-hash': input.recipe.hash, run: run.id } });
       await this.linkShards({ shards: summary.shards, sources: summary.sourcesByShard, repository: target.repository, commit: committed.id });
       await runs.logMetrics(ctx, run.id, metricsOf(summary));
       await runs.finish(ctx, run.id, { status: 'completed', outputs: [`${target.repository}@${committed.id}:${target.prefix}`] });
       const { sourcesByShard: _sources, ...rest } = summary;
-      return { ...rest, runId: run.id, recipeHash: input.recipe.hash, inputKey: source.key, outputCommit: committed.id };
+      // What workers mapped for this run came back through the cache too, but is not reuse.
+      return { ...rest, reused: rest.reused - distributed.sources, tasks: distributed.tasks, runId: run.id, recipeHash: input.recipe.hash, inputKey: source.key, outputCommit: committed.id };
     } catch (error) {
       // Leave the branch as it was: drop what this run staged, then record the failure.
       await commits.reset(ctx, { repository: target.repository, branch: target.branch, prefix: target.prefix }).catch(() => undefined);
@@ -168,58 +177,103 @@ export class PrepService {
     }
   }
 
+  /**
+   * A worker process's loop: takes recipe tasks from the queue until it stops (see
+   * `prep-tasks.ts`). Needs PostgreSQL, where the queue lives.
+   */
+  serveTasks(options: { concurrency: number; onTask?: (task: { paths: number; ms: number }) => void }): Promise<void> {
+    const tasks = this.parts.tasks;
+    if (!tasks) return Promise.reject(invalidArgument('workers need PostgreSQL (STRATA_DATABASE_URL=postgres://…): the task queue lives there'));
+    return serveTasks({ objects: this.parts.objects, cache: this.parts.cache, queue: tasks.queue, env: this.parts.env ?? {} }, options);
+  }
+
+  /**
+   * Both halves of the run, a listing page at a time: sources the cache holds (from an earlier
+   * run, or from workers) are read back, the others mapped here and cached; then every record,
+   * in path order, through the reducer into the shards. Memory holds one page's fresh results
+   * and one shard.
+   */
   private async process(
     ctx: CallContext,
-    job: { recipe: Recipe; repository: string; commit: string; prefix: string; single: boolean; target: Output; onProgress?: PrepRunInput['onProgress'] },
-  ): Promise<Omit<PrepSummary, 'runId' | 'recipeHash' | 'inputKey' | 'outputCommit'> & { sourcesByShard: Array<Set<string>> }> {
-    const { objects } = this.parts;
+    job: { recipe: Recipe; set: SourceSet; target: Output; onProgress?: PrepRunInput['onProgress'] },
+  ): Promise<Omit<PrepSummary, 'runId' | 'recipeHash' | 'inputKey' | 'outputCommit' | 'tasks'> & { sourcesByShard: Array<Set<string>> }> {
+    const { objects, cache } = this.parts;
     const steps = await instantiate(job.recipe, this.parts.env);
-    const counts: StepCount[] = job.recipe.steps.map((s) => ({ name: s.name, in: 0, out: 0, dropped: {}, counters: {} }));
+    await this.seedAgainst(ctx, job.recipe, steps);
+    const reducer = new RecordReducer(job.recipe.steps.map((s) => s.name), steps);
     const shardTarget = { objects, ctx, repository: job.target.repository, branch: job.target.branch, targetBytes: job.recipe.shard.target_bytes };
     const writer = new ShardWriter({ ...shardTarget, prefix: job.target.prefix });
     const quarantine = new ShardWriter({ ...shardTarget, prefix: `${job.target.prefix}quarantine/` });
-    let quarantined = 0;
+    const totals = { sources: 0, reused: 0, extracted: 0, quarantined: 0 };
     const skipped: Record<string, number> = {};
-    let sources = 0;
-    let extracted = 0;
-    for (let after: string | undefined; ; ) {
-      const page = job.single
-        ? { objects: [await objects.stat(ctx, { repository: job.repository, ref: job.commit, path: job.prefix })], truncated: false, nextAfter: undefined }
-        : await objects.list(ctx, { repository: job.repository, ref: job.commit, prefix: job.prefix, after, limit: LIST_PAGE });
-      for (const object of page.objects) {
-        if (!accepts(job.recipe, object.contentType)) {
-          skipped[object.contentType] = (skipped[object.contentType] ?? 0) + 1;
-          continue;
-        }
-        sources++;
-        // The listing's entry is the object: read it without resolving the ref again.
-        const body = await objects.read(ctx, object);
-        const chunks: Uint8Array[] = [];
-        for await (const chunk of body) chunks.push(chunk);
-        const version = objectVersion({ repository: job.repository, path: object.path, entry: object, commit: job.commit });
-        const title = object.extracted?.title;
-        const records = extractRecords({ key: version.key, repository: job.repository, path: object.path, sha256: object.sha256, contentType: object.contentType, text: Buffer.concat(chunks).toString('utf8'), ...(typeof title === 'string' ? { title } : {}) });
-        extracted += records.length;
-        for (const record of records) {
-          const outcome = applySteps(record, steps, counts);
+    for await (const page of sourcePages({ objects, ctx }, { recipe: job.recipe, set: job.set, skipped })) {
+      const hits = await cache.lookup(page.map((s) => s.cacheKey));
+      const fresh = new Map<string, MappedRecord[]>();
+      for (const source of page) {
+        if (!hits.has(source.cacheKey)) fresh.set(source.cacheKey, await mapSource({ objects, ctx }, { repository: job.set.repository, source, steps }));
+      }
+      await cache.write([...fresh].map(([key, mapped]) => ({ key, mapped })));
+      for (const source of page) {
+        const location = hits.get(source.cacheKey);
+        const mapped = fresh.get(source.cacheKey) ?? (location ? await cache.read(location) : []);
+        totals.sources++;
+        if (location) totals.reused++;
+        totals.extracted += mapped.length;
+        for (const record of mapped) {
+          const outcome = reducer.reduce(record);
           if (outcome.kept) await writer.add(outcome.kept);
           if (outcome.quarantined) {
-            quarantined++;
+            totals.quarantined++;
             await quarantine.add(outcome.quarantined);
           }
         }
-        job.onProgress?.({ sources, records: extracted });
       }
-      if (!page.truncated) break;
-      after = page.nextAfter;
+      job.onProgress?.({ sources: totals.sources, records: totals.extracted });
     }
-    const manifest = { recipe: job.recipe.name, recipeHash: job.recipe.hash, input: `${job.repository}@${job.commit}:${job.prefix}` };
+    const { repository, commit, prefix } = job.set;
+    const manifest = { recipe: job.recipe.name, recipeHash: job.recipe.hash, input: `${repository}@${commit}:${prefix}` };
     const shards = await writer.finish(manifest);
-    const quarantineShards = quarantined > 0 ? await quarantine.finish(manifest) : [];
-    steps.forEach((step, i) => {
-      (counts[i] as StepCount).counters = step.counters?.() ?? {};
-    });
-    return { sources, skipped, extracted, written: shards.reduce((sum, s) => sum + s.records, 0), steps: counts, shards, quarantined, quarantine: quarantineShards, sourcesByShard: writer.sources };
+    const quarantineShards = totals.quarantined > 0 ? await quarantine.finish(manifest) : [];
+    return {
+      sources: totals.sources,
+      reused: totals.reused,
+      skipped,
+      extracted: totals.extracted,
+      written: shards.reduce((sum, s) => sum + s.records, 0),
+      steps: reducer.finish(),
+      shards,
+      quarantined: totals.quarantined,
+      quarantine: quarantineShards,
+      sourcesByShard: writer.sources,
+    };
+  }
+
+  /**
+   * `dedup-exact` with `against`: the other datasets' records, extracted and hashed the way the
+   * step hashes this run's, count as seen before the run's first record.
+   */
+  private async seedAgainst(ctx: CallContext, recipe: Recipe, steps: AnyStepInstance[]): Promise<void> {
+    const { objects } = this.parts;
+    for (const [i, step] of recipe.steps.entries()) {
+      const instance = steps[i];
+      const against = (step.params.against as string[] | undefined) ?? [];
+      if (instance?.kind !== 'dataset' || !('seed' in instance) || typeof instance.seed !== 'function' || against.length === 0) continue;
+      const seed = instance.seed as (feature: string) => void;
+      for (const address of against) {
+        const other = await resolveDataAddress({ deps: this.deps, objects, ctx }, address);
+        if (other.type !== 'dataset' && other.type !== 'object') throw invalidArgument(`dedup-exact: '${address}' is not Strata data (repo@ref:prefix)`);
+        const { repository, commit } = other.data as { repository: string; commit: string };
+        const set: SourceSet = { repository, commit, prefix: other.type === 'dataset' ? String(other.data.prefix) : String(other.data.path), single: other.type === 'object' };
+        for await (const page of sourcePages({ objects, ctx }, { recipe: { ...recipe, extract: { types: ALL_TEXT } }, set, skipped: {} })) {
+          for (const source of page) {
+            for (const mapped of await mapSource({ objects, ctx }, { repository, source, steps: [instance] })) {
+              const feature = mapped.features[0];
+              if (feature !== undefined) seed(feature);
+            }
+          }
+        }
+      }
+    }
   }
 
   /** Each shard `derived-from` every source object whose records it holds. */
@@ -233,23 +287,6 @@ export class PrepService {
       await recorder.edges(edges);
     }
   }
-}
-
-/** Through every step in order; the first drop ends the record's way (into quarantine, if the step says so). */
-function applySteps(record: PrepRecord, steps: StepInstance[], counts: StepCount[]): { kept?: PrepRecord; quarantined?: PrepRecord } {
-  let current = record;
-  for (const [i, step] of steps.entries()) {
-    const count = counts[i] as StepCount;
-    count.in++;
-    const result = step.process(current);
-    if ('drop' in result) {
-      count.dropped[result.drop] = (count.dropped[result.drop] ?? 0) + 1;
-      return result.quarantine ? { quarantined: result.quarantine } : {};
-    }
-    count.out++;
-    current = result.keep;
-  }
-  return { kept: current };
 }
 
 interface Output {

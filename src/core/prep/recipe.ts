@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { invalidArgument } from '../errors.ts';
-import type { StepInstance } from './record.ts';
+import type { AnyStepInstance } from './record.ts';
 import { DedupExactParams, dedupExactStep } from './steps/dedup-exact.ts';
 import { DedupNearParams, dedupNearStep } from './steps/dedup-near.ts';
 import { NormalizeParams, normalizeStep } from './steps/normalize.ts';
@@ -23,12 +23,12 @@ export interface StepEnvironment {
 interface StepDefinition {
   version: string;
   params: z.ZodType;
-  create(params: unknown, env: StepEnvironment): StepInstance | Promise<StepInstance>;
+  create(params: unknown, env: StepEnvironment): AnyStepInstance | Promise<AnyStepInstance>;
   /** Works on one text at a time with no state across records: usable on live inference inputs. */
   textLevel: boolean;
 }
 
-const define = <S extends z.ZodType>(step: { version: string; params: S; create: (p: z.infer<S>, env: StepEnvironment) => StepInstance | Promise<StepInstance>; textLevel: boolean }): StepDefinition => ({
+const define = <S extends z.ZodType>(step: { version: string; params: S; create: (p: z.infer<S>, env: StepEnvironment) => AnyStepInstance | Promise<AnyStepInstance>; textLevel: boolean }): StepDefinition => ({
   ...step,
   create: (p, env) => step.create(p as z.infer<S>, env),
 });
@@ -82,6 +82,11 @@ export interface Recipe {
   shard: z.infer<typeof ShardParams>;
   /** SHA-256 of the canonical (validated, defaults filled) recipe: equal hashes, equal preparation. */
   hash: string;
+  /**
+   * SHA-256 of what the per-source work depends on (extraction and steps, not sharding): the key
+   * of a run's cache, so a rerun reuses a source's records only under the same preparation.
+   */
+  mapHash: string;
 }
 
 /** Parses and validates recipe YAML; InvalidArgument names the first problem and where it is. */
@@ -96,7 +101,8 @@ export function parseRecipe(text: string): Recipe {
   if (!parsed.success) throw invalidArgument(`recipe: ${describeIssue(parsed.error.issues[0])}`);
   const steps = parsed.data.steps.map((entry, i) => checkStep(entry, i));
   const recipe = { name: parsed.data.name, description: parsed.data.description, extract: parsed.data.extract, steps, shard: parsed.data.shard };
-  return { ...recipe, hash: createHash('sha256').update(JSON.stringify(recipe)).digest('hex') };
+  const digest = (value: unknown): string => createHash('sha256').update(JSON.stringify(value)).digest('hex');
+  return { ...recipe, hash: digest(recipe), mapHash: digest({ extract: recipe.extract, steps }) };
 }
 
 function checkStep(entry: string | Record<string, unknown>, index: number): RecipeStep {
@@ -116,7 +122,7 @@ function describeIssue(issue: z.core.$ZodIssue | undefined): string {
 }
 
 /** Fresh step instances for one run (steps like dedup keep state across records). */
-export function instantiate(recipe: Recipe, env: StepEnvironment = {}): Promise<StepInstance[]> {
+export function instantiate(recipe: Pick<Recipe, 'steps'>, env: StepEnvironment = {}): Promise<AnyStepInstance[]> {
   return Promise.all(recipe.steps.map(async (s) => (STEPS[s.name] as StepDefinition).create(s.params, env)));
 }
 

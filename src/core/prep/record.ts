@@ -17,15 +17,41 @@ export interface PrepRecord {
     span?: [number, number];
   };
   /** BPE token ids, when a tokenize step ran with `write_ids`. */
-  tokens?: number[];
+  tokens?: ArrayLike<number>;
 }
 
-/** What a step does with one record: keep it (possibly changed), or drop it with a reason (into quarantine, for records that fail validation). */
-export type StepResult = { keep: PrepRecord } | { drop: string; quarantine?: PrepRecord };
+/** Counters a step adds for one record besides keep/drop (e.g. redactions by type: `pii.email`). */
+export type StepCounts = Record<string, number>;
 
-/** One configured step, ready to process records in order. */
+/**
+ * What a record step does with one record: keep it (possibly changed), or drop it with a reason
+ * (into quarantine, for records that fail validation).
+ */
+export type StepResult = { keep: PrepRecord; count?: StepCounts } | { drop: string; quarantine?: PrepRecord; count?: StepCounts };
+
+/**
+ * A record step: a pure function of one record, holding no state across records. That is what
+ * lets a run map sources on any thread or worker, cache the result per source, and apply the
+ * same step to a live inference input.
+ */
 export interface StepInstance {
+  kind: 'record';
   process(record: PrepRecord): StepResult;
-  /** Counters the step keeps besides keep/drop (e.g. redactions by type). */
-  counters?(): Record<string, number>;
 }
+
+/**
+ * A dataset step (deduplication): decides on each record against the records kept before it.
+ * Split in two so the expensive half parallelises and caches: `feature` is per record
+ * (a content hash, a MinHash signature), `decide` runs in input order in one place.
+ */
+export interface DatasetStepInstance {
+  kind: 'dataset';
+  /** The record as the step passes it on, and what `decide` needs of it (a string, so it caches). */
+  feature(record: PrepRecord): { keep: PrepRecord; feature: string };
+  /** Keep (undefined) or the drop reason, given everything kept before. */
+  decide(feature: string): string | undefined;
+  /** Run-level counters (clusters found, records removed). */
+  counters(): StepCounts;
+}
+
+export type AnyStepInstance = StepInstance | DatasetStepInstance;

@@ -13,13 +13,13 @@ class TokenIds {
   private used = TokenIds.CHUNK;
   length = 0;
 
-  push(ids: number[]): void {
-    for (const id of ids) {
+  push(ids: ArrayLike<number>): void {
+    for (let i = 0; i < ids.length; i++) {
       if (this.used === TokenIds.CHUNK) {
         this.chunks.push(Buffer.allocUnsafe(TokenIds.CHUNK * 4));
         this.used = 0;
       }
-      (this.chunks[this.chunks.length - 1] as Buffer).writeUInt32LE(id, this.used * 4);
+      (this.chunks[this.chunks.length - 1] as Buffer).writeUInt32LE(ids[i] as number, this.used * 4);
       this.used++;
       this.length++;
     }

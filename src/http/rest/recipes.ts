@@ -23,6 +23,8 @@ const SummarySchema = z.object({
   inputKey: z.string(),
   outputCommit: z.string(),
   sources: z.number(),
+  reused: z.number().describe('sources unchanged since an earlier run under the same preparation, whose records were reused'),
+  tasks: z.number().describe('tasks queued for `strata worker` processes'),
   skipped: z.record(z.string(), z.number()),
   extracted: z.number(),
   written: z.number(),
@@ -54,13 +56,13 @@ export function registerRecipeRoutes(app: FastifyInstance, deps: RouteDeps): voi
     schema: {
       tags,
       summary: 'Run a recipe over repo@ref:prefix into repo@branch[:prefix], commit the shards and record the run with per-step counts and record-level lineage',
-      body: Which.extend({ input: z.string(), output: z.string() }),
+      body: Which.extend({ input: z.string(), output: z.string(), workers: z.boolean().optional().describe('map the sources on `strata worker` processes through the task queue (PostgreSQL only)') }),
       response: { 201: SummarySchema, ...ERROR_RESPONSES },
     },
   }, async (request, reply) => {
     const ctx = deps.context(request);
     const recipe = await recipeOf(deps, ctx, request.body);
-    return reply.status(201).send(await deps.core.prep.run(ctx, { recipe, input: request.body.input, output: request.body.output }));
+    return reply.status(201).send(await deps.core.prep.run(ctx, { recipe, input: request.body.input, output: request.body.output, workers: request.body.workers === true }));
   });
 
   api.post('/recipes/:recipe/apply', {

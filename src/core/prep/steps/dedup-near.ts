@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { StepInstance } from '../record.ts';
+import type { DatasetStepInstance } from '../record.ts';
 
 /**
  * MinHash with locality-sensitive hashing (Broder 1997; Leskovec et al., "Mining of Massive
@@ -72,17 +72,24 @@ export function estimate(a: Uint32Array, b: Uint32Array): number {
 /**
  * `dedup-near`: keeps the first record of each cluster of near-duplicates (input order), drops
  * the others as `near-duplicate`. A record is compared with kept records sharing at least one
- * LSH band, and dropped when the estimated similarity reaches the threshold.
+ * LSH band, and dropped when the estimated similarity reaches the threshold. The signature is the
+ * per-record feature (base64 of its uint32 values), so it is computed in parallel and cached.
  */
-export function dedupNearStep(params: DedupNearConfig): StepInstance {
+export function dedupNearStep(params: DedupNearConfig): DatasetStepInstance {
   const permutations = params.bands * params.rows;
   const buckets = new Map<string, number[]>();
   const kept: Uint32Array[] = [];
   let dropped = 0;
   const clusters = new Set<number>();
   return {
-    process(record) {
+    kind: 'dataset',
+    feature(record) {
       const sig = signature(shingles(record.text, params.ngram), permutations);
+      return { keep: record, feature: Buffer.from(sig.buffer, sig.byteOffset, sig.byteLength).toString('base64') };
+    },
+    decide(feature) {
+      // Copied into a fresh (aligned) buffer; the same byte order wrote it.
+      const sig = new Uint32Array(new Uint8Array(Buffer.from(feature, 'base64')).buffer);
       const keys: string[] = [];
       for (let b = 0; b < params.bands; b++) keys.push(`${b}:${sig.subarray(b * params.rows, (b + 1) * params.rows).join(',')}`);
       const candidates = new Set<number>();
@@ -91,7 +98,7 @@ export function dedupNearStep(params: DedupNearConfig): StepInstance {
         if (estimate(sig, kept[index] as Uint32Array) >= params.threshold) {
           dropped++;
           clusters.add(index);
-          return { drop: 'near-duplicate' };
+          return 'near-duplicate';
         }
       }
       const index = kept.push(sig) - 1;
@@ -100,7 +107,7 @@ export function dedupNearStep(params: DedupNearConfig): StepInstance {
         if (bucket) bucket.push(index);
         else buckets.set(key, [index]);
       }
-      return { keep: record };
+      return undefined;
     },
     counters: () => ({ 'near.clusters': clusters.size, 'near.removed': dropped }),
   };

@@ -25,8 +25,8 @@ export function labelStep(params: z.infer<typeof LabelParams>): StepInstance {
     keywords: rule.keywords === undefined ? undefined : new RegExp(`(?<![\\p{L}\\p{N}])(?:${rule.keywords.map(escape).join('|')})(?![\\p{L}\\p{N}])`, 'iu'),
     when: rule.when,
   }));
-  const counts: Record<string, number> = {};
   return {
+    kind: 'record',
     process(record) {
       const labels: string[] = [];
       for (const rule of rules) {
@@ -34,12 +34,11 @@ export function labelStep(params: z.infer<typeof LabelParams>): StepInstance {
         if (rule.keywords && !rule.keywords.test(record.text)) continue;
         if (rule.when && !Object.entries(rule.when).every(([key, value]) => record.meta[key] === value)) continue;
         labels.push(rule.label);
-        counts[`label.${rule.label}`] = (counts[`label.${rule.label}`] ?? 0) + 1;
       }
       if (labels.length === 0) return { keep: record };
       const existing = typeof record.meta.labels === 'string' && record.meta.labels !== '' ? record.meta.labels.split(',') : [];
-      return { keep: { ...record, meta: { ...record.meta, labels: [...new Set([...existing, ...labels])].join(',') } } };
+      const count = Object.fromEntries(labels.map((label) => [`label.${label}`, 1]));
+      return { keep: { ...record, meta: { ...record.meta, labels: [...new Set([...existing, ...labels])].join(',') } }, count };
     },
-    counters: () => ({ ...counts }),
   };
 }

@@ -20,17 +20,16 @@ export const LanguageParams = z.strictObject({
 export async function languageStep(params: z.infer<typeof LanguageParams>, detector: LanguageDetector | undefined): Promise<StepInstance> {
   if (!detector) throw invalidArgument('the language step needs a language detector, and this process has none');
   const detect = await detector.load();
-  const seen: Record<string, number> = {};
   return {
+    kind: 'record',
     process(record) {
       const guess = detect(record.text);
       const known = guess.language !== '' && guess.reliable && guess.confidence >= params.min_confidence;
       const language = known ? guess.language : 'unknown';
-      seen[`language.${language}`] = (seen[`language.${language}`] ?? 0) + 1;
-      if (!known && !params.keep_unknown) return { drop: 'language-unknown' };
-      if (known && params.keep !== undefined && !params.keep.includes(language)) return { drop: 'language' };
-      return { keep: { ...record, meta: { ...record.meta, language, language_confidence: Math.round(guess.confidence * 1000) / 1000 } } };
+      const count = { [`language.${language}`]: 1 };
+      if (!known && !params.keep_unknown) return { drop: 'language-unknown', count };
+      if (known && params.keep !== undefined && !params.keep.includes(language)) return { drop: 'language', count };
+      return { keep: { ...record, meta: { ...record.meta, language, language_confidence: Math.round(guess.confidence * 1000) / 1000 } }, count };
     },
-    counters: () => ({ ...seen }),
   };
 }

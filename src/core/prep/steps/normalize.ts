@@ -17,6 +17,7 @@ const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\ufffd]/gu;
 /** `normalize`: Unicode form, whitespace, control characters, optional lowercase. */
 export function normalizeStep(params: z.infer<typeof NormalizeParams>): StepInstance {
   return {
+    kind: 'record',
     process(record) {
       let text = record.text.normalize(params.form);
       if (params.control) text = text.replace(CONTROL, '');

@@ -137,13 +137,14 @@ export function findPii(text: string, config: Pick<PiiConfig, 'types' | 'default
 
 /** `pii`: redacts (or hashes, or drops the records holding) what `findPii` finds; counts by type. */
 export function piiStep(params: PiiConfig): StepInstance {
-  const counts: Record<string, number> = {};
   return {
+    kind: 'record',
     process(record) {
       const findings = findPii(record.text, params);
       if (findings.length === 0) return { keep: record };
-      for (const f of findings) counts[`pii.${f.type}`] = (counts[`pii.${f.type}`] ?? 0) + 1;
-      if (params.mode === 'drop-record') return { drop: 'pii' };
+      const count: Record<string, number> = {};
+      for (const f of findings) count[`pii.${f.type}`] = (count[`pii.${f.type}`] ?? 0) + 1;
+      if (params.mode === 'drop-record') return { drop: 'pii', count };
       let text = '';
       let at = 0;
       for (const f of findings) {
@@ -153,8 +154,7 @@ export function piiStep(params: PiiConfig): StepInstance {
         at = f.end;
       }
       text += record.text.slice(at);
-      return { keep: { ...record, text, meta: { ...record.meta, pii_redacted: findings.length } } };
+      return { keep: { ...record, text, meta: { ...record.meta, pii_redacted: findings.length } }, count };
     },
-    counters: () => ({ ...counts }),
   };
 }

@@ -35,6 +35,7 @@ const TERMINAL = /[.!?"'”’)]$/u;
 /** `quality`: drops documents failing any rule, with the rule's name as the reason. */
 export function qualityStep(params: QualityConfig): StepInstance {
   return {
+    kind: 'record',
     process(record) {
       const reason = failedRule(record.text, params);
       return reason === undefined ? { keep: record } : { drop: reason };

@@ -29,14 +29,13 @@ function encoder(encoding: TokenizeConfig['encoding']): Promise<Tiktoken> {
 /** `tokenize`: BPE token count on every record (`meta.tokens`), and the ids themselves for the shard writer. */
 export async function tokenizeStep(params: TokenizeConfig): Promise<StepInstance> {
   const bpe = await encoder(params.encoding);
-  let total = 0;
   return {
+    kind: 'record',
     process(record) {
       const ids = bpe.encode(record.text);
-      total += ids.length;
+      const count = { tokens: ids.length };
       const kept = { ...record, meta: { ...record.meta, tokens: ids.length, encoding: params.encoding } };
-      return { keep: params.write_ids ? { ...kept, tokens: ids } : kept };
+      return { keep: params.write_ids ? { ...kept, tokens: ids } : kept, count };
     },
-    counters: () => ({ tokens: total }),
   };
 }

@@ -26,6 +26,7 @@ function compile(schema: Record<string, unknown>): ValidateFunction {
 export function validateStep(params: z.infer<typeof ValidateParams>): StepInstance {
   const check = compile(params.schema);
   return {
+    kind: 'record',
     process(record) {
       if (check({ id: record.id, text: record.text, meta: record.meta })) return { keep: record };
       const error = check.errors?.[0];
