@@ -162,7 +162,7 @@ export class PrepService {
       // The output prefix belongs to the recipe: what an earlier run left there goes.
       await objects.deletePrefix(ctx, { repository: target.repository, branch: target.branch, prefix: target.prefix });
       const summary = await this.process(ctx, { recipe: input.recipe, set, target, onProgress: input.onProgress });
-      const committed = await commits.commit(ctx, { repository: target.repository, branch: target.branch, message: `recipe ${input.recipe.name}: ${summary.written} record(s) from ${repository}@${commit.slice(0, 12)}:${set.prefix}`, metadata: { recipe: input.recipe.name, 'recipe-hash': input.recipe.hash, run: run.id } });
+      const committed = await commits.commit(ctx, { repository: target.repository, branch: target.branch, message: `recipe ${input.recipe.name}: ${summary.written} record(s) from ${repository}@${commit.slice(0, 12)}:${set.prefix}`, metadata: { recipe: input.recipe.name, 'recipe-hash': input.recipe.hash, run: run.id }, unchangedIsHead: true });
       await this.linkShards({ shards: summary.shards, sources: summary.sourcesByShard, repository: target.repository, commit: committed.id });
       await runs.logMetrics(ctx, run.id, metricsOf(summary));
       await runs.finish(ctx, run.id, { status: 'completed', outputs: [`${target.repository}@${committed.id}:${target.prefix}`] });

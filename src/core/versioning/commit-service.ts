@@ -16,6 +16,11 @@ export interface CommitInput {
   branch: string;
   message: string;
   metadata?: Record<string, string>;
+  /**
+   * When the staged changes leave the tree as it is (or nothing is staged), return the head
+   * instead of failing: for writers that rewrite a whole prefix and expect the same bytes again.
+   */
+  unchangedIsHead?: boolean;
 }
 
 /** How many times a commit rebuilds on a head that moved under it before giving up. */
@@ -40,12 +45,16 @@ export class CommitService {
       const head = await requireCommit(this.deps, input.repository, branch.head);
       const sealId = randomUUID();
       const sealed = await this.deps.metadata.sealStaged(input.repository, input.branch, sealId);
-      if (sealed === 0) throw invalidArgument(`nothing to commit on ${input.repository}@${input.branch}`);
+      if (sealed === 0) {
+        if (input.unchangedIsHead === true) return toCommitInfo(head);
+        throw invalidArgument(`nothing to commit on ${input.repository}@${input.branch}`);
+      }
       const edits = await this.effectiveEdits(head.treeId, await this.sealedEdits(input.repository, input.branch, sealId));
       const treeId = await applyEdits(this.deps.nodes, head.treeId, edits);
       await this.deps.nodes.flush();
       if (treeId === head.treeId) {
         await this.deps.metadata.deleteSealed(input.repository, input.branch, sealId);
+        if (input.unchangedIsHead === true) return toCommitInfo(head);
         throw invalidArgument(`nothing to commit on ${input.repository}@${input.branch}: staged changes equal the head`);
       }
       const commit = this.newCommit(ctx, { repository: input.repository, treeId, parents: [head], message: input.message, metadata: input.metadata ?? {} });
