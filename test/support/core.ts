@@ -5,6 +5,7 @@ import { FsBlobStore } from '../../src/adapters/blob/fs/fs-blob-store.ts';
 import { BasicExtractor } from '../../src/adapters/extract/basic-extractor.ts';
 import { EldLanguageDetector } from '../../src/adapters/extract/eld-language-detector.ts';
 import { openPostgresStore } from '../../src/adapters/db/postgres/open-postgres-store.ts';
+import { PgBossTaskQueue } from '../../src/adapters/queue/pg-boss-task-queue.ts';
 import { openSqliteStore } from '../../src/adapters/db/sqlite/open-sqlite-store.ts';
 import type { MetadataStore } from '../../src/core/ports/metadata-store.ts';
 import { createStrataCore, type StrataCore, type StrataCoreOptions } from '../../src/core/strata.ts';
@@ -16,6 +17,8 @@ export const DIALECTS: Dialect[] = ['sqlite', 'postgres'];
 
 export interface TestCore {
   core: StrataCore;
+  /** The PostgreSQL database's URL (postgres only). */
+  databaseUrl?: string;
   metadata: MetadataStore;
   blobs: FsBlobStore;
   dir: string;
@@ -24,22 +27,29 @@ export interface TestCore {
 
 export const ctx: CallContext = { actor: { id: 'ada' } };
 
-/** A core on real files and a real database of the given dialect, removed by `dispose`. */
-export async function createTestCore(dialect: Dialect, options: Partial<StrataCoreOptions> = {}): Promise<TestCore> {
+/**
+ * A core on real files and a real database of the given dialect, removed by `dispose`. With
+ * `tasks` (postgres only), recipe runs can hand tasks to worker processes through pg-boss.
+ */
+export async function createTestCore(dialect: Dialect, options: Partial<StrataCoreOptions> = {}, extras: { tasks?: { expireInSeconds: number } } = {}): Promise<TestCore> {
   const dir = await mkdtemp(join(tmpdir(), 'strata-core-'));
   const blobs = await FsBlobStore.open({ root: join(dir, 'blobs') });
   let metadata: MetadataStore;
   let dropDatabase = (): Promise<void> => Promise.resolve();
+  let databaseUrl: string | undefined;
   if (dialect === 'sqlite') {
     metadata = await openSqliteStore(join(dir, 'strata.db'));
   } else {
     const database = await createPostgresDatabase();
     metadata = await openPostgresStore(database.url);
     dropDatabase = () => database.drop();
+    databaseUrl = database.url;
   }
-  const core = createStrataCore({ metadata, blobs, extractor: new BasicExtractor(), languageDetector: new EldLanguageDetector(), ...options });
+  const tasks = extras.tasks && databaseUrl ? { queue: new PgBossTaskQueue({ connectionString: databaseUrl, maintenanceIntervalSeconds: extras.tasks.expireInSeconds }), expireInSeconds: extras.tasks.expireInSeconds, retryLimit: 3 } : undefined;
+  const core = createStrataCore({ metadata, blobs, extractor: new BasicExtractor(), languageDetector: new EldLanguageDetector(), ...(tasks ? { tasks } : {}), ...options });
   return {
     core,
+    ...(databaseUrl === undefined ? {} : { databaseUrl }),
     metadata,
     blobs,
     dir,
