@@ -20,6 +20,7 @@ import { RunService } from './runs/run-service.ts';
 import { PrepCache } from './prep/prep-cache.ts';
 import { PrepService } from './prep/prep-service.ts';
 import type { TaskQueue } from './ports/task-queue.ts';
+import type { SourceMapper } from './ports/source-mapper.ts';
 import type { MetadataExtractor } from './ports/metadata-extractor.ts';
 import { MIN_PART_SIZE, MultipartService } from './versioning/multipart-service.ts';
 import { ObjectService } from './versioning/object-service.ts';
@@ -47,6 +48,8 @@ export interface StrataCoreOptions {
    * long a task may run before it counts as lost, and how often it is tried again.
    */
   tasks?: { queue: TaskQueue; expireInSeconds: number; retryLimit: number };
+  /** Where recipe runs map sources: a thread pool; in the calling thread when absent. */
+  mapper?: SourceMapper;
 }
 
 export const DEFAULT_OPENLINEAGE: OpenLineageSettings = { namespace: 'strata://local', producer: 'urn:strata:0.0.0' };
@@ -111,10 +114,11 @@ export function createStrataCore(options: StrataCoreOptions): StrataCore {
     models,
     lineage,
     openLineage: new OpenLineageService(deps, { objects, recorder, strataNamespace: openLineageSettings.namespace }),
-    prep: new PrepService(deps, { objects, commits, runs, recorder, cache: new PrepCache(options.metadata.prepCache, options.blobs), env: { language: options.languageDetector }, ...(options.tasks ? { tasks: options.tasks } : {}) }),
+    prep: new PrepService(deps, { objects, commits, runs, recorder, cache: new PrepCache(options.metadata.prepCache, options.blobs), env: { language: options.languageDetector }, ...(options.tasks ? { tasks: options.tasks } : {}), ...(options.mapper ? { mapper: options.mapper } : {}) }),
     openLineageSettings,
     close: async () => {
       await options.tasks?.queue.stop();
+      await options.mapper?.close();
       await options.metadata.close();
     },
   };

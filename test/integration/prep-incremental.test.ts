@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ThreadPoolMapper } from '../../src/adapters/prep/thread-pool-mapper.ts';
 import type { PrepSummary } from '../../src/core/prep/prep-service.ts';
 import { parseRecipe } from '../../src/core/prep/recipe.ts';
 import { bytesOf, createTestCore, ctx, DIALECTS, readAll, type TestCore } from '../support/core.ts';
@@ -83,8 +84,9 @@ describe.each(DIALECTS)('incremental recipe runs on %s', (dialect) => {
     expect(lines.find((l) => (l as { source: { path: string } }).source.path === 'docs/05.txt')).toMatchObject({ text: expect.stringContaining('changed topic') as unknown });
     expect(rerun.steps.find((s) => s.name === 'pii')?.counters).toEqual({ 'pii.email': 5, 'pii.phone': 1 });
 
-    // A full run over the same final documents in an empty Strata writes the same bytes.
-    fresh = await createTestCore(dialect);
+    // A full run over the same final documents in an empty Strata, mapped on a thread pool
+    // instead of in place, writes the same bytes.
+    fresh = await createTestCore(dialect, { mapper: new ThreadPoolMapper(2) });
     for (const name of ['raw', 'prepared']) await fresh.core.repositories.create(ctx, { name });
     await populate(fresh, docs);
     const full = await fresh.core.prep.run(ctx, { recipe: RECIPE, input: 'raw@main:docs/', output: 'prepared@main' });

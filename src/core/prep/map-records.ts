@@ -1,3 +1,5 @@
+import { extractRecords, type SourceText } from './extract-text.ts';
+import { encodeEntry } from './prep-cache.ts';
 import type { AnyStepInstance, PrepRecord, StepCounts } from './record.ts';
 
 /**
@@ -47,4 +49,9 @@ function mapRecord(record: PrepRecord, steps: AnyStepInstance[]): MappedRecord {
   }
   mapped.record = current;
   return mapped;
+}
+
+/** Extraction and the per-record half for whole sources, encoded as cache entries: what a mapping thread does. */
+export function mapSources(sources: SourceText[], steps: AnyStepInstance[]): Buffer[] {
+  return sources.map((source) => encodeEntry(mapRecords(extractRecords(source), steps)));
 }

@@ -51,18 +51,20 @@ export class PrepCache {
   }
 
   /** Stores the entries as one segment, durably, then indexes them. */
-  async write(entries: CacheEntry[]): Promise<void> {
+  write(entries: CacheEntry[]): Promise<void> {
+    return this.writeEncoded(entries.map((entry) => ({ key: entry.key, bytes: encodeEntry(entry.mapped) })));
+  }
+
+  /** Like `write`, for entries already encoded (by a mapping thread). */
+  async writeEncoded(entries: Array<{ key: string; bytes: Uint8Array }>): Promise<void> {
     if (entries.length === 0) return;
-    const parts: Buffer[] = [];
     const locations: Array<{ key: string; offset: number; length: number }> = [];
     let offset = 0;
     for (const entry of entries) {
-      const bytes = encodeEntry(entry.mapped);
-      parts.push(bytes);
-      locations.push({ key: entry.key, offset, length: bytes.length });
-      offset += bytes.length;
+      locations.push({ key: entry.key, offset, length: entry.bytes.length });
+      offset += entry.bytes.length;
     }
-    const { sha256 } = await this.blobs.put(Buffer.concat(parts));
+    const { sha256 } = await this.blobs.put(Buffer.concat(entries.map((e) => e.bytes)));
     await this.index.record(locations.map((l) => ({ ...l, blob: sha256 })));
   }
 }
@@ -95,7 +97,9 @@ export function encodeEntry(mapped: MappedRecord[]): Buffer {
   return out;
 }
 
-export function decodeEntry(bytes: Buffer): MappedRecord[] {
+export function decodeEntry(entry: Uint8Array): MappedRecord[] {
+  // Entries from a mapping thread arrive as plain Uint8Arrays; a Buffer view adds the readers.
+  const bytes = Buffer.isBuffer(entry) ? entry : Buffer.from(entry.buffer, entry.byteOffset, entry.byteLength);
   const length = bytes.readUInt32LE(0);
   const mapped = JSON.parse(bytes.toString('utf8', 4, 4 + length)) as MappedRecord[];
   const tail = 4 + length;

@@ -8,8 +8,11 @@ import { authorize, type VersioningDeps } from '../versioning/deps.ts';
 import type { ObjectService } from '../versioning/object-service.ts';
 import type { CallContext } from '../versioning/types.ts';
 import type { MappedRecord } from './map-records.ts';
-import type { PrepCache } from './prep-cache.ts';
-import { mapSource, sourcePages, type SourceSet } from './prep-sources.ts';
+import { decodeEntry, type PrepCache } from './prep-cache.ts';
+import type { PrepCacheLocation } from '../ports/prep-cache-store.ts';
+import type { SourceMapper } from '../ports/source-mapper.ts';
+import type { SourceText } from './extract-text.ts';
+import { mapSource, readSource, sourcePages, type Source, type SourceSet } from './prep-sources.ts';
 import { distribute, serveTasks, type TaskSettings } from './prep-tasks.ts';
 import { instantiate, isTextLevel, parseRecipe, type Recipe, type StepEnvironment } from './recipe.ts';
 import type { AnyStepInstance, PrepRecord } from './record.ts';
@@ -69,6 +72,10 @@ export interface PrepSummary {
   quarantine: ShardInfo[];
 }
 
+/** Fewer fresh sources than this in a page are mapped in place: the pool's start-up would cost more. */
+const POOL_MIN_SOURCES = 8;
+/** Characters of source text per pool task. */
+const POOL_BATCH_BYTES = 1 << 20;
 /** Content types `dedup-exact`'s `against` datasets are read as. */
 const ALL_TEXT = ['text/plain', 'text/markdown', 'text/html', 'application/json', 'application/x-ndjson'];
 
@@ -86,7 +93,7 @@ export class PrepService {
 
   constructor(
     private readonly deps: VersioningDeps,
-    private readonly parts: { objects: ObjectService; commits: CommitService; runs: RunService; recorder: LineageRecorder; cache: PrepCache; env?: StepEnvironment; tasks?: TaskSettings },
+    private readonly parts: { objects: ObjectService; commits: CommitService; runs: RunService; recorder: LineageRecorder; cache: PrepCache; env?: StepEnvironment; tasks?: TaskSettings; mapper?: SourceMapper },
   ) {}
 
   /**
@@ -206,16 +213,10 @@ export class PrepService {
     const quarantine = new ShardWriter({ ...shardTarget, prefix: `${job.target.prefix}quarantine/` });
     const totals = { sources: 0, reused: 0, extracted: 0, quarantined: 0 };
     const skipped: Record<string, number> = {};
-    for await (const page of sourcePages({ objects, ctx }, { recipe: job.recipe, set: job.set, skipped })) {
-      const hits = await cache.lookup(page.map((s) => s.cacheKey));
-      const fresh = new Map<string, MappedRecord[]>();
-      for (const source of page) {
-        if (!hits.has(source.cacheKey)) fresh.set(source.cacheKey, await mapSource({ objects, ctx }, { repository: job.set.repository, source, steps }));
-      }
-      await cache.write([...fresh].map(([key, mapped]) => ({ key, mapped })));
-      for (const source of page) {
-        const location = hits.get(source.cacheKey);
-        const mapped = fresh.get(source.cacheKey) ?? (location ? await cache.read(location) : []);
+    const reduce = async (ready: PreparedPage): Promise<void> => {
+      for (const source of ready.page) {
+        const location = ready.hits.get(source.cacheKey);
+        const mapped = ready.fresh.get(source.cacheKey) ?? (location ? await cache.read(location) : []);
         totals.sources++;
         if (location) totals.reused++;
         totals.extracted += mapped.length;
@@ -229,7 +230,17 @@ export class PrepService {
         }
       }
       job.onProgress?.({ sources: totals.sources, records: totals.extracted });
+    };
+    // One page of look-ahead: the next page is read and mapped (on the pool) while this one is
+    // reduced and written.
+    let ahead: Promise<PreparedPage> | undefined;
+    for await (const page of sourcePages({ objects, ctx }, { recipe: job.recipe, set: job.set, skipped })) {
+      const next = this.preparePage(ctx, { recipe: job.recipe, repository: job.set.repository, page, steps });
+      next.catch(() => undefined);
+      if (ahead) await reduce(await ahead);
+      ahead = next;
     }
+    if (ahead) await reduce(await ahead);
     const { repository, commit, prefix } = job.set;
     const manifest = { recipe: job.recipe.name, recipeHash: job.recipe.hash, input: `${repository}@${commit}:${prefix}` };
     const shards = await writer.finish(manifest);
@@ -246,6 +257,41 @@ export class PrepService {
       quarantine: quarantineShards,
       sourcesByShard: writer.sources,
     };
+  }
+
+  /**
+   * A page's records by cache key: those the cache holds are looked up (and read when reduced),
+   * the others mapped — on the thread pool when there is one, else here — and cached.
+   */
+  private async preparePage(ctx: CallContext, input: { recipe: Recipe; repository: string; page: Source[]; steps: AnyStepInstance[] }): Promise<PreparedPage> {
+    const { objects, cache, mapper } = this.parts;
+    const hits = await cache.lookup(input.page.map((s) => s.cacheKey));
+    const misses = input.page.filter((s) => !hits.has(s.cacheKey));
+    const fresh = new Map<string, MappedRecord[]>();
+    if (!mapper || misses.length < POOL_MIN_SOURCES) {
+      for (const source of misses) fresh.set(source.cacheKey, await mapSource({ objects, ctx }, { repository: input.repository, source, steps: input.steps }));
+      await cache.write([...fresh].map(([key, mapped]) => ({ key, mapped })));
+      return { page: input.page, hits, fresh };
+    }
+    const texts = [];
+    for (const source of misses) texts.push(await readSource({ objects, ctx }, { repository: input.repository, source }));
+    // Batches of about POOL_BATCH_BYTES: few enough messages, enough of them to keep every thread busy.
+    const batches: SourceText[][] = [[]];
+    let bytes = 0;
+    for (const text of texts) {
+      if (bytes >= POOL_BATCH_BYTES) {
+        batches.push([]);
+        bytes = 0;
+      }
+      (batches[batches.length - 1] as SourceText[]).push(text);
+      bytes += text.text.length;
+    }
+    const recipe = { extract: input.recipe.extract, steps: input.recipe.steps, mapHash: input.recipe.mapHash };
+    const encoded = (await Promise.all(batches.map((sources) => mapper.map({ recipe, sources })))).flat();
+    const entries = misses.map((source, i) => ({ key: source.cacheKey, bytes: encoded[i] as Uint8Array }));
+    await cache.writeEncoded(entries);
+    for (const entry of entries) fresh.set(entry.key, decodeEntry(entry.bytes));
+    return { page: input.page, hits, fresh };
   }
 
   /**
@@ -287,6 +333,13 @@ export class PrepService {
       await recorder.edges(edges);
     }
   }
+}
+
+/** A page of sources with their records: cached (by location) or freshly mapped. */
+interface PreparedPage {
+  page: Source[];
+  hits: Map<string, PrepCacheLocation>;
+  fresh: Map<string, MappedRecord[]>;
 }
 
 interface Output {

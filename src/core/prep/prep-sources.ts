@@ -1,7 +1,7 @@
 import { objectVersion } from '../lineage/data-address.ts';
 import type { ObjectService } from '../versioning/object-service.ts';
 import type { CallContext, ObjectInfo } from '../versioning/types.ts';
-import { accepts, extractRecords } from './extract-text.ts';
+import { accepts, extractRecords, type SourceText } from './extract-text.ts';
 import { mapRecords, type MappedRecord } from './map-records.ts';
 import { cacheKey } from './prep-cache.ts';
 import type { Recipe } from './recipe.ts';
@@ -55,15 +55,15 @@ export async function* sourcePages(
   }
 }
 
-/** Reads one source, extracts its records and runs them through the steps' per-record half. */
-export async function mapSource(scope: { objects: ObjectService; ctx: CallContext }, input: { repository: string; source: Source; steps: AnyStepInstance[] }): Promise<MappedRecord[]> {
+/** Reads one source's text, with what its records need to name it. */
+export async function readSource(scope: { objects: ObjectService; ctx: CallContext }, input: { repository: string; source: Source }): Promise<SourceText> {
   const { object } = input.source;
   // The listing's entry is the object: read it without resolving the ref again.
   const body = await scope.objects.read(scope.ctx, object);
   const chunks: Uint8Array[] = [];
   for await (const chunk of body) chunks.push(chunk);
   const title = object.extracted?.title;
-  const records = extractRecords({
+  return {
     key: input.source.key,
     repository: input.repository,
     path: object.path,
@@ -71,6 +71,10 @@ export async function mapSource(scope: { objects: ObjectService; ctx: CallContex
     contentType: object.contentType,
     text: Buffer.concat(chunks).toString('utf8'),
     ...(typeof title === 'string' ? { title } : {}),
-  });
-  return mapRecords(records, input.steps);
+  };
+}
+
+/** Reads one source, extracts its records and runs them through the steps' per-record half. */
+export async function mapSource(scope: { objects: ObjectService; ctx: CallContext }, input: { repository: string; source: Source; steps: AnyStepInstance[] }): Promise<MappedRecord[]> {
+  return mapRecords(extractRecords(await readSource(scope, input)), input.steps);
 }
