@@ -6,6 +6,6 @@ import type { StrataCore } from '../src/core/strata.ts';
 export const ctx = { actor: { id: 'bench' } };
 
 /** An embedded Strata (SQLite + local folder, fsync on) as `strata serve` would open it. */
-export async function openBenchCore(dir: string): Promise<StrataCore> {
-  return openStrata(loadConfig({ env: { STRATA_DATA_DIR: join(dir, '.strata') }, cwd: dir }), { create: true });
+export async function openBenchCore(dir: string, env: Record<string, string> = {}): Promise<StrataCore> {
+  return openStrata(loadConfig({ env: { STRATA_DATA_DIR: join(dir, '.strata'), ...env }, cwd: dir }), { create: true });
 }

@@ -38,6 +38,8 @@ const ConfigSchema = z.strictObject({
   openLineageNamespace: z.string().regex(/^strata:\/\/[^\s:]+$/, 'must look like strata://<instance>').default('strata://local'),
   /** A worker task running longer than this counts as lost (its worker died) and runs again. */
   taskTimeoutSeconds: z.coerce.number().int().min(1).default(600),
+  /** Threads recipe runs map sources on; 0 maps on the main thread. Default: one per core. */
+  prepThreads: z.coerce.number().int().min(0).max(256).optional(),
   /** Attempts of a worker task after the first. */
   taskRetries: z.coerce.number().int().min(0).max(100).default(3),
 });
@@ -60,6 +62,7 @@ const ENV_KEYS: Record<string, keyof z.input<typeof ConfigSchema>> = {
   STRATA_OPENLINEAGE_NAMESPACE: 'openLineageNamespace',
   STRATA_TASK_TIMEOUT_SECONDS: 'taskTimeoutSeconds',
   STRATA_TASK_RETRIES: 'taskRetries',
+  STRATA_PREP_THREADS: 'prepThreads',
 };
 
 export interface LoadConfigOptions {

@@ -11,7 +11,7 @@ export type RecipeSource = { recipe: string; address?: undefined } | { address: 
 /** Data preparation: `api.recipes.run({ recipe, input, output })`. */
 export interface RecipesApi {
   validate(source: RecipeSource): Promise<Recipe>;
-  run(input: RecipeSource & { input: string; output: string; workers?: boolean }): Promise<PrepSummary>;
+  run(input: RecipeSource & { input: string; output: string; workers?: boolean; reuse?: boolean }): Promise<PrepSummary>;
   /** A kept recipe's text-level steps on one inference input. */
   apply(input: { recipe: string; text: string }): Promise<ApplyResult>;
 }
@@ -20,7 +20,7 @@ export function localRecipesApi(core: StrataCore, ctx: CallContext): RecipesApi 
   const load = (source: RecipeSource): Promise<Recipe> => (source.recipe === undefined ? core.prep.loadRecipe(ctx, source.address) : Promise.resolve(parseRecipe(source.recipe)));
   return {
     validate: load,
-    run: async (input) => core.prep.run(ctx, { recipe: await load(input), input: input.input, output: input.output, workers: input.workers === true }),
+    run: async (input) => core.prep.run(ctx, { recipe: await load(input), input: input.input, output: input.output, workers: input.workers === true, reuse: input.reuse !== false }),
     apply: async (input) => core.prep.apply(ctx, { recipe: await core.prep.loadRecipe(ctx, input.recipe), text: input.text }),
   };
 }

@@ -52,7 +52,7 @@ function worker(t: TestCore, log: string[]): ChildProcess {
     env: { ...process.env, STRATA_ENDPOINT: '', STRATA_DATABASE_URL: t.databaseUrl ?? '', STRATA_DATA_DIR: t.dir, STRATA_TASK_TIMEOUT_SECONDS: '4' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-  child.stderr?.on('data', (d: Buffer) => log.push(d.toString()));
+  child.stderr.on('data', (d: Buffer) => log.push(d.toString()));
   return child;
 }
 

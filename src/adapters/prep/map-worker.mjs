@@ -2,7 +2,7 @@
 // Node loads it as it is; it then loads the mapping code compiled (dist/) or, from the sources
 // (tests, an edited checkout), through tsx, registered in this thread.
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, URL } from 'node:url';
 
 const compiled = new URL('./map-in-thread.js', import.meta.url);
 let module;

@@ -12,7 +12,7 @@ import type { MapRequest } from './map-in-thread.ts';
 export class ThreadPoolMapper implements SourceMapper {
   private pool: Piscina<MapRequest, Uint8Array[]> | undefined;
 
-  constructor(private readonly threads = availableParallelism()) {}
+  constructor(private readonly threads: number = availableParallelism()) {}
 
   map(request: MapRequest): Promise<Uint8Array[]> {
     this.pool ??= new Piscina({ filename: new URL('./map-worker.mjs', import.meta.url).href, minThreads: 0, maxThreads: this.threads, idleTimeout: 5000 });

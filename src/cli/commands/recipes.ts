@@ -38,10 +38,11 @@ export function registerRecipeCommands(program: Command): void {
     .requiredOption('--input <address>', 'repo@ref:prefix/ (or one file)')
     .requiredOption('--output <address>', 'repo@branch[:prefix/] (default prefix: <recipe name>/)')
     .option('--workers', 'map the sources on `strata worker` processes (PostgreSQL only)')
-    .action(async (text: string, opts: { input: string; output: string; workers?: boolean }, command: Command) => {
+    .option('--no-reuse', 'prepare every source again instead of reusing what earlier runs prepared from unchanged ones')
+    .action(async (text: string, opts: { input: string; output: string; workers?: boolean; reuse: boolean }, command: Command) => {
       const source = await sourceOf(text);
       await withContext(command, async ({ api, out }) => {
-        const summary = await api.recipes.run({ ...source, input: opts.input, output: opts.output, ...(opts.workers === true ? { workers: true } : {}) });
+        const summary = await api.recipes.run({ ...source, input: opts.input, output: opts.output, ...(opts.workers === true ? { workers: true } : {}), ...(opts.reuse ? {} : { reuse: false }) });
         out.print(summary, () => formatSummary(summary));
       });
     });

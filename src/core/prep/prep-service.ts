@@ -30,6 +30,8 @@ export interface PrepRunInput {
   onProgress?: (progress: { sources: number; records: number }) => void;
   /** Map sources on `strata worker` processes through the task queue (PostgreSQL only). */
   workers?: boolean;
+  /** Reuse what earlier runs prepared from unchanged sources (default true); false prepares everything again. */
+  reuse?: boolean;
   onTaskProgress?: (progress: { tasks: number; done: number }) => void;
 }
 
@@ -165,10 +167,11 @@ export class PrepService {
     }
     const run = await runs.start(ctx, { job: input.recipe.name, kind: 'prep', inputs: [`${repository}@${commit}:${set.prefix}`], params: runParams(input.recipe, input.output) });
     try {
-      const distributed = input.workers === true && this.parts.tasks ? await distribute({ objects, ctx, cache: this.parts.cache, tasks: this.parts.tasks }, { recipe: input.recipe, set, onProgress: input.onTaskProgress }) : { tasks: 0, sources: 0 };
+      const distributed = input.workers === true && this.parts.tasks ? await distribute({ objects, ctx, cache: this.parts.cache, tasks: this.parts.tasks }, { recipe: input.recipe, set, reuse: input.reuse !== false, onProgress: input.onTaskProgress }) : { tasks: 0, sources: 0 };
       // The output prefix belongs to the recipe: what an earlier run left there goes.
       await objects.deletePrefix(ctx, { repository: target.repository, branch: target.branch, prefix: target.prefix });
-      const summary = await this.process(ctx, { recipe: input.recipe, set, target, onProgress: input.onProgress });
+      // After workers, everything is in the cache, mapped afresh when reuse was refused.
+      const summary = await this.process(ctx, { recipe: input.recipe, set, target, reuse: input.reuse !== false || distributed.tasks > 0, onProgress: input.onProgress });
       const committed = await commits.commit(ctx, { repository: target.repository, branch: target.branch, message: `recipe ${input.recipe.name}: ${summary.written} record(s) from ${repository}@${commit.slice(0, 12)}:${set.prefix}`, metadata: { recipe: input.recipe.name, 'recipe-hash': input.recipe.hash, run: run.id }, unchangedIsHead: true });
       await this.linkShards({ shards: summary.shards, sources: summary.sourcesByShard, repository: target.repository, commit: committed.id });
       await runs.logMetrics(ctx, run.id, metricsOf(summary));
@@ -202,7 +205,7 @@ export class PrepService {
    */
   private async process(
     ctx: CallContext,
-    job: { recipe: Recipe; set: SourceSet; target: Output; onProgress?: PrepRunInput['onProgress'] },
+    job: { recipe: Recipe; set: SourceSet; target: Output; reuse: boolean; onProgress?: PrepRunInput['onProgress'] },
   ): Promise<Omit<PrepSummary, 'runId' | 'recipeHash' | 'inputKey' | 'outputCommit' | 'tasks'> & { sourcesByShard: Array<Set<string>> }> {
     const { objects, cache } = this.parts;
     const steps = await instantiate(job.recipe, this.parts.env);
@@ -235,7 +238,7 @@ export class PrepService {
     // reduced and written.
     let ahead: Promise<PreparedPage> | undefined;
     for await (const page of sourcePages({ objects, ctx }, { recipe: job.recipe, set: job.set, skipped })) {
-      const next = this.preparePage(ctx, { recipe: job.recipe, repository: job.set.repository, page, steps });
+      const next = this.preparePage(ctx, { recipe: job.recipe, repository: job.set.repository, page, steps, reuse: job.reuse });
       next.catch(() => undefined);
       if (ahead) await reduce(await ahead);
       ahead = next;
@@ -263,9 +266,9 @@ export class PrepService {
    * A page's records by cache key: those the cache holds are looked up (and read when reduced),
    * the others mapped — on the thread pool when there is one, else here — and cached.
    */
-  private async preparePage(ctx: CallContext, input: { recipe: Recipe; repository: string; page: Source[]; steps: AnyStepInstance[] }): Promise<PreparedPage> {
+  private async preparePage(ctx: CallContext, input: { recipe: Recipe; repository: string; page: Source[]; steps: AnyStepInstance[]; reuse: boolean }): Promise<PreparedPage> {
     const { objects, cache, mapper } = this.parts;
-    const hits = await cache.lookup(input.page.map((s) => s.cacheKey));
+    const hits = input.reuse ? await cache.lookup(input.page.map((s) => s.cacheKey)) : new Map<string, PrepCacheLocation>();
     const misses = input.page.filter((s) => !hits.has(s.cacheKey));
     const fresh = new Map<string, MappedRecord[]>();
     if (!mapper || misses.length < POOL_MIN_SOURCES) {

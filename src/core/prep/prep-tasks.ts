@@ -38,7 +38,7 @@ export interface TaskSettings {
  */
 export async function distribute(
   scope: { objects: ObjectService; ctx: CallContext; cache: PrepCache; tasks: TaskSettings },
-  input: { recipe: Recipe; set: SourceSet; onProgress?: (progress: { tasks: number; done: number }) => void },
+  input: { recipe: Recipe; set: SourceSet; reuse: boolean; onProgress?: (progress: { tasks: number; done: number }) => void },
 ): Promise<{ tasks: number; sources: number }> {
   const { cache, tasks } = scope;
   let sources = 0;
@@ -51,7 +51,7 @@ export async function distribute(
     batch = [];
   };
   for await (const page of sourcePages(scope, { recipe: input.recipe, set: input.set, skipped: {} })) {
-    const hits = await cache.lookup(page.map((s) => s.cacheKey));
+    const hits = input.reuse ? await cache.lookup(page.map((s) => s.cacheKey)) : new Map<string, unknown>();
     for (const source of page) {
       if (hits.has(source.cacheKey)) continue;
       sources++;

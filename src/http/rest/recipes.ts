@@ -56,13 +56,13 @@ export function registerRecipeRoutes(app: FastifyInstance, deps: RouteDeps): voi
     schema: {
       tags,
       summary: 'Run a recipe over repo@ref:prefix into repo@branch[:prefix], commit the shards and record the run with per-step counts and record-level lineage',
-      body: Which.extend({ input: z.string(), output: z.string(), workers: z.boolean().optional().describe('map the sources on `strata worker` processes through the task queue (PostgreSQL only)') }),
+      body: Which.extend({ input: z.string(), output: z.string(), workers: z.boolean().optional().describe('map the sources on `strata worker` processes through the task queue (PostgreSQL only)'), reuse: z.boolean().optional().describe('reuse what earlier runs prepared from unchanged sources (default true)') }),
       response: { 201: SummarySchema, ...ERROR_RESPONSES },
     },
   }, async (request, reply) => {
     const ctx = deps.context(request);
     const recipe = await recipeOf(deps, ctx, request.body);
-    return reply.status(201).send(await deps.core.prep.run(ctx, { recipe, input: request.body.input, output: request.body.output, workers: request.body.workers === true }));
+    return reply.status(201).send(await deps.core.prep.run(ctx, { recipe, input: request.body.input, output: request.body.output, workers: request.body.workers === true, reuse: request.body.reuse !== false }));
   });
 
   api.post('/recipes/:recipe/apply', {
