@@ -5,6 +5,7 @@ import { FsBlobStore } from '../adapters/blob/fs/fs-blob-store.ts';
 import { BasicExtractor } from '../adapters/extract/basic-extractor.ts';
 import { HttpLineageEmitter } from '../adapters/lineage/http-lineage-emitter.ts';
 import { ThreadPoolMapper } from '../adapters/prep/thread-pool-mapper.ts';
+import { DuckDbShardEncoder } from '../adapters/prep/shard-encoder.ts';
 import { EldLanguageDetector } from '../adapters/extract/eld-language-detector.ts';
 import type { Config } from '../config/config.ts';
 import { invalidArgument, notFound } from '../core/errors.ts';
@@ -37,6 +38,7 @@ export async function openStrata(config: Config, options: OpenStrataOptions): Pr
       settings: { namespace: config.openLineageNamespace, producer: `urn:strata:${options.version ?? '0.0.0'}` },
       emitter: config.openLineageUrl === undefined ? undefined : new HttpLineageEmitter({ url: config.openLineageUrl }),
     },
+    shardEncoder: new DuckDbShardEncoder(),
     ...(config.prepThreads === 0 ? {} : { mapper: new ThreadPoolMapper(config.prepThreads) }),
     ...(queue ? { tasks: { queue, expireInSeconds: config.taskTimeoutSeconds, retryLimit: config.taskRetries } } : {}),
   });

@@ -211,8 +211,10 @@ export class PrepService {
     const steps = await instantiate(job.recipe, this.parts.env);
     await this.seedAgainst(ctx, job.recipe, steps);
     const reducer = new RecordReducer(job.recipe.steps.map((s) => s.name), steps);
-    const shardTarget = { objects, ctx, repository: job.target.repository, branch: job.target.branch, targetBytes: job.recipe.shard.target_bytes };
-    const writer = new ShardWriter({ ...shardTarget, prefix: job.target.prefix });
+    const encoder = this.parts.env?.shards;
+    const shardTarget = { objects, ctx, repository: job.target.repository, branch: job.target.branch, targetBytes: job.recipe.shard.target_bytes, ...(encoder ? { encoder } : {}) };
+    const writer = new ShardWriter({ ...shardTarget, prefix: job.target.prefix, format: job.recipe.shard.format });
+    // Quarantine stays JSON Lines: it is for people to read.
     const quarantine = new ShardWriter({ ...shardTarget, prefix: `${job.target.prefix}quarantine/` });
     const totals = { sources: 0, reused: 0, extracted: 0, quarantined: 0 };
     const skipped: Record<string, number> = {};

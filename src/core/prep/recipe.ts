@@ -12,11 +12,14 @@ import { TokenizeParams, tokenizeStep } from './steps/tokenize.ts';
 import { LabelParams, labelStep } from './steps/label.ts';
 import { LanguageParams, languageStep } from './steps/language.ts';
 import type { LanguageDetector } from '../ports/language-detector.ts';
+import { SHARD_FORMATS, type ShardEncoder } from '../ports/shard-encoder.ts';
 import { ValidateParams, validateStep } from './steps/validate.ts';
 
 /** What steps may need from the process they run in. */
 export interface StepEnvironment {
   language?: LanguageDetector;
+  /** Shard formats other than JSON Lines. */
+  shards?: ShardEncoder;
 }
 
 /** A built-in step: its version (part of every run's record), parameters and constructor. */
@@ -47,7 +50,8 @@ export const STEPS: Record<string, StepDefinition> = {
 };
 
 const ShardParams = z.strictObject({
-  format: z.literal('jsonl').default('jsonl'),
+  /** jsonl, jsonl.zst (zstd), parquet (zstd pages) or webdataset (tar: `<key>.txt` + `<key>.json`). */
+  format: z.enum(SHARD_FORMATS).default('jsonl'),
   /** Bytes of JSONL per shard before a new one starts. */
   target_bytes: z.number().int().min(1024).default(64 * 1024 * 1024),
 });

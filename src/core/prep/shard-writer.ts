@@ -1,3 +1,5 @@
+import { invalidArgument } from '../errors.ts';
+import type { ShardEncoder, ShardFormat } from '../ports/shard-encoder.ts';
 import type { ObjectService } from '../versioning/object-service.ts';
 import type { CallContext } from '../versioning/types.ts';
 import type { PrepRecord } from './record.ts';
@@ -31,6 +33,9 @@ class TokenIds {
   }
 }
 
+const EXTENSIONS: Record<ShardFormat, string> = { jsonl: '.jsonl', 'jsonl.zst': '.jsonl.zst', parquet: '.parquet', webdataset: '.tar' };
+const CONTENT_TYPES: Record<ShardFormat, string> = { jsonl: 'application/x-ndjson', 'jsonl.zst': 'application/zstd', parquet: 'application/vnd.apache.parquet', webdataset: 'application/x-tar' };
+
 /** One written shard, as the manifest lists it. */
 export interface ShardInfo {
   path: string;
@@ -57,7 +62,9 @@ export class ShardWriter {
   private tokens = new TokenIds();
   private current = new Set<string>();
 
-  constructor(private readonly target: { objects: ObjectService; ctx: CallContext; repository: string; branch: string; prefix: string; targetBytes: number }) {}
+  constructor(private readonly target: { objects: ObjectService; ctx: CallContext; repository: string; branch: string; prefix: string; targetBytes: number; format?: ShardFormat; encoder?: ShardEncoder }) {
+    if ((target.format ?? 'jsonl') !== 'jsonl' && !target.encoder) throw invalidArgument(`shard format ${target.format ?? ''} needs an encoder, and this process has none`);
+  }
 
   async add(record: PrepRecord): Promise<void> {
     const entry: Record<string, unknown> = { id: record.id, text: record.text, meta: record.meta, source: record.source };
@@ -74,18 +81,21 @@ export class ShardWriter {
 
   async finish(manifest: { recipe: string; recipeHash: string; input: string }): Promise<ShardInfo[]> {
     if (this.lines.length > 0) await this.flush();
-    const body = Buffer.from(`${JSON.stringify({ ...manifest, format: 'jsonl', shards: this.shards }, null, 2)}\n`);
+    const body = Buffer.from(`${JSON.stringify({ ...manifest, format: this.target.format ?? 'jsonl', shards: this.shards }, null, 2)}\n`);
     await this.put('manifest.json', body, 'application/json');
     return this.shards;
   }
 
   private async flush(): Promise<void> {
-    const path = `shard-${String(this.shards.length).padStart(5, '0')}.jsonl`;
+    const format = this.target.format ?? 'jsonl';
+    const name = `shard-${String(this.shards.length).padStart(5, '0')}`;
     const records = this.lines.length;
-    const info = await this.put(path, Buffer.concat(this.lines), 'application/x-ndjson');
+    const jsonl = Buffer.concat(this.lines);
+    const body = format === 'jsonl' ? jsonl : await (this.target.encoder as ShardEncoder).encode(format, jsonl, { index: this.shards.length });
+    const info = await this.put(`${name}${EXTENSIONS[format]}`, body, CONTENT_TYPES[format]);
     const shard: ShardInfo = { path: info.path, records, size: info.size, sha256: info.sha256 };
     if (this.tokens.length > 0) {
-      const written = await this.put(path.replace(/\.jsonl$/, '.tokens.bin'), this.tokens.toBuffer(), 'application/octet-stream');
+      const written = await this.put(`${name}.tokens.bin`, this.tokens.toBuffer(), 'application/octet-stream');
       shard.tokens = { path: written.path, count: this.tokens.length, size: written.size, sha256: written.sha256 };
     }
     this.shards.push(shard);
