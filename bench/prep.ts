@@ -77,7 +77,7 @@ export async function benchPrep(): Promise<void> {
           const { body } = await core.objects.get(ctx, { repository: 'raw', ref: 'main', path: o.path });
           const chunks: Uint8Array[] = [];
           for await (const c of body) chunks.push(c);
-          records.push(...extractRecords({ key: o.path, repository: 'raw', path: o.path, sha256: o.sha256, contentType: o.contentType, text: Buffer.concat(chunks).toString('utf8') }));
+          records.push(...(await extractRecords({ key: o.path, repository: 'raw', path: o.path, sha256: o.sha256, contentType: o.contentType, bytes: Buffer.concat(chunks) })));
         }
         if (!page.truncated) break;
         after = page.nextAfter;

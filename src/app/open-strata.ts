@@ -6,6 +6,7 @@ import { BasicExtractor } from '../adapters/extract/basic-extractor.ts';
 import { HttpLineageEmitter } from '../adapters/lineage/http-lineage-emitter.ts';
 import { ThreadPoolMapper } from '../adapters/prep/thread-pool-mapper.ts';
 import { DuckDbShardEncoder } from '../adapters/prep/shard-encoder.ts';
+import { LibraryDocumentText } from '../adapters/extract/document-text.ts';
 import { EldLanguageDetector } from '../adapters/extract/eld-language-detector.ts';
 import type { Config } from '../config/config.ts';
 import { invalidArgument, notFound } from '../core/errors.ts';
@@ -39,6 +40,7 @@ export async function openStrata(config: Config, options: OpenStrataOptions): Pr
       emitter: config.openLineageUrl === undefined ? undefined : new HttpLineageEmitter({ url: config.openLineageUrl }),
     },
     shardEncoder: new DuckDbShardEncoder(),
+    documentText: new LibraryDocumentText(),
     ...(config.prepThreads === 0 ? {} : { mapper: new ThreadPoolMapper(config.prepThreads) }),
     ...(queue ? { tasks: { queue, expireInSeconds: config.taskTimeoutSeconds, retryLimit: config.taskRetries } } : {}),
   });

@@ -22,6 +22,7 @@ import { PrepService } from './prep/prep-service.ts';
 import type { TaskQueue } from './ports/task-queue.ts';
 import type { SourceMapper } from './ports/source-mapper.ts';
 import type { ShardEncoder } from './ports/shard-encoder.ts';
+import type { DocumentTextExtractor } from './ports/document-text.ts';
 import type { MetadataExtractor } from './ports/metadata-extractor.ts';
 import { MIN_PART_SIZE, MultipartService } from './versioning/multipart-service.ts';
 import { ObjectService } from './versioning/object-service.ts';
@@ -49,6 +50,8 @@ export interface StrataCoreOptions {
    * long a task may run before it counts as lost, and how often it is tried again.
    */
   tasks?: { queue: TaskQueue; expireInSeconds: number; retryLimit: number };
+  /** PDF, DOCX and HTML main-content text for recipes. */
+  documentText?: DocumentTextExtractor;
   /** Recipe shard formats besides JSON Lines (zstd, Parquet, WebDataset). */
   shardEncoder?: ShardEncoder;
   /** Where recipe runs map sources: a thread pool; in the calling thread when absent. */
@@ -117,7 +120,7 @@ export function createStrataCore(options: StrataCoreOptions): StrataCore {
     models,
     lineage,
     openLineage: new OpenLineageService(deps, { objects, recorder, strataNamespace: openLineageSettings.namespace }),
-    prep: new PrepService(deps, { objects, commits, runs, recorder, cache: new PrepCache(options.metadata.prepCache, options.blobs), env: { language: options.languageDetector, ...(options.shardEncoder ? { shards: options.shardEncoder } : {}) }, ...(options.tasks ? { tasks: options.tasks } : {}), ...(options.mapper ? { mapper: options.mapper } : {}) }),
+    prep: new PrepService(deps, { objects, commits, runs, recorder, cache: new PrepCache(options.metadata.prepCache, options.blobs), env: { language: options.languageDetector, ...(options.shardEncoder ? { shards: options.shardEncoder } : {}), ...(options.documentText ? { documents: options.documentText } : {}) }, ...(options.tasks ? { tasks: options.tasks } : {}), ...(options.mapper ? { mapper: options.mapper } : {}) }),
     openLineageSettings,
     close: async () => {
       await options.tasks?.queue.stop();

@@ -83,6 +83,7 @@ function formatSummary(s: PrepSummary): string {
     lines.push(`  ${step.name.padEnd(12)} ${String(step.in).padStart(7)} in ${String(step.out).padStart(7)} out${dropped === '' ? '' : `  dropped: ${dropped}`}${counters === '' ? '' : `  ${counters}`}`);
   }
   for (const shard of s.shards) lines.push(`  ${shard.path}  ${shard.records} record(s), ${formatBytes(shard.size)}${shard.tokens ? `, ${shard.tokens.count} token(s)` : ''}`);
+  for (const u of s.unreadable) lines.push(`  unreadable: ${u.path}: ${u.reason}`);
   if (s.quarantined > 0) lines.push(`  ${s.quarantined} record(s) quarantined: ${s.quarantine.map((q) => q.path).join(', ')}`);
   lines.push(`commit ${s.outputCommit}`);
   return lines.join('\n');

@@ -1,14 +1,15 @@
+import type { DocumentTextExtractor } from '../ports/document-text.ts';
 import type { Recipe } from './recipe.ts';
 import type { PrepRecord } from './record.ts';
 
-/** The source of a recipe run: one object's text. */
+/** The source of a recipe run: one object's bytes and what its records need to name it. */
 export interface SourceText {
   key: string;
   repository: string;
   path: string;
   sha256: string;
   contentType: string;
-  text: string;
+  bytes: Uint8Array;
   title?: string;
 }
 
@@ -19,23 +20,30 @@ export function accepts(recipe: Pick<Recipe, 'extract'>, contentType: string): b
 }
 
 /**
- * `extract-text` for the text formats: plain text and Markdown as they are, HTML as its visible
- * text (scripts, styles and tags removed, entities of the common kinds decoded), JSON Lines as one
- * record per line's `text` field (span: the line's characters). PDF and DOCX are not read yet.
+ * `extract-text`: plain text and Markdown as they are; JSON Lines as one record per line's
+ * `text` field (span: the line's characters); PDF, DOCX and HTML (main content, boilerplate
+ * removed) through the document extractor, or HTML as all its visible text without one.
+ * A source that cannot be read gives an error the run reports with its path.
  */
-export function extractRecords(source: SourceText): PrepRecord[] {
+export async function extractRecords(source: SourceText, documents?: DocumentTextExtractor): Promise<PrepRecord[]> {
   const base = { key: source.key, repository: source.repository, path: source.path, sha256: source.sha256 };
   const meta: PrepRecord['meta'] = { path: source.path, content_type: source.contentType };
   if (source.title !== undefined) meta.title = source.title;
-  if (source.contentType === 'application/x-ndjson') return jsonLines(source, base, meta);
-  const text = source.contentType === 'text/html' ? visibleText(source.text) : source.text;
-  return [{ id: `${source.key}#0`, text, meta, source: base }];
+  if (documents?.handles(source.contentType)) {
+    const document = await documents.extract(source.contentType, source.bytes);
+    if (document.title !== undefined && meta.title === undefined) meta.title = document.title;
+    if (document.pages !== undefined) meta.pages = document.pages;
+    return [{ id: `${source.key}#0`, text: document.text, meta, source: base }];
+  }
+  const text = Buffer.from(source.bytes.buffer, source.bytes.byteOffset, source.bytes.byteLength).toString('utf8');
+  if (source.contentType === 'application/x-ndjson') return jsonLines(text, base, meta);
+  return [{ id: `${source.key}#0`, text: source.contentType === 'text/html' ? visibleText(text) : text, meta, source: base }];
 }
 
-function jsonLines(source: SourceText, base: PrepRecord['source'], meta: PrepRecord['meta']): PrepRecord[] {
+function jsonLines(content: string, base: PrepRecord['source'], meta: PrepRecord['meta']): PrepRecord[] {
   const records: PrepRecord[] = [];
   let offset = 0;
-  for (const [index, line] of source.text.split('\n').entries()) {
+  for (const [index, line] of content.split('\n').entries()) {
     const start = offset;
     offset += line.length + 1;
     if (line.trim() === '') continue;
@@ -47,14 +55,15 @@ function jsonLines(source: SourceText, base: PrepRecord['source'], meta: PrepRec
     }
     const text = (value as { text?: unknown } | null)?.text;
     if (typeof text !== 'string') continue;
-    records.push({ id: `${source.key}#${index}`, text, meta: { ...meta, line: index + 1 }, source: { ...base, span: [start, start + line.length] } });
+    records.push({ id: `${base.key}#${index}`, text, meta: { ...meta, line: index + 1 }, source: { ...base, span: [start, start + line.length] } });
   }
   return records;
 }
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
 
-function visibleText(html: string): string {
+/** The visible text of HTML: scripts, styles and tags removed, block ends as newlines, common entities decoded. */
+export function visibleText(html: string): string {
   return html
     .replace(/<(script|style|noscript|template)\b[\s\S]*?<\/\1\s*>/gi, ' ')
     .replace(/<!--[\s\S]*?-->/g, ' ')

@@ -1,5 +1,6 @@
 import { extractRecords, type SourceText } from './extract-text.ts';
 import { encodeEntry } from './prep-cache.ts';
+import type { DocumentTextExtractor } from '../ports/document-text.ts';
 import type { AnyStepInstance, PrepRecord, StepCounts } from './record.ts';
 
 /**
@@ -52,6 +53,25 @@ function mapRecord(record: PrepRecord, steps: AnyStepInstance[]): MappedRecord {
 }
 
 /** Extraction and the per-record half for whole sources, encoded as cache entries: what a mapping thread does. */
-export function mapSources(sources: SourceText[], steps: AnyStepInstance[]): Buffer[] {
-  return sources.map((source) => encodeEntry(mapRecords(extractRecords(source), steps)));
+export async function mapSources(sources: SourceText[], steps: AnyStepInstance[], documents?: DocumentTextExtractor): Promise<Buffer[]> {
+  const entries: Buffer[] = [];
+  for (const source of sources) entries.push(encodeEntry(await mapSource(source, steps, documents)));
+  return entries;
 }
+
+/**
+ * One source: its records mapped, or — when it cannot be read — one entry saying why, kept
+ * like any result so a rerun does not try the same bytes again.
+ */
+export async function mapSource(source: SourceText, steps: AnyStepInstance[], documents?: DocumentTextExtractor): Promise<MappedRecord[]> {
+  let records: PrepRecord[];
+  try {
+    records = await extractRecords(source, documents);
+  } catch (error) {
+    return [{ drop: { step: UNREADABLE, reason: (error as Error).message.split('\n')[0] ?? 'unreadable' }, features: {}, counts: {} }];
+  }
+  return mapRecords(records, steps);
+}
+
+/** The step index of a source that could not be read (before every step). */
+export const UNREADABLE = -1;

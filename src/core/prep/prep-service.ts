@@ -7,12 +7,13 @@ import type { CommitService } from '../versioning/commit-service.ts';
 import { authorize, type VersioningDeps } from '../versioning/deps.ts';
 import type { ObjectService } from '../versioning/object-service.ts';
 import type { CallContext } from '../versioning/types.ts';
-import type { MappedRecord } from './map-records.ts';
+import { UNREADABLE, type MappedRecord } from './map-records.ts';
 import { decodeEntry, type PrepCache } from './prep-cache.ts';
 import type { PrepCacheLocation } from '../ports/prep-cache-store.ts';
 import type { SourceMapper } from '../ports/source-mapper.ts';
+import type { DocumentTextExtractor } from '../ports/document-text.ts';
 import type { SourceText } from './extract-text.ts';
-import { mapSource, readSource, sourcePages, type Source, type SourceSet } from './prep-sources.ts';
+import { readAndMap, readSource, sourcePages, type Source, type SourceSet } from './prep-sources.ts';
 import { distribute, serveTasks, type TaskSettings } from './prep-tasks.ts';
 import { instantiate, isTextLevel, parseRecipe, type Recipe, type StepEnvironment } from './recipe.ts';
 import type { AnyStepInstance, PrepRecord } from './record.ts';
@@ -64,6 +65,8 @@ export interface PrepSummary {
   /** Tasks this run queued for workers. */
   tasks: number;
   skipped: Record<string, number>;
+  /** Sources whose bytes could not be read as their type (a broken PDF), with the parser's reason. */
+  unreadable: Array<{ path: string; reason: string }>;
   /** Records extracted from the sources, and records written. */
   extracted: number;
   written: number;
@@ -218,12 +221,18 @@ export class PrepService {
     const quarantine = new ShardWriter({ ...shardTarget, prefix: `${job.target.prefix}quarantine/` });
     const totals = { sources: 0, reused: 0, extracted: 0, quarantined: 0 };
     const skipped: Record<string, number> = {};
+    const unreadable: PrepSummary['unreadable'] = [];
     const reduce = async (ready: PreparedPage): Promise<void> => {
       for (const source of ready.page) {
         const location = ready.hits.get(source.cacheKey);
         const mapped = ready.fresh.get(source.cacheKey) ?? (location ? await cache.read(location) : []);
         totals.sources++;
         if (location) totals.reused++;
+        const failed = mapped.length === 1 && mapped[0]?.drop?.step === UNREADABLE ? mapped[0].drop : undefined;
+        if (failed) {
+          unreadable.push({ path: source.object.path, reason: failed.reason });
+          continue;
+        }
         totals.extracted += mapped.length;
         for (const record of mapped) {
           const outcome = reducer.reduce(record);
@@ -254,6 +263,7 @@ export class PrepService {
       sources: totals.sources,
       reused: totals.reused,
       skipped,
+      unreadable,
       extracted: totals.extracted,
       written: shards.reduce((sum, s) => sum + s.records, 0),
       steps: reducer.finish(),
@@ -262,6 +272,11 @@ export class PrepService {
       quarantine: quarantineShards,
       sourcesByShard: writer.sources,
     };
+  }
+
+  private documents(): { documents?: DocumentTextExtractor } {
+    const documents = this.parts.env?.documents;
+    return documents ? { documents } : {};
   }
 
   /**
@@ -274,7 +289,7 @@ export class PrepService {
     const misses = input.page.filter((s) => !hits.has(s.cacheKey));
     const fresh = new Map<string, MappedRecord[]>();
     if (!mapper || misses.length < POOL_MIN_SOURCES) {
-      for (const source of misses) fresh.set(source.cacheKey, await mapSource({ objects, ctx }, { repository: input.repository, source, steps: input.steps }));
+      for (const source of misses) fresh.set(source.cacheKey, await readAndMap({ objects, ctx }, { repository: input.repository, source, steps: input.steps, ...this.documents() }));
       await cache.write([...fresh].map(([key, mapped]) => ({ key, mapped })));
       return { page: input.page, hits, fresh };
     }
@@ -289,7 +304,7 @@ export class PrepService {
         bytes = 0;
       }
       (batches[batches.length - 1] as SourceText[]).push(text);
-      bytes += text.text.length;
+      bytes += text.bytes.length;
     }
     const recipe = { extract: input.recipe.extract, steps: input.recipe.steps, mapHash: input.recipe.mapHash };
     const encoded = (await Promise.all(batches.map((sources) => mapper.map({ recipe, sources })))).flat();
@@ -317,7 +332,7 @@ export class PrepService {
         const set: SourceSet = { repository, commit, prefix: other.type === 'dataset' ? String(other.data.prefix) : String(other.data.path), single: other.type === 'object' };
         for await (const page of sourcePages({ objects, ctx }, { recipe: { ...recipe, extract: { types: ALL_TEXT } }, set, skipped: {} })) {
           for (const source of page) {
-            for (const mapped of await mapSource({ objects, ctx }, { repository, source, steps: [instance] })) {
+            for (const mapped of await readAndMap({ objects, ctx }, { repository, source, steps: [instance], ...this.documents() })) {
               const feature = mapped.features[0];
               if (feature !== undefined) seed(feature);
             }

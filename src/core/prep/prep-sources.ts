@@ -1,8 +1,9 @@
 import { objectVersion } from '../lineage/data-address.ts';
 import type { ObjectService } from '../versioning/object-service.ts';
 import type { CallContext, ObjectInfo } from '../versioning/types.ts';
-import { accepts, extractRecords, type SourceText } from './extract-text.ts';
-import { mapRecords, type MappedRecord } from './map-records.ts';
+import type { DocumentTextExtractor } from '../ports/document-text.ts';
+import { accepts, type SourceText } from './extract-text.ts';
+import { mapSource, type MappedRecord } from './map-records.ts';
 import { cacheKey } from './prep-cache.ts';
 import type { Recipe } from './recipe.ts';
 import type { AnyStepInstance } from './record.ts';
@@ -69,12 +70,12 @@ export async function readSource(scope: { objects: ObjectService; ctx: CallConte
     path: object.path,
     sha256: object.sha256,
     contentType: object.contentType,
-    text: Buffer.concat(chunks).toString('utf8'),
+    bytes: Buffer.concat(chunks),
     ...(typeof title === 'string' ? { title } : {}),
   };
 }
 
 /** Reads one source, extracts its records and runs them through the steps' per-record half. */
-export async function mapSource(scope: { objects: ObjectService; ctx: CallContext }, input: { repository: string; source: Source; steps: AnyStepInstance[] }): Promise<MappedRecord[]> {
-  return mapRecords(extractRecords(await readSource(scope, input)), input.steps);
+export async function readAndMap(scope: { objects: ObjectService; ctx: CallContext }, input: { repository: string; source: Source; steps: AnyStepInstance[]; documents?: DocumentTextExtractor }): Promise<MappedRecord[]> {
+  return mapSource(await readSource(scope, input), input.steps, input.documents);
 }

@@ -3,7 +3,7 @@ import type { TaskQueue } from '../ports/task-queue.ts';
 import type { ObjectService } from '../versioning/object-service.ts';
 import type { CallContext } from '../versioning/types.ts';
 import type { PrepCache } from './prep-cache.ts';
-import { mapSource, sourcePages, type SourceSet } from './prep-sources.ts';
+import { readAndMap, sourcePages, type SourceSet } from './prep-sources.ts';
 import { instantiate, type Recipe, type StepEnvironment } from './recipe.ts';
 import type { AnyStepInstance } from './record.ts';
 
@@ -108,7 +108,7 @@ export function serveTasks(
     const entries = [];
     for (const path of task.paths) {
       for await (const [source] of sourcePages({ objects: scope.objects, ctx }, { recipe: task.recipe, set: { ...set, prefix: path }, skipped: {} })) {
-        if (source) entries.push({ key: source.cacheKey, mapped: await mapSource({ objects: scope.objects, ctx }, { repository: task.repository, source, steps: ready }) });
+        if (source) entries.push({ key: source.cacheKey, mapped: await readAndMap({ objects: scope.objects, ctx }, { repository: task.repository, source, steps: ready, ...(scope.env.documents ? { documents: scope.env.documents } : {}) }) });
       }
     }
     await scope.cache.write(entries);

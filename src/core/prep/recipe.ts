@@ -11,6 +11,7 @@ import { QualityParams, qualityStep } from './steps/quality.ts';
 import { TokenizeParams, tokenizeStep } from './steps/tokenize.ts';
 import { LabelParams, labelStep } from './steps/label.ts';
 import { LanguageParams, languageStep } from './steps/language.ts';
+import type { DocumentTextExtractor } from '../ports/document-text.ts';
 import type { LanguageDetector } from '../ports/language-detector.ts';
 import { SHARD_FORMATS, type ShardEncoder } from '../ports/shard-encoder.ts';
 import { ValidateParams, validateStep } from './steps/validate.ts';
@@ -20,6 +21,8 @@ export interface StepEnvironment {
   language?: LanguageDetector;
   /** Shard formats other than JSON Lines. */
   shards?: ShardEncoder;
+  /** PDF, DOCX and HTML main-content text for the extract step. */
+  documents?: DocumentTextExtractor;
 }
 
 /** A built-in step: its version (part of every run's record), parameters and constructor. */
@@ -56,16 +59,19 @@ const ShardParams = z.strictObject({
   target_bytes: z.number().int().min(1024).default(64 * 1024 * 1024),
 });
 
+/** What a recipe reads unless it says otherwise: text formats and documents (PDF, DOCX). */
+const DEFAULT_TYPES = ['text/plain', 'text/markdown', 'text/html', 'application/json', 'application/x-ndjson', 'application/pdf', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document'] as const;
+
 const ExtractParams = z.strictObject({
   /** Content types (or top-level types) read as text; others are skipped and counted. */
-  types: z.array(z.string()).default(['text/plain', 'text/markdown', 'text/html', 'application/json', 'application/x-ndjson']),
+  types: z.array(z.string()).default([...DEFAULT_TYPES]),
 });
 
 const StepEntry = z.union([z.string(), z.record(z.string(), z.unknown())]);
 const RecipeSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lowercase letters, digits, ., _ and -'),
   description: z.string().default(''),
-  extract: ExtractParams.default({ types: ['text/plain', 'text/markdown', 'text/html', 'application/json', 'application/x-ndjson'] }),
+  extract: ExtractParams.default({ types: [...DEFAULT_TYPES] }),
   steps: z.array(StepEntry).default([]),
   shard: ShardParams.default({ format: 'jsonl', target_bytes: 64 * 1024 * 1024 }),
 });

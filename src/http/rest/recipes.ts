@@ -26,6 +26,7 @@ const SummarySchema = z.object({
   reused: z.number().describe('sources unchanged since an earlier run under the same preparation, whose records were reused'),
   tasks: z.number().describe('tasks queued for `strata worker` processes'),
   skipped: z.record(z.string(), z.number()),
+  unreadable: z.array(z.object({ path: z.string(), reason: z.string() })).describe('sources that could not be read as their type, with the reason'),
   extracted: z.number(),
   written: z.number(),
   steps: z.array(StepCountSchema),
