@@ -104,6 +104,7 @@ export function createStrataCore(options: StrataCoreOptions): StrataCore {
   const models = new ModelRegistryService(deps, objects, recorder);
   lineage.setModelResolver((ctx, address) => models.nodeKey(ctx, address));
   const openLineageSettings = { ...DEFAULT_OPENLINEAGE, ...options.openLineage?.settings };
+  const datasets = new DatasetService(deps, objects, search);
   const runs = new RunService(deps, { objects, recorder, openLineage: { settings: openLineageSettings, emitter: options.openLineage?.emitter } });
   runs.setModelResolver((ctx, address) => models.versionNode(ctx, address));
   return {
@@ -114,13 +115,13 @@ export function createStrataCore(options: StrataCoreOptions): StrataCore {
     multipart: new MultipartService(deps, objects, { minPartSize: options.minPartSize ?? MIN_PART_SIZE }),
     accessKeys: new AccessKeyService(deps),
     ingest: new IngestService(deps, { objects, commits, search, extractor: options.extractor ?? NO_EXTRACTION }),
-    datasets: new DatasetService(deps, objects, search),
+    datasets,
     search,
     runs,
     models,
     lineage,
     openLineage: new OpenLineageService(deps, { objects, recorder, strataNamespace: openLineageSettings.namespace }),
-    prep: new PrepService(deps, { objects, commits, runs, recorder, cache: new PrepCache(options.metadata.prepCache, options.blobs), env: { language: options.languageDetector, ...(options.shardEncoder ? { shards: options.shardEncoder } : {}), ...(options.documentText ? { documents: options.documentText } : {}) }, ...(options.tasks ? { tasks: options.tasks } : {}), ...(options.mapper ? { mapper: options.mapper } : {}) }),
+    prep: new PrepService(deps, { objects, commits, runs, recorder, datasets, cache: new PrepCache(options.metadata.prepCache, options.blobs), env: { language: options.languageDetector, ...(options.shardEncoder ? { shards: options.shardEncoder } : {}), ...(options.documentText ? { documents: options.documentText } : {}) }, ...(options.tasks ? { tasks: options.tasks } : {}), ...(options.mapper ? { mapper: options.mapper } : {}) }),
     openLineageSettings,
     close: async () => {
       await options.tasks?.queue.stop();

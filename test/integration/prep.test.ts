@@ -42,8 +42,12 @@ describe.each(DIALECTS)('recipes on %s', (dialect) => {
     await put('docs/photo.png', 'not text', 'image/png');
     const rawCommit = (await s.commits.commit(ctx, { repository: 'raw', branch: 'main', message: 'raw' })).id;
 
+    await s.datasets.create(ctx, { name: 'raw-docs', repository: 'raw', prefix: 'docs/', labels: ['internal', 'pii'] });
     const summary = await s.prep.run(ctx, { recipe: parseRecipe(RECIPE), input: 'raw@main:docs/', output: 'prepared@main:clean/' });
     expect(summary).toMatchObject({ sources: 5, skipped: { 'image/png': 1 }, extracted: 5, written: 3 });
+    // The output is a dataset, classified like its input but for pii, which the pii step removed.
+    expect(summary.dataset).toEqual({ name: 'clean-web', created: true, labels: ['internal'], tags: [] });
+    expect(await s.datasets.get(ctx, 'clean-web')).toMatchObject({ repository: 'prepared', prefix: 'clean/', labels: ['internal'] });
     expect(summary.steps.map((step) => [step.name, step.in, step.out, step.dropped])).toEqual([
       ['normalize', 5, 5, {}],
       ['quality', 5, 4, { 'too-few-words': 1 }],
@@ -171,6 +175,8 @@ steps:
     const summary = await s.prep.run(ctx, { recipe, input: 'raw@main:docs/', output: 'prepared@main:l/' });
     expect(summary.steps[1]?.counters).toEqual({ 'label.finance': 1, 'label.nature': 1, 'label.text-file': 3 });
     expect(summary).toMatchObject({ written: 2, quarantined: 1 });
+    // The labels of the records written (not the quarantined one's) tag the output dataset.
+    expect(summary.dataset.tags).toEqual(['finance', 'nature', 'text-file']);
     const read = async (path: string): Promise<Array<{ source: { path: string }; meta: Record<string, unknown> }>> =>
       (await readAll((await s.objects.get(ctx, { repository: 'prepared', ref: 'main', path })).body)).toString('utf8').trim().split('\n').map((l) => JSON.parse(l) as { source: { path: string }; meta: Record<string, unknown> });
     const kept = await read(summary.shards[0]!.path);

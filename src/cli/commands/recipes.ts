@@ -85,6 +85,8 @@ function formatSummary(s: PrepSummary): string {
   for (const shard of s.shards) lines.push(`  ${shard.path}  ${shard.records} record(s), ${formatBytes(shard.size)}${shard.tokens ? `, ${shard.tokens.count} token(s)` : ''}`);
   for (const u of s.unreadable) lines.push(`  unreadable: ${u.path}: ${u.reason}`);
   if (s.quarantined > 0) lines.push(`  ${s.quarantined} record(s) quarantined: ${s.quarantine.map((q) => q.path).join(', ')}`);
+  const classified = [s.dataset.labels.length > 0 ? `labels ${s.dataset.labels.join(', ')}` : 'no labels', ...(s.dataset.tags.length > 0 ? [`tags ${s.dataset.tags.join(', ')}`] : [])].join('; ');
+  lines.push(`dataset ${s.dataset.name} (${s.dataset.created ? 'created' : 'updated'}): ${classified}`);
   lines.push(`commit ${s.outputCommit}`);
   return lines.join('\n');
 }

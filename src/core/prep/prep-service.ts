@@ -18,6 +18,8 @@ import { distribute, serveTasks, type TaskSettings } from './prep-tasks.ts';
 import { instantiate, isTextLevel, parseRecipe, type Recipe, type StepEnvironment } from './recipe.ts';
 import type { AnyStepInstance, PrepRecord } from './record.ts';
 import { RecordReducer, type StepCount } from './reduce-records.ts';
+import { catalogOutput, type OutputDataset } from './output-dataset.ts';
+import type { DatasetService } from '../catalog/dataset-service.ts';
 import { ShardWriter, type ShardInfo } from './shard-writer.ts';
 
 export type { StepCount } from './reduce-records.ts';
@@ -64,6 +66,8 @@ export interface PrepSummary {
   reused: number;
   /** Tasks this run queued for workers. */
   tasks: number;
+  /** The dataset the output is, with its classification labels and tags. */
+  dataset: OutputDataset;
   skipped: Record<string, number>;
   /** Sources whose bytes could not be read as their type (a broken PDF), with the parser's reason. */
   unreadable: Array<{ path: string; reason: string }>;
@@ -98,7 +102,7 @@ export class PrepService {
 
   constructor(
     private readonly deps: VersioningDeps,
-    private readonly parts: { objects: ObjectService; commits: CommitService; runs: RunService; recorder: LineageRecorder; cache: PrepCache; env?: StepEnvironment; tasks?: TaskSettings; mapper?: SourceMapper },
+    private readonly parts: { objects: ObjectService; commits: CommitService; runs: RunService; recorder: LineageRecorder; datasets: DatasetService; cache: PrepCache; env?: StepEnvironment; tasks?: TaskSettings; mapper?: SourceMapper },
   ) {}
 
   /**
@@ -177,11 +181,12 @@ export class PrepService {
       const summary = await this.process(ctx, { recipe: input.recipe, set, target, reuse: input.reuse !== false || distributed.tasks > 0, onProgress: input.onProgress });
       const committed = await commits.commit(ctx, { repository: target.repository, branch: target.branch, message: `recipe ${input.recipe.name}: ${summary.written} record(s) from ${repository}@${commit.slice(0, 12)}:${set.prefix}`, metadata: { recipe: input.recipe.name, 'recipe-hash': input.recipe.hash, run: run.id }, unchangedIsHead: true });
       await this.linkShards({ shards: summary.shards, sources: summary.sourcesByShard, repository: target.repository, commit: committed.id });
+      const dataset = await catalogOutput(this.parts.datasets, ctx, { recipe: input.recipe, input: { repository, prefix: set.prefix }, output: target, labels: summary.labels });
       await runs.logMetrics(ctx, run.id, metricsOf(summary));
       await runs.finish(ctx, run.id, { status: 'completed', outputs: [`${target.repository}@${committed.id}:${target.prefix}`] });
-      const { sourcesByShard: _sources, ...rest } = summary;
+      const { sourcesByShard: _sources, labels: _labels, ...rest } = summary;
       // What workers mapped for this run came back through the cache too, but is not reuse.
-      return { ...rest, reused: rest.reused - distributed.sources, tasks: distributed.tasks, runId: run.id, recipeHash: input.recipe.hash, inputKey: source.key, outputCommit: committed.id };
+      return { ...rest, dataset, reused: rest.reused - distributed.sources, tasks: distributed.tasks, runId: run.id, recipeHash: input.recipe.hash, inputKey: source.key, outputCommit: committed.id };
     } catch (error) {
       // Leave the branch as it was: drop what this run staged, then record the failure.
       await commits.reset(ctx, { repository: target.repository, branch: target.branch, prefix: target.prefix }).catch(() => undefined);
@@ -209,7 +214,7 @@ export class PrepService {
   private async process(
     ctx: CallContext,
     job: { recipe: Recipe; set: SourceSet; target: Output; reuse: boolean; onProgress?: PrepRunInput['onProgress'] },
-  ): Promise<Omit<PrepSummary, 'runId' | 'recipeHash' | 'inputKey' | 'outputCommit' | 'tasks'> & { sourcesByShard: Array<Set<string>> }> {
+  ): Promise<Omit<PrepSummary, 'runId' | 'recipeHash' | 'inputKey' | 'outputCommit' | 'tasks' | 'dataset'> & { sourcesByShard: Array<Set<string>>; labels: string[] }> {
     const { objects, cache } = this.parts;
     const steps = await instantiate(job.recipe, this.parts.env);
     await this.seedAgainst(ctx, job.recipe, steps);
@@ -222,6 +227,8 @@ export class PrepService {
     const totals = { sources: 0, reused: 0, extracted: 0, quarantined: 0 };
     const skipped: Record<string, number> = {};
     const unreadable: PrepSummary['unreadable'] = [];
+    /** Labels of the records written: they become the output dataset's tags. */
+    const labels = new Set<string>();
     const reduce = async (ready: PreparedPage): Promise<void> => {
       for (const source of ready.page) {
         const location = ready.hits.get(source.cacheKey);
@@ -236,7 +243,10 @@ export class PrepService {
         totals.extracted += mapped.length;
         for (const record of mapped) {
           const outcome = reducer.reduce(record);
-          if (outcome.kept) await writer.add(outcome.kept);
+          if (outcome.kept) {
+            if (typeof outcome.kept.meta.labels === 'string' && outcome.kept.meta.labels !== '') for (const label of outcome.kept.meta.labels.split(',')) labels.add(label);
+            await writer.add(outcome.kept);
+          }
           if (outcome.quarantined) {
             totals.quarantined++;
             await quarantine.add(outcome.quarantined);
@@ -264,6 +274,7 @@ export class PrepService {
       reused: totals.reused,
       skipped,
       unreadable,
+      labels: [...labels].sort(),
       extracted: totals.extracted,
       written: shards.reduce((sum, s) => sum + s.records, 0),
       steps: reducer.finish(),

@@ -25,6 +25,7 @@ const SummarySchema = z.object({
   sources: z.number(),
   reused: z.number().describe('sources unchanged since an earlier run under the same preparation, whose records were reused'),
   tasks: z.number().describe('tasks queued for `strata worker` processes'),
+  dataset: z.object({ name: z.string(), created: z.boolean(), labels: z.array(z.string()), tags: z.array(z.string()) }).describe('the dataset the output is: classification inherited from the input (pii removed when redaction ran) and the labels label steps gave'),
   skipped: z.record(z.string(), z.number()),
   unreadable: z.array(z.object({ path: z.string(), reason: z.string() })).describe('sources that could not be read as their type, with the reason'),
   extracted: z.number(),
