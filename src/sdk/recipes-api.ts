@@ -17,7 +17,7 @@ export interface RecipesApi {
 }
 
 export function localRecipesApi(core: StrataCore, ctx: CallContext): RecipesApi {
-  const load = (source: RecipeSource): Promise<Recipe> => (source.recipe === undefined ? core.prep.loadRecipe(ctx, source.address) : Promise.resolve(parseRecipe(source.recipe)));
+  const load = (source: RecipeSource): Promise<Recipe> => (source.recipe === undefined ? core.prep.loadRecipe(ctx, source.address) : core.prep.resolve(ctx, parseRecipe(source.recipe)));
   return {
     validate: load,
     run: async (input) => core.prep.run(ctx, { recipe: await load(input), input: input.input, output: input.output, workers: input.workers === true, reuse: input.reuse !== false }),

@@ -3,6 +3,7 @@ import { buildServer } from '../../src/http/build-server.ts';
 import { Tiktoken } from 'js-tiktoken/lite';
 import o200k from 'js-tiktoken/ranks/o200k_base';
 import { parseRecipe, STEPS } from '../../src/core/prep/recipe.ts';
+import { ThreadPoolMapper } from '../../src/adapters/prep/thread-pool-mapper.ts';
 import type { StrataCore } from '../../src/core/strata.ts';
 import { bytesOf, createTestCore, ctx, DIALECTS, errorCode, readAll, type TestCore } from '../support/core.ts';
 
@@ -197,5 +198,71 @@ steps:
     const lines = (await readAll((await s.objects.get(ctx, { repository: 'prepared', ref: 'main', path: summary.shards[0]!.path })).body)).toString('utf8').trim().split('\n').map((l) => JSON.parse(l) as { meta: { language: string; language_confidence: number } });
     expect(lines.map((l) => l.meta.language)).toEqual(['en', 'fr']);
     expect(lines.every((l) => l.meta.language_confidence >= 0.5 && l.meta.language_confidence <= 1)).toBe(true);
+  });
+
+  describe('custom steps', () => {
+    const SHOUT = `export const types = { input: 'text', output: 'text', meta: { shouted: 'boolean', length: 'number' } };
+export default function shout(params) {
+  return (record) => record.text.includes(params.skip)
+    ? { drop: 'skipped' }
+    : { keep: { ...record, text: record.text.toUpperCase() + params.suffix, meta: { ...record.meta, shouted: true, length: record.text.length } } };
+}
+`;
+    const RECIPE_WITH = (module: string): string => `name: shouting\nsteps:\n  - custom: { module: '${module}', params: { suffix: '!', skip: quiet } }\n`;
+    const keep = async (path: string, code: string): Promise<string> => {
+      await s.repositories.create(ctx, { name: 'recipes' }).catch(() => undefined);
+      await s.objects.put(ctx, { repository: 'recipes', branch: 'main', path, body: bytesOf(code), contentType: 'text/javascript' });
+      return (await s.commits.commit(ctx, { repository: 'recipes', branch: 'main', message: path })).id;
+    };
+
+    it('runs a module kept in Strata, on the thread pool and online, with its code digest as its version', async () => {
+      const pooled = await createTestCore(dialect, { mapper: new ThreadPoolMapper(1) });
+      try {
+        s = pooled.core;
+        for (const name of ['raw', 'prepared']) await s.repositories.create(ctx, { name });
+        for (let i = 0; i < 10; i++) await put(`docs/${i}.txt`, i === 3 ? 'a quiet one' : `text number ${i}`);
+        await s.commits.commit(ctx, { repository: 'raw', branch: 'main', message: 'raw' });
+        const commit = await keep('steps/shout.mjs', SHOUT);
+        const summary = await s.prep.run(ctx, { recipe: parseRecipe(RECIPE_WITH('recipes@main:steps/shout.mjs')), input: 'raw@main:docs/', output: 'prepared@main' });
+        expect(summary.steps[0]).toMatchObject({ name: 'custom', in: 10, out: 9, dropped: { skipped: 1 } });
+        const lines = (await readAll((await s.objects.get(ctx, { repository: 'prepared', ref: 'main', path: summary.shards[0]!.path })).body)).toString('utf8').trim().split('\n').map((l) => JSON.parse(l) as { text: string; meta: Record<string, unknown> });
+        expect(lines[0]).toMatchObject({ text: 'TEXT NUMBER 0!', meta: { shouted: true, length: 13 } });
+        const run = await s.runs.get(ctx, summary.runId);
+        const { createHash } = await import('node:crypto');
+        expect(run.params['step.0.custom']).toMatch(new RegExp(`^vsha256:${createHash('sha256').update(SHOUT).digest('hex').slice(0, 12)} `));
+        expect(run.params['step.0.custom']).toContain(`recipes@${commit}:steps/shout.mjs`);
+
+        // Kept beside its module, the recipe applies online too.
+        await keep('shouting.yaml', RECIPE_WITH('recipes@main:steps/shout.mjs'));
+        expect(await s.prep.apply(ctx, { recipe: await s.prep.loadRecipe(ctx, 'shouting@main'), text: 'hello' })).toMatchObject({ text: 'HELLO!', skipped: [] });
+
+        // New code is a new version: nothing is reused.
+        await keep('steps/shout.mjs', SHOUT.replace('toUpperCase()', 'toLowerCase()'));
+        const again = await s.prep.run(ctx, { recipe: parseRecipe(RECIPE_WITH('recipes@main:steps/shout.mjs')), input: 'raw@main:docs/', output: 'prepared@main' });
+        expect(again).toMatchObject({ reused: 0, written: 9 });
+      } finally {
+        await pooled.dispose();
+        s = t.core;
+      }
+    });
+
+    it('refuses modules that do not declare their types or break them, naming the record, and changes nothing', async () => {
+      await put('docs/a.txt', 'some text');
+      await s.commits.commit(ctx, { repository: 'raw', branch: 'main', message: 'raw' });
+      await keep('steps/untyped.mjs', 'export default () => (record) => ({ keep: record });');
+      await expect(s.prep.run(ctx, { recipe: parseRecipe(RECIPE_WITH('recipes@main:steps/untyped.mjs')), input: 'raw@main:docs/', output: 'prepared@main' })).rejects.toMatchObject({
+        code: 'InvalidArgument',
+        message: expect.stringMatching(/^custom step recipes@[0-9a-f]{64}:steps\/untyped\.mjs must export types = /) as unknown,
+      });
+      await keep('steps/liar.mjs', SHOUT.replace('length: record.text.length', "length: 'long'"));
+      const before = await s.commits.show(ctx, { repository: 'prepared', ref: 'main' });
+      await expect(s.prep.run(ctx, { recipe: parseRecipe(RECIPE_WITH('recipes@main:steps/liar.mjs')), input: 'raw@main:docs/', output: 'prepared@main' })).rejects.toMatchObject({
+        code: 'InvalidArgument',
+        message: expect.stringMatching(/ on record object:raw:docs\/a\.txt@[0-9a-f]+#0: meta\.length must be a number, not string$/) as unknown,
+      });
+      expect((await s.commits.show(ctx, { repository: 'prepared', ref: 'main' })).id).toBe(before.id);
+      expect(await errorCode(s.prep.run(ctx, { recipe: parseRecipe(RECIPE_WITH('recipes@main:steps/none.mjs')), input: 'raw@main:docs/', output: 'prepared@main' }))).toBe('NotFound');
+      expect(() => parseRecipe(RECIPE_WITH('steps/shout.mjs'))).toThrow("recipe: steps[0] (custom): module: must be repo@ref:path.mjs (an ES module kept in Strata)");
+    });
   });
 });

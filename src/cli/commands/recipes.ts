@@ -68,7 +68,11 @@ async function readStdin(): Promise<string> {
 
 function formatRecipe(recipe: Recipe): string {
   const lines = [`recipe ${recipe.name} (hash ${recipe.hash})`, `extract ${recipe.extract.types.join(', ')}`];
-  for (const [i, step] of recipe.steps.entries()) lines.push(`${String(i + 1).padStart(2)}. ${step.name} v${step.version} ${JSON.stringify(step.params)}`);
+  for (const [i, step] of recipe.steps.entries()) {
+    // A custom step's code is in the recipe; show where it came from, not the code.
+    const { resolved, ...params } = step.params as { resolved?: { address: string } };
+    lines.push(`${String(i + 1).padStart(2)}. ${step.name} ${step.version.startsWith('sha256:') ? step.version : `v${step.version}`} ${JSON.stringify(params)}${resolved ? ` from ${resolved.address}` : ''}`);
+  }
   lines.push(`shard ${recipe.shard.format}, ${formatBytes(recipe.shard.target_bytes)} each`);
   return lines.join('\n');
 }

@@ -15,7 +15,7 @@ import type { DocumentTextExtractor } from '../ports/document-text.ts';
 import type { SourceText } from './extract-text.ts';
 import { readAndMap, readSource, sourcePages, type Source, type SourceSet } from './prep-sources.ts';
 import { distribute, serveTasks, type TaskSettings } from './prep-tasks.ts';
-import { instantiate, isTextLevel, parseRecipe, type Recipe, type StepEnvironment } from './recipe.ts';
+import { instantiate, isTextLevel, parseRecipe, withHashes, type Recipe, type StepEnvironment } from './recipe.ts';
 import type { AnyStepInstance, PrepRecord } from './record.ts';
 import { RecordReducer, type StepCount } from './reduce-records.ts';
 import { catalogOutput, type OutputDataset } from './output-dataset.ts';
@@ -124,11 +124,38 @@ export class PrepService {
       const { body } = await this.parts.objects.get(ctx, { repository, ref: commit, path });
       const chunks: Uint8Array[] = [];
       for await (const chunk of body) chunks.push(chunk);
-      recipe = { ...parseRecipe(Buffer.concat(chunks).toString('utf8')), commit };
+      recipe = { ...(await this.resolve(ctx, parseRecipe(Buffer.concat(chunks).toString('utf8')))), commit };
       if (this.recipes.size >= RECIPE_CACHE) this.recipes.clear();
       this.recipes.set(key, recipe);
     }
     return { ...recipe, commit, address: `${repository}@${commit}:${path}` };
+  }
+
+  /**
+   * Loads the code of the recipe's custom steps from Strata (each module at the commit its ref
+   * points to now), so the recipe — and its hash — holds exactly the code that will run, and
+   * checks that each module loads and declares its types. Recipes without custom steps are
+   * returned as they are.
+   */
+  async resolve(ctx: CallContext, recipe: Recipe): Promise<Recipe> {
+    if (!recipe.steps.some((s) => s.name === 'custom' && s.params.resolved === undefined)) return recipe;
+    const steps = [];
+    for (const step of recipe.steps) {
+      if (step.name !== 'custom' || step.params.resolved !== undefined) {
+        steps.push(step);
+        continue;
+      }
+      const [, repository = '', ref = '', path = ''] = /^([^@:/]+)@([^:]+):(.+)$/.exec(String(step.params.module)) ?? [];
+      const commit = (await this.parts.commits.show(ctx, { repository, ref })).id;
+      const { body, info } = await this.parts.objects.get(ctx, { repository, ref: commit, path });
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of body) chunks.push(chunk);
+      const resolved = { address: `${repository}@${commit}:${path}`, sha256: info.sha256, source: Buffer.concat(chunks).toString('utf8') };
+      steps.push({ ...step, version: `sha256:${info.sha256.slice(0, 12)}`, params: { ...step.params, resolved } });
+    }
+    const loaded = withHashes({ ...recipe, steps });
+    await instantiate(loaded, this.parts.env);
+    return loaded;
   }
 
   /**
@@ -160,8 +187,9 @@ export class PrepService {
     return result;
   }
 
-  async run(ctx: CallContext, input: PrepRunInput): Promise<PrepSummary> {
+  async run(ctx: CallContext, request: PrepRunInput): Promise<PrepSummary> {
     await authorize(this.deps, ctx, { action: 'recipe:run' });
+    const input = { ...request, recipe: await this.resolve(ctx, request.recipe) };
     const { objects, commits, runs } = this.parts;
     const source = await resolveDataAddress({ deps: this.deps, objects, ctx }, input.input);
     if (source.type !== 'dataset' && source.type !== 'object') throw invalidArgument(`a recipe reads Strata data (repo@ref:prefix), not ${input.input}`);

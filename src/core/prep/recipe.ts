@@ -15,6 +15,7 @@ import type { DocumentTextExtractor } from '../ports/document-text.ts';
 import type { LanguageDetector } from '../ports/language-detector.ts';
 import { SHARD_FORMATS, type ShardEncoder } from '../ports/shard-encoder.ts';
 import { ValidateParams, validateStep } from './steps/validate.ts';
+import { CustomParams, customStep } from './steps/custom.ts';
 
 /** What steps may need from the process they run in. */
 export interface StepEnvironment {
@@ -50,6 +51,8 @@ export const STEPS: Record<string, StepDefinition> = {
   label: define({ version: '1', params: LabelParams, create: labelStep, textLevel: true }),
   validate: define({ version: '1', params: ValidateParams, create: validateStep, textLevel: true }),
   tokenize: define({ version: '1', params: TokenizeParams, create: tokenizeStep, textLevel: true }),
+  /** A user's module kept in Strata; its version is its code's digest once loaded. */
+  custom: define({ version: 'unloaded', params: CustomParams, create: customStep, textLevel: true }),
 };
 
 const ShardParams = z.strictObject({
@@ -110,9 +113,14 @@ export function parseRecipe(text: string): Recipe {
   const parsed = RecipeSchema.safeParse(raw);
   if (!parsed.success) throw invalidArgument(`recipe: ${describeIssue(parsed.error.issues[0])}`);
   const steps = parsed.data.steps.map((entry, i) => checkStep(entry, i));
-  const recipe = { name: parsed.data.name, description: parsed.data.description, extract: parsed.data.extract, steps, shard: parsed.data.shard };
+  return withHashes({ name: parsed.data.name, description: parsed.data.description, extract: parsed.data.extract, steps, shard: parsed.data.shard });
+}
+
+/** The recipe with its hashes computed from what it now holds (after custom steps are loaded, say). */
+export function withHashes(recipe: Omit<Recipe, 'hash' | 'mapHash'>): Recipe {
+  const canonical = { name: recipe.name, description: recipe.description, extract: recipe.extract, steps: recipe.steps, shard: recipe.shard };
   const digest = (value: unknown): string => createHash('sha256').update(JSON.stringify(value)).digest('hex');
-  return { ...recipe, hash: digest(recipe), mapHash: digest({ extract: recipe.extract, steps }) };
+  return { ...canonical, hash: digest(canonical), mapHash: digest({ extract: canonical.extract, steps: canonical.steps }) };
 }
 
 function checkStep(entry: string | Record<string, unknown>, index: number): RecipeStep {

@@ -43,7 +43,7 @@ const Which = z.strictObject({
 /** The recipe given inline or by address; exactly one. */
 async function recipeOf(deps: RouteDeps, ctx: CallContext, body: { recipe?: string; address?: string }): Promise<Recipe> {
   if ((body.recipe === undefined) === (body.address === undefined)) throw invalidArgument('give the recipe YAML (recipe) or where it is kept (address), not both');
-  return body.recipe === undefined ? deps.core.prep.loadRecipe(ctx, body.address as string) : parseRecipe(body.recipe);
+  return body.recipe === undefined ? deps.core.prep.loadRecipe(ctx, body.address as string) : deps.core.prep.resolve(ctx, parseRecipe(body.recipe));
 }
 
 /** Data preparation recipes: validate, run over a dataset version, apply to one inference input. */
