@@ -58,19 +58,20 @@ export async function customStep(config: CustomConfig): Promise<StepInstance> {
   const types = Types.safeParse(module.types);
   if (!types.success) throw invalidArgument(`custom step ${code.address} must export types = { input: 'text', output: 'text', meta?: { field: 'string' | 'number' | 'boolean' } }`);
   if (typeof module.default !== 'function') throw invalidArgument(`custom step ${code.address} must export a default function (params) => (record) => result`);
-  const process = (await (module.default as (params: unknown) => unknown)(config.params)) as unknown;
+  const process = (await (module.default as (params: unknown) => unknown)(config.params));
   if (typeof process !== 'function') throw invalidArgument(`custom step ${code.address}: its default export must return a function (record) => result`);
   const declared = types.data.meta;
   return {
     kind: 'record',
     process(record) {
-      return checked(code.address, declared, (process as (record: PrepRecord) => unknown)(record), record);
+      return checked({ address: code.address, meta: declared }, (process as (record: PrepRecord) => unknown)(record), record);
     },
   };
 }
 
 /** What the step returned, if it is a keep or a drop with a record of the declared shape; else the run fails naming the record. */
-function checked(address: string, meta: Record<string, z.infer<typeof MetaType>>, result: unknown, input: PrepRecord): StepResult {
+function checked(step: { address: string; meta: Record<string, z.infer<typeof MetaType>> }, result: unknown, input: PrepRecord): StepResult {
+  const { address, meta } = step;
   const fail = (why: string): never => {
     throw invalidArgument(`custom step ${address} on record ${input.id}: ${why}`);
   };
@@ -84,5 +85,5 @@ function checked(address: string, meta: Record<string, z.infer<typeof MetaType>>
     if (value !== undefined && typeof value !== type) fail(`meta.${field} must be a ${type}, not ${typeof value}`);
   }
   // Identity and provenance are the runner's: a step changes text and metadata only.
-  return { keep: { ...input, text: kept.text, meta: kept.meta as PrepRecord['meta'] } };
+  return { keep: { ...input, text: kept.text, meta: kept.meta } };
 }
