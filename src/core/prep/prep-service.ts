@@ -15,8 +15,8 @@ import type { DocumentTextExtractor } from '../ports/document-text.ts';
 import type { SourceText } from './extract-text.ts';
 import { readAndMap, readSource, sourcePages, type Source, type SourceSet } from './prep-sources.ts';
 import { distribute, serveTasks, type TaskSettings } from './prep-tasks.ts';
-import { instantiate, isTextLevel, parseRecipe, withHashes, type Recipe, type StepEnvironment } from './recipe.ts';
-import type { AnyStepInstance, PrepRecord } from './record.ts';
+import { instantiate, instantiateDatasetSteps, isTextLevel, parseRecipe, withHashes, type Recipe, type StepEnvironment } from './recipe.ts';
+import type { AnyStepInstance, DatasetStepInstance, PrepRecord } from './record.ts';
 import { RecordReducer, type StepCount } from './reduce-records.ts';
 import { catalogOutput, type OutputDataset } from './output-dataset.ts';
 import type { DatasetService } from '../catalog/dataset-service.ts';
@@ -81,8 +81,11 @@ export interface PrepSummary {
   quarantine: ShardInfo[];
 }
 
-/** Fewer fresh sources than this in a page are mapped in place: the pool's start-up would cost more. */
-const POOL_MIN_SOURCES = 8;
+/**
+ * Fewer fresh sources than this in a page are mapped in place: starting the pool's threads (each
+ * loads the tokenizer and language model, ~1-3 s) costs more than mapping a few sources here.
+ */
+const POOL_MIN_SOURCES = 64;
 /** Characters of source text per pool task. */
 const POOL_BATCH_BYTES = 1 << 20;
 /** Content types `dedup-exact`'s `against` datasets are read as. */
@@ -244,9 +247,12 @@ export class PrepService {
     job: { recipe: Recipe; set: SourceSet; target: Output; reuse: boolean; onProgress?: PrepRunInput['onProgress'] },
   ): Promise<Omit<PrepSummary, 'runId' | 'recipeHash' | 'inputKey' | 'outputCommit' | 'tasks' | 'dataset'> & { sourcesByShard: Array<Set<string>>; labels: string[] }> {
     const { objects, cache } = this.parts;
-    const steps = await instantiate(job.recipe, this.parts.env);
-    await this.seedAgainst(ctx, job.recipe, steps);
-    const reducer = new RecordReducer(job.recipe.steps.map((s) => s.name), steps);
+    const decisions = await instantiateDatasetSteps(job.recipe, this.parts.env);
+    await this.seedAgainst(ctx, job.recipe, decisions);
+    const reducer = new RecordReducer(job.recipe.steps.map((s) => s.name), decisions);
+    // Built only if some source is mapped here (an incremental rerun may map none).
+    let built: Promise<AnyStepInstance[]> | undefined;
+    const steps = (): Promise<AnyStepInstance[]> => (built ??= instantiate(job.recipe, this.parts.env));
     const encoder = this.parts.env?.shards;
     const shardTarget = { objects, ctx, repository: job.target.repository, branch: job.target.branch, targetBytes: job.recipe.shard.target_bytes, ...(encoder ? { encoder } : {}) };
     const writer = new ShardWriter({ ...shardTarget, prefix: job.target.prefix, format: job.recipe.shard.format });
@@ -322,13 +328,13 @@ export class PrepService {
    * A page's records by cache key: those the cache holds are looked up (and read when reduced),
    * the others mapped — on the thread pool when there is one, else here — and cached.
    */
-  private async preparePage(ctx: CallContext, input: { recipe: Recipe; repository: string; page: Source[]; steps: AnyStepInstance[]; reuse: boolean }): Promise<PreparedPage> {
+  private async preparePage(ctx: CallContext, input: { recipe: Recipe; repository: string; page: Source[]; steps: () => Promise<AnyStepInstance[]>; reuse: boolean }): Promise<PreparedPage> {
     const { objects, cache, mapper } = this.parts;
     const hits = input.reuse ? await cache.lookup(input.page.map((s) => s.cacheKey)) : new Map<string, PrepCacheLocation>();
     const misses = input.page.filter((s) => !hits.has(s.cacheKey));
     const fresh = new Map<string, MappedRecord[]>();
     if (!mapper || misses.length < POOL_MIN_SOURCES) {
-      for (const source of misses) fresh.set(source.cacheKey, await readAndMap({ objects, ctx }, { repository: input.repository, source, steps: input.steps, ...this.documents() }));
+      for (const source of misses) fresh.set(source.cacheKey, await readAndMap({ objects, ctx }, { repository: input.repository, source, steps: await input.steps(), ...this.documents() }));
       await cache.write([...fresh].map(([key, mapped]) => ({ key, mapped })));
       return { page: input.page, hits, fresh };
     }
@@ -357,12 +363,12 @@ export class PrepService {
    * `dedup-exact` with `against`: the other datasets' records, extracted and hashed the way the
    * step hashes this run's, count as seen before the run's first record.
    */
-  private async seedAgainst(ctx: CallContext, recipe: Recipe, steps: AnyStepInstance[]): Promise<void> {
+  private async seedAgainst(ctx: CallContext, recipe: Recipe, steps: Array<DatasetStepInstance | undefined>): Promise<void> {
     const { objects } = this.parts;
     for (const [i, step] of recipe.steps.entries()) {
       const instance = steps[i];
       const against = (step.params.against as string[] | undefined) ?? [];
-      if (instance?.kind !== 'dataset' || !('seed' in instance) || typeof instance.seed !== 'function' || against.length === 0) continue;
+      if (!instance || !('seed' in instance) || typeof instance.seed !== 'function' || against.length === 0) continue;
       const seed = instance.seed as (feature: string) => void;
       for (const address of against) {
         const other = await resolveDataAddress({ deps: this.deps, objects, ctx }, address);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { invalidArgument } from '../errors.ts';
-import type { AnyStepInstance } from './record.ts';
+import type { AnyStepInstance, DatasetStepInstance } from './record.ts';
 import { DedupExactParams, dedupExactStep } from './steps/dedup-exact.ts';
 import { DedupNearParams, dedupNearStep } from './steps/dedup-near.ts';
 import { NormalizeParams, normalizeStep } from './steps/normalize.ts';
@@ -142,6 +142,20 @@ function describeIssue(issue: z.core.$ZodIssue | undefined): string {
 /** Fresh step instances for one run (steps like dedup keep state across records). */
 export function instantiate(recipe: Pick<Recipe, 'steps'>, env: StepEnvironment = {}): Promise<AnyStepInstance[]> {
   return Promise.all(recipe.steps.map(async (s) => (STEPS[s.name] as StepDefinition).create(s.params, env)));
+}
+
+/**
+ * Only the dataset steps (by index; record steps are undefined): the in-order half of a run
+ * needs nothing else, and record steps can be costly to build (the tokenizer's tables).
+ */
+export async function instantiateDatasetSteps(recipe: Pick<Recipe, 'steps'>, env: StepEnvironment = {}): Promise<Array<DatasetStepInstance | undefined>> {
+  return Promise.all(
+    recipe.steps.map(async (s) => {
+      if (isTextLevel(s)) return undefined;
+      const instance = await (STEPS[s.name] as StepDefinition).create(s.params, env);
+      return instance.kind === 'dataset' ? instance : undefined;
+    }),
+  );
 }
 
 /** Whether every step works on single texts (the online path refuses recipes that do not). */

@@ -1,5 +1,5 @@
 import type { MappedRecord } from './map-records.ts';
-import type { AnyStepInstance, PrepRecord } from './record.ts';
+import type { DatasetStepInstance, PrepRecord } from './record.ts';
 
 /** One step's part in a run: records in and out, drops by reason, and its counters. */
 export interface StepCount {
@@ -18,9 +18,10 @@ export interface StepCount {
 export class RecordReducer {
   readonly counts: StepCount[];
 
+  /** `steps`: the dataset steps by index; undefined for record steps, whose outcomes come mapped. */
   constructor(
     names: string[],
-    private readonly steps: AnyStepInstance[],
+    private readonly steps: Array<DatasetStepInstance | undefined>,
   ) {
     this.counts = names.map((name) => ({ name, in: 0, out: 0, dropped: {}, counters: {} }));
   }
@@ -30,7 +31,7 @@ export class RecordReducer {
     for (const [i, step] of this.steps.entries()) {
       const count = this.counts[i] as StepCount;
       count.in++;
-      if (step.kind === 'dataset') {
+      if (step) {
         const feature = mapped.features[i];
         const reason = feature === undefined ? 'missing-feature' : step.decide(feature);
         if (reason !== undefined) return this.dropped(count, reason);
@@ -49,7 +50,7 @@ export class RecordReducer {
   /** The counts, with the dataset steps' run-level counters. */
   finish(): StepCount[] {
     this.steps.forEach((step, i) => {
-      if (step.kind === 'dataset') Object.assign((this.counts[i] as StepCount).counters, step.counters());
+      if (step) Object.assign((this.counts[i] as StepCount).counters, step.counters());
     });
     return this.counts;
   }
