@@ -79,7 +79,8 @@ function formatRecipe(recipe: Recipe): string {
 
 function formatSummary(s: PrepSummary): string {
   const skipped = Object.entries(s.skipped).map(([type, n]) => `${n} ${type}`).join(', ');
-  const how = `${s.reused > 0 ? `, ${s.reused} unchanged since an earlier run` : ''}${s.tasks > 0 ? `, the rest mapped by workers in ${s.tasks} task(s)` : ''}`;
+  const workers = s.tasks > 0 ? `mapped by workers in ${s.tasks} task(s)` : '';
+  const how = s.reused > 0 ? `, ${s.reused} unchanged since an earlier run${workers === '' ? '' : `, the rest ${workers}`}` : workers === '' ? '' : `, ${workers}`;
   const lines = [`run ${s.runId}: ${s.sources} source(s)${skipped === '' ? '' : ` (skipped: ${skipped})`}${how}, ${s.extracted} record(s) extracted, ${s.written} written`];
   for (const step of s.steps) {
     const dropped = Object.entries(step.dropped).map(([reason, n]) => `${reason} ${n}`).join(', ');
