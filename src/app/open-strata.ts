@@ -7,6 +7,7 @@ import { HttpLineageEmitter } from '../adapters/lineage/http-lineage-emitter.ts'
 import { ThreadPoolMapper } from '../adapters/prep/thread-pool-mapper.ts';
 import { DuckDbShardEncoder } from '../adapters/prep/shard-encoder.ts';
 import { LibraryDocumentText } from '../adapters/extract/document-text.ts';
+import { esbuildCompiler } from '../adapters/prep/esbuild-compiler.ts';
 import { EldLanguageDetector } from '../adapters/extract/eld-language-detector.ts';
 import type { Config } from '../config/config.ts';
 import { invalidArgument, notFound } from '../core/errors.ts';
@@ -41,6 +42,7 @@ export async function openStrata(config: Config, options: OpenStrataOptions): Pr
     },
     shardEncoder: new DuckDbShardEncoder(),
     documentText: new LibraryDocumentText(),
+    moduleCompiler: esbuildCompiler,
     ...(config.prepThreads === 0 ? {} : { mapper: new ThreadPoolMapper(config.prepThreads) }),
     ...(queue ? { tasks: { queue, expireInSeconds: config.taskTimeoutSeconds, retryLimit: config.taskRetries } } : {}),
   });

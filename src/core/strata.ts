@@ -23,6 +23,7 @@ import type { TaskQueue } from './ports/task-queue.ts';
 import type { SourceMapper } from './ports/source-mapper.ts';
 import type { ShardEncoder } from './ports/shard-encoder.ts';
 import type { DocumentTextExtractor } from './ports/document-text.ts';
+import type { ModuleCompiler } from './ports/module-compiler.ts';
 import type { MetadataExtractor } from './ports/metadata-extractor.ts';
 import { MIN_PART_SIZE, MultipartService } from './versioning/multipart-service.ts';
 import { ObjectService } from './versioning/object-service.ts';
@@ -52,6 +53,8 @@ export interface StrataCoreOptions {
   tasks?: { queue: TaskQueue; expireInSeconds: number; retryLimit: number };
   /** PDF, DOCX and HTML main-content text for recipes. */
   documentText?: DocumentTextExtractor;
+  /** TypeScript custom recipe steps. */
+  moduleCompiler?: ModuleCompiler;
   /** Recipe shard formats besides JSON Lines (zstd, Parquet, WebDataset). */
   shardEncoder?: ShardEncoder;
   /** Where recipe runs map sources: a thread pool; in the calling thread when absent. */
@@ -121,7 +124,7 @@ export function createStrataCore(options: StrataCoreOptions): StrataCore {
     models,
     lineage,
     openLineage: new OpenLineageService(deps, { objects, recorder, strataNamespace: openLineageSettings.namespace }),
-    prep: new PrepService(deps, { objects, commits, runs, recorder, datasets, cache: new PrepCache(options.metadata.prepCache, options.blobs), env: { language: options.languageDetector, ...(options.shardEncoder ? { shards: options.shardEncoder } : {}), ...(options.documentText ? { documents: options.documentText } : {}) }, ...(options.tasks ? { tasks: options.tasks } : {}), ...(options.mapper ? { mapper: options.mapper } : {}) }),
+    prep: new PrepService(deps, { objects, commits, runs, recorder, datasets, cache: new PrepCache(options.metadata.prepCache, options.blobs), env: { language: options.languageDetector, ...(options.shardEncoder ? { shards: options.shardEncoder } : {}), ...(options.documentText ? { documents: options.documentText } : {}), ...(options.moduleCompiler ? { compiler: options.moduleCompiler } : {}) }, ...(options.tasks ? { tasks: options.tasks } : {}), ...(options.mapper ? { mapper: options.mapper } : {}) }),
     openLineageSettings,
     close: async () => {
       await options.tasks?.queue.stop();

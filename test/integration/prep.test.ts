@@ -4,6 +4,7 @@ import { Tiktoken } from 'js-tiktoken/lite';
 import o200k from 'js-tiktoken/ranks/o200k_base';
 import { parseRecipe, STEPS } from '../../src/core/prep/recipe.ts';
 import { ThreadPoolMapper } from '../../src/adapters/prep/thread-pool-mapper.ts';
+import { esbuildCompiler } from '../../src/adapters/prep/esbuild-compiler.ts';
 import type { StrataCore } from '../../src/core/strata.ts';
 import { bytesOf, createTestCore, ctx, DIALECTS, errorCode, readAll, type TestCore } from '../support/core.ts';
 
@@ -200,6 +201,22 @@ steps:
     expect(lines.every((l) => l.meta.language_confidence >= 0.5 && l.meta.language_confidence <= 1)).toBe(true);
   });
 
+  it('drops records whose content another dataset holds (dedup-exact against an evaluation set)', async () => {
+    await put('docs/a.txt', LONG('rivers'));
+    await put('docs/b.txt', LONG('lakes'));
+    await put('eval/held-out.txt', `  ${LONG('lakes').toUpperCase()}`);
+    await s.commits.commit(ctx, { repository: 'raw', branch: 'main', message: 'raw and eval' });
+    const recipe = parseRecipe("name: no-leak\nsteps:\n  - dedup-exact: { against: ['raw@main:eval/'] }\n");
+    const summary = await s.prep.run(ctx, { recipe, input: 'raw@main:docs/', output: 'prepared@main' });
+    expect(summary.steps[0]).toMatchObject({ in: 2, out: 1, dropped: { 'in-other-dataset': 1 } });
+    const text = (await readAll((await s.objects.get(ctx, { repository: 'prepared', ref: 'main', path: summary.shards[0]!.path })).body)).toString('utf8');
+    expect(text.trim().split('\n').map((l) => (JSON.parse(l) as { source: { path: string } }).source.path)).toEqual(['docs/a.txt']);
+    await expect(s.prep.run(ctx, { recipe: parseRecipe("name: no-leak\nsteps:\n  - dedup-exact: { against: ['https://example.com/eval'] }\n"), input: 'raw@main:docs/', output: 'prepared@main' })).rejects.toMatchObject({
+      code: 'InvalidArgument',
+      message: "dedup-exact: 'https://example.com/eval' is not Strata data (repo@ref:prefix)",
+    });
+  });
+
   describe('custom steps', () => {
     const SHOUT = `export const types = { input: 'text', output: 'text', meta: { shouted: 'boolean', length: 'number' } };
 export default function shout(params) {
@@ -246,6 +263,36 @@ export default function shout(params) {
       }
     });
 
+    it('compiles custom steps written in TypeScript', async () => {
+      const typed = await createTestCore(dialect, { moduleCompiler: esbuildCompiler });
+      try {
+        s = typed.core;
+        for (const name of ['raw', 'prepared']) await s.repositories.create(ctx, { name });
+        await put('docs/a.txt', 'mixed Case text');
+        await s.commits.commit(ctx, { repository: 'raw', branch: 'main', message: 'raw' });
+        const ts = SHOUT.replace('export default function shout(params) {', 'interface Params { suffix: string; skip: string }\nexport default function shout(params: Params): (record: { text: string; meta: Record<string, unknown> }) => unknown {');
+        await keep('steps/shout.ts', ts);
+        const summary = await s.prep.run(ctx, { recipe: parseRecipe(RECIPE_WITH('recipes@main:steps/shout.ts')), input: 'raw@main:docs/', output: 'prepared@main' });
+        const line = JSON.parse((await readAll((await s.objects.get(ctx, { repository: 'prepared', ref: 'main', path: summary.shards[0]!.path })).body)).toString('utf8')) as { text: string };
+        expect(line.text).toBe('MIXED CASE TEXT!');
+        await keep('steps/broken.ts', 'export const x: = 1;');
+        await expect(s.prep.run(ctx, { recipe: parseRecipe(RECIPE_WITH('recipes@main:steps/broken.ts')), input: 'raw@main:docs/', output: 'prepared@main' })).rejects.toMatchObject({
+          code: 'InvalidArgument',
+          message: expect.stringMatching(/^custom step recipes@[0-9a-f]{64}:steps\/broken\.ts does not compile: /) as unknown,
+        });
+      } finally {
+        await typed.dispose();
+        s = t.core;
+      }
+      await put('docs/a.txt', 'text');
+      await s.commits.commit(ctx, { repository: 'raw', branch: 'main', message: 'raw' });
+      await keep('steps/shout.ts', SHOUT);
+      await expect(s.prep.run(ctx, { recipe: parseRecipe(RECIPE_WITH('recipes@main:steps/shout.ts')), input: 'raw@main:docs/', output: 'prepared@main' })).rejects.toMatchObject({
+        code: 'InvalidArgument',
+        message: expect.stringMatching(/is TypeScript, and this process has no compiler$/) as unknown,
+      });
+    });
+
     it('refuses modules that do not declare their types or break them, naming the record, and changes nothing', async () => {
       await put('docs/a.txt', 'some text');
       await s.commits.commit(ctx, { repository: 'raw', branch: 'main', message: 'raw' });
@@ -262,7 +309,7 @@ export default function shout(params) {
       });
       expect((await s.commits.show(ctx, { repository: 'prepared', ref: 'main' })).id).toBe(before.id);
       expect(await errorCode(s.prep.run(ctx, { recipe: parseRecipe(RECIPE_WITH('recipes@main:steps/none.mjs')), input: 'raw@main:docs/', output: 'prepared@main' }))).toBe('NotFound');
-      expect(() => parseRecipe(RECIPE_WITH('steps/shout.mjs'))).toThrow("recipe: steps[0] (custom): module: must be repo@ref:path.mjs (an ES module kept in Strata)");
+      expect(() => parseRecipe(RECIPE_WITH('steps/shout.mjs'))).toThrow("recipe: steps[0] (custom): module: must be repo@ref:path.mjs or .ts (an ES module kept in Strata)");
     });
   });
 });

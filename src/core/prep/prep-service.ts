@@ -7,17 +7,17 @@ import type { CommitService } from '../versioning/commit-service.ts';
 import { authorize, type VersioningDeps } from '../versioning/deps.ts';
 import type { ObjectService } from '../versioning/object-service.ts';
 import type { CallContext } from '../versioning/types.ts';
-import { UNREADABLE, type MappedRecord } from './map-records.ts';
-import { decodeEntry, type PrepCache } from './prep-cache.ts';
-import type { PrepCacheLocation } from '../ports/prep-cache-store.ts';
+import { UNREADABLE } from './map-records.ts';
+import type { PrepCache } from './prep-cache.ts';
 import type { SourceMapper } from '../ports/source-mapper.ts';
 import type { DocumentTextExtractor } from '../ports/document-text.ts';
-import type { SourceText } from './extract-text.ts';
-import { readAndMap, readSource, sourcePages, type Source, type SourceSet } from './prep-sources.ts';
+import { sourcePages, type SourceSet } from './prep-sources.ts';
 import { distribute, serveTasks, type TaskSettings } from './prep-tasks.ts';
 import { instantiate, instantiateDatasetSteps, isTextLevel, parseRecipe, withHashes, type Recipe, type StepEnvironment } from './recipe.ts';
-import type { AnyStepInstance, DatasetStepInstance, PrepRecord } from './record.ts';
+import type { AnyStepInstance, PrepRecord } from './record.ts';
 import { RecordReducer, type StepCount } from './reduce-records.ts';
+import { preparePage, type PreparedPage } from './prep-pages.ts';
+import { seedAgainst } from './seed-against.ts';
 import { catalogOutput, type OutputDataset } from './output-dataset.ts';
 import type { DatasetService } from '../catalog/dataset-service.ts';
 import { ShardWriter, type ShardInfo } from './shard-writer.ts';
@@ -81,15 +81,6 @@ export interface PrepSummary {
   quarantine: ShardInfo[];
 }
 
-/**
- * Fewer fresh sources than this in a page are mapped in place: starting the pool's threads (each
- * loads the tokenizer and language model, ~1-3 s) costs more than mapping a few sources here.
- */
-const POOL_MIN_SOURCES = 64;
-/** Characters of source text per pool task. */
-const POOL_BATCH_BYTES = 1 << 20;
-/** Content types `dedup-exact`'s `against` datasets are read as. */
-const ALL_TEXT = ['text/plain', 'text/markdown', 'text/html', 'application/json', 'application/x-ndjson'];
 
 /**
  * Runs recipes: reads a dataset version object by object, extracts records, passes each through
@@ -153,12 +144,25 @@ export class PrepService {
       const { body, info } = await this.parts.objects.get(ctx, { repository, ref: commit, path });
       const chunks: Uint8Array[] = [];
       for await (const chunk of body) chunks.push(chunk);
-      const resolved = { address: `${repository}@${commit}:${path}`, sha256: info.sha256, source: Buffer.concat(chunks).toString('utf8') };
+      const address = `${repository}@${commit}:${path}`;
+      const resolved = { address, sha256: info.sha256, source: await this.javascript(Buffer.concat(chunks).toString('utf8'), address) };
       steps.push({ ...step, version: `sha256:${info.sha256.slice(0, 12)}`, params: { ...step.params, resolved } });
     }
     const loaded = withHashes({ ...recipe, steps });
     await instantiate(loaded, this.parts.env);
     return loaded;
+  }
+
+  /** A module's code as JavaScript: TypeScript (`.ts`, `.mts`) goes through the compiler. */
+  private async javascript(source: string, address: string): Promise<string> {
+    if (!/\.m?ts$/.test(address)) return source;
+    const compiler = this.parts.env?.compiler;
+    if (!compiler) throw invalidArgument(`custom step ${address} is TypeScript, and this process has no compiler`);
+    try {
+      return await compiler.compile(source, address);
+    } catch (error) {
+      throw invalidArgument(`custom step ${address} ${(error as Error).message}`);
+    }
   }
 
   /**
@@ -248,7 +252,7 @@ export class PrepService {
   ): Promise<Omit<PrepSummary, 'runId' | 'recipeHash' | 'inputKey' | 'outputCommit' | 'tasks' | 'dataset'> & { sourcesByShard: Array<Set<string>>; labels: string[] }> {
     const { objects, cache } = this.parts;
     const decisions = await instantiateDatasetSteps(job.recipe, this.parts.env);
-    await this.seedAgainst(ctx, job.recipe, decisions);
+    await seedAgainst({ deps: this.deps, objects, ctx, ...this.documents() }, { recipe: job.recipe, steps: decisions });
     const reducer = new RecordReducer(job.recipe.steps.map((s) => s.name), decisions);
     // Built only if some source is mapped here (an incremental rerun may map none).
     let built: Promise<AnyStepInstance[]> | undefined;
@@ -293,7 +297,7 @@ export class PrepService {
     // reduced and written.
     let ahead: Promise<PreparedPage> | undefined;
     for await (const page of sourcePages({ objects, ctx }, { recipe: job.recipe, set: job.set, skipped })) {
-      const next = this.preparePage(ctx, { recipe: job.recipe, repository: job.set.repository, page, steps, reuse: job.reuse });
+      const next = preparePage({ objects, ctx, cache, ...(this.parts.mapper ? { mapper: this.parts.mapper } : {}), ...this.documents() }, { recipe: job.recipe, repository: job.set.repository, page, steps, reuse: job.reuse });
       next.catch(() => undefined);
       if (ahead) await reduce(await ahead);
       ahead = next;
@@ -324,69 +328,6 @@ export class PrepService {
     return documents ? { documents } : {};
   }
 
-  /**
-   * A page's records by cache key: those the cache holds are looked up (and read when reduced),
-   * the others mapped — on the thread pool when there is one, else here — and cached.
-   */
-  private async preparePage(ctx: CallContext, input: { recipe: Recipe; repository: string; page: Source[]; steps: () => Promise<AnyStepInstance[]>; reuse: boolean }): Promise<PreparedPage> {
-    const { objects, cache, mapper } = this.parts;
-    const hits = input.reuse ? await cache.lookup(input.page.map((s) => s.cacheKey)) : new Map<string, PrepCacheLocation>();
-    const misses = input.page.filter((s) => !hits.has(s.cacheKey));
-    const fresh = new Map<string, MappedRecord[]>();
-    if (!mapper || misses.length < POOL_MIN_SOURCES) {
-      for (const source of misses) fresh.set(source.cacheKey, await readAndMap({ objects, ctx }, { repository: input.repository, source, steps: await input.steps(), ...this.documents() }));
-      await cache.write([...fresh].map(([key, mapped]) => ({ key, mapped })));
-      return { page: input.page, hits, fresh };
-    }
-    const texts = [];
-    for (const source of misses) texts.push(await readSource({ objects, ctx }, { repository: input.repository, source }));
-    // Batches of about POOL_BATCH_BYTES: few enough messages, enough of them to keep every thread busy.
-    const batches: SourceText[][] = [[]];
-    let bytes = 0;
-    for (const text of texts) {
-      if (bytes >= POOL_BATCH_BYTES) {
-        batches.push([]);
-        bytes = 0;
-      }
-      (batches[batches.length - 1] as SourceText[]).push(text);
-      bytes += text.bytes.length;
-    }
-    const recipe = { extract: input.recipe.extract, steps: input.recipe.steps, mapHash: input.recipe.mapHash };
-    const encoded = (await Promise.all(batches.map((sources) => mapper.map({ recipe, sources })))).flat();
-    const entries = misses.map((source, i) => ({ key: source.cacheKey, bytes: encoded[i] as Uint8Array }));
-    await cache.writeEncoded(entries);
-    for (const entry of entries) fresh.set(entry.key, decodeEntry(entry.bytes));
-    return { page: input.page, hits, fresh };
-  }
-
-  /**
-   * `dedup-exact` with `against`: the other datasets' records, extracted and hashed the way the
-   * step hashes this run's, count as seen before the run's first record.
-   */
-  private async seedAgainst(ctx: CallContext, recipe: Recipe, steps: Array<DatasetStepInstance | undefined>): Promise<void> {
-    const { objects } = this.parts;
-    for (const [i, step] of recipe.steps.entries()) {
-      const instance = steps[i];
-      const against = (step.params.against as string[] | undefined) ?? [];
-      if (!instance || !('seed' in instance) || typeof instance.seed !== 'function' || against.length === 0) continue;
-      const seed = instance.seed as (feature: string) => void;
-      for (const address of against) {
-        const other = await resolveDataAddress({ deps: this.deps, objects, ctx }, address);
-        if (other.type !== 'dataset' && other.type !== 'object') throw invalidArgument(`dedup-exact: '${address}' is not Strata data (repo@ref:prefix)`);
-        const { repository, commit } = other.data as { repository: string; commit: string };
-        const set: SourceSet = { repository, commit, prefix: other.type === 'dataset' ? String(other.data.prefix) : String(other.data.path), single: other.type === 'object' };
-        for await (const page of sourcePages({ objects, ctx }, { recipe: { ...recipe, extract: { types: ALL_TEXT } }, set, skipped: {} })) {
-          for (const source of page) {
-            for (const mapped of await readAndMap({ objects, ctx }, { repository, source, steps: [instance], ...this.documents() })) {
-              const feature = mapped.features[0];
-              if (feature !== undefined) seed(feature);
-            }
-          }
-        }
-      }
-    }
-  }
-
   /** Each shard `derived-from` every source object whose records it holds. */
   private async linkShards(input: { shards: ShardInfo[]; sources: Array<Set<string>>; repository: string; commit: string }): Promise<void> {
     const { recorder } = this.parts;
@@ -398,13 +339,6 @@ export class PrepService {
       await recorder.edges(edges);
     }
   }
-}
-
-/** A page of sources with their records: cached (by location) or freshly mapped. */
-interface PreparedPage {
-  page: Source[];
-  hits: Map<string, PrepCacheLocation>;
-  fresh: Map<string, MappedRecord[]>;
 }
 
 interface Output {

@@ -12,6 +12,7 @@ import { TokenizeParams, tokenizeStep } from './steps/tokenize.ts';
 import { LabelParams, labelStep } from './steps/label.ts';
 import { LanguageParams, languageStep } from './steps/language.ts';
 import type { DocumentTextExtractor } from '../ports/document-text.ts';
+import type { ModuleCompiler } from '../ports/module-compiler.ts';
 import type { LanguageDetector } from '../ports/language-detector.ts';
 import { SHARD_FORMATS, type ShardEncoder } from '../ports/shard-encoder.ts';
 import { ValidateParams, validateStep } from './steps/validate.ts';
@@ -24,6 +25,8 @@ export interface StepEnvironment {
   shards?: ShardEncoder;
   /** PDF, DOCX and HTML main-content text for the extract step. */
   documents?: DocumentTextExtractor;
+  /** TypeScript custom steps. */
+  compiler?: ModuleCompiler;
 }
 
 /** A built-in step: its version (part of every run's record), parameters and constructor. */

@@ -6,10 +6,10 @@ const MetaType = z.enum(['string', 'number', 'boolean']);
 
 export const CustomParams = z.strictObject({
   /** An ES module kept in Strata: `repo@ref:path.mjs`, pinned to its commit when the recipe is loaded. */
-  module: z.string().regex(/^[^@:/]+@[^:]+:.+\.m?js$/, 'must be repo@ref:path.mjs (an ES module kept in Strata)'),
+  module: z.string().regex(/^[^@:/]+@[^:]+:.+\.m?[jt]s$/, 'must be repo@ref:path.mjs or .ts (an ES module kept in Strata)'),
   /** Passed to the module's step function. */
   params: z.record(z.string(), z.unknown()).default({}),
-  /** Filled in when the recipe is loaded: the module's address at its commit, digest and code. */
+  /** Filled in when the recipe is loaded: the module's address at its commit, digest and code (JavaScript; TypeScript compiled). */
   resolved: z.strictObject({ address: z.string(), sha256: z.string(), source: z.string() }).optional(),
 });
 export type CustomConfig = z.infer<typeof CustomParams>;
