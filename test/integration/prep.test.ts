@@ -257,6 +257,8 @@ export default function shout(params) {
         await keep('steps/shout.mjs', SHOUT.replace('toUpperCase()', 'toLowerCase()'));
         const again = await s.prep.run(ctx, { recipe: parseRecipe(RECIPE_WITH('recipes@main:steps/shout.mjs')), input: 'raw@main:docs/', output: 'prepared@main' });
         expect(again).toMatchObject({ reused: 0, written: 9 });
+        // The kept recipe names the module by branch: the online path follows it too.
+        expect(await s.prep.apply(ctx, { recipe: await s.prep.loadRecipe(ctx, 'shouting@main'), text: 'HeLLo' })).toMatchObject({ text: 'hello!' });
       } finally {
         await pooled.dispose();
         s = t.core;

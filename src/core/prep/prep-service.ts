@@ -93,6 +93,8 @@ export interface PrepSummary {
 export class PrepService {
   /** Parsed recipes by repository and content hash: the same bytes are the same recipe. */
   private readonly recipes = new Map<string, Recipe & { commit: string }>();
+  /** Custom step modules by `repo@commit:path`, checked and (TypeScript) compiled. */
+  private readonly modules = new Map<string, { address: string; sha256: string; source: string }>();
 
   constructor(
     private readonly deps: VersioningDeps,
@@ -118,11 +120,12 @@ export class PrepService {
       const { body } = await this.parts.objects.get(ctx, { repository, ref: commit, path });
       const chunks: Uint8Array[] = [];
       for await (const chunk of body) chunks.push(chunk);
-      recipe = { ...(await this.resolve(ctx, parseRecipe(Buffer.concat(chunks).toString('utf8')))), commit };
+      recipe = { ...parseRecipe(Buffer.concat(chunks).toString('utf8')), commit };
       if (this.recipes.size >= RECIPE_CACHE) this.recipes.clear();
       this.recipes.set(key, recipe);
     }
-    return { ...recipe, commit, address: `${repository}@${commit}:${path}` };
+    // Custom steps' module refs are resolved on every load: a branch they name may have moved.
+    return { ...(await this.resolve(ctx, recipe)), commit, address: `${repository}@${commit}:${path}` };
   }
 
   /**
@@ -134,22 +137,34 @@ export class PrepService {
   async resolve(ctx: CallContext, recipe: Recipe): Promise<Recipe> {
     if (!recipe.steps.some((s) => s.name === 'custom' && s.params.resolved === undefined)) return recipe;
     const steps = [];
+    const newly: Array<{ address: string; sha256: string; source: string }> = [];
     for (const step of recipe.steps) {
+      let fresh = false;
       if (step.name !== 'custom' || step.params.resolved !== undefined) {
         steps.push(step);
         continue;
       }
       const [, repository = '', ref = '', path = ''] = /^([^@:/]+)@([^:]+):(.+)$/.exec(String(step.params.module)) ?? [];
       const commit = (await this.parts.commits.show(ctx, { repository, ref })).id;
-      const { body, info } = await this.parts.objects.get(ctx, { repository, ref: commit, path });
-      const chunks: Uint8Array[] = [];
-      for await (const chunk of body) chunks.push(chunk);
       const address = `${repository}@${commit}:${path}`;
-      const resolved = { address, sha256: info.sha256, source: await this.javascript(Buffer.concat(chunks).toString('utf8'), address) };
-      steps.push({ ...step, version: `sha256:${info.sha256.slice(0, 12)}`, params: { ...step.params, resolved } });
+      let resolved = this.modules.get(address);
+      if (!resolved) {
+        const { body, info } = await this.parts.objects.get(ctx, { repository, ref: commit, path });
+        const chunks: Uint8Array[] = [];
+        for await (const chunk of body) chunks.push(chunk);
+        resolved = { address, sha256: info.sha256, source: await this.javascript(Buffer.concat(chunks).toString('utf8'), address) };
+        fresh = true;
+      }
+      steps.push({ ...step, version: `sha256:${resolved.sha256.slice(0, 12)}`, params: { ...step.params, resolved } });
+      if (fresh) newly.push(resolved);
     }
     const loaded = withHashes({ ...recipe, steps });
-    await instantiate(loaded, this.parts.env);
+    // New modules are loaded once to check them; then remembered (by commit: immutable).
+    if (newly.length > 0) {
+      await instantiate(loaded, this.parts.env);
+      if (this.modules.size >= RECIPE_CACHE) this.modules.clear();
+      for (const module of newly) this.modules.set(module.address, module);
+    }
     return loaded;
   }
 
