@@ -31,3 +31,27 @@ export function createProgress(input: { label: string; totalFiles: number; total
     },
   };
 }
+
+/** A one-line status on stderr for work whose total is not known ahead (rewritten at most 10 times a second). */
+export interface StatusLine {
+  update(text: string): void;
+  stop(): void;
+}
+
+export function createStatusLine(input: { label: string; enabled: boolean }): StatusLine {
+  if (!input.enabled || !process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
+  let last = 0;
+  let shown = false;
+  return {
+    update: (text) => {
+      const now = Date.now();
+      if (now - last < 100) return;
+      last = now;
+      shown = true;
+      process.stderr.write(`\r\x1b[2K${input.label}: ${text}`);
+    },
+    stop: () => {
+      if (shown) process.stderr.write('\r\x1b[2K');
+    },
+  };
+}

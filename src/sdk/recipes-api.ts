@@ -11,16 +11,22 @@ export type RecipeSource = { recipe: string; address?: undefined } | { address: 
 /** Data preparation: `api.recipes.run({ recipe, input, output })`. */
 export interface RecipesApi {
   validate(source: RecipeSource): Promise<Recipe>;
-  run(input: RecipeSource & { input: string; output: string; workers?: boolean; reuse?: boolean }): Promise<PrepSummary>;
+  /** Progress is reported by the embedded API only (a remote run reports when it ends). */
+  run(input: RecipeSource & { input: string; output: string; workers?: boolean; reuse?: boolean }, progress?: RunProgress): Promise<PrepSummary>;
   /** A kept recipe's text-level steps on one inference input. */
   apply(input: { recipe: string; text: string }): Promise<ApplyResult>;
+}
+
+export interface RunProgress {
+  onProgress?: (progress: { sources: number; records: number }) => void;
+  onTaskProgress?: (progress: { tasks: number; done: number }) => void;
 }
 
 export function localRecipesApi(core: StrataCore, ctx: CallContext): RecipesApi {
   const load = (source: RecipeSource): Promise<Recipe> => (source.recipe === undefined ? core.prep.loadRecipe(ctx, source.address) : core.prep.resolve(ctx, parseRecipe(source.recipe)));
   return {
     validate: load,
-    run: async (input) => core.prep.run(ctx, { recipe: await load(input), input: input.input, output: input.output, workers: input.workers === true, reuse: input.reuse !== false }),
+    run: async (input, progress = {}) => core.prep.run(ctx, { recipe: await load(input), input: input.input, output: input.output, workers: input.workers === true, reuse: input.reuse !== false, ...progress }),
     apply: async (input) => core.prep.apply(ctx, { recipe: await core.prep.loadRecipe(ctx, input.recipe), text: input.text }),
   };
 }

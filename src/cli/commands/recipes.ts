@@ -5,6 +5,7 @@ import { invalidArgument } from '../../core/errors.ts';
 import type { PrepSummary, Recipe, RecipeSource } from '../../sdk/api.ts';
 import { withContext } from '../context.ts';
 import { formatBytes } from '../output.ts';
+import { createStatusLine } from '../progress.ts';
 
 const RECIPE = 'a recipe file (YAML), or one kept in Strata: <name>@<version> (recipes@<version>:<name>.yaml) or repo@ref:path.yaml';
 
@@ -42,7 +43,23 @@ export function registerRecipeCommands(program: Command): void {
     .action(async (text: string, opts: { input: string; output: string; workers?: boolean; reuse: boolean }, command: Command) => {
       const source = await sourceOf(text);
       await withContext(command, async ({ api, out }) => {
-        const summary = await api.recipes.run({ ...source, input: opts.input, output: opts.output, ...(opts.workers === true ? { workers: true } : {}), ...(opts.reuse ? {} : { reuse: false }) });
+        const status = createStatusLine({ label: 'recipe', enabled: !out.json });
+        let summary;
+        try {
+          summary = await api.recipes.run(
+            { ...source, input: opts.input, output: opts.output, ...(opts.workers === true ? { workers: true } : {}), ...(opts.reuse ? {} : { reuse: false }) },
+            {
+              onProgress: (p) => {
+                status.update(`${p.sources} source(s), ${p.records} record(s)`);
+              },
+              onTaskProgress: (p) => {
+                status.update(`workers: ${p.done}/${p.tasks} task(s) done`);
+              },
+            },
+          );
+        } finally {
+          status.stop();
+        }
         out.print(summary, () => formatSummary(summary));
       });
     });
