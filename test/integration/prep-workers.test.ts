@@ -93,15 +93,18 @@ describe('recipe runs on worker processes (PostgreSQL)', () => {
     const running = t.core.prep.run(ctx, { recipe: RECIPE, input: 'raw@main:docs/', output: 'prepared@main', workers: true });
     running.catch(() => undefined);
     const active = `SELECT count(*)::int AS n FROM pgboss.job WHERE name = '${PREP_QUEUE}' AND state = 'active'`;
-    // The only worker holds a task: kill it there.
-    await until('a task to be taken', async () => {
-      const n = await db.query<{ n: number }>(active).catch(() => ({ rows: [{ n: 0 }] }));
-      return (n.rows[0]?.n ?? 0) > 0 ? true : undefined;
-    });
+    // Kill the only worker while it holds a task: freeze it, look, and kill it only if a task is
+    // active (it may be between two tasks; then let it go on and look again).
+    const activeCount = async (): Promise<number> => (await db.query<{ n: number }>(active).catch(() => ({ rows: [{ n: 0 }] }))).rows[0]?.n ?? 0;
+    for (;;) {
+      await until('a task to be taken', async () => ((await activeCount()) > 0 ? true : undefined));
+      first.kill('SIGSTOP');
+      if ((await activeCount()) === 1) break;
+      first.kill('SIGCONT');
+    }
     first.kill('SIGKILL');
     await new Promise((resolve) => first.once('exit', resolve));
-    const orphaned = (await db.query<{ n: number }>(active)).rows[0]?.n ?? 0;
-    expect(orphaned).toBe(1);
+    expect(await activeCount()).toBe(1);
 
     workers.push(worker(t, log));
     const summary = await running;
