@@ -9,6 +9,7 @@ import { DuckDbShardEncoder } from '../adapters/prep/shard-encoder.ts';
 import { LibraryDocumentText } from '../adapters/extract/document-text.ts';
 import { esbuildCompiler } from '../adapters/prep/esbuild-compiler.ts';
 import { EldLanguageDetector } from '../adapters/extract/eld-language-detector.ts';
+import { Ed25519FileSigner } from '../adapters/audit/ed25519-signer.ts';
 import type { Config } from '../config/config.ts';
 import { invalidArgument, notFound } from '../core/errors.ts';
 import type { BlobStore } from '../core/ports/blob-store.ts';
@@ -45,7 +46,16 @@ export async function openStrata(config: Config, options: OpenStrataOptions): Pr
     moduleCompiler: esbuildCompiler,
     ...(config.prepThreads === 0 ? {} : { mapper: new ThreadPoolMapper(config.prepThreads) }),
     ...(queue ? { tasks: { queue, expireInSeconds: config.taskTimeoutSeconds, retryLimit: config.taskRetries } } : {}),
+    audit: { signer: openAuditSigner(config), log: { headEvery: config.auditHeadEvery } },
   });
+}
+
+/** The key is made on first use where the data folder is Strata's own; a configured key file must exist. */
+function openAuditSigner(config: Config): Ed25519FileSigner | undefined {
+  const file = config.auditKeyFile ?? join(config.dataDir, 'audit-signing-key.pem');
+  const signer = Ed25519FileSigner.open(file, { create: config.auditKeyFile === undefined });
+  if (signer === undefined) throw notFound(`no audit signing key at ${file} (STRATA_AUDIT_KEY_FILE)`);
+  return signer;
 }
 
 async function openBlobStore(config: Config): Promise<BlobStore> {

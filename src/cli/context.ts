@@ -44,6 +44,7 @@ export async function openContext(command: Command, options: { create?: boolean 
   const config = loadConfig({ env: process.env, cwd: process.cwd(), overrides: { dataDir: global.dataDir } });
   const core = await openStrata(config, { create: options.create ?? false, version: STRATA_VERSION });
   const api = createLocalApi(core, localActor(), {
+    source: 'cli',
     openSource: (source, sourceOptions) => openIngestSource(source, { cwd: process.cwd(), ...sourceOptions }),
     provenance: { 'ingest.strata-version': STRATA_VERSION, 'ingest.user': localActor(), 'ingest.host': hostname() },
     preview: (ctx, input) => previewObject(core, ctx, input),

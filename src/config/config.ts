@@ -42,6 +42,15 @@ const ConfigSchema = z.strictObject({
   prepThreads: z.coerce.number().int().min(0).max(256).optional(),
   /** Attempts of a worker task after the first. */
   taskRetries: z.coerce.number().int().min(0).max(100).default(3),
+  /**
+   * The Ed25519 key (PKCS#8 PEM) that signs audit tree heads; default `<dataDir>/audit-signing-key.pem`,
+   * made on first start. Every process of one Strata must use the same key.
+   */
+  auditKeyFile: z.string().min(1).optional(),
+  /** Sign a tree head once this many audit entries were appended since the last one. */
+  auditHeadEvery: z.coerce.number().int().min(1).default(1000),
+  /** …and at least this often, even when nothing happened (`strata serve`). */
+  auditHeadSeconds: z.coerce.number().int().min(1).default(60),
 });
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
@@ -63,6 +72,9 @@ const ENV_KEYS: Record<string, keyof z.input<typeof ConfigSchema>> = {
   STRATA_TASK_TIMEOUT_SECONDS: 'taskTimeoutSeconds',
   STRATA_TASK_RETRIES: 'taskRetries',
   STRATA_PREP_THREADS: 'prepThreads',
+  STRATA_AUDIT_KEY_FILE: 'auditKeyFile',
+  STRATA_AUDIT_HEAD_EVERY: 'auditHeadEvery',
+  STRATA_AUDIT_HEAD_SECONDS: 'auditHeadSeconds',
 };
 
 export interface LoadConfigOptions {

@@ -29,6 +29,10 @@ import { MIN_PART_SIZE, MultipartService } from './versioning/multipart-service.
 import { ObjectService } from './versioning/object-service.ts';
 import { RepositoryService } from './versioning/repository-service.ts';
 import { NodeStore } from './versioning/tree/node-store.ts';
+import { AuditLog, DEFAULT_AUDIT_LOG_OPTIONS, type AuditLogOptions } from './audit/audit-log.ts';
+import { AuditRecorder } from './audit/audit-recorder.ts';
+import { AuditService } from './audit/audit-service.ts';
+import type { AuditSigner } from './ports/audit-signer.ts';
 
 export interface StrataCoreOptions {
   metadata: MetadataStore;
@@ -59,6 +63,8 @@ export interface StrataCoreOptions {
   shardEncoder?: ShardEncoder;
   /** Where recipe runs map sources: a thread pool; in the calling thread when absent. */
   mapper?: SourceMapper;
+  /** The key that signs audit tree heads (none: entries are still appended, heads are not signed), and how often heads are due. */
+  audit?: { signer?: AuditSigner; log?: Partial<AuditLogOptions> };
 }
 
 export const DEFAULT_OPENLINEAGE: OpenLineageSettings = { namespace: 'strata://local', producer: 'urn:strata:0.0.0' };
@@ -85,6 +91,8 @@ export interface StrataCore {
   openLineage: OpenLineageService;
   /** Data preparation recipes. */
   prep: PrepService;
+  /** The tamper-evident audit log: reading, proofs, verification. */
+  audit: AuditService;
   /** How this Strata names itself in OpenLineage events. */
   openLineageSettings: OpenLineageSettings;
   /** Releases the metadata store. */
@@ -92,39 +100,45 @@ export interface StrataCore {
 }
 
 export function createStrataCore(options: StrataCoreOptions): StrataCore {
+  const clock = options.clock ?? systemClock;
+  const auditLog = new AuditLog({ store: options.metadata.audit, blobs: options.blobs, clock, ...(options.audit?.signer ? { signer: options.audit.signer } : {}) }, { ...DEFAULT_AUDIT_LOG_OPTIONS, ...options.audit?.log });
+  const recorder = new AuditRecorder(auditLog, { clock, auditsReads: async (name) => (await options.metadata.getRepository(name))?.auditReads ?? false });
   const deps = {
     metadata: options.metadata,
     nodes: new NodeStore(options.blobs),
     objects: new ObjectStore(options.blobs, options.objectStore ?? DEFAULT_OBJECT_STORE_OPTIONS),
-    authorizer: options.authorizer ?? allowAll,
-    clock: options.clock ?? systemClock,
+    authorizer: recorder.authorizer(options.authorizer ?? allowAll),
+    clock,
   };
+  const audited = <T extends object>(service: T, name: string): T => recorder.wrap(service, name);
   const commits = new CommitService(deps);
   const objects = new ObjectService(deps);
   const search = new SearchService(deps, objects, options.search);
-  const recorder = new LineageRecorder(deps, objects);
+  const lineageRecorder = new LineageRecorder(deps, objects);
   const lineage = new LineageService(deps, objects);
-  const models = new ModelRegistryService(deps, objects, recorder);
+  const models = new ModelRegistryService(deps, objects, lineageRecorder);
   lineage.setModelResolver((ctx, address) => models.nodeKey(ctx, address));
   const openLineageSettings = { ...DEFAULT_OPENLINEAGE, ...options.openLineage?.settings };
   const datasets = new DatasetService(deps, objects, search);
-  const runs = new RunService(deps, { objects, recorder, openLineage: { settings: openLineageSettings, emitter: options.openLineage?.emitter } });
+  const runs = new RunService(deps, { objects, recorder: lineageRecorder, openLineage: { settings: openLineageSettings, emitter: options.openLineage?.emitter } });
   runs.setModelResolver((ctx, address) => models.versionNode(ctx, address));
+  const prep = new PrepService(deps, { objects, commits, runs, recorder: lineageRecorder, datasets, cache: new PrepCache(options.metadata.prepCache, options.blobs), env: { language: options.languageDetector, ...(options.shardEncoder ? { shards: options.shardEncoder } : {}), ...(options.documentText ? { documents: options.documentText } : {}), ...(options.moduleCompiler ? { compiler: options.moduleCompiler } : {}) }, ...(options.tasks ? { tasks: options.tasks } : {}), ...(options.mapper ? { mapper: options.mapper } : {}) });
   return {
-    repositories: new RepositoryService(deps),
-    objects,
-    commits,
-    merges: new MergeService(deps, commits),
-    multipart: new MultipartService(deps, objects, { minPartSize: options.minPartSize ?? MIN_PART_SIZE }),
-    accessKeys: new AccessKeyService(deps),
-    ingest: new IngestService(deps, { objects, commits, search, extractor: options.extractor ?? NO_EXTRACTION }),
-    datasets,
-    search,
-    runs,
-    models,
-    lineage,
-    openLineage: new OpenLineageService(deps, { objects, recorder, strataNamespace: openLineageSettings.namespace }),
-    prep: new PrepService(deps, { objects, commits, runs, recorder, datasets, cache: new PrepCache(options.metadata.prepCache, options.blobs), env: { language: options.languageDetector, ...(options.shardEncoder ? { shards: options.shardEncoder } : {}), ...(options.documentText ? { documents: options.documentText } : {}), ...(options.moduleCompiler ? { compiler: options.moduleCompiler } : {}) }, ...(options.tasks ? { tasks: options.tasks } : {}), ...(options.mapper ? { mapper: options.mapper } : {}) }),
+    repositories: audited(new RepositoryService(deps), 'repositories'),
+    objects: audited(objects, 'objects'),
+    commits: audited(commits, 'commits'),
+    merges: audited(new MergeService(deps, commits), 'merges'),
+    multipart: audited(new MultipartService(deps, objects, { minPartSize: options.minPartSize ?? MIN_PART_SIZE }), 'multipart'),
+    accessKeys: audited(new AccessKeyService(deps), 'accessKeys'),
+    ingest: audited(new IngestService(deps, { objects, commits, search, extractor: options.extractor ?? NO_EXTRACTION }), 'ingest'),
+    datasets: audited(datasets, 'datasets'),
+    search: audited(search, 'search'),
+    runs: audited(runs, 'runs'),
+    models: audited(models, 'models'),
+    lineage: audited(lineage, 'lineage'),
+    openLineage: audited(new OpenLineageService(deps, { objects, recorder: lineageRecorder, strataNamespace: openLineageSettings.namespace }), 'openLineage'),
+    prep: audited(prep, 'prep'),
+    audit: new AuditService({ authorizer: deps.authorizer, blobs: options.blobs }, auditLog),
     openLineageSettings,
     close: async () => {
       await options.tasks?.queue.stop();

@@ -82,7 +82,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   const deps: RouteDeps = {
     core: options.core,
     maxUploadBytes: options.maxUploadBytes ?? 5 * 1024 ** 3,
-    context: (request) => ({ actor: { id: actorOf(request) } }),
+    context: (request) => ({ actor: { id: actorOf(request) }, requestId: request.id, source: request.ip }),
   };
   await app.register(
     async (api) => {

@@ -16,6 +16,7 @@ export const RepositorySchema = z.object({
   createdBy: z.string(),
   s3Layout: z.enum(['ref', 'plain']).describe("S3 gateway keys: 'ref' = <ref>/<path>, 'plain' = paths on the default branch"),
   publicRead: z.boolean().describe('anonymous S3 reads allowed'),
+  auditReads: z.boolean().describe('every data read (API and S3) is appended to the audit log'),
 }).meta({ id: 'Repository' });
 
 export const AccessKeySchema = z.object({

@@ -12,6 +12,8 @@ import { localRecipesApi } from './recipes-api.ts';
 const STAGE_BATCH = 500;
 
 export interface LocalApiOptions {
+  /** Where calls come from, for the audit log (`cli` from the command line). */
+  source?: string;
   /** Opens an ingest source (the composition root knows the adapters). */
   openSource?: (source: string, options: { followSymlinks?: boolean }) => Promise<IngestSource>;
   /** Recorded on ingest commits: version, user, host. */
@@ -22,7 +24,7 @@ export interface LocalApiOptions {
 
 /** StrataApi over in-process core services, acting as `actor`. */
 export function createLocalApi(core: StrataCore, actor: string, options: LocalApiOptions = {}): StrataApi {
-  const ctx: CallContext = { actor: { id: actor } };
+  const ctx: CallContext = { actor: { id: actor }, source: options.source ?? 'local' };
   return {
     runs: localRunsApi(core, ctx),
     models: localModelsApi(core, ctx),

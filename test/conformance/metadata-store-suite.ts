@@ -25,18 +25,18 @@ export function metadataStoreConformance(name: string, open: () => Promise<Metad
     beforeEach(async () => {
       fixture = await open();
       store = fixture.store;
-      await store.createRepository({ name: 'repo', defaultBranch: 'main', createdAt: T, createdBy: 'ada', s3Layout: 'ref', publicRead: false }, commit('repo', id('a')));
+      await store.createRepository({ name: 'repo', defaultBranch: 'main', createdAt: T, createdBy: 'ada', s3Layout: 'ref', publicRead: false, auditReads: false }, commit('repo', id('a')));
     });
     afterEach(async () => {
       await fixture.dispose();
     });
 
     it('creates a repository with its default branch at the root commit', async () => {
-      expect(await store.getRepository('repo')).toEqual({ name: 'repo', defaultBranch: 'main', createdAt: T, createdBy: 'ada', s3Layout: 'ref', publicRead: false });
+      expect(await store.getRepository('repo')).toEqual({ name: 'repo', defaultBranch: 'main', createdAt: T, createdBy: 'ada', s3Layout: 'ref', publicRead: false, auditReads: false });
       expect(await store.getBranch('repo', 'main')).toMatchObject({ head: id('a') });
       expect(await store.getCommit('repo', id('a'))).toEqual(commit('repo', id('a')));
       const duplicate = await store
-        .createRepository({ name: 'repo', defaultBranch: 'main', createdAt: T, createdBy: 'ada', s3Layout: 'ref', publicRead: false }, commit('repo', id('a')))
+        .createRepository({ name: 'repo', defaultBranch: 'main', createdAt: T, createdBy: 'ada', s3Layout: 'ref', publicRead: false, auditReads: false }, commit('repo', id('a')))
         .catch((e: unknown) => e);
       expect(isStrataError(duplicate) && duplicate.code).toBe('Conflict');
       expect((await store.listRepositories()).map((r) => r.name)).toEqual(['repo']);
@@ -119,8 +119,8 @@ export function metadataStoreConformance(name: string, open: () => Promise<Metad
     it('updates repository settings', async () => {
       expect(await store.updateRepository('repo', { s3Layout: 'plain', publicRead: true })).toBe(true);
       expect(await store.getRepository('repo')).toMatchObject({ s3Layout: 'plain', publicRead: true });
-      expect(await store.updateRepository('repo', { publicRead: false })).toBe(true);
-      expect(await store.getRepository('repo')).toMatchObject({ s3Layout: 'plain', publicRead: false });
+      expect(await store.updateRepository('repo', { publicRead: false, auditReads: false })).toBe(true);
+      expect(await store.getRepository('repo')).toMatchObject({ s3Layout: 'plain', publicRead: false, auditReads: false });
       expect(await store.updateRepository('nope', { publicRead: true })).toBe(false);
     });
 

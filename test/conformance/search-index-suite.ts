@@ -54,7 +54,7 @@ export function searchIndexConformance(name: string, open: () => Promise<Metadat
       index = store.search;
       for (const repository of ['repo', 'other']) {
         await store.createRepository(
-          { name: repository, defaultBranch: 'main', createdAt: T, createdBy: 'ada', s3Layout: 'ref', publicRead: false },
+          { name: repository, defaultBranch: 'main', createdAt: T, createdBy: 'ada', s3Layout: 'ref', publicRead: false, auditReads: false },
           { id: repository[0]?.repeat(64) ?? '', repository, treeId: null, parents: [], generation: 0, author: 'ada', message: 'root', createdAt: T, metadata: {} },
         );
       }

@@ -178,7 +178,7 @@ describe('anonymous access', () => {
     const write = await raw({ method: 'PUT', path: '/secure/new.txt', headers: { 'content-length': '1' }, body: Buffer.from('x') });
     expect(write.status).toBe(403);
     expect((await raw({ method: 'GET', path: '/' })).status).toBe(403);
-    await gw.core.repositories.update(ctx, 'secure', { publicRead: false });
+    await gw.core.repositories.update(ctx, 'secure', { publicRead: false, auditReads: false });
     expect((await raw({ method: 'GET', path: '/secure/doc.txt' })).status).toBe(403);
   });
 

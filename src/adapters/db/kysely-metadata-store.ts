@@ -23,6 +23,7 @@ import * as accessKeys from './access-key-queries.ts';
 import * as datasets from './dataset-queries.ts';
 import { KyselyLineageStore, type NodeRow } from './lineage-queries.ts';
 import { KyselyPrepCacheStore } from './prep-cache-queries.ts';
+import { KyselyAuditStore } from './audit-queries.ts';
 import { KyselyModelStore } from './model-queries.ts';
 import { KyselyRunStore } from './run-queries.ts';
 import { KyselySearchIndex, type FullTextDialect } from './search-queries.ts';
@@ -63,6 +64,7 @@ export class KyselyMetadataStore implements MetadataStore {
   readonly runs: KyselyRunStore;
   readonly models: KyselyModelStore;
   readonly prepCache: KyselyPrepCacheStore;
+  readonly audit: KyselyAuditStore;
   private readonly commits = new Map<string, CommitRecord>();
 
   constructor(
@@ -76,6 +78,7 @@ export class KyselyMetadataStore implements MetadataStore {
     this.runs = new KyselyRunStore(db, capabilities.maxRowsPerInsert, uniquely);
     this.models = new KyselyModelStore(db, uniquely, (error) => capabilities.isUniqueViolation(error));
     this.prepCache = new KyselyPrepCacheStore(db, capabilities.maxRowsPerInsert);
+    this.audit = new KyselyAuditStore(db, capabilities.maxRowsPerInsert);
   }
 
   async createRepository(repository: RepositoryRecord, root: CommitRecord): Promise<void> {
@@ -90,6 +93,7 @@ export class KyselyMetadataStore implements MetadataStore {
             created_by: repository.createdBy,
             s3_layout: repository.s3Layout,
             public_read: repository.publicRead ? 1 : 0,
+            audit_reads: repository.auditReads ? 1 : 0,
           })
           .execute();
         await insertCommit(trx, root);
@@ -118,9 +122,10 @@ export class KyselyMetadataStore implements MetadataStore {
   }
 
   async updateRepository(name: string, settings: RepositorySettings): Promise<boolean> {
-    const values: { s3_layout?: string; public_read?: number } = {};
+    const values: { s3_layout?: string; public_read?: number; audit_reads?: number } = {};
     if (settings.s3Layout !== undefined) values.s3_layout = settings.s3Layout;
     if (settings.publicRead !== undefined) values.public_read = settings.publicRead ? 1 : 0;
+    if (settings.auditReads !== undefined) values.audit_reads = settings.auditReads ? 1 : 0;
     if (Object.keys(values).length === 0) return (await this.getRepository(name)) !== undefined;
     const result = await this.db.updateTable('repositories').set(values).where('name', '=', name).executeTakeFirst();
     return result.numUpdatedRows > 0n;
@@ -437,6 +442,7 @@ function toRepository(row: Selectable<RepositoriesTable>): RepositoryRecord {
     createdBy: row.created_by,
     s3Layout: row.s3_layout as S3Layout,
     publicRead: row.public_read === 1,
+    auditReads: row.audit_reads === 1,
   };
 }
 

@@ -10,6 +10,8 @@ export interface RepositoriesTable {
   s3_layout: Generated<string>;
   /** 0 or 1: anonymous S3 reads allowed. */
   public_read: Generated<number>;
+  /** 0 or 1: data reads are audited. */
+  audit_reads: Generated<number>;
 }
 
 export interface BranchesTable {
@@ -240,4 +242,42 @@ export interface Database {
   lineage_nodes: LineageNodesTable;
   lineage_edges: LineageEdgesTable;
   prep_cache: PrepCacheTable;
+  audit_entries: AuditEntriesTable;
+  audit_nodes: AuditNodesTable;
+  audit_heads: AuditHeadsTable;
+  audit_state: AuditStateTable;
+}
+
+/** Integers are bigint in PostgreSQL (returned as strings) and integer in SQLite. */
+export interface AuditEntriesTable {
+  seq: number | string;
+  time: string;
+  actor: string;
+  action: string;
+  resource: string;
+  outcome: string;
+  request_id: string | null;
+  source: string | null;
+  details_digest: string | null;
+  details: string | null;
+  leaf_hash: Buffer;
+}
+
+export interface AuditNodesTable {
+  level: number;
+  idx: number | string;
+  hash: Buffer;
+}
+
+export interface AuditHeadsTable {
+  tree_size: number | string;
+  timestamp: string;
+  root_hash: Buffer;
+  key_id: string;
+  signature: Buffer;
+}
+
+export interface AuditStateTable {
+  id: number;
+  size: number | string;
 }

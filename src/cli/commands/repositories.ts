@@ -50,17 +50,19 @@ export function registerRepositoryCommands(program: Command): void {
   });
   repo
     .command('set')
-    .description("change a repository's S3 settings")
+    .description("change a repository's settings")
     .argument('<name>')
     .option('--s3-layout <layout>', "S3 keys: 'ref' (<ref>/<path>) or 'plain' (paths on the default branch)")
     .option('--public-read', 'allow anonymous S3 reads')
     .option('--no-public-read', 'refuse anonymous S3 reads')
-    .action(async (name: string, opts: { s3Layout?: string; publicRead?: boolean }, command: Command) => {
-      if (opts.s3Layout === undefined && opts.publicRead === undefined) throw invalidArgument('nothing to change: give --s3-layout or --[no-]public-read');
+    .option('--audit-reads', 'append every data read (API and S3) to the audit log')
+    .option('--no-audit-reads', 'audit changes only')
+    .action(async (name: string, opts: { s3Layout?: string; publicRead?: boolean; auditReads?: boolean }, command: Command) => {
+      if (opts.s3Layout === undefined && opts.publicRead === undefined && opts.auditReads === undefined) throw invalidArgument('nothing to change: give --s3-layout, --[no-]public-read or --[no-]audit-reads');
       if (opts.s3Layout !== undefined && !S3_LAYOUTS.includes(opts.s3Layout as S3Layout)) throw invalidArgument(`invalid --s3-layout '${opts.s3Layout}': use ref or plain`);
       await withContext(command, async ({ api, out }) => {
-        const updated = await api.updateRepository(name, { s3Layout: opts.s3Layout as S3Layout | undefined, publicRead: opts.publicRead });
-        out.print(updated, () => `${updated.name}: S3 layout ${updated.s3Layout}, public read ${updated.publicRead ? 'on' : 'off'}`);
+        const updated = await api.updateRepository(name, { s3Layout: opts.s3Layout as S3Layout | undefined, publicRead: opts.publicRead, auditReads: opts.auditReads });
+        out.print(updated, () => `${updated.name}: S3 layout ${updated.s3Layout}, public read ${updated.publicRead ? 'on' : 'off'}, audited reads ${updated.auditReads ? 'on' : 'off'}`);
       });
     });
   repo

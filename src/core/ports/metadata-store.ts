@@ -2,6 +2,7 @@ import type { Entry, ObjectTemplate } from '../objects/entry.ts';
 import type { StoredContent } from '../objects/object-store.ts';
 import type { LineageStore } from './lineage-store.ts';
 import type { ModelStore } from './model-store.ts';
+import type { AuditStore } from './audit-store.ts';
 import type { PrepCacheStore } from './prep-cache-store.ts';
 import type { RunStore } from './run-store.ts';
 import type { SearchIndex } from './search-index.ts';
@@ -25,11 +26,14 @@ export interface RepositoryRecord {
   s3Layout: S3Layout;
   /** Anonymous S3 reads are allowed. */
   publicRead: boolean;
+  /** Every data read (API and S3) is appended to the audit log, not only changes. */
+  auditReads: boolean;
 }
 
 export interface RepositorySettings {
   s3Layout?: S3Layout;
   publicRead?: boolean;
+  auditReads?: boolean;
 }
 
 /** An S3 access key. The secret is kept because SigV4 verification needs it (as S3 does). */
@@ -156,6 +160,7 @@ export interface MetadataStore {
   readonly models: ModelStore;
   /** Recipe runs' per-source results, for incremental reruns. */
   readonly prepCache: PrepCacheStore;
+  readonly audit: AuditStore;
 
   createRepository(repository: RepositoryRecord, root: CommitRecord): Promise<void>;
   getRepository(name: string): Promise<RepositoryRecord | undefined>;

@@ -25,7 +25,7 @@ export class RepositoryService {
     const createdAt = this.deps.clock.now().toISOString();
     const content = { treeId: null, parents: [], author: ctx.actor.id, message: 'Repository created', createdAt, metadata: {} };
     const root = { ...content, id: commitId(content), repository: input.name, generation: 0 };
-    const record: RepositoryRecord = { name: input.name, defaultBranch, createdAt, createdBy: ctx.actor.id, s3Layout: input.s3Layout ?? 'ref', publicRead: false };
+    const record: RepositoryRecord = { name: input.name, defaultBranch, createdAt, createdBy: ctx.actor.id, s3Layout: input.s3Layout ?? 'ref', publicRead: false, auditReads: false };
     await this.deps.metadata.createRepository(record, root);
     return record;
   }

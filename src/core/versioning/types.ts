@@ -7,6 +7,10 @@ import type { ChangeType } from './tree/tree-diff.ts';
 export interface CallContext {
   actor: Actor;
   signal?: AbortSignal;
+  /** The request this call serves (HTTP and S3 request ids), for the audit log. */
+  requestId?: string;
+  /** Where the call came from: the client's address, or `cli`. */
+  source?: string;
 }
 
 export type CommitInfo = Omit<CommitRecord, 'repository'>;

@@ -27,9 +27,9 @@ export function registerRepositoryRoutes(app: FastifyInstance, deps: RouteDeps):
   api.patch('/repositories/:repo', {
     schema: {
       tags,
-      summary: "Change a repository's S3 settings (key layout, anonymous reads)",
+      summary: "Change a repository's settings (S3 key layout, anonymous reads, audited reads)",
       params: RepoParams,
-      body: z.strictObject({ s3Layout: z.enum(['ref', 'plain']).optional(), publicRead: z.boolean().optional() }),
+      body: z.strictObject({ s3Layout: z.enum(['ref', 'plain']).optional(), publicRead: z.boolean().optional(), auditReads: z.boolean().optional() }),
       response: { 200: RepositorySchema, ...ERROR_RESPONSES },
     },
   }, async (request) => deps.core.repositories.update(deps.context(request), request.params.repo, request.body));

@@ -98,8 +98,9 @@ function newExchange(req: IncomingMessage, res: ServerResponse, domain: string |
   const { bucket, key } = address(rawPath, req.headers.host, domain);
   const query = new Map<string, string>();
   for (const [name, value] of queryPairs(rawQuery)) if (!query.has(name)) query.set(name, value);
+  const id = nextRequestId();
   return {
-    id: nextRequestId(),
+    id,
     method: signable.method,
     bucket,
     key,
@@ -112,7 +113,7 @@ function newExchange(req: IncomingMessage, res: ServerResponse, domain: string |
     raw: req,
     res,
     auth: { principal: undefined, payload: { kind: 'plain' } },
-    ctx: { actor: { id: 'anonymous' } },
+    ctx: { actor: { id: 'anonymous' }, requestId: id, source: req.socket.remoteAddress },
     log: { operation: 'Unknown', bytesIn: 0, bytesOut: 0 },
   };
 }
@@ -145,7 +146,7 @@ async function handle(exchange: S3Exchange, deps: GatewayDeps, env: { now: () =>
     if (exchange.key !== undefined && Buffer.byteLength(exchange.key, 'utf8') > 1024) throw s3Error.keyTooLong();
     const auth: Authentication = await authenticate(exchange.signable, { resourcePath: resourcePath(exchange, env.domain), keys: deps.core.accessKeys, now: env.now() });
     exchange.auth = auth;
-    if (auth.principal !== undefined) exchange.ctx = { actor: { id: auth.principal } };
+    if (auth.principal !== undefined) exchange.ctx = { ...exchange.ctx, actor: { id: auth.principal } };
     // Anonymous callers learn nothing about the API beyond AccessDenied.
     const chosen = auth.principal === undefined ? routeAnonymous(exchange) : route(exchange);
     if (auth.principal === undefined) await allowAnonymous(exchange, deps, chosen.access);

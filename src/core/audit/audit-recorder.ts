@@ -1,0 +1,178 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { isStrataError } from '../errors.ts';
+import type { AccessRequest, Authorizer } from '../ports/authorizer.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { CallContext } from '../versioning/types.ts';
+import type { AuditEvent } from './audit-entry.ts';
+import type { AuditLog } from './audit-log.ts';
+
+/** Verbs that change nothing; anything else is a state change and always audited. */
+const READ_VERBS = new Set(['read', 'list', 'search', 'apply']);
+
+/** How long a repository's "audit reads" setting is trusted before it is read again. */
+const READS_SETTING_TTL_MS = 5_000;
+
+/** One top-level service call: the actions it was allowed to take, and who called. */
+interface Frame {
+  call: string;
+  ctx: CallContext | undefined;
+  input: unknown[];
+  requests: AccessRequest[];
+}
+
+/**
+ * Turns service calls into audit entries without each service writing them. Every service call
+ * passes the one authorization check; the recorder wraps that check (a refusal is appended as
+ * `denied` at once) and wraps each service so that, when its call settles, every action it was
+ * allowed to take is appended with the call's outcome (`ok` or the error code) before the caller
+ * sees the result. State changes are always recorded; reads only in repositories that ask for it.
+ */
+export class AuditRecorder {
+  private readonly frames = new AsyncLocalStorage<Frame>();
+  private readonly readsAudited = new Map<string, { on: boolean; at: number }>();
+
+  constructor(
+    private readonly log: AuditLog,
+    private readonly deps: { clock: Clock; auditsReads(repository: string): Promise<boolean> },
+  ) {}
+
+  /** The authorizer services call, recording refusals and collecting what was allowed. */
+  authorizer(inner: Authorizer): Authorizer {
+    return {
+      authorize: async (request) => {
+        const frame = this.frames.getStore();
+        try {
+          await inner.authorize(request);
+        } catch (error) {
+          await this.log.append(this.event(request, frame, 'denied'));
+          throw error;
+        }
+        if (frame !== undefined) frame.requests.push(request);
+        else if (await this.audited(request)) await this.log.append(this.event(request, undefined, 'ok'));
+      },
+    };
+  }
+
+  /** The service with every method's call recorded; `name` prefixes the call in the details. */
+  wrap<T extends object>(service: T, name: string): T {
+    return new Proxy(service, {
+      get: (target, property, receiver) => {
+        const value: unknown = Reflect.get(target, property, receiver);
+        if (typeof value !== 'function' || typeof property !== 'string') return value;
+        const method = value as (...args: unknown[]) => unknown;
+        return (...args: unknown[]) => {
+          if (this.frames.getStore() !== undefined) return method.apply(target, args);
+          const frame: Frame = { call: `${name}.${property}`, ctx: contextOf(args[0]), input: args.slice(1), requests: [] };
+          return this.frames.run(frame, () => {
+            const result = method.apply(target, args);
+            if (!isPromise(result)) {
+              void this.settle(frame, 'ok').catch(() => undefined);
+              return result;
+            }
+            return result.then(
+              async (value: unknown) => {
+                await this.settle(frame, 'ok');
+                return value;
+              },
+              async (error: unknown) => {
+                await this.settle(frame, isStrataError(error) ? error.code : 'Internal');
+                throw error;
+              },
+            );
+          });
+        };
+      },
+    });
+  }
+
+  /** Forgets a repository's cached read setting (after this process changed it). */
+  forget(repository: string): void {
+    this.readsAudited.delete(repository);
+  }
+
+  private async settle(frame: Frame, outcome: string): Promise<void> {
+    const events: AuditEvent[] = [];
+    for (const request of frame.requests) {
+      if (request.action === 'repository:update' && request.repository !== undefined) this.forget(request.repository);
+      if (await this.audited(request)) events.push(this.event(request, frame, outcome));
+    }
+    if (events.length > 0) await this.log.appendAll(events);
+  }
+
+  private async audited(request: AccessRequest): Promise<boolean> {
+    const verb = request.action.slice(request.action.indexOf(':') + 1);
+    if (!READ_VERBS.has(verb)) return true;
+    if (request.repository === undefined) return false;
+    const now = Date.now();
+    const cached = this.readsAudited.get(request.repository);
+    if (cached !== undefined && now - cached.at < READS_SETTING_TTL_MS) return cached.on;
+    const on = await this.deps.auditsReads(request.repository).catch(() => false);
+    this.readsAudited.set(request.repository, { on, at: now });
+    return on;
+  }
+
+  private event(request: AccessRequest, frame: Frame | undefined, outcome: string): AuditEvent {
+    const ctx = frame?.ctx;
+    const event: AuditEvent = {
+      time: this.deps.clock.now().toISOString(),
+      actor: request.actor.id,
+      action: request.action,
+      resource: resourceOf(request, frame?.input[0]),
+      outcome,
+    };
+    if (ctx?.requestId !== undefined) event.requestId = ctx.requestId;
+    if (ctx?.source !== undefined) event.source = ctx.source;
+    if (frame !== undefined) event.details = { call: frame.call, input: sanitize(frame.input, 0) };
+    return event;
+  }
+}
+
+function isPromise(value: unknown): value is Promise<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
+function contextOf(value: unknown): CallContext | undefined {
+  return typeof value === 'object' && value !== null && 'actor' in value ? (value as CallContext) : undefined;
+}
+
+/** `repository`, `repository@ref`, `repository@ref:path`, or the call's first argument when it names something. */
+function resourceOf(request: AccessRequest, input: unknown): string {
+  const fields = typeof input === 'object' && input !== null ? (input as Record<string, unknown>) : {};
+  let resource = request.repository ?? (typeof input === 'string' ? input : typeof fields.name === 'string' ? fields.name : '');
+  const named = /^(branch|tag):/.test(request.action) && request.repository !== undefined ? fields.name : undefined;
+  const ref = fields.branch ?? fields.ref ?? fields.tag ?? named;
+  if (typeof ref === 'string') resource += `@${ref}`;
+  if (typeof fields.path === 'string') resource += `:${fields.path}`;
+  return resource;
+}
+
+const SECRET_KEY = /secret|password|token|credential|private/i;
+const MAX_STRING = 1024;
+const MAX_ITEMS = 100;
+
+/** The call's input as plain JSON: payloads become their size, streams and functions a marker, secrets are not kept. */
+function sanitize(value: unknown, depth: number): unknown {
+  if (value === null || typeof value === 'number' || typeof value === 'boolean') return value;
+  if (typeof value === 'string') return value.length > MAX_STRING ? `${value.slice(0, MAX_STRING)}… (${value.length} characters)` : value;
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value !== 'object') return undefined;
+  if (value instanceof Uint8Array) return { bytes: value.byteLength };
+  if (value instanceof Date) return value.toISOString();
+  if (typeof AbortSignal !== 'undefined' && value instanceof AbortSignal) return undefined;
+  if (Symbol.asyncIterator in value || typeof (value as { pipe?: unknown }).pipe === 'function') return '[stream]';
+  if (depth >= 5) return '[…]';
+  if (Array.isArray(value)) {
+    const items = value.slice(0, MAX_ITEMS).map((v) => sanitize(v, depth + 1) ?? null);
+    return value.length > MAX_ITEMS ? [...items, `… ${value.length - MAX_ITEMS} more`] : items;
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (SECRET_KEY.test(key)) {
+      out[key] = '[redacted]';
+      continue;
+    }
+    const clean = sanitize(v, depth + 1);
+    if (clean !== undefined) out[key] = clean;
+  }
+  return out;
+}

@@ -1,0 +1,136 @@
+import { invalidArgument, notFound } from '../errors.ts';
+import type { AuditEntryFilter, AuditEntryRow, AuditHeadRow } from '../ports/audit-store.ts';
+import type { BlobStore } from '../ports/blob-store.ts';
+import { authorize, type VersioningDeps } from '../versioning/deps.ts';
+import type { CallContext } from '../versioning/types.ts';
+import type { AuditLog, ConsistencyProof, InclusionProof } from './audit-log.ts';
+import { verifyAuditLog, type AuditSource, type AuditVerification } from './audit-verify.ts';
+
+/** An entry as the API shows it: hashes in hex, details parsed. */
+export interface AuditEntryView {
+  seq: number;
+  time: string;
+  actor: string;
+  action: string;
+  resource: string;
+  outcome: string;
+  requestId: string | null;
+  source: string | null;
+  detailsDigest: string | null;
+  leafHash: string;
+  details?: unknown;
+}
+
+export interface AuditHeadView {
+  treeSize: number;
+  rootHash: string;
+  timestamp: string;
+  keyId: string;
+  /** Base64 Ed25519 signature over the head's message (see docs/architecture.md). */
+  signature: string;
+}
+
+/** Most entries one page returns. */
+export const MAX_AUDIT_PAGE = 10_000;
+
+/** Reading the audit log and its proofs. Nothing here changes it: the log has no such call. */
+export class AuditService {
+  constructor(
+    private readonly deps: Pick<VersioningDeps, 'authorizer'> & { blobs: BlobStore },
+    private readonly log: AuditLog,
+  ) {}
+
+  async entries(ctx: CallContext, filter: Partial<AuditEntryFilter>): Promise<AuditEntryView[]> {
+    await authorize(this.deps, ctx, { action: 'audit:read' });
+    const limit = filter.limit ?? 100;
+    if (!(Number.isInteger(limit) && limit > 0 && limit <= MAX_AUDIT_PAGE)) throw invalidArgument(`limit must be 1–${MAX_AUDIT_PAGE}`);
+    return (await this.log.entries({ ...filter, limit })).map(entryView);
+  }
+
+  async entry(ctx: CallContext, seq: number): Promise<AuditEntryView> {
+    await authorize(this.deps, ctx, { action: 'audit:read' });
+    const [row] = await this.log.entries({ from: seq, to: seq + 1, limit: 1 });
+    if (row === undefined) throw notFound(`no audit entry ${seq}`);
+    return { ...entryView(row), details: await this.log.details(row) };
+  }
+
+  async heads(ctx: CallContext, options: { fromSize?: number; limit?: number } = {}): Promise<AuditHeadView[]> {
+    await authorize(this.deps, ctx, { action: 'audit:read' });
+    return (await this.log.heads(options)).map(headView);
+  }
+
+  async latestHead(ctx: CallContext): Promise<AuditHeadView> {
+    await authorize(this.deps, ctx, { action: 'audit:read' });
+    const head = await this.log.latestHead();
+    if (head === undefined) throw notFound('no tree head has been signed yet');
+    return headView(head);
+  }
+
+  async inclusionProof(ctx: CallContext, seq: number, treeSize?: number): Promise<InclusionProof> {
+    await authorize(this.deps, ctx, { action: 'audit:read' });
+    return this.log.inclusionProof(seq, treeSize);
+  }
+
+  async consistencyProof(ctx: CallContext, first: number, second: number): Promise<ConsistencyProof> {
+    await authorize(this.deps, ctx, { action: 'audit:read' });
+    return this.log.consistencyProof(first, second);
+  }
+
+  async publicKey(ctx: CallContext): Promise<{ keyId: string; publicKeyPem: string }> {
+    await authorize(this.deps, ctx, { action: 'audit:read' });
+    const signer = this.log.signer;
+    if (signer === undefined) throw notFound('this Strata has no audit signing key');
+    return { keyId: signer.keyId, publicKeyPem: signer.publicKeyPem };
+  }
+
+  /** Recomputes the stored log and checks every signed head (see `verifyAuditLog`). */
+  async verify(ctx: CallContext, onProgress?: (entries: number) => void): Promise<AuditVerification> {
+    const { publicKeyPem } = await this.publicKey(ctx);
+    return verifyAuditLog(this.source(), publicKeyPem, onProgress);
+  }
+
+  /** The stored log as a verification source, page by page. */
+  source(): AuditSource {
+    const log = this.log;
+    const blobs = this.deps.blobs;
+    return {
+      size: () => log.size(),
+      heads: () => log.heads(),
+      entries: async function* () {
+        let from = 0;
+        for (;;) {
+          const page = await log.entries({ from, limit: MAX_AUDIT_PAGE });
+          yield* page;
+          if (page.length < MAX_AUDIT_PAGE) return;
+          from = (page.at(-1) as AuditEntryRow).seq + 1;
+        }
+      },
+      storedSubtree: (level, index) => log.tree.subtree(index * 2 ** level, 2 ** level).catch(() => undefined),
+      detailsBlob: (digest) => blobs.read(digest).catch(() => undefined),
+    };
+  }
+
+  /** Signs a head over the log as it is now (the server's timer calls this). */
+  publishHead(): Promise<AuditHeadRow> {
+    return this.log.publishHead();
+  }
+}
+
+export function entryView(row: AuditEntryRow): AuditEntryView {
+  return {
+    seq: row.seq,
+    time: row.time,
+    actor: row.actor,
+    action: row.action,
+    resource: row.resource,
+    outcome: row.outcome,
+    requestId: row.requestId,
+    source: row.source,
+    detailsDigest: row.detailsDigest,
+    leafHash: row.leafHash.toString('hex'),
+  };
+}
+
+export function headView(head: AuditHeadRow): AuditHeadView {
+  return { treeSize: head.treeSize, rootHash: head.rootHash.toString('hex'), timestamp: head.timestamp, keyId: head.keyId, signature: head.signature.toString('base64') };
+}
