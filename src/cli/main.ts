@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerAuditCommands } from './commands/audit.ts';
 import { registerDatasetCommands } from './commands/datasets.ts';
 import { registerHistoryCommands } from './commands/history.ts';
 import { registerIngestCommand, registerPreviewCommand } from './commands/ingest.ts';
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerModelCommands(program);
   registerLineageCommands(program);
   registerRecipeCommands(program);
+  registerAuditCommands(program);
   registerServeCommand(program);
   registerWorkerCommand(program);
   return program;

@@ -110,7 +110,7 @@ export function createStrataCore(options: StrataCoreOptions): StrataCore {
     authorizer: recorder.authorizer(options.authorizer ?? allowAll),
     clock,
   };
-  const audited = <T extends object>(service: T, name: string): T => recorder.wrap(service, name);
+  const audited = <T extends object>(service: T, name: string, untraced: ReadonlyArray<keyof T & string> = []): T => recorder.wrap(service, name, untraced);
   const commits = new CommitService(deps);
   const objects = new ObjectService(deps);
   const search = new SearchService(deps, objects, options.search);
@@ -125,7 +125,7 @@ export function createStrataCore(options: StrataCoreOptions): StrataCore {
   const prep = new PrepService(deps, { objects, commits, runs, recorder: lineageRecorder, datasets, cache: new PrepCache(options.metadata.prepCache, options.blobs), env: { language: options.languageDetector, ...(options.shardEncoder ? { shards: options.shardEncoder } : {}), ...(options.documentText ? { documents: options.documentText } : {}), ...(options.moduleCompiler ? { compiler: options.moduleCompiler } : {}) }, ...(options.tasks ? { tasks: options.tasks } : {}), ...(options.mapper ? { mapper: options.mapper } : {}) });
   return {
     repositories: audited(new RepositoryService(deps), 'repositories'),
-    objects: audited(objects, 'objects'),
+    objects: audited(objects, 'objects', ['writeContent']),
     commits: audited(commits, 'commits'),
     merges: audited(new MergeService(deps, commits), 'merges'),
     multipart: audited(new MultipartService(deps, objects, { minPartSize: options.minPartSize ?? MIN_PART_SIZE }), 'multipart'),

@@ -14,6 +14,7 @@ import { registerIngestRoutes } from './rest/ingest.ts';
 import { registerLineageRoutes } from './rest/lineage.ts';
 import { registerModelRoutes } from './rest/models.ts';
 import { registerRecipeRoutes } from './rest/recipes.ts';
+import { registerAuditRoutes } from './rest/audit.ts';
 import { registerRunRoutes } from './rest/runs.ts';
 import { registerObjectRoutes } from './rest/objects.ts';
 import { registerRefRoutes } from './rest/refs.ts';
@@ -96,6 +97,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
       registerModelRoutes(api, deps);
       registerLineageRoutes(api, deps);
       registerRecipeRoutes(api, deps);
+      registerAuditRoutes(api, deps);
       await api.register(async (objects) => {
         registerObjectRoutes(objects, deps);
         return Promise.resolve();

@@ -9,8 +9,10 @@ import type { BranchInfo, RepositoryInfo, TagInfo } from '../core/versioning/rep
 import type { CommitInfo, MergeResult, MergeStrategy, ObjectChange, ObjectInfo } from '../core/versioning/types.ts';
 import type { LineageApi, ModelsApi, RunsApi } from './lineage-api.ts';
 import type { RecipesApi } from './recipes-api.ts';
+import type { AuditApi } from './audit-api.ts';
 
 export type * from './recipes-api.ts';
+export type * from './audit-api.ts';
 import type { StorageUsage } from '../core/versioning/storage-usage.ts';
 
 export type { StorageUsage };
@@ -61,6 +63,8 @@ export interface StrataApi {
   readonly lineage: LineageApi;
   /** Data preparation recipes. */
   readonly recipes: RecipesApi;
+  /** The tamper-evident audit log (read-only). */
+  readonly audit: AuditApi;
 
   listRepositories(): Promise<RepositoryInfo[]>;
   createRepository(input: { name: string; defaultBranch?: string }): Promise<RepositoryInfo>;

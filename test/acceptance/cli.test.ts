@@ -184,7 +184,7 @@ describe('strata CLI (black box)', () => {
       // The S3 gateway of the same server: a key from the CLI, a layout switch, a signed GET, metrics.
       const key = JSON.parse(await ok(dir, ['--json', 'keys', 'create', '--principal', 'trainer'], env)) as { id: string; secret: string; principal: string };
       expect(key.principal).toBe('trainer');
-      expect(await ok(dir, ['repo', 'set', 'remote', '--s3-layout', 'plain'], env)).toBe('remote: S3 layout plain, public read off\n');
+      expect(await ok(dir, ['repo', 'set', 'remote', '--s3-layout', 'plain'], env)).toBe('remote: S3 layout plain, public read off, audited reads off\n');
       const s3 = new S3Client({ endpoint: s3Endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: key.id, secretAccessKey: key.secret } });
       try {
         const got = await s3.send(new GetObjectCommand({ Bucket: 'remote', Key: 'docs/a.md' }));

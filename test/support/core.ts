@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Ed25519FileSigner } from '../../src/adapters/audit/ed25519-signer.ts';
 import { FsBlobStore } from '../../src/adapters/blob/fs/fs-blob-store.ts';
 import { BasicExtractor } from '../../src/adapters/extract/basic-extractor.ts';
 import { EldLanguageDetector } from '../../src/adapters/extract/eld-language-detector.ts';
@@ -46,7 +47,8 @@ export async function createTestCore(dialect: Dialect, options: Partial<StrataCo
     databaseUrl = database.url;
   }
   const tasks = extras.tasks && databaseUrl ? { queue: new PgBossTaskQueue({ connectionString: databaseUrl, maintenanceIntervalSeconds: extras.tasks.expireInSeconds }), expireInSeconds: extras.tasks.expireInSeconds, retryLimit: 3 } : undefined;
-  const core = createStrataCore({ metadata, blobs, extractor: new BasicExtractor(), languageDetector: new EldLanguageDetector(), ...(tasks ? { tasks } : {}), ...options });
+  const signer = Ed25519FileSigner.open(join(dir, 'audit-signing-key.pem'), { create: true });
+  const core = createStrataCore({ metadata, blobs, extractor: new BasicExtractor(), languageDetector: new EldLanguageDetector(), audit: { signer }, ...(tasks ? { tasks } : {}), ...options });
   return {
     core,
     ...(databaseUrl === undefined ? {} : { databaseUrl }),

@@ -29,9 +29,17 @@ export function registerServeCommand(program: Command): void {
         });
       });
       const s3Address = `http://${config.host}:${String((s3.address() as AddressInfo).port)}`;
+      // Heads are signed on a clock as well as every N entries, so a verifier can tell a quiet
+      // log from one whose recent entries were cut off.
+      const heads = setInterval(() => {
+        core.audit.publishHead().catch((error: unknown) => {
+          server.log.error({ err: error }, 'could not sign an audit tree head');
+        });
+      }, config.auditHeadSeconds * 1000);
       server.log.info({ dataDir: config.dataDir, database: describeDatabase(config) }, `Strata ${STRATA_VERSION} serving at ${address} (API docs: ${address}/api/v1/docs); S3 gateway at ${s3Address}`);
       const stop = (): void => {
         server.log.info('shutting down');
+        clearInterval(heads);
         s3.close();
         s3.closeAllConnections();
         void server.close().then(() => core.close()).then(() => process.exit(0));

@@ -164,11 +164,17 @@ export class AuditLog {
     return this.deps.store.latestHead();
   }
 
-  /** The details of an entry, from its row or its blob. */
+  /** The details of an entry, parsed. */
   async details(entry: AuditEntryRow): Promise<unknown> {
-    if (entry.details !== null) return JSON.parse(entry.details) as unknown;
+    const json = await this.detailsJson(entry);
+    return json === undefined ? undefined : (JSON.parse(json) as unknown);
+  }
+
+  /** The details' JSON as digested, from the row or its blob. */
+  async detailsJson(entry: AuditEntryRow): Promise<string | undefined> {
+    if (entry.details !== null) return entry.details;
     if (entry.detailsDigest === null) return undefined;
-    return JSON.parse(Buffer.from(await this.deps.blobs.read(entry.detailsDigest)).toString('utf8')) as unknown;
+    return Buffer.from(await this.deps.blobs.read(entry.detailsDigest)).toString('utf8');
   }
 
   /** That entry `seq` is in the tree of `treeSize` entries (default: the latest signed head's). */

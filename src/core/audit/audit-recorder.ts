@@ -9,6 +9,9 @@ import type { AuditLog } from './audit-log.ts';
 /** Verbs that change nothing; anything else is a state change and always audited. */
 const READ_VERBS = new Set(['read', 'list', 'search', 'apply']);
 
+/** Reads of data (object bytes and listings, over the API or S3), audited where a repository asks. */
+const DATA_READS = new Set(['object:read', 'object:list']);
+
 /** How long a repository's "audit reads" setting is trusted before it is read again. */
 const READS_SETTING_TTL_MS = 5_000;
 
@@ -53,12 +56,21 @@ export class AuditRecorder {
     };
   }
 
-  /** The service with every method's call recorded; `name` prefixes the call in the details. */
-  wrap<T extends object>(service: T, name: string): T {
+  /**
+   * The service with every method's call recorded; `name` prefixes the call in the details.
+   * `untraced` methods change nothing anyone can see on their own (content stored but not yet
+   * staged): the call that makes their effect visible is the one recorded.
+   */
+  wrap<T extends object>(service: T, name: string, untraced: ReadonlyArray<keyof T & string> = []): T {
+    const skip = new Set<string>(untraced);
     return new Proxy(service, {
       get: (target, property, receiver) => {
         const value: unknown = Reflect.get(target, property, receiver);
         if (typeof value !== 'function' || typeof property !== 'string') return value;
+        if (skip.has(property)) {
+          // Run in a frame that is never settled, so what the call is allowed to do is not recorded.
+          return (...args: unknown[]) => this.frames.run({ call: property, ctx: undefined, input: [], requests: [] }, () => (value as (...a: unknown[]) => unknown).apply(target, args));
+        }
         const method = value as (...args: unknown[]) => unknown;
         return (...args: unknown[]) => {
           if (this.frames.getStore() !== undefined) return method.apply(target, args);
@@ -90,19 +102,26 @@ export class AuditRecorder {
     this.readsAudited.delete(repository);
   }
 
+  /** One entry per distinct action and resource of the call (a batch of writes to one branch is one entry, with a count). */
   private async settle(frame: Frame, outcome: string): Promise<void> {
-    const events: AuditEvent[] = [];
+    const events = new Map<string, { event: AuditEvent; count: number }>();
     for (const request of frame.requests) {
       if (request.action === 'repository:update' && request.repository !== undefined) this.forget(request.repository);
-      if (await this.audited(request)) events.push(this.event(request, frame, outcome));
+      if (!(await this.audited(request))) continue;
+      const event = this.event(request, frame, outcome);
+      const key = `${event.action}\u0000${event.resource}`;
+      const seen = events.get(key);
+      if (seen === undefined) events.set(key, { event, count: 1 });
+      else seen.count += 1;
     }
-    if (events.length > 0) await this.log.appendAll(events);
+    if (events.size === 0) return;
+    await this.log.appendAll([...events.values()].map(({ event, count }) => (count === 1 ? event : { ...event, details: { ...(event.details as object), count } })));
   }
 
   private async audited(request: AccessRequest): Promise<boolean> {
     const verb = request.action.slice(request.action.indexOf(':') + 1);
     if (!READ_VERBS.has(verb)) return true;
-    if (request.repository === undefined) return false;
+    if (request.repository === undefined || !DATA_READS.has(request.action)) return false;
     const now = Date.now();
     const cached = this.readsAudited.get(request.repository);
     if (cached !== undefined && now - cached.at < READS_SETTING_TTL_MS) return cached.on;
@@ -142,7 +161,9 @@ function resourceOf(request: AccessRequest, input: unknown): string {
   const named = /^(branch|tag):/.test(request.action) && request.repository !== undefined ? fields.name : undefined;
   const ref = fields.branch ?? fields.ref ?? fields.tag ?? named;
   if (typeof ref === 'string') resource += `@${ref}`;
-  if (typeof fields.path === 'string') resource += `:${fields.path}`;
+  const objects = Array.isArray(fields.objects) ? (fields.objects as Array<{ path?: unknown }>) : [];
+  const path = fields.path ?? (objects.length === 1 ? objects[0]?.path : undefined);
+  if (typeof path === 'string') resource += `:${path}`;
   return resource;
 }
 

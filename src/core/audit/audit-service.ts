@@ -18,7 +18,10 @@ export interface AuditEntryView {
   source: string | null;
   detailsDigest: string | null;
   leafHash: string;
+  /** The details, parsed (one entry's view). */
   details?: unknown;
+  /** The details exactly as digested (listing with details, and exports). */
+  detailsJson?: string;
 }
 
 export interface AuditHeadView {
@@ -40,11 +43,18 @@ export class AuditService {
     private readonly log: AuditLog,
   ) {}
 
-  async entries(ctx: CallContext, filter: Partial<AuditEntryFilter>): Promise<AuditEntryView[]> {
+  /** Entries in seq order; with `details`, each carries its details' exact JSON (read from its blob when large). */
+  async entries(ctx: CallContext, filter: Partial<AuditEntryFilter> & { details?: boolean }): Promise<AuditEntryView[]> {
     await authorize(this.deps, ctx, { action: 'audit:read' });
-    const limit = filter.limit ?? 100;
+    const { details, ...rest } = filter;
+    const limit = rest.limit ?? 100;
     if (!(Number.isInteger(limit) && limit > 0 && limit <= MAX_AUDIT_PAGE)) throw invalidArgument(`limit must be 1–${MAX_AUDIT_PAGE}`);
-    return (await this.log.entries({ ...filter, limit })).map(entryView);
+    const rows = await this.log.entries({ ...rest, limit });
+    if (details !== true) return rows.map(entryView);
+    return Promise.all(rows.map(async (row) => {
+      const json = await this.log.detailsJson(row);
+      return json === undefined ? entryView(row) : { ...entryView(row), detailsJson: json };
+    }));
   }
 
   async entry(ctx: CallContext, seq: number): Promise<AuditEntryView> {

@@ -1,4 +1,4 @@
-import { type ColumnDataType, type Kysely } from 'kysely';
+import { sql, type ColumnDataType, type Kysely } from 'kysely';
 
 /**
  * The audit log: entries (a leaf's hash kept on its row), the Merkle tree's perfect subtree
@@ -42,6 +42,6 @@ export async function upAudit(db: Kysely<unknown>, types: { bigint: ColumnDataTy
     .addColumn('id', 'integer', (c) => c.primaryKey())
     .addColumn('size', types.bigint, (c) => c.notNull())
     .execute();
-  await db.insertInto('audit_state' as never).values({ id: 1, size: 0 } as never).execute();
+  await sql`insert into audit_state (id, size) values (1, 0)`.execute(db);
   await db.schema.alterTable('repositories').addColumn('audit_reads', 'integer', (c) => c.notNull().defaultTo(0)).execute();
 }

@@ -1,0 +1,63 @@
+import type { ConsistencyProof, InclusionProof } from '../core/audit/audit-log.ts';
+import type { AuditEntryView, AuditHeadView } from '../core/audit/audit-service.ts';
+import type { AuditVerification } from '../core/audit/audit-verify.ts';
+import type { StrataCore } from '../core/strata.ts';
+import type { CallContext } from '../core/versioning/types.ts';
+
+export type { AuditEntryView, AuditHeadView, AuditVerification, ConsistencyProof, InclusionProof };
+
+export interface AuditEntryQuery {
+  /** First seq, inclusive. */
+  from?: number;
+  /** Last seq, exclusive. */
+  to?: number;
+  actor?: string;
+  action?: string;
+  /** Entries whose resource starts with this. */
+  resource?: string;
+  limit?: number;
+  /** Include each entry's details as their exact JSON. */
+  details?: boolean;
+}
+
+/** The audit log, read-only: there is no call that changes it. */
+export interface AuditApi {
+  entries(query?: AuditEntryQuery): Promise<AuditEntryView[]>;
+  entry(seq: number): Promise<AuditEntryView>;
+  heads(options?: { fromSize?: number; limit?: number }): Promise<AuditHeadView[]>;
+  latestHead(): Promise<AuditHeadView>;
+  inclusionProof(seq: number, treeSize?: number): Promise<InclusionProof>;
+  consistencyProof(first: number, second: number): Promise<ConsistencyProof>;
+  publicKey(): Promise<{ keyId: string; publicKeyPem: string }>;
+  /** Recomputes the whole log where it is stored and checks every signed head. */
+  verify(onProgress?: (entries: number) => void): Promise<AuditVerification>;
+}
+
+export function localAuditApi(core: StrataCore, ctx: CallContext): AuditApi {
+  return {
+    entries: (query = {}) => core.audit.entries(ctx, query),
+    entry: (seq) => core.audit.entry(ctx, seq),
+    heads: (options) => core.audit.heads(ctx, options),
+    latestHead: () => core.audit.latestHead(ctx),
+    inclusionProof: (seq, treeSize) => core.audit.inclusionProof(ctx, seq, treeSize),
+    consistencyProof: (first, second) => core.audit.consistencyProof(ctx, first, second),
+    publicKey: () => core.audit.publicKey(ctx),
+    verify: (onProgress) => core.audit.verify(ctx, onProgress),
+  };
+}
+
+type Query = Record<string, string | number | boolean | undefined>;
+type Json = <T>(method: string, path: string, options?: { query?: Query; body?: unknown }) => Promise<T>;
+
+export function httpAuditApi(json: Json): AuditApi {
+  return {
+    entries: async (query = {}) => (await json<{ entries: AuditEntryView[] }>('GET', '/audit/entries', { query: { ...query } })).entries,
+    entry: (seq) => json('GET', `/audit/entries/${seq}`),
+    heads: async (options = {}) => (await json<{ heads: AuditHeadView[] }>('GET', '/audit/heads', { query: { ...options } })).heads,
+    latestHead: () => json('GET', '/audit/heads/latest'),
+    inclusionProof: (seq, treeSize) => json('GET', '/audit/proofs/inclusion', { query: { seq, treeSize } }),
+    consistencyProof: (first, second) => json('GET', '/audit/proofs/consistency', { query: { first, second } }),
+    publicKey: () => json('GET', '/audit/public-key'),
+    verify: () => json('GET', '/audit/verify'),
+  };
+}
