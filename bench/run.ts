@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: each figure next to a baseline timed in the same run. BENCH_SCALE shrinks
  * the data sizes; BENCH_ONLY=name[,name] runs a subset (large, small, tree, dedup, memory, s3, s3list, s3memory,
- * ingesttexts, ingestmixed, search, lineage, prep, prepapply).
+ * ingesttexts, ingestmixed, search, lineage, prep, prepapply, audit).
  */
 import { cpus, totalmem } from 'node:os';
 import { rm } from 'node:fs/promises';
@@ -11,6 +11,7 @@ import { benchDedup, benchMemory } from './storage.ts';
 import { figures, SCALE, WORK } from './support.ts';
 import { benchS3List, benchS3Memory, benchS3Transfer } from './s3.ts';
 import { benchLineage } from './lineage.ts';
+import { benchAudit } from './audit.ts';
 import { benchPrep, benchPrepApply } from './prep.ts';
 import { benchSearch } from './search.ts';
 import { benchCommitAndDiff } from './versioning.ts';
@@ -30,6 +31,7 @@ const all: Record<string, () => Promise<void>> = {
   lineage: benchLineage,
   prep: benchPrep,
   prepapply: benchPrepApply,
+  audit: benchAudit,
 };
 const only = process.env.BENCH_ONLY?.split(',') ?? Object.keys(all);
 console.log(`Strata benchmarks — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, scale ${SCALE}\n`);

@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, verify } from 'node:crypto';
+import { createHash, createPublicKey, hash, verify } from 'node:crypto';
 import type { AuditEntryRow, AuditHeadRow } from '../ports/audit-store.ts';
 
 /** One thing that happened, as the recorder hands it to the log (seq and hashes come later). */
@@ -28,7 +28,7 @@ export function encodeEntry(e: EntryFields): Buffer {
 }
 
 export function sha256Hex(bytes: Uint8Array | string): string {
-  return createHash('sha256').update(bytes).digest('hex');
+  return hash('sha256', bytes, 'hex');
 }
 
 /** SHA-256 of nothing: the root of the empty tree (RFC 9162 §2.1.1). */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * The Merkle tree of RFC 9162 §2.1 (Certificate Transparency v2, same tree as RFC 6962): leaf
@@ -11,12 +11,14 @@ import { createHash } from 'node:crypto';
 const LEAF = Buffer.from([0x00]);
 const NODE = Buffer.from([0x01]);
 
+// One-shot hashing of one concatenated buffer: about twice as fast as a Hash object per node,
+// which is what verification of millions of entries spends its time on.
 export function leafHash(entry: Uint8Array): Buffer {
-  return createHash('sha256').update(LEAF).update(entry).digest();
+  return hash('sha256', Buffer.concat([LEAF, entry]), 'buffer');
 }
 
 export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
-  return createHash('sha256').update(NODE).update(left).update(right).digest();
+  return hash('sha256', Buffer.concat([NODE, left, right], 65), 'buffer');
 }
 
 /**
