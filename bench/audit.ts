@@ -6,7 +6,6 @@ import { openSqliteStore } from '../src/adapters/db/sqlite/open-sqlite-store.ts'
 import { encodeEntry, sha256Hex, type AuditEvent } from '../src/core/audit/audit-entry.ts';
 import { AuditLog } from '../src/core/audit/audit-log.ts';
 import { AuditService } from '../src/core/audit/audit-service.ts';
-import { verifyAuditLog } from '../src/core/audit/audit-verify.ts';
 import { leafHash } from '../src/core/audit/merkle.ts';
 import { allowAll } from '../src/core/ports/authorizer.ts';
 import { fmt, freshDir, report, SCALE, time } from './support.ts';
@@ -25,7 +24,7 @@ async function openLog(dir: string): Promise<{ log: AuditLog; audit: AuditServic
   const blobs = new MemoryBlobStore();
   const signer = Ed25519FileSigner.open(join(dir, 'key.pem'), { create: true });
   const log = new AuditLog({ store: metadata.audit, blobs, clock: { now: () => new Date() }, ...(signer ? { signer } : {}) }, { headEvery: 1000, inlineDetailsLimit: 4096 });
-  return { log, audit: new AuditService({ authorizer: allowAll, blobs }, log), close: () => metadata.close() };
+  return { log, audit: new AuditService({ authorizer: allowAll, blobs }, log), close: async () => { await metadata.close(); } };
 }
 
 async function fill(log: AuditLog, count: number): Promise<void> {
