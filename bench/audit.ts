@@ -38,7 +38,8 @@ async function fill(log: AuditLog, count: number): Promise<void> {
  */
 export async function benchAudit(): Promise<void> {
   const dir = await freshDir('audit');
-  const { log, audit, close } = await openLog(dir);
+  const opened = await openLog(dir);
+  const { log, audit } = opened;
   const appended = await time(() => fill(log, ENTRIES));
   const rawDb = new Database(join(dir, 'raw.db'));
   rawDb.pragma('journal_mode = WAL');
@@ -69,7 +70,7 @@ export async function benchAudit(): Promise<void> {
   const verifyRate = ENTRIES / verified.seconds;
   const hashRate = rows.length / hashing.seconds;
   report({ name: `audit verify of ${ENTRIES.toLocaleString('en')} entries and ${verified.value.heads} signed heads (read, re-hash, rebuild the tree, check each head)`, strata: `${fmt(verified.seconds)} s (${Math.round(verifyRate).toLocaleString('en')} entries/s)`, baseline: `hashing the leaves alone: ${Math.round(hashRate).toLocaleString('en')}/s`, ratio: `${fmt(verifyRate / hashRate)}×`, goal: '≥ 500,000 entries/s', met: verifyRate >= 500_000 });
-  await close();
+  await opened.close();
 
   const proofDir = await freshDir('audit-proofs');
   const big = await openLog(proofDir);
