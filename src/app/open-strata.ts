@@ -1,5 +1,6 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FsBlobStore } from '../adapters/blob/fs/fs-blob-store.ts';
 import { BasicExtractor } from '../adapters/extract/basic-extractor.ts';
@@ -10,6 +11,8 @@ import { LibraryDocumentText } from '../adapters/extract/document-text.ts';
 import { esbuildCompiler } from '../adapters/prep/esbuild-compiler.ts';
 import { EldLanguageDetector } from '../adapters/extract/eld-language-detector.ts';
 import { Ed25519FileSigner } from '../adapters/audit/ed25519-signer.ts';
+import { DuckDbArchiveEngine } from '../adapters/inference/duckdb-archive.ts';
+import { TiktokenCounter } from '../adapters/inference/tiktoken-counter.ts';
 import type { Config } from '../config/config.ts';
 import { invalidArgument, notFound } from '../core/errors.ts';
 import type { BlobStore } from '../core/ports/blob-store.ts';
@@ -47,7 +50,28 @@ export async function openStrata(config: Config, options: OpenStrataOptions): Pr
     ...(config.prepThreads === 0 ? {} : { mapper: new ThreadPoolMapper(config.prepThreads) }),
     ...(queue ? { tasks: { queue, expireInSeconds: config.taskTimeoutSeconds, retryLimit: config.taskRetries } } : {}),
     audit: { signer: openAuditSigner(config), log: { headEvery: config.auditHeadEvery } },
+    inference: {
+      engine: new DuckDbArchiveEngine(),
+      tokens: new TiktokenCounter(),
+      options: { inlineBytes: config.inferenceInlineBytes, recentDays: config.inferenceRecentDays, ...(config.inferencePseudonymize ? { pseudonymKey: pseudonymKey(join(config.dataDir, 'inference-pseudonym.key')) } : {}) },
+    },
   });
+}
+
+/**
+ * The HMAC key for inference user and session ids, made on first use (32 random bytes, hex, mode
+ * 0600; created exclusively, so two processes starting at once agree on one key).
+ */
+function pseudonymKey(file: string): Buffer {
+  if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true });
+    try {
+      writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+  return Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
 }
 
 /** The key is made on first use where the data folder is Strata's own; a configured key file must exist. */

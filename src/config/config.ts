@@ -51,6 +51,14 @@ const ConfigSchema = z.strictObject({
   auditHeadEvery: z.coerce.number().int().min(1).default(1000),
   /** …and at least this often, even when nothing happened (`strata serve`). */
   auditHeadSeconds: z.coerce.number().int().min(1).default(60),
+  /** Store inference user and session ids as keyed hashes (key: `<dataDir>/inference-pseudonym.key`). */
+  inferencePseudonymize: z.stringbool().or(z.boolean()).default(true),
+  /** Inference input or output text longer than this (bytes) is kept as an object in the archive repository. */
+  inferenceInlineBytes: z.coerce.number().int().min(0).default(64 * 1024),
+  /** `strata inference compact` moves records older than this many days into Parquet. */
+  inferenceRecentDays: z.coerce.number().int().min(0).default(7),
+  /** Largest inference batch or OTLP request body, in bytes (larger: 413). */
+  inferenceMaxBodyBytes: z.coerce.number().int().min(1024).default(32 * 1024 * 1024),
 });
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
@@ -75,6 +83,10 @@ const ENV_KEYS: Record<string, keyof z.input<typeof ConfigSchema>> = {
   STRATA_AUDIT_KEY_FILE: 'auditKeyFile',
   STRATA_AUDIT_HEAD_EVERY: 'auditHeadEvery',
   STRATA_AUDIT_HEAD_SECONDS: 'auditHeadSeconds',
+  STRATA_INFERENCE_PSEUDONYMIZE: 'inferencePseudonymize',
+  STRATA_INFERENCE_INLINE_BYTES: 'inferenceInlineBytes',
+  STRATA_INFERENCE_RECENT_DAYS: 'inferenceRecentDays',
+  STRATA_INFERENCE_MAX_BODY_BYTES: 'inferenceMaxBodyBytes',
 };
 
 export interface LoadConfigOptions {

@@ -33,6 +33,9 @@ import { AuditLog, DEFAULT_AUDIT_LOG_OPTIONS, type AuditLogOptions } from './aud
 import { AuditRecorder } from './audit/audit-recorder.ts';
 import { AuditService } from './audit/audit-service.ts';
 import type { AuditSigner } from './ports/audit-signer.ts';
+import { InferenceService, type InferenceOptions } from './inference/inference-service.ts';
+import type { ArchiveEngine, TokenCounter } from './ports/archive-engine.ts';
+import { StrataError } from './errors.ts';
 
 export interface StrataCoreOptions {
   metadata: MetadataStore;
@@ -65,7 +68,17 @@ export interface StrataCoreOptions {
   mapper?: SourceMapper;
   /** The key that signs audit tree heads (none: entries are still appended, heads are not signed), and how often heads are due. */
   audit?: { signer?: AuditSigner; log?: Partial<AuditLogOptions> };
+  /** The inference archive: Parquet and SQL engine, token counter, and its settings. */
+  inference?: { engine?: ArchiveEngine; tokens?: TokenCounter; options?: Partial<InferenceOptions> };
 }
+
+export const DEFAULT_INFERENCE_OPTIONS: InferenceOptions = { repository: 'inference-archive', inlineBytes: 64 * 1024, recentDays: 7 };
+
+const NO_ENGINE: ArchiveEngine = {
+  toParquet: () => Promise.reject(new StrataError('Unavailable', 'this process has no archive engine')),
+  fromParquet: () => Promise.reject(new StrataError('Unavailable', 'this process has no archive engine')),
+  query: () => Promise.reject(new StrataError('Unavailable', 'this process has no archive engine')),
+};
 
 export const DEFAULT_OPENLINEAGE: OpenLineageSettings = { namespace: 'strata://local', producer: 'urn:strata:0.0.0' };
 
@@ -93,6 +106,8 @@ export interface StrataCore {
   prep: PrepService;
   /** The tamper-evident audit log: reading, proofs, verification. */
   audit: AuditService;
+  /** Every model call's input, output, usage and cost. */
+  inference: InferenceService;
   /** How this Strata names itself in OpenLineage events. */
   openLineageSettings: OpenLineageSettings;
   /** Releases the metadata store. */
@@ -110,7 +125,7 @@ export function createStrataCore(options: StrataCoreOptions): StrataCore {
     authorizer: recorder.authorizer(options.authorizer ?? allowAll),
     clock,
   };
-  const audited = <T extends object>(service: T, name: string, untraced: ReadonlyArray<keyof T & string> = []): T => recorder.wrap(service, name, untraced);
+  const audited = <T extends object>(service: T, name: string, how: { untraced?: ReadonlyArray<keyof T & string>; brief?: ReadonlyArray<keyof T & string> } = {}): T => recorder.wrap(service, name, how);
   const commits = new CommitService(deps);
   const objects = new ObjectService(deps);
   const search = new SearchService(deps, objects, options.search);
@@ -123,9 +138,19 @@ export function createStrataCore(options: StrataCoreOptions): StrataCore {
   const runs = new RunService(deps, { objects, recorder: lineageRecorder, openLineage: { settings: openLineageSettings, emitter: options.openLineage?.emitter } });
   runs.setModelResolver((ctx, address) => models.versionNode(ctx, address));
   const prep = new PrepService(deps, { objects, commits, runs, recorder: lineageRecorder, datasets, cache: new PrepCache(options.metadata.prepCache, options.blobs), env: { language: options.languageDetector, ...(options.shardEncoder ? { shards: options.shardEncoder } : {}), ...(options.documentText ? { documents: options.documentText } : {}), ...(options.moduleCompiler ? { compiler: options.moduleCompiler } : {}) }, ...(options.tasks ? { tasks: options.tasks } : {}), ...(options.mapper ? { mapper: options.mapper } : {}) });
+  const repositories = new RepositoryService(deps);
+  const inference = new InferenceService(deps, {
+    objects,
+    commits,
+    repositories,
+    models,
+    engine: options.inference?.engine ?? NO_ENGINE,
+    ...(options.inference?.tokens ? { tokens: options.inference.tokens } : {}),
+    options: { ...DEFAULT_INFERENCE_OPTIONS, ...options.inference?.options },
+  });
   return {
-    repositories: audited(new RepositoryService(deps), 'repositories'),
-    objects: audited(objects, 'objects', ['writeContent']),
+    repositories: audited(repositories, 'repositories'),
+    objects: audited(objects, 'objects', { untraced: ['writeContent'] }),
     commits: audited(commits, 'commits'),
     merges: audited(new MergeService(deps, commits), 'merges'),
     multipart: audited(new MultipartService(deps, objects, { minPartSize: options.minPartSize ?? MIN_PART_SIZE }), 'multipart'),
@@ -138,6 +163,7 @@ export function createStrataCore(options: StrataCoreOptions): StrataCore {
     lineage: audited(lineage, 'lineage'),
     openLineage: audited(new OpenLineageService(deps, { objects, recorder: lineageRecorder, strataNamespace: openLineageSettings.namespace }), 'openLineage'),
     prep: audited(prep, 'prep'),
+    inference: audited(inference, 'inference', { brief: ['log'] }),
     audit: new AuditService({ authorizer: deps.authorizer, blobs: options.blobs }, auditLog),
     openLineageSettings,
     close: async () => {

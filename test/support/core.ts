@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ed25519FileSigner } from '../../src/adapters/audit/ed25519-signer.ts';
 import { FsBlobStore } from '../../src/adapters/blob/fs/fs-blob-store.ts';
+import { DuckDbArchiveEngine } from '../../src/adapters/inference/duckdb-archive.ts';
+import { TiktokenCounter } from '../../src/adapters/inference/tiktoken-counter.ts';
 import { BasicExtractor } from '../../src/adapters/extract/basic-extractor.ts';
 import { EldLanguageDetector } from '../../src/adapters/extract/eld-language-detector.ts';
 import { openPostgresStore } from '../../src/adapters/db/postgres/open-postgres-store.ts';
@@ -48,7 +50,7 @@ export async function createTestCore(dialect: Dialect, options: Partial<StrataCo
   }
   const tasks = extras.tasks && databaseUrl ? { queue: new PgBossTaskQueue({ connectionString: databaseUrl, maintenanceIntervalSeconds: extras.tasks.expireInSeconds }), expireInSeconds: extras.tasks.expireInSeconds, retryLimit: 3 } : undefined;
   const signer = Ed25519FileSigner.open(join(dir, 'audit-signing-key.pem'), { create: true });
-  const core = createStrataCore({ metadata, blobs, extractor: new BasicExtractor(), languageDetector: new EldLanguageDetector(), audit: { signer }, ...(tasks ? { tasks } : {}), ...options });
+  const core = createStrataCore({ metadata, blobs, extractor: new BasicExtractor(), languageDetector: new EldLanguageDetector(), audit: { signer }, inference: { engine: new DuckDbArchiveEngine(), tokens: new TiktokenCounter(), options: { pseudonymKey: Buffer.alloc(32, 7) } }, ...(tasks ? { tasks } : {}), ...options });
   return {
     core,
     ...(databaseUrl === undefined ? {} : { databaseUrl }),

@@ -24,6 +24,7 @@ import * as datasets from './dataset-queries.ts';
 import { KyselyLineageStore, type NodeRow } from './lineage-queries.ts';
 import { KyselyPrepCacheStore } from './prep-cache-queries.ts';
 import { KyselyAuditStore } from './audit-queries.ts';
+import { KyselyInferenceStore } from './inference-queries.ts';
 import { KyselyModelStore } from './model-queries.ts';
 import { KyselyRunStore } from './run-queries.ts';
 import { KyselySearchIndex, type FullTextDialect } from './search-queries.ts';
@@ -65,6 +66,7 @@ export class KyselyMetadataStore implements MetadataStore {
   readonly models: KyselyModelStore;
   readonly prepCache: KyselyPrepCacheStore;
   readonly audit: KyselyAuditStore;
+  readonly inference: KyselyInferenceStore;
   private readonly commits = new Map<string, CommitRecord>();
 
   constructor(
@@ -79,6 +81,7 @@ export class KyselyMetadataStore implements MetadataStore {
     this.models = new KyselyModelStore(db, uniquely, (error) => capabilities.isUniqueViolation(error));
     this.prepCache = new KyselyPrepCacheStore(db, capabilities.maxRowsPerInsert);
     this.audit = new KyselyAuditStore(db, capabilities.maxRowsPerInsert);
+    this.inference = new KyselyInferenceStore(db, capabilities.maxRowsPerInsert, capabilities.name === 'sqlite' ? 32_000 : 65_000);
   }
 
   async createRepository(repository: RepositoryRecord, root: CommitRecord): Promise<void> {

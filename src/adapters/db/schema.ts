@@ -1,3 +1,4 @@
+import type { InferenceRecord } from '../../core/inference/inference-record.ts';
 import type { Generated } from 'kysely';
 
 /** Table shapes as Kysely sees them. JSON columns are text in both dialects. */
@@ -246,7 +247,25 @@ export interface Database {
   audit_nodes: AuditNodesTable;
   audit_heads: AuditHeadsTable;
   audit_state: AuditStateTable;
+  inference_records: InferenceRecordsTable;
+  inference_retention: { application: string; days: number | string };
 }
+
+type Numeric = number | string | null;
+
+/** InferenceRecord with PostgreSQL's bigint-as-string and float columns. */
+export type InferenceRecordsTable = Omit<InferenceRecord, 'input_tokens' | 'output_tokens' | 'cached_tokens' | 'reasoning_tokens' | 'counted_input_tokens' | 'counted_output_tokens' | 'cost_provided' | 'cost_computed' | 'latency_ms' | 'ttft_ms'> & {
+  input_tokens: Numeric;
+  output_tokens: Numeric;
+  cached_tokens: Numeric;
+  reasoning_tokens: Numeric;
+  counted_input_tokens: Numeric;
+  counted_output_tokens: Numeric;
+  cost_provided: Numeric;
+  cost_computed: Numeric;
+  latency_ms: Numeric;
+  ttft_ms: Numeric;
+};
 
 /** Integers are bigint in PostgreSQL (returned as strings) and integer in SQLite. */
 export interface AuditEntriesTable {

@@ -61,8 +61,9 @@ export class AuditRecorder {
    * `untraced` methods change nothing anyone can see on their own (content stored but not yet
    * staged): the call that makes their effect visible is the one recorded.
    */
-  wrap<T extends object>(service: T, name: string, untraced: ReadonlyArray<keyof T & string> = []): T {
-    const skip = new Set<string>(untraced);
+  wrap<T extends object>(service: T, name: string, options: { untraced?: ReadonlyArray<keyof T & string>; brief?: ReadonlyArray<keyof T & string> } = {}): T {
+    const skip = new Set<string>(options.untraced ?? []);
+    const brief = new Set<string>(options.brief ?? []);
     return new Proxy(service, {
       get: (target, property, receiver) => {
         const value: unknown = Reflect.get(target, property, receiver);
@@ -74,7 +75,9 @@ export class AuditRecorder {
         const method = value as (...args: unknown[]) => unknown;
         return (...args: unknown[]) => {
           if (this.frames.getStore() !== undefined) return method.apply(target, args);
-          const frame: Frame = { call: `${name}.${property}`, ctx: contextOf(args[0]), input: args.slice(1), requests: [] };
+          // A brief call's input is a batch of payloads (inference records): the entry counts them instead of copying them.
+          const input = brief.has(property) ? args.slice(1).map((a) => (Array.isArray(a) ? { items: a.length } : a)) : args.slice(1);
+          const frame: Frame = { call: `${name}.${property}`, ctx: contextOf(args[0]), input, requests: [] };
           return this.frames.run(frame, () => {
             const result = method.apply(target, args);
             if (!isPromise(result)) {
@@ -156,6 +159,7 @@ function contextOf(value: unknown): CallContext | undefined {
 
 /** `repository`, `repository@ref`, `repository@ref:path`, or the call's first argument when it names something. */
 function resourceOf(request: AccessRequest, input: unknown): string {
+  if (request.resource !== undefined) return request.resource;
   const fields = typeof input === 'object' && input !== null ? (input as Record<string, unknown>) : {};
   let resource = request.repository ?? (typeof input === 'string' ? input : typeof fields.name === 'string' ? fields.name : '');
   const named = /^(branch|tag):/.test(request.action) && request.repository !== undefined ? fields.name : undefined;
@@ -167,7 +171,8 @@ function resourceOf(request: AccessRequest, input: unknown): string {
   return resource;
 }
 
-const SECRET_KEY = /secret|password|token|credential|private/i;
+/** Keys whose values are secrets or personal identifiers: never copied into an entry. */
+const SECRET_KEY = /secret|password|token|credential|private|^user$|^session$/i;
 const MAX_STRING = 1024;
 const MAX_ITEMS = 100;
 

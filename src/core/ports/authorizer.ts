@@ -10,6 +10,8 @@ export interface AccessRequest {
   action: string;
   /** The repository the action touches, when there is one. */
   repository?: string;
+  /** What the action touches when it is not a repository path (`inference/user:<pseudonym>`); audit entries name it. */
+  resource?: string;
 }
 
 /** The single authorization hook. Rejects with a Forbidden `StrataError` to deny. */

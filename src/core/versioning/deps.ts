@@ -15,6 +15,6 @@ export interface VersioningDeps {
 }
 
 /** The one authorization check each service call makes before touching anything. */
-export function authorize(deps: Pick<VersioningDeps, 'authorizer'>, ctx: CallContext, request: { action: string; repository?: string }): Promise<void> {
+export function authorize(deps: Pick<VersioningDeps, 'authorizer'>, ctx: CallContext, request: { action: string; repository?: string; resource?: string }): Promise<void> {
   return deps.authorizer.authorize({ actor: ctx.actor, ...request });
 }

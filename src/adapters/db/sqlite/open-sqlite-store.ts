@@ -14,6 +14,7 @@ import * as search from './migrations/004-search.ts';
 import * as lineage from './migrations/005-lineage.ts';
 import * as prepCache from './migrations/006-prep-cache.ts';
 import * as audit from './migrations/007-audit.ts';
+import * as inference from './migrations/008-inference.ts';
 import { sqliteFullText } from '../search-queries.ts';
 
 /**
@@ -34,7 +35,7 @@ export async function openSqliteStore(file: string): Promise<KyselyMetadataStore
     throw new StrataError('Unavailable', `cannot open SQLite database ${file}: ${(error as Error).message}`, { cause: error });
   }
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
-  await migrateToLatest(db as Kysely<unknown>, { '001-initial': initial, '002-s3-gateway': s3Gateway, '003-datasets': datasets, '004-search': search, '005-lineage': lineage, '006-prep-cache': prepCache, '007-audit': audit });
+  await migrateToLatest(db as Kysely<unknown>, { '001-initial': initial, '002-s3-gateway': s3Gateway, '003-datasets': datasets, '004-search': search, '005-lineage': lineage, '006-prep-cache': prepCache, '007-audit': audit, '008-inference': inference });
   return new KyselyMetadataStore(db, {
     name: 'sqlite',
     isUniqueViolation: (error) => {
