@@ -15,6 +15,8 @@ import { registerLineageRoutes } from './rest/lineage.ts';
 import { registerModelRoutes } from './rest/models.ts';
 import { registerRecipeRoutes } from './rest/recipes.ts';
 import { registerAuditRoutes } from './rest/audit.ts';
+import { registerInferenceRoutes } from './rest/inference.ts';
+import { registerOtlpRoutes } from './otlp/traces.ts';
 import { registerRunRoutes } from './rest/runs.ts';
 import { registerObjectRoutes } from './rest/objects.ts';
 import { registerRefRoutes } from './rest/refs.ts';
@@ -26,6 +28,8 @@ export interface BuildServerOptions {
   logLevel?: string;
   /** Largest object upload in bytes. */
   maxUploadBytes?: number;
+  /** Largest inference batch or OTLP export request in bytes (default 32 MiB). */
+  maxInferenceBodyBytes?: number;
   version?: string;
 }
 
@@ -98,6 +102,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
       registerLineageRoutes(api, deps);
       registerRecipeRoutes(api, deps);
       registerAuditRoutes(api, deps);
+      registerInferenceRoutes(api, { ...deps, maxBodyBytes: options.maxInferenceBodyBytes ?? 32 * 1024 ** 2 });
       await api.register(async (objects) => {
         registerObjectRoutes(objects, deps);
         return Promise.resolve();
@@ -105,6 +110,11 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
     },
     { prefix: API_PREFIX },
   );
+  // OTLP's own path, outside /api/v1; its protobuf body parser stays inside this plugin.
+  await app.register(async (otlp) => {
+    registerOtlpRoutes(otlp, { ...deps, maxBodyBytes: options.maxInferenceBodyBytes ?? 32 * 1024 ** 2 });
+    return Promise.resolve();
+  });
   return app;
 }
 
