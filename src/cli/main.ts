@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerAuditCommands } from './commands/audit.ts';
+import { registerInferenceCommands } from './commands/inference.ts';
 import { registerDatasetCommands } from './commands/datasets.ts';
 import { registerHistoryCommands } from './commands/history.ts';
 import { registerIngestCommand, registerPreviewCommand } from './commands/ingest.ts';
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerLineageCommands(program);
   registerRecipeCommands(program);
   registerAuditCommands(program);
+  registerInferenceCommands(program);
   registerServeCommand(program);
   registerWorkerCommand(program);
   return program;

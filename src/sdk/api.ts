@@ -10,9 +10,11 @@ import type { CommitInfo, MergeResult, MergeStrategy, ObjectChange, ObjectInfo }
 import type { LineageApi, ModelsApi, RunsApi } from './lineage-api.ts';
 import type { RecipesApi } from './recipes-api.ts';
 import type { AuditApi } from './audit-api.ts';
+import type { InferenceApi } from './inference-api.ts';
 
 export type * from './recipes-api.ts';
 export type * from './audit-api.ts';
+export type * from './inference-api.ts';
 import type { StorageUsage } from '../core/versioning/storage-usage.ts';
 
 export type { StorageUsage };
@@ -65,6 +67,8 @@ export interface StrataApi {
   readonly recipes: RecipesApi;
   /** The tamper-evident audit log (read-only). */
   readonly audit: AuditApi;
+  /** The inference archive: log calls, query them with SQL, cost reports. */
+  readonly inference: InferenceApi;
 
   listRepositories(): Promise<RepositoryInfo[]>;
   createRepository(input: { name: string; defaultBranch?: string }): Promise<RepositoryInfo>;

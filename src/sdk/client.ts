@@ -3,6 +3,7 @@ import { mapConcurrent } from '../core/concurrency.ts';
 import { ERROR_CODES, StrataError, type ErrorCode } from '../core/errors.ts';
 import { httpRecipesApi, type RecipesApi } from './recipes-api.ts';
 import { httpAuditApi, type AuditApi } from './audit-api.ts';
+import { httpInferenceApi, type InferenceApi } from './inference-api.ts';
 import { httpLineageApi, httpModelsApi, httpRunsApi, type LineageApi, type ModelsApi, type RunsApi } from './lineage-api.ts';
 import type { StorageUsage, SearchInput, SearchResponse, DatasetFilter, DatasetInput, DatasetRecord, DatasetVersion, ObjectRef, Preview, IngestRequest, IngestSummary, AccessKeyInfo, AccessKeyRecord, RepositorySettings, BranchInfo, CommitInfo, ListResult, MergeResult, ObjectChange, ObjectInfo, RepositoryInfo, StrataApi, TagInfo, UploadInput } from './api.ts';
 
@@ -23,6 +24,7 @@ export class StrataClient implements StrataApi {
   readonly lineage: LineageApi;
   readonly recipes: RecipesApi;
   readonly audit: AuditApi;
+  readonly inference: InferenceApi;
 
   constructor(private readonly options: StrataClientOptions) {
     this.base = `${options.endpoint.replace(/\/+$/, '')}/api/v1`;
@@ -32,6 +34,7 @@ export class StrataClient implements StrataApi {
     this.lineage = httpLineageApi(json);
     this.recipes = httpRecipesApi(json);
     this.audit = httpAuditApi(json);
+    this.inference = httpInferenceApi(json);
   }
 
   listRepositories = async (): Promise<RepositoryInfo[]> => (await this.json<{ repositories: RepositoryInfo[] }>('GET', '/repositories')).repositories;

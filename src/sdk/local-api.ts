@@ -8,6 +8,7 @@ import type { ObjectRef, Preview, StrataApi, UploadInput } from './api.ts';
 import { localLineageApi, localModelsApi, localRunsApi } from './lineage-api.ts';
 import { localRecipesApi } from './recipes-api.ts';
 import { localAuditApi } from './audit-api.ts';
+import { localInferenceApi } from './inference-api.ts';
 
 /** Objects staged per transaction by `putObjects`. */
 const STAGE_BATCH = 500;
@@ -32,6 +33,7 @@ export function createLocalApi(core: StrataCore, actor: string, options: LocalAp
     lineage: localLineageApi(core, ctx),
     recipes: localRecipesApi(core, ctx),
     audit: localAuditApi(core, ctx),
+    inference: localInferenceApi(core, ctx),
     createDataset: (input) => core.datasets.create(ctx, input),
     listDatasets: (filter) => core.datasets.list(ctx, filter),
     showDataset: async (input) => ({ dataset: await core.datasets.get(ctx, input.name), version: await core.datasets.version(ctx, input) }),
