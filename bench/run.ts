@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: each figure next to a baseline timed in the same run. BENCH_SCALE shrinks
  * the data sizes; BENCH_ONLY=name[,name] runs a subset (large, small, tree, dedup, memory, s3, s3list, s3memory,
- * ingesttexts, ingestmixed, search, lineage, prep, prepapply, audit).
+ * ingesttexts, ingestmixed, search, lineage, prep, prepapply, audit, inference).
  */
 import { cpus, totalmem } from 'node:os';
 import { rm } from 'node:fs/promises';
@@ -12,6 +12,7 @@ import { figures, SCALE, WORK } from './support.ts';
 import { benchS3List, benchS3Memory, benchS3Transfer } from './s3.ts';
 import { benchLineage } from './lineage.ts';
 import { benchAudit } from './audit.ts';
+import { benchInference } from './inference.ts';
 import { benchPrep, benchPrepApply } from './prep.ts';
 import { benchSearch } from './search.ts';
 import { benchCommitAndDiff } from './versioning.ts';
@@ -32,6 +33,7 @@ const all: Record<string, () => Promise<void>> = {
   prep: benchPrep,
   prepapply: benchPrepApply,
   audit: benchAudit,
+  inference: benchInference,
 };
 const only = process.env.BENCH_ONLY?.split(',') ?? Object.keys(all);
 console.log(`Strata benchmarks — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, scale ${SCALE}\n`);

@@ -1,4 +1,5 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
 import { invalidArgument, isStrataError, notFound, toStrataError } from '../errors.ts';
 import type { ArchiveEngine, QueryResult, TokenCounter } from '../ports/archive-engine.ts';
 import type { InferenceFilter } from '../ports/inference-store.ts';
@@ -9,7 +10,7 @@ import type { ObjectService } from '../versioning/object-service.ts';
 import type { RepositoryService } from '../versioning/repository-service.ts';
 import type { CallContext } from '../versioning/types.ts';
 import { InferenceInputSchema, type InferenceRecord, type ParsedInferenceInput } from './inference-record.ts';
-import { BUILTIN_PRICES, findPrice, parsePriceTable, priceCall, type PriceTable } from './prices.ts';
+import { BUILTIN_PRICES, findPrice, parsePriceTable, priceCall, type PriceEntry, type PriceTable } from './prices.ts';
 
 export interface InferenceOptions {
   /** The repository holding compacted partitions, large payloads and `prices.json`. */
@@ -31,6 +32,14 @@ export type LogResult = { index: number; status: 201; id: string; cost: number |
 
 export type ReportDimension = 'application' | 'model' | 'user' | 'day';
 
+/** A price table, its version, and the entries already looked up in it (model, provider, day → entry). */
+interface Prices {
+  head: string;
+  table: PriceTable;
+  version: string;
+  found: Map<string, PriceEntry | undefined>;
+}
+
 const REPORT_KEYS: Record<ReportDimension, string> = { application: 'application', model: 'coalesce(response_model, model)', user: "coalesce(user_id, '(none)')", day: 'substr(time, 1, 10)' };
 
 /**
@@ -39,7 +48,7 @@ const REPORT_KEYS: Record<ReportDimension, string> = { application: 'application
  * committed to the archive repository, and SQL sees both as one view.
  */
 export class InferenceService {
-  private prices: { head: string; table: PriceTable; version: string } | undefined;
+  private prices: Prices | undefined;
 
   constructor(
     private readonly deps: Pick<VersioningDeps, 'metadata' | 'authorizer' | 'clock'>,
@@ -206,9 +215,11 @@ export class InferenceService {
     return { deleted: deleted + compacted.removed, commit: compacted.commit };
   }
 
-  private async toRecord(ctx: CallContext, input: ParsedInferenceInput, how: { prices: { table: PriceTable; version: string }; via: 'api' | 'otlp' }): Promise<InferenceRecord> {
+  private async toRecord(ctx: CallContext, input: ParsedInferenceInput, how: { prices: Prices; via: 'api' | 'otlp' }): Promise<InferenceRecord> {
     const { prices, via } = how;
-    const id = randomUUID();
+    // Time-ordered (UUIDv7): new rows land at the end of the primary key's index instead of all
+    // over it, so a batch dirties a few pages, not one per record (3× slower ingest at 60k rows).
+    const id = uuidv7();
     const time = input.time === undefined ? this.deps.clock.now().toISOString() : new Date(input.time).toISOString();
     const inputText = textOf(input.input);
     const outputText = textOf(input.output);
@@ -261,7 +272,7 @@ export class InferenceService {
   }
 
   /** The computed cost and the entry it used, or why there is none. */
-  private price(record: InferenceRecord, prices: { table: PriceTable; version: string }): void {
+  private price(record: InferenceRecord, prices: Prices): void {
     const inputTokens = record.input_tokens ?? record.counted_input_tokens;
     const outputTokens = record.output_tokens ?? record.counted_output_tokens;
     if (inputTokens === null && outputTokens === null) {
@@ -269,8 +280,14 @@ export class InferenceService {
       return;
     }
     const model = record.response_model ?? record.model;
-    const call = { provider: record.provider ?? undefined, day: record.time.slice(0, 10) };
-    const entry = findPrice(prices.table, { ...call, model }) ?? (record.response_model === null ? undefined : findPrice(prices.table, { ...call, model: record.model }));
+    const day = record.time.slice(0, 10);
+    const key = `${model}\u0000${record.model}\u0000${record.provider ?? ''}\u0000${day}`;
+    let entry = prices.found.get(key);
+    if (!prices.found.has(key)) {
+      const call = { provider: record.provider ?? undefined, day };
+      entry = findPrice(prices.table, { ...call, model }) ?? (record.response_model === null ? undefined : findPrice(prices.table, { ...call, model: record.model }));
+      if (prices.found.size < 100_000) prices.found.set(key, entry);
+    }
     if (entry === undefined) {
       record.cost_note = `no price for model '${model}'${record.provider === null ? '' : ` of ${record.provider}`} on ${record.time.slice(0, 10)} in price table ${prices.version}`;
       return;
@@ -301,10 +318,13 @@ export class InferenceService {
     return key === undefined ? value : `p:${createHmac('sha256', key).update(value).digest('hex').slice(0, 32)}`;
   }
 
-  private async priceTable(ctx: CallContext): Promise<{ table: PriceTable; version: string }> {
+  private async priceTable(ctx: CallContext): Promise<Prices> {
     const repository = this.env.options.repository;
     const branch = await this.deps.metadata.getBranch(repository, 'main');
-    if (branch === undefined) return { table: BUILTIN_PRICES, version: 'builtin' };
+    if (branch === undefined) {
+      if (this.prices?.head !== '') this.prices = { head: '', table: BUILTIN_PRICES, version: 'builtin', found: new Map() };
+      return this.prices;
+    }
     if (this.prices?.head === branch.head) return this.prices;
     let table = BUILTIN_PRICES;
     let version = 'builtin';
@@ -315,7 +335,7 @@ export class InferenceService {
     } catch (error) {
       if (!(isStrataError(error) && error.code === 'NotFound')) throw error;
     }
-    this.prices = { head: branch.head, table, version };
+    this.prices = { head: branch.head, table, version, found: new Map() };
     return this.prices;
   }
 

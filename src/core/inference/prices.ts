@@ -96,8 +96,14 @@ export function priceCall(entry: PriceEntry, usage: TokenUsage, tableVersion: st
   return { amount, currency: entry.currency, entry: `${tableVersion}:${entry.model}@${entry.effective}${tier === undefined ? '' : `>${tier.above}`}` };
 }
 
+const globs = new Map<string, RegExp>();
+
 function globMatches(pattern: string, name: string): boolean {
-  const regex = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
+  let regex = globs.get(pattern);
+  if (regex === undefined) {
+    regex = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
+    globs.set(pattern, regex);
+  }
   return regex.test(name);
 }
 
