@@ -3,6 +3,7 @@ import type { AuditEntryView, AuditHeadView } from '../core/audit/audit-service.
 import type { AuditVerification } from '../core/audit/audit-verify.ts';
 import type { StrataCore } from '../core/strata.ts';
 import type { CallContext } from '../core/versioning/types.ts';
+import { StrataError } from '../core/errors.ts';
 
 export type { AuditEntryView, AuditHeadView, AuditVerification, ConsistencyProof, InclusionProof };
 
@@ -29,6 +30,8 @@ export interface AuditApi {
   inclusionProof(seq: number, treeSize?: number): Promise<InclusionProof>;
   consistencyProof(first: number, second: number): Promise<ConsistencyProof>;
   publicKey(): Promise<{ keyId: string; publicKeyPem: string }>;
+  /** Signs a tree head now (embedded only: a server signs on its own every N entries and seconds). */
+  sign(): Promise<AuditHeadView>;
   /** Recomputes the whole log where it is stored and checks every signed head. */
   verify(onProgress?: (entries: number) => void): Promise<AuditVerification>;
 }
@@ -43,6 +46,7 @@ export function localAuditApi(core: StrataCore, ctx: CallContext): AuditApi {
     consistencyProof: (first, second) => core.audit.consistencyProof(ctx, first, second),
     publicKey: () => core.audit.publicKey(ctx),
     verify: (onProgress) => core.audit.verify(ctx, onProgress),
+    sign: () => core.audit.sign(ctx),
   };
 }
 
@@ -59,5 +63,6 @@ export function httpAuditApi(json: Json): AuditApi {
     consistencyProof: (first, second) => json('GET', '/audit/proofs/consistency', { query: { first, second } }),
     publicKey: () => json('GET', '/audit/public-key'),
     verify: () => json('GET', '/audit/verify'),
+    sign: () => Promise.reject(new StrataError('InvalidArgument', 'a server signs tree heads itself (every STRATA_AUDIT_HEAD_EVERY entries and STRATA_AUDIT_HEAD_SECONDS seconds); the API cannot add to the log')),
   };
 }

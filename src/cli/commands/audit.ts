@@ -19,7 +19,7 @@ function entryLine(e: AuditEntryView): string {
   return `${String(e.seq).padStart(6)}  ${e.time}  ${e.actor.padEnd(12)} ${e.action.padEnd(18)} ${e.outcome.padEnd(8)} ${e.resource}`;
 }
 
-/** `strata audit list|show|heads|proof|consistency|verify|export|public-key`. */
+/** `strata audit list|show|heads|proof|consistency|sign|verify|export|public-key`. */
 export function registerAuditCommands(program: Command): void {
   const audit = program.command('audit').description('read, prove and verify the tamper-evident audit log');
   audit
@@ -78,6 +78,15 @@ export function registerAuditCommands(program: Command): void {
       await withContext(command, async ({ api, out }) => {
         const p = await api.audit.consistencyProof(first, second);
         out.print(p, () => [`${p.first} → ${p.second}`, `first root  ${p.firstRoot}`, `second root ${p.secondRoot}`, ...p.proof.map((h, i) => `  ${i}: ${h}`)].join('\n'));
+      });
+    });
+  audit
+    .command('sign')
+    .description('sign a tree head over the log as it is now (a server also signs every N entries and seconds)')
+    .action(async (_opts: unknown, command: Command) => {
+      await withContext(command, async ({ api, out }) => {
+        const head = await api.audit.sign();
+        out.print(head, () => `signed the tree head of ${head.treeSize} entries: root ${head.rootHash} at ${head.timestamp}`);
       });
     });
   audit

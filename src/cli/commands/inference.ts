@@ -51,6 +51,13 @@ function recordLine(r: InferenceRecord): string {
   return `${r.id}  ${r.time}  ${r.application.padEnd(14)} ${(r.response_model ?? r.model).padEnd(22)} ${tokens.padEnd(12)} ${cost === null ? 'cost ?' : `$${cost.toFixed(6)}`}`;
 }
 
+async function runQuery(sql: string, _opts: unknown, command: Command): Promise<void> {
+  await withContext(command, async ({ api, out }) => {
+    const result = await api.inference.query(sql);
+    out.print(result, () => formatTable(result));
+  });
+}
+
 /** `strata inference …` and `strata query "SELECT …"`. */
 export function registerInferenceCommands(program: Command): void {
   const inference = program.command('inference').description('the inference archive: log model calls, list them, cost reports, retention, erasure');
@@ -95,12 +102,7 @@ export function registerInferenceCommands(program: Command): void {
     .command('query')
     .argument('<sql>', 'one SQL statement over the view `inference`')
     .description('SQL (DuckDB) over recent and compacted records alike')
-    .action(async (sql: string, _opts: unknown, command: Command) => {
-      await withContext(command, async ({ api, out }) => {
-        const result = await api.inference.query(sql);
-        out.print(result, () => formatTable(result));
-      });
-    });
+    .action(runQuery);
   inference
     .command('report')
     .description('calls, tokens and cost by application, model, user or day')
@@ -176,10 +178,5 @@ export function registerInferenceCommands(program: Command): void {
     .command('query')
     .argument('<sql>', 'one SQL statement over the view `inference`')
     .description('SQL (DuckDB) over the inference archive: recent and compacted records')
-    .action(async (sql: string, _opts: unknown, command: Command) => {
-      await withContext(command, async ({ api, out }) => {
-        const result = await api.inference.query(sql);
-        out.print(result, () => formatTable(result));
-      });
-    });
+    .action(runQuery);
 }

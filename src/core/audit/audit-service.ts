@@ -124,6 +124,12 @@ export class AuditService {
   publishHead(): Promise<AuditHeadRow> {
     return this.log.publishHead();
   }
+
+  /** Signs a head now, on a caller's request (`strata audit sign`); it adds no entry. */
+  async sign(ctx: CallContext): Promise<AuditHeadView> {
+    await authorize(this.deps, ctx, { action: 'audit:sign' });
+    return headView(await this.log.publishHead());
+  }
 }
 
 export function entryView(row: AuditEntryRow): AuditEntryView {
