@@ -24,7 +24,7 @@ async function openLog(dir: string): Promise<{ log: AuditLog; audit: AuditServic
   const blobs = new MemoryBlobStore();
   const signer = Ed25519FileSigner.open(join(dir, 'key.pem'), { create: true });
   const log = new AuditLog({ store: metadata.audit, blobs, clock: { now: () => new Date() }, ...(signer ? { signer } : {}) }, { headEvery: 1000, inlineDetailsLimit: 4096 });
-  return { log, audit: new AuditService({ authorizer: allowAll, blobs }, log), close: async () => { await metadata.close(); } };
+  return { log, audit: new AuditService({ authorizer: allowAll, clock: { now: () => new Date() }, blobs }, log), close: async () => { await metadata.close(); } };
 }
 
 async function fill(log: AuditLog, count: number): Promise<void> {

@@ -16,7 +16,8 @@ export const EXPORT_FILES = { entries: 'entries.jsonl', heads: 'heads.jsonl', pu
 const README = `Strata audit log export.
 
 entries.jsonl  one entry per line: seq, time, actor, action, resource, outcome, requestId,
-               source, detailsDigest, leafHash (hex), detailsJson (the details as digested).
+               source, detailsDigest, leafHash (hex), detailsJson (the details as digested),
+               prunedAt (set when retention emptied the entry: only its leafHash counts then).
 heads.jsonl    signed tree heads: treeSize, rootHash (hex), timestamp, keyId, signature (base64).
 public-key.pem the Ed25519 key the heads are signed with (SPKI PEM).
 
@@ -88,7 +89,7 @@ async function* readEntries(dir: string): AsyncGenerator<AuditEntryRow> {
   for await (const line of lines) {
     if (line === '') continue;
     const e = JSON.parse(line) as AuditEntryView;
-    yield { seq: e.seq, time: e.time, actor: e.actor, action: e.action, resource: e.resource, outcome: e.outcome, requestId: e.requestId, source: e.source, detailsDigest: e.detailsDigest, details: e.detailsJson ?? null, leafHash: Buffer.from(e.leafHash, 'hex') };
+    yield { seq: e.seq, time: e.time, actor: e.actor, action: e.action, resource: e.resource, outcome: e.outcome, requestId: e.requestId, source: e.source, detailsDigest: e.detailsDigest, details: e.detailsJson ?? null, leafHash: Buffer.from(e.leafHash, 'hex'), prunedAt: e.prunedAt ?? null };
   }
 }
 

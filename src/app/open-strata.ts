@@ -49,7 +49,7 @@ export async function openStrata(config: Config, options: OpenStrataOptions): Pr
     moduleCompiler: esbuildCompiler,
     ...(config.prepThreads === 0 ? {} : { mapper: new ThreadPoolMapper(config.prepThreads) }),
     ...(queue ? { tasks: { queue, expireInSeconds: config.taskTimeoutSeconds, retryLimit: config.taskRetries } } : {}),
-    audit: { signer: openAuditSigner(config), log: { headEvery: config.auditHeadEvery } },
+    audit: { signer: openAuditSigner(config), log: { headEvery: config.auditHeadEvery }, retention: { minimumDays: config.auditMinRetentionDays, ...(config.auditRetentionDays === undefined ? {} : { days: config.auditRetentionDays }) } },
     inference: {
       engine: new DuckDbArchiveEngine(),
       tokens: new TiktokenCounter(),

@@ -51,6 +51,10 @@ const ConfigSchema = z.strictObject({
   auditHeadEvery: z.coerce.number().int().min(1).default(1000),
   /** …and at least this often, even when nothing happened (`strata serve`). */
   auditHeadSeconds: z.coerce.number().int().min(1).default(60),
+  /** `strata audit prune` empties entries older than this many days; absent: kept forever. */
+  auditRetentionDays: z.coerce.number().int().min(1).optional(),
+  /** The shortest audit retention that may be configured (default 190 days: six months and a week). */
+  auditMinRetentionDays: z.coerce.number().int().min(1).default(190),
   /** Store inference user and session ids as keyed hashes (key: `<dataDir>/inference-pseudonym.key`). */
   inferencePseudonymize: z.stringbool().or(z.boolean()).default(true),
   /** Inference input or output text longer than this (bytes) is kept as an object in the archive repository. */
@@ -83,6 +87,8 @@ const ENV_KEYS: Record<string, keyof z.input<typeof ConfigSchema>> = {
   STRATA_AUDIT_KEY_FILE: 'auditKeyFile',
   STRATA_AUDIT_HEAD_EVERY: 'auditHeadEvery',
   STRATA_AUDIT_HEAD_SECONDS: 'auditHeadSeconds',
+  STRATA_AUDIT_RETENTION_DAYS: 'auditRetentionDays',
+  STRATA_AUDIT_MIN_RETENTION_DAYS: 'auditMinRetentionDays',
   STRATA_INFERENCE_PSEUDONYMIZE: 'inferencePseudonymize',
   STRATA_INFERENCE_INLINE_BYTES: 'inferenceInlineBytes',
   STRATA_INFERENCE_RECENT_DAYS: 'inferenceRecentDays',
@@ -118,6 +124,10 @@ export function loadConfig(options: LoadConfigOptions): Config {
     const issue = parsed.error.issues[0];
     const where = issue ? issue.path.join('.') : '';
     throw new StrataError('InvalidArgument', `invalid configuration: ${where}: ${issue ? issue.message : 'invalid'}`);
+  }
+  const { auditRetentionDays, auditMinRetentionDays } = parsed.data;
+  if (auditRetentionDays !== undefined && auditRetentionDays < auditMinRetentionDays) {
+    throw new StrataError('InvalidArgument', `invalid configuration: auditRetentionDays: ${auditRetentionDays} days is shorter than the minimum of ${auditMinRetentionDays} (STRATA_AUDIT_MIN_RETENTION_DAYS)`);
   }
   return Object.freeze(parsed.data);
 }

@@ -31,7 +31,7 @@ import { RepositoryService } from './versioning/repository-service.ts';
 import { NodeStore } from './versioning/tree/node-store.ts';
 import { AuditLog, DEFAULT_AUDIT_LOG_OPTIONS, type AuditLogOptions } from './audit/audit-log.ts';
 import { AuditRecorder } from './audit/audit-recorder.ts';
-import { AuditService } from './audit/audit-service.ts';
+import { AuditService, DEFAULT_AUDIT_RETENTION, type AuditRetention } from './audit/audit-service.ts';
 import type { AuditSigner } from './ports/audit-signer.ts';
 import { InferenceService, type InferenceOptions } from './inference/inference-service.ts';
 import type { ArchiveEngine, TokenCounter } from './ports/archive-engine.ts';
@@ -67,7 +67,7 @@ export interface StrataCoreOptions {
   /** Where recipe runs map sources: a thread pool; in the calling thread when absent. */
   mapper?: SourceMapper;
   /** The key that signs audit tree heads (none: entries are still appended, heads are not signed), and how often heads are due. */
-  audit?: { signer?: AuditSigner; log?: Partial<AuditLogOptions> };
+  audit?: { signer?: AuditSigner; log?: Partial<AuditLogOptions>; retention?: Partial<AuditRetention> };
   /** The inference archive: Parquet and SQL engine, token counter, and its settings. */
   inference?: { engine?: ArchiveEngine; tokens?: TokenCounter; options?: Partial<InferenceOptions> };
 }
@@ -164,7 +164,7 @@ export function createStrataCore(options: StrataCoreOptions): StrataCore {
     openLineage: audited(new OpenLineageService(deps, { objects, recorder: lineageRecorder, strataNamespace: openLineageSettings.namespace }), 'openLineage'),
     prep: audited(prep, 'prep'),
     inference: audited(inference, 'inference', { brief: ['log'] }),
-    audit: new AuditService({ authorizer: deps.authorizer, blobs: options.blobs }, auditLog),
+    audit: new AuditService({ authorizer: deps.authorizer, clock, blobs: options.blobs }, auditLog, { ...DEFAULT_AUDIT_RETENTION, ...options.audit?.retention }),
     openLineageSettings,
     close: async () => {
       await options.tasks?.queue.stop();

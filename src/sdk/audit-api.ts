@@ -32,6 +32,8 @@ export interface AuditApi {
   publicKey(): Promise<{ keyId: string; publicKeyPem: string }>;
   /** Signs a tree head now (embedded only: a server signs on its own every N entries and seconds). */
   sign(): Promise<AuditHeadView>;
+  /** Empties entries past the configured retention (embedded only: the API cannot change the log). */
+  prune(): Promise<{ pruned: number; before: string }>;
   /** Recomputes the whole log where it is stored and checks every signed head. */
   verify(onProgress?: (entries: number) => void): Promise<AuditVerification>;
 }
@@ -47,6 +49,7 @@ export function localAuditApi(core: StrataCore, ctx: CallContext): AuditApi {
     publicKey: () => core.audit.publicKey(ctx),
     verify: (onProgress) => core.audit.verify(ctx, onProgress),
     sign: () => core.audit.sign(ctx),
+    prune: () => core.audit.prune(ctx),
   };
 }
 
@@ -63,6 +66,7 @@ export function httpAuditApi(json: Json): AuditApi {
     consistencyProof: (first, second) => json('GET', '/audit/proofs/consistency', { query: { first, second } }),
     publicKey: () => json('GET', '/audit/public-key'),
     verify: () => json('GET', '/audit/verify'),
+    prune: () => Promise.reject(new StrataError('InvalidArgument', 'the API cannot change the audit log: run strata audit prune where the data folder is')),
     sign: () => Promise.reject(new StrataError('InvalidArgument', 'a server signs tree heads itself (every STRATA_AUDIT_HEAD_EVERY entries and STRATA_AUDIT_HEAD_SECONDS seconds); the API cannot add to the log')),
   };
 }

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Ed25519FileSigner } from '../../src/adapters/audit/ed25519-signer.ts';
 import { encodeEntry, type AuditEvent } from '../../src/core/audit/audit-entry.ts';
 import { AuditLog } from '../../src/core/audit/audit-log.ts';
+import { AuditRecorder } from '../../src/core/audit/audit-recorder.ts';
 import { AuditService } from '../../src/core/audit/audit-service.ts';
 import { leafHash, verifyConsistency, verifyInclusion } from '../../src/core/audit/merkle.ts';
 import { StrataError } from '../../src/core/errors.ts';
@@ -56,7 +57,7 @@ async function filledLog(t: TestCore): Promise<{ log: AuditLog; audit: AuditServ
   const signer = Ed25519FileSigner.open(join(t.dir, 'audit-key.pem'), { create: true }) as Ed25519FileSigner;
   const log = new AuditLog({ store: t.metadata.audit, blobs: t.blobs, clock: { now: () => new Date() }, signer }, { headEvery: 8, inlineDetailsLimit: 4096 });
   for (let i = 0; i < 40; i++) await log.append(event(i, i === 30 ? { note: 'x'.repeat(10_000) } : { i }));
-  return { log, audit: new AuditService({ authorizer: allowAll, blobs: t.blobs }, log) };
+  return { log, audit: new AuditService({ authorizer: allowAll, clock: { now: () => new Date() }, blobs: t.blobs }, log) };
 }
 
 async function leafOf(t: TestCore, seq: number, changes: Record<string, string>): Promise<Buffer> {
@@ -126,6 +127,31 @@ describe.each(DIALECTS)('audit log on %s', (dialect) => {
     const report = await audit.verify(ctx);
     expect(report).toEqual({ ok: true, entries: 40, heads: 6, size: 40, verifiedThrough: 40, problems: [] });
     expect((await audit.entry(ctx, 30)).details).toEqual({ note: 'x'.repeat(10_000) });
+  });
+
+  it('prunes entries past the retention, keeping their hashes so the log still verifies; an early prune is caught', async () => {
+    const t = await open(dialect);
+    const now = new Date('2026-11-23T12:00:00.000Z');
+    const signer = Ed25519FileSigner.open(join(t.dir, 'audit-key.pem'), { create: true }) as Ed25519FileSigner;
+    const clock = { now: () => now };
+    const log = new AuditLog({ store: t.metadata.audit, blobs: t.blobs, clock, signer }, { headEvery: 4, inlineDetailsLimit: 4096 });
+    const ages = [400, 300, 250, 200, 100, 10, 1, 0];
+    for (const [i, days] of ages.entries()) await log.append({ ...event(i, { i }), time: new Date(now.getTime() - days * 86_400_000).toISOString() });
+    // The authorizer as the core wires it: the prune is itself an entry.
+    const authorizer = new AuditRecorder(log, { clock, auditsReads: () => Promise.resolve(false) }).authorizer(allowAll);
+    const audit = new AuditService({ authorizer, clock, blobs: t.blobs }, log, { days: 210, minimumDays: 190 });
+    expect(await audit.prune(ctx)).toEqual({ pruned: 3, before: '2026-04-27T12:00:00.000Z' });
+    const rows = await audit.entries(ctx, { limit: 20 });
+    expect(rows.map((r) => [r.seq, r.actor, r.prunedAt === null ? 'whole' : 'pruned'])).toEqual([
+      [0, '', 'pruned'], [1, '', 'pruned'], [2, '', 'pruned'], [3, 'user0', 'whole'], [4, 'user1', 'whole'], [5, 'user2', 'whole'], [6, 'user0', 'whole'], [7, 'user1', 'whole'], [8, 'ada', 'whole'],
+    ]);
+    expect(rows[8]?.action).toBe('audit:prune');
+    expect(await audit.verify(ctx)).toMatchObject({ ok: true, entries: 9, verifiedThrough: 8 });
+    expect(await errorCode(new AuditService({ authorizer: allowAll, clock, blobs: t.blobs }, log, { days: 30, minimumDays: 190 }).prune(ctx))).toBe('InvalidArgument');
+    expect(await errorCode(new AuditService({ authorizer: allowAll, clock, blobs: t.blobs }, log, { minimumDays: 190 }).prune(ctx))).toBe('InvalidArgument');
+    await intrude(t, dialect, [["UPDATE audit_entries SET actor = '', pruned_at = ? WHERE seq = ?", ['2026-11-23T12:00:00.000Z', 6]]]);
+    const report = await audit.verify(ctx);
+    expect(report.problems.map((p) => [p.kind, p.seq, p.message])).toEqual([['pruned-early', 6, `entry 6 of 2026-11-22T12:00:00.000Z was emptied before the minimum retention had passed`]]);
   });
 
   describe('verify catches tampering behind its back', () => {

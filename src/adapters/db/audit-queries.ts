@@ -65,6 +65,16 @@ export class KyselyAuditStore implements AuditStore {
     return (await query.execute()).map(fromHeadRow);
   }
 
+  async prune(before: string, prunedAt: string): Promise<number> {
+    const result = await this.db
+      .updateTable('audit_entries')
+      .set({ actor: '', action: '', resource: '', outcome: '', request_id: null, source: null, details: null, pruned_at: prunedAt })
+      .where('time', '<', before)
+      .where('pruned_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
   async latestHead(): Promise<AuditHeadRow | undefined> {
     const row = await this.db.selectFrom('audit_heads').selectAll().orderBy('tree_size', 'desc').orderBy('timestamp', 'desc').limit(1).executeTakeFirst();
     return row && fromHeadRow(row);
@@ -95,6 +105,7 @@ function toEntryRow(e: AuditEntryRow): AuditEntriesTable {
     details_digest: e.detailsDigest,
     details: e.details,
     leaf_hash: e.leafHash,
+    pruned_at: e.prunedAt,
   };
 }
 
@@ -111,6 +122,7 @@ function fromEntryRow(row: Selectable<AuditEntriesTable>): AuditEntryRow {
     detailsDigest: row.details_digest,
     details: row.details,
     leafHash: Buffer.from(row.leaf_hash),
+    prunedAt: row.pruned_at,
   };
 }
 

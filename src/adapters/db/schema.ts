@@ -280,6 +280,7 @@ export interface AuditEntriesTable {
   details_digest: string | null;
   details: string | null;
   leaf_hash: Buffer;
+  pruned_at: string | null;
 }
 
 export interface AuditNodesTable {

@@ -90,6 +90,15 @@ export function registerAuditCommands(program: Command): void {
       });
     });
   audit
+    .command('prune')
+    .description('empty entries older than STRATA_AUDIT_RETENTION_DAYS (seq, time and hashes stay, so the log still verifies)')
+    .action(async (_opts: unknown, command: Command) => {
+      await withContext(command, async ({ api, out }) => {
+        const result = await api.audit.prune();
+        out.print(result, () => `pruned ${result.pruned} entries older than ${result.before}`);
+      });
+    });
+  audit
     .command('public-key')
     .description('the Ed25519 public key that signs tree heads (PEM)')
     .action(async (_opts: unknown, command: Command) => {
@@ -122,7 +131,7 @@ export function registerAuditCommands(program: Command): void {
       let report: AuditVerification | undefined;
       if (opts.export !== undefined) {
         const { source, publicKeyPem } = await exportSource(opts.export);
-        report = await verifyAuditLog(source, publicKeyPem, progress);
+        report = await verifyAuditLog(source, publicKeyPem, { onProgress: progress });
         printReport(report, command.optsWithGlobals<{ json?: boolean }>().json === true);
       } else {
         await withContext(command, async ({ api, out }) => {

@@ -16,7 +16,7 @@ export interface AuditEvent {
 }
 
 /** The fields a leaf commits to, in a fixed order. */
-export type EntryFields = Omit<AuditEntryRow, 'leafHash' | 'details'>;
+export type EntryFields = Omit<AuditEntryRow, 'leafHash' | 'details' | 'prunedAt'>;
 
 /**
  * The bytes a leaf hashes: a JSON array of a version tag and the fields, in this order. JSON of

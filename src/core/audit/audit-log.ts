@@ -164,6 +164,11 @@ export class AuditLog {
     return this.deps.store.latestHead();
   }
 
+  /** Empties whole entries older than `before`; returns how many. */
+  prune(before: string): Promise<number> {
+    return this.deps.store.prune(before, this.deps.clock.now().toISOString());
+  }
+
   /** The details of an entry, parsed. */
   async details(entry: AuditEntryRow): Promise<unknown> {
     const json = await this.detailsJson(entry);
@@ -225,7 +230,7 @@ async function buildAppend(view: AuditAppendView, events: AuditEvent[], details:
       detailsDigest: details[i]?.digest ?? null,
     };
     let hash = leafHash(encodeEntry(fields));
-    entries.push({ ...fields, details: details[i]?.inline ?? null, leafHash: hash });
+    entries.push({ ...fields, details: details[i]?.inline ?? null, leafHash: hash, prunedAt: null });
     let level = 0;
     let index = seq;
     known.set(`0/${seq}`, hash);

@@ -18,6 +18,8 @@ export interface AuditEntryView {
   source: string | null;
   detailsDigest: string | null;
   leafHash: string;
+  /** When retention emptied the entry (only its hash is left); null while whole. */
+  prunedAt: string | null;
   /** The details, parsed (one entry's view). */
   details?: unknown;
   /** The details exactly as digested (listing with details, and exports). */
@@ -33,14 +35,28 @@ export interface AuditHeadView {
   signature: string;
 }
 
+export interface AuditRetention {
+  days?: number;
+  minimumDays: number;
+}
+
+/** Six months and a week: the EU AI Act asks for automatic logs to be kept at least six months. */
+export const DEFAULT_AUDIT_RETENTION: AuditRetention = { minimumDays: 190 };
+
+function daysBefore(now: Date, days: number): string {
+  return new Date(now.getTime() - days * 86_400_000).toISOString();
+}
+
 /** Most entries one page returns. */
 export const MAX_AUDIT_PAGE = 10_000;
 
 /** Reading the audit log and its proofs. Nothing here changes it: the log has no such call. */
 export class AuditService {
   constructor(
-    private readonly deps: Pick<VersioningDeps, 'authorizer'> & { blobs: BlobStore },
+    private readonly deps: Pick<VersioningDeps, 'authorizer' | 'clock'> & { blobs: BlobStore },
     private readonly log: AuditLog,
+    /** How long entries are kept whole (absent: forever), and the least that may be configured. */
+    private readonly retention: AuditRetention = DEFAULT_AUDIT_RETENTION,
   ) {}
 
   /** Entries in seq order; with `details`, each carries its details' exact JSON (read from its blob when large). */
@@ -96,7 +112,8 @@ export class AuditService {
   /** Recomputes the stored log and checks every signed head (see `verifyAuditLog`). */
   async verify(ctx: CallContext, onProgress?: (entries: number) => void): Promise<AuditVerification> {
     const { publicKeyPem } = await this.publicKey(ctx);
-    return verifyAuditLog(this.source(), publicKeyPem, onProgress);
+    const minimum = this.retention.minimumDays;
+    return verifyAuditLog(this.source(), publicKeyPem, { ...(onProgress ? { onProgress } : {}), prunableBefore: daysBefore(this.deps.clock.now(), minimum) });
   }
 
   /** The stored log as a verification source, page by page. */
@@ -118,6 +135,20 @@ export class AuditService {
       storedSubtree: (level, index) => log.tree.subtree(index * 2 ** level, 2 ** level).catch(() => undefined),
       detailsBlob: (digest) => blobs.read(digest).catch(() => undefined),
     };
+  }
+
+  /**
+   * Empties the entries older than the configured retention (their seq, time and hashes stay, so
+   * the tree and every signed head still verify). Refuses when no retention is configured or it
+   * is shorter than the minimum. Appends an entry saying so, like any change.
+   */
+  async prune(ctx: CallContext): Promise<{ pruned: number; before: string }> {
+    const days = this.retention.days;
+    if (days === undefined) throw invalidArgument('no audit retention is configured (STRATA_AUDIT_RETENTION_DAYS): entries are kept forever');
+    if (days < this.retention.minimumDays) throw invalidArgument(`audit retention of ${days} days is shorter than the minimum of ${this.retention.minimumDays} (STRATA_AUDIT_MIN_RETENTION_DAYS)`);
+    const before = daysBefore(this.deps.clock.now(), days);
+    await authorize(this.deps, ctx, { action: 'audit:prune', resource: `audit/before:${before}` });
+    return { pruned: await this.log.prune(before), before };
   }
 
   /** Signs a head over the log as it is now (the server's timer calls this). */
@@ -144,6 +175,7 @@ export function entryView(row: AuditEntryRow): AuditEntryView {
     source: row.source,
     detailsDigest: row.detailsDigest,
     leafHash: row.leafHash.toString('hex'),
+    prunedAt: row.prunedAt,
   };
 }
 

@@ -16,7 +16,13 @@ export interface AuditSource {
   detailsBlob?(digest: string): Promise<Uint8Array | undefined>;
 }
 
-export type AuditProblemKind = 'missing' | 'altered' | 'inserted' | 'details' | 'head-signature' | 'head-mismatch' | 'head-beyond';
+export type AuditProblemKind = 'missing' | 'altered' | 'inserted' | 'details' | 'pruned-early' | 'head-signature' | 'head-mismatch' | 'head-beyond';
+
+export interface VerifyOptions {
+  onProgress?: (entries: number) => void;
+  /** Entries emptied by retention must be older than this (now less the minimum retention); unchecked when absent. */
+  prunableBefore?: string;
+}
 
 export interface AuditProblem {
   kind: AuditProblemKind;
@@ -57,7 +63,8 @@ const MAX_RECENT = 1 << 20;
  * hashes were both rewritten, only the heads can tell, and the stored subtree hashes narrow the
  * failing range down to the smallest subtree that no longer matches.
  */
-export async function verifyAuditLog(source: AuditSource, publicKeyPem: string, onProgress?: (entries: number) => void): Promise<AuditVerification> {
+export async function verifyAuditLog(source: AuditSource, publicKeyPem: string, options: VerifyOptions = {}): Promise<AuditVerification> {
+  const { onProgress, prunableBefore } = options;
   const key = createPublicKey(publicKeyPem);
   const heads = (await source.heads()).sort((a, b) => a.treeSize - b.treeSize || a.timestamp.localeCompare(b.timestamp));
   const size = await source.size();
@@ -105,9 +112,16 @@ export async function verifyAuditLog(source: AuditSource, publicKeyPem: string, 
       problems.push({ kind: 'missing', range: [position, row.seq - 1], seq: position, message: row.seq - 1 === position ? `entry ${position} is missing: it was deleted` : `entries ${position}–${row.seq - 1} are missing: they were deleted` });
       broken = true;
     }
-    const recomputed = leafHash(encodeEntry(row));
+    // An entry emptied by retention has only its hash left: it stands in for the entry in the
+    // tree (the heads still vouch for it), and it must be old enough to have been pruned.
+    const recomputed = row.prunedAt === null ? leafHash(encodeEntry(row)) : row.leafHash;
+    if (row.prunedAt !== null && prunableBefore !== undefined && row.time >= prunableBefore) {
+      problems.push({ kind: 'pruned-early', seq: row.seq, message: `entry ${row.seq} of ${row.time} was emptied before the minimum retention had passed` });
+    }
     if (!recomputed.equals(row.leafHash)) addAltered(problems, altered(row));
-    if (row.details !== null) {
+    if (row.prunedAt !== null) {
+      // Nothing left to compare with the digest.
+    } else if (row.details !== null) {
       if (sha256Hex(row.details) !== row.detailsDigest) problems.push({ kind: 'details', seq: row.seq, message: `entry ${row.seq}'s details do not match their digest: they were changed` });
     } else if (row.detailsDigest !== null) {
       await checkDetailsBlob(source, row, problems);

@@ -22,6 +22,11 @@ export interface AuditEntryRow {
   details: string | null;
   /** SHA-256(0x00 ‖ encoded entry), as written at append time. */
   leafHash: Buffer;
+  /**
+   * When retention emptied the entry (fields blanked, details dropped, seq, time and hashes
+   * kept); null while it is whole. A pruned entry still counts in the tree through its hash.
+   */
+  prunedAt: string | null;
 }
 
 /** A perfect subtree's hash: `2^level` leaves starting at leaf `index · 2^level`. */
@@ -82,4 +87,6 @@ export interface AuditStore {
   /** Heads in (treeSize, timestamp) order. */
   heads(options?: { fromSize?: number; limit?: number }): Promise<AuditHeadRow[]>;
   latestHead(): Promise<AuditHeadRow | undefined>;
+  /** Empties the whole entries older than `before` (keeping seq, time and hashes); returns how many. */
+  prune(before: string, prunedAt: string): Promise<number>;
 }

@@ -17,6 +17,7 @@ const EntrySchema = z.object({
   source: z.string().nullable().describe("the client's address, or cli"),
   detailsDigest: z.string().nullable().describe('hex SHA-256 of the details JSON'),
   leafHash: z.string().describe('hex SHA-256(0x00 ‖ encoded entry), RFC 9162'),
+  prunedAt: z.string().nullable().describe('when retention emptied the entry (only its hash is left)'),
   details: z.unknown().optional(),
   detailsJson: z.string().optional(),
 }).meta({ id: 'AuditEntry' });

@@ -18,6 +18,7 @@ export async function upAudit(db: Kysely<unknown>, types: { bigint: ColumnDataTy
     .addColumn('details_digest', 'text')
     .addColumn('details', 'text')
     .addColumn('leaf_hash', types.binary, (c) => c.notNull())
+    .addColumn('pruned_at', 'text')
     .execute();
   await db.schema.createIndex('audit_entries_by_actor').on('audit_entries').columns(['actor', 'seq']).execute();
   await db.schema.createIndex('audit_entries_by_resource').on('audit_entries').columns(['resource', 'seq']).execute();
