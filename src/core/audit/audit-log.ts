@@ -213,8 +213,8 @@ export class AuditLog {
 async function buildAppend(view: AuditAppendView, events: AuditEvent[], details: Array<{ digest: string | null; inline: string | null }>): Promise<AuditAppend> {
   const entries: AuditEntryRow[] = [];
   const nodes: AuditNodeRow[] = [];
-  const known = new Map<string, Buffer>();
-  const sibling = async (level: number, index: number): Promise<Buffer> => known.get(`${level}/${index}`) ?? view.subtree(level, index);
+  // Perfect subtrees this batch made, keyed index · 64 + level (levels stay below 64).
+  const known = new Map<number, Buffer>();
   for (let i = 0; i < events.length; i++) {
     const event = events[i] as AuditEvent;
     const seq = view.size + i;
@@ -233,13 +233,14 @@ async function buildAppend(view: AuditAppendView, events: AuditEvent[], details:
     entries.push({ ...fields, details: details[i]?.inline ?? null, leafHash: hash, prunedAt: null });
     let level = 0;
     let index = seq;
-    known.set(`0/${seq}`, hash);
+    known.set(seq * 64, hash);
     while (index % 2 === 1) {
-      hash = nodeHash(await sibling(level, index - 1), hash);
+      const left = known.get((index - 1) * 64 + level) ?? (await view.subtree(level, index - 1));
+      hash = nodeHash(left, hash);
       level += 1;
       index = (index - 1) / 2;
       nodes.push({ level, index, hash });
-      known.set(`${level}/${index}`, hash);
+      known.set(index * 64 + level, hash);
     }
   }
   return { entries, nodes };
