@@ -162,7 +162,7 @@ export function createStrataCore(options: StrataCoreOptions): StrataCore {
     models: audited(models, 'models'),
     lineage: audited(lineage, 'lineage'),
     openLineage: audited(new OpenLineageService(deps, { objects, recorder: lineageRecorder, strataNamespace: openLineageSettings.namespace }), 'openLineage'),
-    prep: audited(prep, 'prep'),
+    prep: audited(prep, 'prep', { untraced: ['serveTasks'] }),
     inference: audited(inference, 'inference', { brief: ['log'] }),
     audit: new AuditService({ authorizer: deps.authorizer, clock, blobs: options.blobs }, auditLog, { ...DEFAULT_AUDIT_RETENTION, ...options.audit?.retention }),
     openLineageSettings,

@@ -21,6 +21,8 @@ interface Frame {
   ctx: CallContext | undefined;
   input: unknown[];
   requests: AccessRequest[];
+  /** An untraced call: what it is allowed to do is not collected. */
+  discard?: boolean;
 }
 
 /**
@@ -50,8 +52,9 @@ export class AuditRecorder {
           await this.log.append(this.event(request, frame, 'denied'));
           throw error;
         }
-        if (frame !== undefined) frame.requests.push(request);
-        else if (await this.audited(request)) await this.log.append(this.event(request, undefined, 'ok'));
+        if (frame !== undefined) {
+          if (frame.discard !== true) frame.requests.push(request);
+        } else if (await this.audited(request)) await this.log.append(this.event(request, undefined, 'ok'));
       },
     };
   }
@@ -59,7 +62,8 @@ export class AuditRecorder {
   /**
    * The service with every method's call recorded; `name` prefixes the call in the details.
    * `untraced` methods change nothing anyone can see on their own (content stored but not yet
-   * staged): the call that makes their effect visible is the one recorded.
+   * staged), or run for the life of the process (a worker serving tasks, whose frame would
+   * otherwise collect forever): the calls that make effects visible are the ones recorded.
    */
   wrap<T extends object>(service: T, name: string, options: { untraced?: ReadonlyArray<keyof T & string>; brief?: ReadonlyArray<keyof T & string> } = {}): T {
     const skip = new Set<string>(options.untraced ?? []);
@@ -70,7 +74,7 @@ export class AuditRecorder {
         if (typeof value !== 'function' || typeof property !== 'string') return value;
         if (skip.has(property)) {
           // Run in a frame that is never settled, so what the call is allowed to do is not recorded.
-          return (...args: unknown[]) => this.frames.run({ call: property, ctx: undefined, input: [], requests: [] }, () => (value as (...a: unknown[]) => unknown).apply(target, args));
+          return (...args: unknown[]) => this.frames.run({ call: property, ctx: undefined, input: [], requests: [], discard: true }, () => (value as (...a: unknown[]) => unknown).apply(target, args));
         }
         const method = value as (...args: unknown[]) => unknown;
         return (...args: unknown[]) => {
