@@ -9,6 +9,7 @@ import { authorize, type VersioningDeps } from '../versioning/deps.ts';
 import type { ObjectService } from '../versioning/object-service.ts';
 import type { RepositoryService } from '../versioning/repository-service.ts';
 import type { CallContext } from '../versioning/types.ts';
+import { ArchiveRepository } from './archive-repository.ts';
 import { InferenceInputSchema, type InferenceRecord, type ParsedInferenceInput } from './inference-record.ts';
 import { BUILTIN_PRICES, findPrice, parsePriceTable, priceCall, type PriceEntry, type PriceTable } from './prices.ts';
 
@@ -25,7 +26,6 @@ export interface InferenceOptions {
 
 export const MAX_BATCH = 10_000;
 const PRICES_PATH = 'prices.json';
-const PARTITIONS = 'records/';
 
 /** What became of one record of a batch. */
 export type LogResult = { index: number; status: 201; id: string; cost: number | null; costNote: string | null } | { index: number; status: number; error: { code: string; message: string } };
@@ -49,11 +49,14 @@ const REPORT_KEYS: Record<ReportDimension, string> = { application: 'application
  */
 export class InferenceService {
   private prices: Prices | undefined;
+  private readonly archive: ArchiveRepository;
 
   constructor(
     private readonly deps: Pick<VersioningDeps, 'metadata' | 'authorizer' | 'clock'>,
     private readonly env: { objects: ObjectService; commits: CommitService; repositories: RepositoryService; models: ModelRegistryService; engine: ArchiveEngine; tokens?: TokenCounter; options: InferenceOptions },
-  ) {}
+  ) {
+    this.archive = new ArchiveRepository(env.options.repository, { metadata: deps.metadata, ...env });
+  }
 
   /** Stores a batch; each record succeeds or fails alone (the HTTP answer is 207 with these results). */
   async log(ctx: CallContext, inputs: unknown[], via: 'api' | 'otlp' = 'api'): Promise<LogResult[]> {
@@ -102,7 +105,7 @@ export class InferenceService {
   /** One read-only SQL statement over the view `inference` (recent and compacted records). */
   async query(ctx: CallContext, sql: string): Promise<QueryResult> {
     await authorize(this.deps, ctx, { action: 'inference:read', resource: this.env.options.repository });
-    return this.env.engine.query(sql, { recent: await this.allRecent(), partitions: await this.partitions(ctx) });
+    return this.env.engine.query(sql, { recent: await this.allRecent(), partitions: await this.archive.partitions(ctx) });
   }
 
   /** Calls, tokens and cost grouped by one dimension, most expensive first. */
@@ -136,12 +139,10 @@ export class InferenceService {
   async setPrices(ctx: CallContext, json: unknown): Promise<{ version: string; table: PriceTable }> {
     const table = parsePriceTable(json);
     await authorize(this.deps, ctx, { action: 'inference:prices', resource: `${this.env.options.repository}@main:${PRICES_PATH}` });
-    await this.ensureRepository(ctx);
-    const repository = this.env.options.repository;
-    await this.env.objects.put(ctx, { repository, branch: 'main', path: PRICES_PATH, body: once(Buffer.from(`${JSON.stringify(table, null, 2)}\n`)), contentType: 'application/json' });
-    const commit = await this.env.commits.commit(ctx, { repository, branch: 'main', message: 'inference price table' });
+    await this.archive.put(ctx, { path: PRICES_PATH, bytes: Buffer.from(`${JSON.stringify(table, null, 2)}\n`), contentType: 'application/json' });
+    const commit = await this.archive.commit(ctx, 'inference price table');
     this.prices = undefined;
-    return { version: commit.id.slice(0, 12), table };
+    return { version: commit.slice(0, 12), table };
   }
 
   /**
@@ -161,19 +162,11 @@ export class InferenceService {
       moved.push(record.id);
     }
     if (moved.length === 0) return { records: 0, days: [], commit: null };
-    await this.ensureRepository(ctx);
-    const repository = this.env.options.repository;
-    for (const [day, records] of byDay) {
-      const path = partitionPath(day);
-      const existing = await this.readPartition(ctx, path);
-      const ids = new Set(records.map((r) => r.id));
-      const merged = [...existing.filter((r) => !ids.has(r.id)), ...records];
-      await this.env.objects.put(ctx, { repository, branch: 'main', path, body: once(await this.env.engine.toParquet(merged)), contentType: 'application/vnd.apache.parquet' });
-    }
+    for (const [day, records] of byDay) await this.archive.mergeDay(ctx, day, records);
     const days = [...byDay.keys()].sort();
-    const commit = await this.env.commits.commit(ctx, { repository, branch: 'main', message: `compact ${moved.length} inference records of ${days.length} day(s) before ${before}` });
+    const commit = await this.archive.commit(ctx, `compact ${moved.length} inference records of ${days.length} day(s) before ${before}`);
     await this.deps.metadata.inference.deleteIds(moved);
-    return { records: moved.length, days, commit: commit.id };
+    return { records: moved.length, days, commit };
   }
 
   /** Deletes every record of a user or a session, recent and compacted. Audited under the pseudonym, never the id. */
@@ -183,7 +176,7 @@ export class InferenceService {
     const pseudonym = this.pseudonym((subject.user ?? subject.session) as string);
     await authorize(this.deps, ctx, { action: 'inference:delete', resource: `${this.env.options.repository}/${column === 'user_id' ? 'user' : 'session'}:${pseudonym}` });
     const recent = await this.deps.metadata.inference.deleteSubject(column === 'user_id' ? { userId: pseudonym } : { sessionId: pseudonym });
-    const compacted = await this.rewritePartitions(ctx, (r) => r[column] !== pseudonym, `erase the records of ${column === 'user_id' ? 'user' : 'session'} ${pseudonym}`);
+    const compacted = await this.archive.rewrite(ctx, (r) => r[column] !== pseudonym, `erase the records of ${column === 'user_id' ? 'user' : 'session'} ${pseudonym}`);
     return { deleted: recent + compacted.removed, commit: compacted.commit };
   }
 
@@ -211,7 +204,7 @@ export class InferenceService {
       deleted += await this.deps.metadata.inference.deleteOlder(application, cutoff);
     }
     if (cutoffs.size === 0) return { deleted, commit: null };
-    const compacted = await this.rewritePartitions(ctx, (r) => !(cutoffs.has(r.application) && r.time < (cutoffs.get(r.application) as string)), 'retention: remove records past their application\'s retention');
+    const compacted = await this.archive.rewrite(ctx, (r) => !(cutoffs.has(r.application) && r.time < (cutoffs.get(r.application) as string)), 'retention: remove records past their application\'s retention');
     return { deleted: deleted + compacted.removed, commit: compacted.commit };
   }
 
@@ -302,10 +295,9 @@ export class InferenceService {
   private async keep(ctx: CallContext, content: { id: string; part: 'input' | 'output'; text: string | null; time: string }): Promise<{ text: string | null; ref: string | null }> {
     const { id, part, text, time } = content;
     if (text === null || Buffer.byteLength(text) <= this.env.options.inlineBytes) return { text, ref: null };
-    await this.ensureRepository(ctx);
     const path = `payloads/${time.slice(0, 10)}/${id}.${part}.txt`;
-    await this.env.objects.put(ctx, { repository: this.env.options.repository, branch: 'main', path, body: once(Buffer.from(text)), contentType: 'text/plain; charset=utf-8' });
-    return { text: null, ref: `${this.env.options.repository}@main:${path}` };
+    await this.archive.put(ctx, { path, bytes: Buffer.from(text), contentType: 'text/plain; charset=utf-8' });
+    return { text: null, ref: `${this.archive.name}@main:${path}` };
   }
 
   private async registryVersion(ctx: CallContext, address: string): Promise<string> {
@@ -318,34 +310,22 @@ export class InferenceService {
     return key === undefined ? value : `p:${createHmac('sha256', key).update(value).digest('hex').slice(0, 32)}`;
   }
 
+  /** The table at the archive's head (re-read only when the head moves), else the built-in one. */
   private async priceTable(ctx: CallContext): Promise<Prices> {
-    const repository = this.env.options.repository;
-    const branch = await this.deps.metadata.getBranch(repository, 'main');
-    if (branch === undefined) {
-      if (this.prices?.head !== '') this.prices = { head: '', table: BUILTIN_PRICES, version: 'builtin', found: new Map() };
-      return this.prices;
-    }
-    if (this.prices?.head === branch.head) return this.prices;
+    const head = (await this.archive.head()) ?? '';
+    if (this.prices?.head === head) return this.prices;
     let table = BUILTIN_PRICES;
     let version = 'builtin';
-    try {
-      const { body } = await this.env.objects.get(ctx, { repository, ref: branch.head, path: PRICES_PATH });
-      table = parsePriceTable(JSON.parse((await collect(body)).toString('utf8')) as unknown);
-      version = branch.head.slice(0, 12);
-    } catch (error) {
-      if (!(isStrataError(error) && error.code === 'NotFound')) throw error;
+    if (head !== '') {
+      try {
+        table = parsePriceTable(JSON.parse((await this.archive.read(ctx, PRICES_PATH, head)).toString('utf8')) as unknown);
+        version = head.slice(0, 12);
+      } catch (error) {
+        if (!(isStrataError(error) && error.code === 'NotFound')) throw error;
+      }
     }
-    this.prices = { head: branch.head, table, version, found: new Map() };
+    this.prices = { head, table, version, found: new Map() };
     return this.prices;
-  }
-
-  private async ensureRepository(ctx: CallContext): Promise<void> {
-    if ((await this.deps.metadata.getRepository(this.env.options.repository)) !== undefined) return;
-    try {
-      await this.env.repositories.create(ctx, { name: this.env.options.repository });
-    } catch (error) {
-      if (!(isStrataError(error) && error.code === 'Conflict')) throw error;
-    }
   }
 
   private async *recent(filter: { to?: string } = {}): AsyncGenerator<InferenceRecord> {
@@ -365,79 +345,13 @@ export class InferenceService {
     return all;
   }
 
-  /** Every compacted partition's bytes at the archive's main branch. */
-  private async partitions(ctx: CallContext): Promise<Uint8Array[]> {
-    const out: Uint8Array[] = [];
-    for (const path of await this.partitionPaths(ctx)) out.push(await this.readObject(ctx, path));
-    return out;
-  }
-
-  private async partitionPaths(ctx: CallContext): Promise<string[]> {
-    const repository = this.env.options.repository;
-    if ((await this.deps.metadata.getRepository(repository)) === undefined) return [];
-    const paths: string[] = [];
-    let after: string | undefined;
-    for (;;) {
-      const page = await this.env.objects.list(ctx, { repository, ref: 'main', prefix: PARTITIONS, ...(after === undefined ? {} : { after }), limit: 1000 });
-      paths.push(...page.objects.map((o) => o.path).filter((p) => p.endsWith('.parquet')));
-      if (!page.truncated || page.nextAfter === undefined) return paths;
-      after = page.nextAfter;
-    }
-  }
-
-  private async readObject(ctx: CallContext, path: string): Promise<Buffer> {
-    const { body } = await this.env.objects.get(ctx, { repository: this.env.options.repository, ref: 'main', path });
-    return collect(body);
-  }
-
-  private async readPartition(ctx: CallContext, path: string): Promise<InferenceRecord[]> {
-    try {
-      return await this.env.engine.fromParquet(await this.readObject(ctx, path));
-    } catch (error) {
-      if (isStrataError(error) && error.code === 'NotFound') return [];
-      throw error;
-    }
-  }
-
-  /** Rewrites each partition without the records `keep` refuses; deletes emptied ones; one commit. */
-  private async rewritePartitions(ctx: CallContext, keep: (r: InferenceRecord) => boolean, message: string): Promise<{ removed: number; commit: string | null }> {
-    const repository = this.env.options.repository;
-    let removed = 0;
-    for (const path of await this.partitionPaths(ctx)) {
-      const records = await this.readPartition(ctx, path);
-      const kept = records.filter(keep);
-      if (kept.length === records.length) continue;
-      removed += records.length - kept.length;
-      if (kept.length === 0) await this.env.objects.delete(ctx, { repository, branch: 'main', path });
-      else await this.env.objects.put(ctx, { repository, branch: 'main', path, body: once(await this.env.engine.toParquet(kept)), contentType: 'application/vnd.apache.parquet' });
-    }
-    if (removed === 0) return { removed, commit: null };
-    const commit = await this.env.commits.commit(ctx, { repository, branch: 'main', message });
-    return { removed, commit: commit.id };
-  }
-
   private daysAgo(days: number): string {
     const now = this.deps.clock.now();
     return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - days)).toISOString();
   }
 }
 
-function partitionPath(day: string): string {
-  return `${PARTITIONS}date=${day}/records.parquet`;
-}
-
 function textOf(content: unknown): string | null {
   if (content === undefined || content === null) return null;
   return typeof content === 'string' ? content : JSON.stringify(content);
-}
-
-async function* once(bytes: Buffer): AsyncGenerator<Uint8Array> {
-  await Promise.resolve();
-  yield bytes;
-}
-
-async function collect(body: AsyncIterable<Uint8Array>): Promise<Buffer> {
-  const parts: Uint8Array[] = [];
-  for await (const part of body) parts.push(part);
-  return Buffer.concat(parts);
 }
