@@ -1,6 +1,6 @@
 import { S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { createHash, createHmac } from 'node:crypto';
-import type { Server } from 'node:http';
+import type { IncomingHttpHeaders, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AccessKeyRecord } from '../../src/core/ports/metadata-store.ts';
 import { buildS3Server } from '../../src/http/s3/server.ts';
@@ -94,4 +94,56 @@ export async function failure(promise: Promise<unknown>): Promise<{ name: string
     throw error;
   }
   throw new Error('expected the command to fail');
+}
+
+export interface RawResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+  text: string;
+}
+
+export interface RawRequest {
+  method: string;
+  /** The path as sent on the wire (percent-encoding untouched), with its query. */
+  path: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  /** Sign with SigV4 as the AWS SDK's signer does (default); false sends the request anonymously. */
+  sign?: boolean;
+  /** Give a signed request an UNSIGNED-PAYLOAD hash instead of the body's SHA-256. */
+  unsignedPayload?: boolean;
+}
+
+/** One HTTP request to the gateway over node:http, signed by the AWS SDK's SigV4 signer. */
+export async function rawRequest(gateway: TestGateway, input: RawRequest): Promise<RawResponse> {
+  const { SignatureV4 } = await import('@smithy/signature-v4');
+  const body = input.body === undefined ? undefined : Buffer.from(input.body);
+  const url = new URL(`http://127.0.0.1:${gateway.port}`);
+  const q = input.path.indexOf('?');
+  const path = q < 0 ? input.path : input.path.slice(0, q);
+  const query: Record<string, string> = {};
+  if (q >= 0) for (const [name, value] of new URLSearchParams(input.path.slice(q + 1))) query[name] = value;
+  let headers: Record<string, string> = { host: url.host, ...input.headers };
+  if (body !== undefined) headers['content-length'] = String(body.length);
+  if (input.sign !== false) {
+    const payloadHash = input.unsignedPayload === true ? 'UNSIGNED-PAYLOAD' : createHash('sha256').update(body ?? '').digest('hex');
+    headers['x-amz-content-sha256'] ??= payloadHash;
+    const signer = new SignatureV4({ credentials: { accessKeyId: gateway.key.id, secretAccessKey: gateway.key.secret }, region: 'us-east-1', service: 's3', sha256: NodeSha256, uriEscapePath: false });
+    headers = (await signer.sign({ method: input.method, protocol: 'http:', hostname: url.hostname, port: gateway.port, path, query, headers, body })).headers;
+  }
+  const { request } = await import('node:http');
+  return new Promise<RawResponse>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: gateway.port, method: input.method, path: input.path, headers }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (d: Buffer) => parts.push(d));
+      res.on('end', () => {
+        const all = Buffer.concat(parts);
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: all, text: all.toString('utf8') });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }

@@ -13,7 +13,10 @@ export interface XmlElement {
 
 const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@', suppressEmptyNode: false, processEntities: true });
 // htmlEntities decodes numeric character references (&#34;), which Go clients such as rclone send.
-const parser = new XMLParser({ ignoreAttributes: true, parseTagValue: false, trimValues: true, processEntities: true, htmlEntities: true, isArray: () => false });
+// trimValues is off: keys, upload ids, ETags and tag values are byte-exact in S3 (a key "a " is not
+// the key "a"); the whitespace between elements shows up as '#text' beside child elements, which
+// nobody reads. Fields that are numbers or keywords are trimmed where they are read (`keyword`).
+const parser = new XMLParser({ ignoreAttributes: true, parseTagValue: false, trimValues: false, processEntities: true, htmlEntities: true, isArray: () => false });
 
 /** `<root xmlns="…S3…">…</root>` with the XML declaration. Undefined fields are left out. */
 export function xmlDocument(root: string, body: XmlElement, options: { namespace?: boolean } = {}): string {
@@ -41,6 +44,14 @@ export function parseXml(text: string): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A number or keyword field (`PartNumber`, `Quiet`, `Status`): its text without surrounding
+ * white space, as AWS reads them; `undefined` when absent or not text.
+ */
+export function keyword(value: unknown): string | undefined {
+  return typeof value === 'string' ? value.trim() : undefined;
 }
 
 /** A child that may occur once or many times, always as an array. */

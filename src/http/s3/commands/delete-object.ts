@@ -5,7 +5,7 @@ import { bodyExpectations, readSmallBody, verifiedBody } from '../body.ts';
 import { fromStrataError, S3Error, s3Error } from '../errors.ts';
 import { countIn, sendEmpty, sendXml, type GatewayDeps, type S3Exchange } from '../exchange.ts';
 import type { XmlElement } from '../xml.ts';
-import { many, parseXml } from '../xml.ts';
+import { keyword, many, parseXml } from '../xml.ts';
 
 const MAX_DELETE_KEYS = 1000;
 
@@ -48,7 +48,7 @@ export async function deleteObjects(exchange: S3Exchange, deps: GatewayDeps): Pr
   if (!request) throw s3Error.malformedXml();
   const objects = many(request.Object) as { Key?: unknown; VersionId?: unknown }[];
   if (objects.length === 0 || objects.length > MAX_DELETE_KEYS) throw s3Error.malformedXml();
-  const quiet = request.Quiet === 'true';
+  const quiet = keyword(request.Quiet) === 'true';
   const deleted: XmlElement[] = [];
   const errors: XmlElement[] = [];
   for (const object of objects) {

@@ -5,7 +5,7 @@ import { readSmallBody } from '../body.ts';
 import { s3Error } from '../errors.ts';
 import { countIn, isoDate, sendEmpty, sendXml, type GatewayDeps, type S3Exchange } from '../exchange.ts';
 import { templateFromRequest } from '../object-headers.ts';
-import { many, parseXml } from '../xml.ts';
+import { keyword, many, parseXml } from '../xml.ts';
 import { copySource } from './copy-object.ts';
 import { checkDeclaredSize, checksumHeaders, requestBody } from './put-object.ts';
 
@@ -65,8 +65,9 @@ export async function completeMultipartUpload(exchange: S3Exchange, deps: Gatewa
   const request = document?.CompleteMultipartUpload as { Part?: unknown } | undefined;
   if (!request) throw s3Error.malformedXml();
   const parts = (many(request.Part) as { PartNumber?: unknown; ETag?: unknown }[]).map((part) => {
-    if (typeof part.PartNumber !== 'string' || typeof part.ETag !== 'string' || !/^\d+$/.test(part.PartNumber)) throw s3Error.malformedXml();
-    return { partNumber: Number(part.PartNumber), etag: part.ETag };
+    const number = keyword(part.PartNumber);
+    if (number === undefined || typeof part.ETag !== 'string' || !/^\d+$/.test(number)) throw s3Error.malformedXml();
+    return { partNumber: Number(number), etag: part.ETag };
   });
   const info = await deps.core.multipart.complete(exchange.ctx, { ...uploadAddress(exchange, at), parts });
   for (const [name, value] of Object.entries(checksumHeaders(info.headers))) exchange.res.setHeader(name, value);
