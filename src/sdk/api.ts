@@ -100,7 +100,8 @@ export interface StrataApi {
   deleteObject(input: { repository: string; branch: string; path: string }): Promise<void>;
   deletePrefix(input: { repository: string; branch: string; prefix: string }): Promise<number>;
 
-  commit(input: { repository: string; branch: string; message: string; metadata?: Record<string, string> }): Promise<CommitInfo>;
+  /** Commits everything staged on the branch, or only the paths and prefixes in `only`. */
+  commit(input: { repository: string; branch: string; message: string; metadata?: Record<string, string>; only?: string[] }): Promise<CommitInfo>;
   status(input: { repository: string; branch: string; prefix?: string }): Promise<ObjectChange[]>;
   reset(input: { repository: string; branch: string; prefix?: string }): Promise<number>;
   log(input: { repository: string; ref: string; limit?: number }): Promise<CommitInfo[]>;

@@ -116,8 +116,8 @@ export class StrataClient implements StrataApi {
   deletePrefix = async (input: { repository: string; branch: string; prefix: string }): Promise<number> =>
     (await this.json<{ deleted: number }>('DELETE', `${branchPath(input)}/objects`, { query: { path: input.prefix, recursive: true } })).deleted;
 
-  commit = (input: { repository: string; branch: string; message: string; metadata?: Record<string, string> }): Promise<CommitInfo> =>
-    this.json('POST', `${branchPath(input)}/commits`, { body: { message: input.message, metadata: input.metadata } });
+  commit = (input: { repository: string; branch: string; message: string; metadata?: Record<string, string>; only?: string[] }): Promise<CommitInfo> =>
+    this.json('POST', `${branchPath(input)}/commits`, { body: { message: input.message, metadata: input.metadata, only: input.only } });
   status = async (input: { repository: string; branch: string; prefix?: string }): Promise<ObjectChange[]> =>
     (await this.json<{ changes: ObjectChange[] }>('GET', `${branchPath(input)}/status`, { query: { prefix: input.prefix } })).changes;
   reset = async (input: { repository: string; branch: string; prefix?: string }): Promise<number> =>

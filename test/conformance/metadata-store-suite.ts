@@ -79,7 +79,8 @@ export function metadataStoreConformance(name: string, open: () => Promise<Metad
       const all = await store.listStaged('repo', 'main', { limit: 100 });
       // Code point order: U+FFFD sorts before U+1F600 (UTF-16 order would say otherwise).
       expect(all.map((c) => c.path)).toEqual(['a', 'b/1', 'b/2', 'z', 'é', '\uFFFD', '\u{1F600}']);
-      expect(all[0]).toEqual({ path: 'a', entry: null });
+      expect(all[0]).toMatchObject({ path: 'a', entry: null });
+      expect(all[0]?.writeId).toMatch(/^[0-9a-f-]{36}$/);
       expect((await store.listStaged('repo', 'main', { prefix: 'b/', limit: 100 })).map((c) => c.path)).toEqual(['b/1', 'b/2']);
       expect((await store.listStaged('repo', 'main', { from: 'b/2', limit: 2 })).map((c) => c.path)).toEqual(['b/2', 'z']);
       expect((await store.listStaged('repo', 'main', { after: 'b/2', limit: 2 })).map((c) => c.path)).toEqual(['z', 'é']);
@@ -90,14 +91,30 @@ export function metadataStoreConformance(name: string, open: () => Promise<Metad
       expect(await store.countStaged('repo', 'main')).toBe(5);
     });
 
-    it('clears only the rows sealed by the committing attempt; re-staged rows survive', async () => {
+    it('a commit deletes only the staged writes it read; a path written again keeps its new row', async () => {
       await store.stage('repo', 'main', [{ path: 'p1', entry: entry('1') }, { path: 'p2', entry: entry('2') }]);
-      expect(await store.sealStaged('repo', 'main', 'seal-1')).toBe(2);
-      // A write after sealing unseals its row: the commit in progress does not include it.
+      const read = await store.listStaged('repo', 'main', { limit: 10 });
+      expect(read.map((r) => r.path)).toEqual(['p1', 'p2']);
+      expect(read[0]?.writeId).toBe(read[1]?.writeId);
+      // A write after the commit read the rows: the commit in progress does not remove it.
       await store.stage('repo', 'main', [{ path: 'p2', entry: entry('3') }]);
-      expect((await store.listStaged('repo', 'main', { sealedBy: 'seal-1', limit: 10 })).map((c) => c.path)).toEqual(['p1']);
-      expect(await store.advanceBranch({ repository: 'repo', branch: 'main', expectedHead: id('a'), commit: commit('repo', id('b'), [id('a')]), clearSealed: 'seal-1' })).toBe(true);
-      expect(await store.listStaged('repo', 'main', { limit: 10 })).toEqual([{ path: 'p2', entry: entry('3') }]);
+      const consumed = read.map((r) => ({ path: r.path, writeId: r.writeId }));
+      expect(await store.advanceBranch({ repository: 'repo', branch: 'main', expectedHead: id('x'), commit: commit('repo', id('b'), [id('a')]), consumed })).toBe(false);
+      expect(await store.listStaged('repo', 'main', { limit: 10 })).toHaveLength(2);
+      expect(await store.advanceBranch({ repository: 'repo', branch: 'main', expectedHead: id('a'), commit: commit('repo', id('b'), [id('a')]), consumed })).toBe(true);
+      const left = await store.listStaged('repo', 'main', { limit: 10 });
+      expect(left.map(({ path, entry: e }) => ({ path, entry: e }))).toEqual([{ path: 'p2', entry: entry('3') }]);
+      expect(left[0]?.writeId).not.toBe(read[1]?.writeId);
+    });
+
+    it('drops staged rows that change nothing only while the head is the one they were read at', async () => {
+      await store.stage('repo', 'main', [{ path: 'q', entry: entry('1') }]);
+      const rows = (await store.listStaged('repo', 'main', { limit: 10 })).map((r) => ({ path: r.path, writeId: r.writeId }));
+      expect(await store.dropStaged({ repository: 'repo', branch: 'main', expectedHead: id('x'), rows })).toBe(false);
+      expect(await store.countStaged('repo', 'main')).toBe(1);
+      expect(await store.dropStaged({ repository: 'repo', branch: 'main', expectedHead: id('a'), rows })).toBe(true);
+      expect(await store.countStaged('repo', 'main')).toBe(0);
+      expect((await store.getBranch('repo', 'main'))?.head).toBe(id('a'));
     });
 
     it('stages large batches atomically', async () => {

@@ -20,6 +20,7 @@ export const DIALECTS: Dialect[] = ['sqlite', 'postgres'];
 
 export interface TestCore {
   core: StrataCore;
+  dialect: Dialect;
   /** The PostgreSQL database's URL (postgres only). */
   databaseUrl?: string;
   metadata: MetadataStore;
@@ -53,6 +54,7 @@ export async function createTestCore(dialect: Dialect, options: Partial<StrataCo
   const core = createStrataCore({ metadata, blobs, extractor: new BasicExtractor(), languageDetector: new EldLanguageDetector(), audit: { signer }, inference: { engine: new DuckDbArchiveEngine(), tokens: new TiktokenCounter(), options: { pseudonymKey: Buffer.alloc(32, 7) } }, ...(tasks ? { tasks } : {}), ...options });
   return {
     core,
+    dialect,
     ...(databaseUrl === undefined ? {} : { databaseUrl }),
     metadata,
     blobs,
@@ -63,6 +65,18 @@ export async function createTestCore(dialect: Dialect, options: Partial<StrataCo
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A second core on the same database and blob folder, as a second server process would have:
+ * nothing in memory is shared (caches, branch locks), only what the stores hold.
+ */
+export async function attachCore(test: TestCore): Promise<{ core: StrataCore; close(): Promise<void> }> {
+  const metadata = test.dialect === 'sqlite' ? await openSqliteStore(join(test.dir, 'strata.db')) : await openPostgresStore(test.databaseUrl ?? '');
+  const blobs = await FsBlobStore.open({ root: join(test.dir, 'blobs') });
+  const signer = Ed25519FileSigner.open(join(test.dir, 'audit-signing-key.pem'), { create: false });
+  const core = createStrataCore({ metadata, blobs, audit: { signer }, inference: { engine: new DuckDbArchiveEngine(), tokens: new TiktokenCounter(), options: { pseudonymKey: Buffer.alloc(32, 7) } } });
+  return { core, close: () => core.close() };
 }
 
 export async function* bytesOf(data: string | Buffer): AsyncGenerator<Uint8Array> {

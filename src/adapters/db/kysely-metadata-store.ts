@@ -1,7 +1,6 @@
 import { sql, type Kysely, type RawBuilder, type Selectable, type Transaction } from 'kysely';
 import { conflict } from '../../core/errors.ts';
 import { prefixEnd } from '../../core/keys.ts';
-import type { Entry } from '../../core/objects/entry.ts';
 import type {
   AccessKeyRecord,
   AdvanceBranchInput,
@@ -16,6 +15,8 @@ import type {
   MetadataStore,
   RepositoryRecord,
   StagedChange,
+  StagedRow,
+  StagedWrite,
   StagingListOptions,
   TagRecord,
 } from '../../core/ports/metadata-store.ts';
@@ -29,6 +30,7 @@ import { KyselyModelStore } from './model-queries.ts';
 import { KyselyRunStore } from './run-queries.ts';
 import { KyselySearchIndex, type FullTextDialect } from './search-queries.ts';
 import type { CommitsTable, Database, RepositoriesTable } from './schema.ts';
+import * as staging from './staging-queries.ts';
 import * as uploads from './upload-queries.ts';
 
 /** What differs between SQL engines, declared once per dialect instead of `if (dialect)` checks. */
@@ -36,6 +38,8 @@ export interface DialectCapabilities {
   name: 'sqlite' | 'postgres';
   /** True when `error` is a primary-key or unique violation. */
   isUniqueViolation(error: unknown): boolean;
+  /** True when the engine rolled the transaction back for a deadlock or serialization failure. */
+  isRetryable(error: unknown): boolean;
   /** Rows per multi-row INSERT, within the engine's bound-parameter limit. */
   maxRowsPerInsert: number;
   /** How the engine matches and ranks words for the catalog search. */
@@ -54,6 +58,9 @@ export interface DialectCapabilities {
 }
 
 class HeadMoved extends Error {}
+
+/** Attempts of one transaction the database rolled back for a deadlock or serialization failure. */
+const MAX_TRANSACTION_ATTEMPTS = 8;
 
 const COMMIT_CACHE_SIZE = 10_000;
 
@@ -232,82 +239,47 @@ export class KyselyMetadataStore implements MetadataStore {
   }
 
   async advanceBranch(input: AdvanceBranchInput): Promise<boolean> {
-    try {
-      await this.db.transaction().execute(async (trx) => {
-        // The compare-and-swap runs first, so SQLite takes its write lock before reading anything.
-        const moved = await trx
-          .updateTable('branches')
-          .set({ head: input.commit.id })
-          .where('repository', '=', input.repository)
-          .where('name', '=', input.branch)
-          .where('head', '=', input.expectedHead)
-          .executeTakeFirst();
-        if (moved.numUpdatedRows !== 1n) throw new HeadMoved();
-        await insertCommit(trx, input.commit);
-        if (input.clearSealed !== undefined) {
-          await trx
-            .deleteFrom('staging')
-            .where('repository', '=', input.repository)
-            .where('branch', '=', input.branch)
-            .where('seal', '=', input.clearSealed)
-            .execute();
-        }
-      });
-      return true;
-    } catch (error) {
-      if (error instanceof HeadMoved) return false;
-      throw error;
-    }
-  }
-
-  async stage(repository: string, branch: string, changes: StagedChange[]): Promise<void> {
-    if (changes.length === 0) return;
-    const rows = changes.map((change) => ({
-      repository,
-      branch,
-      path: change.path,
-      entry: change.entry === null ? null : JSON.stringify(change.entry),
-      seal: null,
-    }));
-    const write = async (db: Kysely<Database> | Transaction<Database>): Promise<void> => {
-      for (let i = 0; i < rows.length; i += this.capabilities.maxRowsPerInsert) {
-        await db
-          .insertInto('staging')
-          .values(rows.slice(i, i + this.capabilities.maxRowsPerInsert))
-          .onConflict((oc) =>
-            oc.columns(['repository', 'branch', 'path']).doUpdateSet({ entry: (eb) => eb.ref('excluded.entry'), seal: null }),
-          )
-          .execute();
+    return this.retrying(async () => {
+      try {
+        await this.db.transaction().execute(async (trx) => {
+          if (!(await moveHead(trx, input, input.commit.id))) throw new HeadMoved();
+          await insertCommit(trx, input.commit);
+          if (input.consumed !== undefined) await staging.deleteWrites(trx, input, input.consumed);
+        });
+        return true;
+      } catch (error) {
+        if (error instanceof HeadMoved) return false;
+        throw error;
       }
-    };
-    if (rows.length <= this.capabilities.maxRowsPerInsert) await write(this.db);
-    else await this.db.transaction().execute(write);
+    });
   }
 
-  async getStaged(repository: string, branch: string, path: string): Promise<StagedChange | undefined> {
-    const row = await this.db
-      .selectFrom('staging')
-      .select(['path', 'entry'])
-      .where('repository', '=', repository)
-      .where('branch', '=', branch)
-      .where('path', '=', path)
-      .executeTakeFirst();
-    return row && toStaged(row);
+  async dropStaged(input: { repository: string; branch: string; expectedHead: string; rows: StagedWrite[] }): Promise<boolean> {
+    return this.retrying(async () => {
+      try {
+        await this.db.transaction().execute(async (trx) => {
+          if (!(await moveHead(trx, input, input.expectedHead))) throw new HeadMoved();
+          await staging.deleteWrites(trx, input, input.rows);
+        });
+        return true;
+      } catch (error) {
+        if (error instanceof HeadMoved) return false;
+        throw error;
+      }
+    });
   }
 
-  async listStaged(repository: string, branch: string, options: StagingListOptions): Promise<StagedChange[]> {
-    let query = this.db
-      .selectFrom('staging')
-      .select(['path', 'entry'])
-      .where('repository', '=', repository)
-      .where('branch', '=', branch);
-    if (options.from !== undefined) query = query.where('path', '>=', options.from);
-    if (options.after !== undefined) query = query.where('path', '>', options.after);
-    const end = prefixEnd(options.prefix ?? '');
-    if (options.prefix !== undefined && end !== undefined) query = query.where('path', '>=', options.prefix).where('path', '<', end);
-    if (options.sealedBy !== undefined) query = query.where('seal', '=', options.sealedBy);
-    const rows = await query.orderBy('path').limit(options.limit).execute();
-    return rows.map(toStaged);
+  stage(repository: string, branch: string, changes: StagedChange[]): Promise<void> {
+    if (changes.length === 0) return Promise.resolve();
+    return this.retrying(() => staging.stage(this.db, { repository, branch, changes, rowsPerInsert: this.capabilities.maxRowsPerInsert }));
+  }
+
+  getStaged(repository: string, branch: string, path: string): Promise<StagedChange | undefined> {
+    return staging.get(this.db, { repository, branch }, path);
+  }
+
+  listStaged(repository: string, branch: string, options: StagingListOptions): Promise<StagedRow[]> {
+    return staging.list(this.db, { repository, branch }, options);
   }
 
   async countStaged(repository: string, branch: string): Promise<number> {
@@ -318,26 +290,6 @@ export class KyselyMetadataStore implements MetadataStore {
       .where('branch', '=', branch)
       .executeTakeFirstOrThrow();
     return Number(row.n);
-  }
-
-  async sealStaged(repository: string, branch: string, sealId: string): Promise<number> {
-    const result = await this.db
-      .updateTable('staging')
-      .set({ seal: sealId })
-      .where('repository', '=', repository)
-      .where('branch', '=', branch)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows);
-  }
-
-  async deleteSealed(repository: string, branch: string, sealId: string): Promise<number> {
-    const result = await this.db
-      .deleteFrom('staging')
-      .where('repository', '=', repository)
-      .where('branch', '=', branch)
-      .where('seal', '=', sealId)
-      .executeTakeFirst();
-    return Number(result.numDeletedRows);
   }
 
   async resetStaged(repository: string, branch: string, prefix?: string): Promise<number> {
@@ -409,6 +361,21 @@ export class KyselyMetadataStore implements MetadataStore {
     await this.capabilities.destroy();
   }
 
+  /**
+   * Runs `operation` again when the database rolled it back for a deadlock or a serialization
+   * failure (the whole transaction is gone, so repeating it is safe), a bounded number of times.
+   */
+  private async retrying<T>(operation: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await operation();
+      } catch (error) {
+        if (!this.capabilities.isRetryable(error) || attempt >= MAX_TRANSACTION_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+      }
+    }
+  }
+
   private async uniquely<T>(message: string, operation: () => Promise<T>): Promise<T> {
     try {
       return await operation();
@@ -468,8 +435,13 @@ function toCommit(row: CommitsTable): CommitRecord {
   };
 }
 
-function toStaged(row: { path: string; entry: string | null }): StagedChange {
-  return { path: row.path, entry: row.entry === null ? null : (JSON.parse(row.entry) as Entry) };
+/**
+ * The compare-and-swap on a branch head, first in its transaction so SQLite takes its write lock
+ * before reading anything and PostgreSQL locks the branch row before any staging row.
+ */
+async function moveHead(trx: Transaction<Database>, at: { repository: string; branch: string; expectedHead: string }, to: string): Promise<boolean> {
+  const moved = await trx.updateTable('branches').set({ head: to }).where('repository', '=', at.repository).where('name', '=', at.branch).where('head', '=', at.expectedHead).executeTakeFirst();
+  return moved.numUpdatedRows === 1n;
 }
 
 /** Exposed for adapters that need raw SQL with the same connection. */

@@ -51,8 +51,8 @@ export interface StagingTable {
   path: string;
   /** JSON entry, or null for a deletion. */
   entry: string | null;
-  /** Id of the commit attempt that took this row, if any. */
-  seal: string | null;
+  /** The write that put the row (one id per `stage` call); null only before migration 009. */
+  write_id: string | null;
 }
 
 export interface AccessKeysTable {

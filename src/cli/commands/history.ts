@@ -36,10 +36,11 @@ export function registerHistoryCommands(program: Command): void {
     .argument('<branch>', 'repo@branch')
     .requiredOption('-m, --message <text>', 'commit message')
     .option('--meta <key=value>', 'commit metadata (repeatable)', collect)
-    .action(async (target: string, opts: { message: string; meta?: string[] }, command: Command) => {
+    .option('--only <path-or-prefix>', 'commit only this path and what lies under it (repeatable); default: everything staged on the branch', collect)
+    .action(async (target: string, opts: { message: string; meta?: string[]; only?: string[] }, command: Command) => {
       const address = requireRef(target, 'branch');
       await withContext(command, async ({ api, out }) => {
-        const commit = await api.commit({ repository: address.repository, branch: address.ref, message: opts.message, metadata: parsePairs(opts.meta) });
+        const commit = await api.commit({ repository: address.repository, branch: address.ref, message: opts.message, metadata: parsePairs(opts.meta), only: opts.only });
         out.print(commit, () => `[${address.ref} ${commit.id.slice(0, 12)}] ${commit.message}`);
       });
     });

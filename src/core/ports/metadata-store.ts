@@ -129,6 +129,18 @@ export interface StagedChange {
   entry: Entry | null;
 }
 
+/** A staged change as stored, with the write that put it there. */
+export interface StagedRow extends StagedChange {
+  /** Unique per `stage` call: a later write to the same path replaces the row and its id. */
+  writeId: string;
+}
+
+/** One staged row as a commit read it: removed only if no write has replaced it since. */
+export interface StagedWrite {
+  path: string;
+  writeId: string;
+}
+
 export interface StagingListOptions {
   /** Only paths ≥ this key (inclusive). */
   from?: string;
@@ -136,8 +148,6 @@ export interface StagingListOptions {
   after?: string;
   /** Only paths starting with this prefix. */
   prefix?: string;
-  /** Only rows sealed by this commit attempt. */
-  sealedBy?: string;
   limit: number;
 }
 
@@ -147,8 +157,8 @@ export interface AdvanceBranchInput {
   /** The head the caller built on; the move fails if the branch has moved since. */
   expectedHead: string;
   commit: CommitRecord;
-  /** Delete the staging rows sealed with this id, in the same transaction. */
-  clearSealed?: string;
+  /** Staging rows the commit took: deleted in the same transaction, unless rewritten since. */
+  consumed?: StagedWrite[];
 }
 
 export interface MetadataStore {
@@ -188,21 +198,25 @@ export interface MetadataStore {
   findCommitIds(repository: string, prefix: string, limit: number): Promise<string[]>;
   /**
    * Atomically: insert the commit (if new), move the branch head from `expectedHead` to the
-   * commit (compare-and-swap), and delete staging rows sealed with `clearSealed`.
-   * Returns false, changing nothing, when the head is no longer `expectedHead`.
+   * commit (compare-and-swap), and delete the `consumed` staging rows still holding the write the
+   * commit read (a path written again meanwhile keeps its newer row for the next commit).
+   * Returns false, changing nothing, when the head is no longer `expectedHead`. A deadlock or
+   * serialization failure inside the database is retried here, never surfaced.
    */
   advanceBranch(input: AdvanceBranchInput): Promise<boolean>;
+  /**
+   * Deletes staged rows that change nothing (a commit found them equal to the head), in one
+   * transaction that first checks the head is still `expectedHead`: had it moved, the rows may
+   * be changes against the new head. Rows rewritten since are kept. False when the head moved.
+   */
+  dropStaged(input: { repository: string; branch: string; expectedHead: string; rows: StagedWrite[] }): Promise<boolean>;
 
-  /** Upserts changes on a branch; a re-staged path loses any seal. */
+  /** Upserts changes on a branch, all under one new write id (a re-staged path gets the new id). */
   stage(repository: string, branch: string, changes: StagedChange[]): Promise<void>;
   getStaged(repository: string, branch: string, path: string): Promise<StagedChange | undefined>;
   /** Staged changes in path order. */
-  listStaged(repository: string, branch: string, options: StagingListOptions): Promise<StagedChange[]>;
+  listStaged(repository: string, branch: string, options: StagingListOptions): Promise<StagedRow[]>;
   countStaged(repository: string, branch: string): Promise<number>;
-  /** Marks every staged row of the branch as taken by commit attempt `sealId`; returns the count. */
-  sealStaged(repository: string, branch: string, sealId: string): Promise<number>;
-  /** Drops the rows sealed by `sealId` (a commit attempt that found nothing to change). */
-  deleteSealed(repository: string, branch: string, sealId: string): Promise<number>;
   /** Drops staged rows (all, or those under `prefix`); returns the count. */
   resetStaged(repository: string, branch: string, prefix?: string): Promise<number>;
 

@@ -1,8 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { conflict, invalidArgument } from '../errors.ts';
 import { sameEntry } from '../objects/entry.ts';
 import { assertPrefix } from '../names.ts';
-import type { CommitRecord } from '../ports/metadata-store.ts';
+import { compareKeys } from '../keys.ts';
+import type { CommitRecord, StagedRow } from '../ports/metadata-store.ts';
+import { backoff, BranchLocks } from './branch-locks.ts';
 import { commitId } from './commit-id.ts';
 import { authorize, type VersioningDeps } from './deps.ts';
 import { requireBranch, requireCommit, resolveRef } from './refs.ts';
@@ -17,49 +18,66 @@ export interface CommitInput {
   message: string;
   metadata?: Record<string, string>;
   /**
+   * Commit only these staged paths: each item takes the path itself and everything under
+   * `item/` (an item ending in `/` is a prefix only), as `git commit -- <paths>` does. Default:
+   * everything staged on the branch, whoever staged it.
+   */
+  only?: string[];
+  /**
    * When the staged changes leave the tree as it is (or nothing is staged), return the head
    * instead of failing: for writers that rewrite a whole prefix and expect the same bytes again.
    */
   unchangedIsHead?: boolean;
 }
 
-/** How many times a commit rebuilds on a head that moved under it before giving up. */
+/** How many times a commit rebuilds on a head that another process moved under it. */
 const MAX_COMMIT_ATTEMPTS = 20;
-const SEALED_PAGE = 5000;
+const STAGED_PAGE = 5000;
 
 /** Commits, history and differences. */
 export class CommitService {
+  /** Commits, merges and reverts on one branch take turns within this process. */
+  readonly locks = new BranchLocks();
+
   constructor(private readonly deps: VersioningDeps) {}
 
   /**
-   * Seals the branch's staged changes, builds the new tree from the head's tree, and moves the
-   * head by compare-and-swap. If another writer moved the head first, it rebuilds on the new
-   * head (staged rows written meanwhile join in); no acknowledged write is ever dropped.
+   * Reads the branch's staged changes, builds the new tree from the head's tree, and moves the
+   * head by compare-and-swap, deleting in the same transaction exactly the staged writes it read.
+   * So every write acknowledged before the commit started is in this commit or an earlier one:
+   * its row is either still staged (and read here) or was removed by a commit that won the CAS
+   * before this one read the head. A write that lands while the commit runs stays staged for the
+   * next. If another process moved the head first, the commit rebuilds on the new head.
    */
   async commit(ctx: CallContext, input: CommitInput): Promise<CommitInfo> {
     if (input.message.trim() === '') throw invalidArgument('commit message is empty');
+    const only = input.only === undefined ? undefined : commitScopes(input.only);
     await requireBranch(this.deps, input.repository, input.branch);
     await authorize(this.deps, ctx, { action: 'branch:commit', repository: input.repository });
+    return this.locks.run(input.repository, input.branch, () => this.commitOnce(ctx, input, only));
+  }
+
+  private async commitOnce(ctx: CallContext, input: CommitInput, only: string[] | undefined): Promise<CommitInfo> {
+    const where = `${input.repository}@${input.branch}${only === undefined ? '' : ` (only ${only.join(', ')})`}`;
     for (let attempt = 0; attempt < MAX_COMMIT_ATTEMPTS; attempt++) {
+      if (attempt > 0) await backoff(attempt);
       const branch = await requireBranch(this.deps, input.repository, input.branch);
       const head = await requireCommit(this.deps, input.repository, branch.head);
-      const sealId = randomUUID();
-      const sealed = await this.deps.metadata.sealStaged(input.repository, input.branch, sealId);
-      if (sealed === 0) {
+      const rows = await this.stagedRows(input.repository, input.branch, only);
+      if (rows.length === 0) {
         if (input.unchangedIsHead === true) return toCommitInfo(head);
-        throw invalidArgument(`nothing to commit on ${input.repository}@${input.branch}`);
+        throw invalidArgument(`nothing to commit on ${where}`);
       }
-      const edits = await this.effectiveEdits(head.treeId, await this.sealedEdits(input.repository, input.branch, sealId));
-      const treeId = await applyEdits(this.deps.nodes, head.treeId, edits);
+      const treeId = await applyEdits(this.deps.nodes, head.treeId, await this.effectiveEdits(head.treeId, rows));
       await this.deps.nodes.flush();
+      const consumed = rows.map((row) => ({ path: row.path, writeId: row.writeId }));
       if (treeId === head.treeId) {
-        await this.deps.metadata.deleteSealed(input.repository, input.branch, sealId);
+        if (!(await this.deps.metadata.dropStaged({ repository: input.repository, branch: input.branch, expectedHead: head.id, rows: consumed }))) continue;
         if (input.unchangedIsHead === true) return toCommitInfo(head);
-        throw invalidArgument(`nothing to commit on ${input.repository}@${input.branch}: staged changes equal the head`);
+        throw invalidArgument(`nothing to commit on ${where}: staged changes equal the head`);
       }
       const commit = this.newCommit(ctx, { repository: input.repository, treeId, parents: [head], message: input.message, metadata: input.metadata ?? {} });
-      const moved = await this.deps.metadata.advanceBranch({ repository: input.repository, branch: input.branch, expectedHead: head.id, commit, clearSealed: sealId });
-      if (moved) return toCommitInfo(commit);
+      if (await this.deps.metadata.advanceBranch({ repository: input.repository, branch: input.branch, expectedHead: head.id, commit, consumed })) return toCommitInfo(commit);
     }
     throw conflict(`branch '${input.branch}' kept moving during the commit; try again`);
   }
@@ -82,24 +100,39 @@ export class CommitService {
   }
 
   /** Drops staged rows that would leave the head's entry as it is (same version, or absent). */
-  private async effectiveEdits(treeId: string | null, edits: TreeEdit[]): Promise<TreeEdit[]> {
+  private async effectiveEdits(treeId: string | null, rows: StagedRow[]): Promise<TreeEdit[]> {
     const out: TreeEdit[] = [];
-    for (const edit of edits) {
-      const current = await getTreeEntry(this.deps.nodes, treeId, edit.key);
-      const unchanged = edit.value === null ? current === undefined : current !== undefined && sameEntry(current, edit.value);
-      if (!unchanged) out.push(edit);
+    for (const row of rows) {
+      const current = await getTreeEntry(this.deps.nodes, treeId, row.path);
+      const unchanged = row.entry === null ? current === undefined : current !== undefined && sameEntry(current, row.entry);
+      if (!unchanged) out.push({ key: row.path, value: row.entry });
     }
     return out;
   }
 
-  private async sealedEdits(repository: string, branch: string, sealId: string): Promise<TreeEdit[]> {
-    const edits: TreeEdit[] = [];
+  /** The staged rows a commit takes, in path order: all of them, or those under `only`. */
+  private async stagedRows(repository: string, branch: string, only: string[] | undefined): Promise<StagedRow[]> {
+    if (only === undefined) return this.stagedUnder(repository, branch, undefined);
+    const rows: StagedRow[] = [];
+    for (const scope of only) {
+      if (!scope.endsWith('/')) {
+        const exact = (await this.deps.metadata.listStaged(repository, branch, { from: scope, limit: 1 }))[0];
+        if (exact?.path === scope) rows.push(exact);
+      }
+      rows.push(...(await this.stagedUnder(repository, branch, scope.endsWith('/') ? scope : `${scope}/`)));
+    }
+    const unique = new Map(rows.map((row) => [row.path, row]));
+    return [...unique.values()].sort((a, b) => compareKeys(a.path, b.path));
+  }
+
+  private async stagedUnder(repository: string, branch: string, prefix: string | undefined): Promise<StagedRow[]> {
+    const rows: StagedRow[] = [];
     let after: string | undefined;
     for (;;) {
-      const page = await this.deps.metadata.listStaged(repository, branch, { sealedBy: sealId, after, limit: SEALED_PAGE });
-      for (const row of page) edits.push({ key: row.path, value: row.entry });
+      const page = await this.deps.metadata.listStaged(repository, branch, { prefix, after, limit: STAGED_PAGE });
+      rows.push(...page);
       const last = page[page.length - 1];
-      if (page.length < SEALED_PAGE || !last) return edits;
+      if (page.length < STAGED_PAGE || !last) return rows;
       after = last.path;
     }
   }
@@ -153,7 +186,7 @@ export class CommitService {
     const changes: ObjectChange[] = [];
     let after: string | undefined;
     for (;;) {
-      const page = await this.deps.metadata.listStaged(input.repository, input.branch, { after, prefix: input.prefix, limit: SEALED_PAGE });
+      const page = await this.deps.metadata.listStaged(input.repository, input.branch, { after, prefix: input.prefix, limit: STAGED_PAGE });
       for (const row of page) {
         const left = await getTreeEntry(this.deps.nodes, head.treeId, row.path);
         if (row.entry === null) {
@@ -165,7 +198,7 @@ export class CommitService {
         }
       }
       const last = page[page.length - 1];
-      if (page.length < SEALED_PAGE || !last) return changes;
+      if (page.length < STAGED_PAGE || !last) return changes;
       after = last.path;
     }
   }
@@ -177,4 +210,14 @@ export class CommitService {
     await authorize(this.deps, ctx, { action: 'branch:reset', repository: input.repository });
     return this.deps.metadata.resetStaged(input.repository, input.branch, input.prefix === '' ? undefined : input.prefix);
   }
+}
+
+/** Checks and normalises `only`: non-empty, each item a valid path or prefix (`a`, `a/`). */
+function commitScopes(only: string[]): string[] {
+  if (only.length === 0) throw invalidArgument('--only needs at least one path or prefix');
+  for (const scope of only) {
+    if (scope === '' || scope === '/') throw invalidArgument(`invalid --only '${scope}': name a path or a prefix such as 'raw/'`);
+    assertPrefix(scope);
+  }
+  return [...new Set(only)];
 }

@@ -2,6 +2,7 @@ import { conflict, invalidArgument } from '../errors.ts';
 import { compareKeys } from '../keys.ts';
 import { sameEntry, type Entry } from '../objects/entry.ts';
 import type { CommitRecord } from '../ports/metadata-store.ts';
+import { backoff } from './branch-locks.ts';
 import type { CommitService } from './commit-service.ts';
 import { authorize, type VersioningDeps } from './deps.ts';
 import { requireBranch, requireCommit, resolveRef } from './refs.ts';
@@ -22,6 +23,8 @@ export interface MergeInput {
 
 /** How many conflicting paths an error lists. */
 const CONFLICTS_REPORTED = 100;
+/** How many times a merge or revert is planned again on a head another writer moved. */
+const MAX_MOVE_ATTEMPTS = 20;
 
 /** Three-way merge and revert, both O(changes · log n) on top of tree diffs. */
 export class MergeService {
@@ -30,10 +33,27 @@ export class MergeService {
     private readonly commits: CommitService,
   ) {}
 
+  /**
+   * Merges `source` into the `destination` branch. When another writer moves the destination
+   * while the merge is built, the merge is planned again on the new head (a bounded number of
+   * times): it fails with Conflict only for conflicting paths, or when the head never held still.
+   */
   async merge(ctx: CallContext, input: MergeInput): Promise<MergeResult> {
+    await requireBranch(this.deps, input.repository, input.destination);
+    await authorize(this.deps, ctx, { action: 'branch:merge', repository: input.repository });
+    return this.commits.locks.run(input.repository, input.destination, async () => {
+      for (let attempt = 0; attempt < MAX_MOVE_ATTEMPTS; attempt++) {
+        if (attempt > 0) await backoff(attempt);
+        const result = await this.mergeOnce(ctx, input);
+        if (result !== 'moved') return result;
+      }
+      throw conflict(`branch '${input.destination}' kept moving during the merge; try again`);
+    });
+  }
+
+  private async mergeOnce(ctx: CallContext, input: MergeInput): Promise<MergeResult | 'moved'> {
     const strategy = input.strategy ?? 'fail';
     const destBranch = await requireBranch(this.deps, input.repository, input.destination);
-    await authorize(this.deps, ctx, { action: 'branch:merge', repository: input.repository });
     await this.assertClean(input.repository, input.destination);
     const source = (await resolveRef(this.deps, input.repository, input.source)).commit;
     const dest = await requireCommit(this.deps, input.repository, destBranch.head);
@@ -55,7 +75,7 @@ export class MergeService {
     const message = input.message ?? `Merge '${input.source}' into '${input.destination}'`;
     const commit = this.commits.newCommit(ctx, { repository: input.repository, treeId, parents: [dest, source], message, metadata: input.metadata ?? {} });
     const moved = await this.deps.metadata.advanceBranch({ repository: input.repository, branch: input.destination, expectedHead: dest.id, commit });
-    if (!moved) throw conflict(`branch '${input.destination}' moved during the merge; try again`);
+    if (!moved) return 'moved';
     return { commit: toCommitInfo(commit), merged: true, resolvedConflicts: plan.conflicts, changes: edits.length };
   }
 
@@ -64,8 +84,20 @@ export class MergeService {
    * which, for merge commits). Conflict if a path it touches has changed since.
    */
   async revert(ctx: CallContext, input: { repository: string; branch: string; ref: string; parent?: number }): Promise<{ commit: ReturnType<typeof toCommitInfo> }> {
-    const branch = await requireBranch(this.deps, input.repository, input.branch);
+    await requireBranch(this.deps, input.repository, input.branch);
     await authorize(this.deps, ctx, { action: 'branch:revert', repository: input.repository });
+    return this.commits.locks.run(input.repository, input.branch, async () => {
+      for (let attempt = 0; attempt < MAX_MOVE_ATTEMPTS; attempt++) {
+        if (attempt > 0) await backoff(attempt);
+        const result = await this.revertOnce(ctx, input);
+        if (result !== 'moved') return result;
+      }
+      throw conflict(`branch '${input.branch}' kept moving during the revert; try again`);
+    });
+  }
+
+  private async revertOnce(ctx: CallContext, input: { repository: string; branch: string; ref: string; parent?: number }): Promise<{ commit: ReturnType<typeof toCommitInfo> } | 'moved'> {
+    const branch = await requireBranch(this.deps, input.repository, input.branch);
     await this.assertClean(input.repository, input.branch);
     const target = (await resolveRef(this.deps, input.repository, input.ref)).commit;
     if (target.parents.length === 0) throw invalidArgument('cannot revert the root commit');
@@ -96,8 +128,7 @@ export class MergeService {
       metadata: { 'strata.revert': target.id },
     });
     const moved = await this.deps.metadata.advanceBranch({ repository: input.repository, branch: input.branch, expectedHead: head.id, commit });
-    if (!moved) throw conflict(`branch '${input.branch}' moved during the revert; try again`);
-    return { commit: toCommitInfo(commit) };
+    return moved ? { commit: toCommitInfo(commit) } : 'moved';
   }
 
   /**

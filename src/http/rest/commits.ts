@@ -12,8 +12,9 @@ export function registerCommitRoutes(app: FastifyInstance, deps: RouteDeps): voi
     schema: {
       tags,
       summary: "Commit the branch's staged changes",
+      description: 'Takes every change staged on the branch, whoever staged it (as lakeFS does), unless `only` names the paths or prefixes to commit: each item takes the path itself and everything under `item/`.',
       params: BranchParams,
-      body: z.object({ message: z.string(), metadata: MetadataSchema.optional() }),
+      body: z.object({ message: z.string(), metadata: MetadataSchema.optional(), only: z.array(z.string()).min(1).optional() }),
       response: { 201: CommitSchema, ...ERROR_RESPONSES },
     },
   }, async (request, reply) =>

@@ -13,6 +13,7 @@ import * as lineage from './migrations/005-lineage.ts';
 import * as prepCache from './migrations/006-prep-cache.ts';
 import * as audit from './migrations/007-audit.ts';
 import * as inference from './migrations/008-inference.ts';
+import * as stagingWrites from './migrations/009-staging-writes.ts';
 import { postgresFullText } from '../search-queries.ts';
 
 /** PostgreSQL, for many processes and machines. `url` is a postgres:// connection string. */
@@ -26,10 +27,12 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
     throw new StrataError('Unavailable', `cannot connect to PostgreSQL at ${redact(url)}: ${(error as Error).message}`, { cause: error });
   }
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
-  await migrateToLatest(db as Kysely<unknown>, { '001-initial': initial, '002-s3-gateway': s3Gateway, '003-datasets': datasets, '004-search': search, '005-lineage': lineage, '006-prep-cache': prepCache, '007-audit': audit, '008-inference': inference });
+  await migrateToLatest(db as Kysely<unknown>, { '001-initial': initial, '002-s3-gateway': s3Gateway, '003-datasets': datasets, '004-search': search, '005-lineage': lineage, '006-prep-cache': prepCache, '007-audit': audit, '008-inference': inference, '009-staging-writes': stagingWrites });
   return new KyselyMetadataStore(db, {
     name: 'postgres',
     isUniqueViolation: (error) => (error as { code?: unknown } | undefined)?.code === '23505',
+    // deadlock_detected and serialization_failure: the transaction was rolled back whole.
+    isRetryable: (error) => ['40P01', '40001'].includes(String((error as { code?: unknown } | undefined)?.code)),
     maxRowsPerInsert: 1000,
     fullText: postgresFullText,
     // `= any(array)` plans as index lookups; `in (select unnest(…))` may hash-join a whole table.

@@ -15,6 +15,7 @@ import * as lineage from './migrations/005-lineage.ts';
 import * as prepCache from './migrations/006-prep-cache.ts';
 import * as audit from './migrations/007-audit.ts';
 import * as inference from './migrations/008-inference.ts';
+import * as stagingWrites from './migrations/009-staging-writes.ts';
 import { sqliteFullText } from '../search-queries.ts';
 
 /**
@@ -35,13 +36,15 @@ export async function openSqliteStore(file: string): Promise<KyselyMetadataStore
     throw new StrataError('Unavailable', `cannot open SQLite database ${file}: ${(error as Error).message}`, { cause: error });
   }
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
-  await migrateToLatest(db as Kysely<unknown>, { '001-initial': initial, '002-s3-gateway': s3Gateway, '003-datasets': datasets, '004-search': search, '005-lineage': lineage, '006-prep-cache': prepCache, '007-audit': audit, '008-inference': inference });
+  await migrateToLatest(db as Kysely<unknown>, { '001-initial': initial, '002-s3-gateway': s3Gateway, '003-datasets': datasets, '004-search': search, '005-lineage': lineage, '006-prep-cache': prepCache, '007-audit': audit, '008-inference': inference, '009-staging-writes': stagingWrites });
   return new KyselyMetadataStore(db, {
     name: 'sqlite',
     isUniqueViolation: (error) => {
       const code = (error as { code?: unknown } | undefined)?.code;
       return typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT');
     },
+    // One connection per process, and busy_timeout waits out other processes' write locks.
+    isRetryable: () => false,
     maxRowsPerInsert: 500,
     fullText: sqliteFullText,
     // json_each turns one JSON array parameter into rows; SQLite has no array parameters.
