@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: each figure next to a baseline timed in the same run. BENCH_SCALE shrinks
  * the data sizes; BENCH_ONLY=name[,name] runs a subset (large, small, tree, dedup, memory, s3, s3list, s3memory,
- * ingesttexts, ingestmixed, search, lineage, prep, prepapply, audit, inference).
+ * ingesttexts, ingestmixed, search, lineage, prep, prepapply, audit, inference, concurrency).
  */
 import { cpus, totalmem } from 'node:os';
 import { rm } from 'node:fs/promises';
@@ -16,6 +16,7 @@ import { benchInference } from './inference.ts';
 import { benchPrep, benchPrepApply } from './prep.ts';
 import { benchSearch } from './search.ts';
 import { benchCommitAndDiff } from './versioning.ts';
+import { benchConcurrency } from './concurrency.ts';
 
 const all: Record<string, () => Promise<void>> = {
   large: benchLargeFile,
@@ -34,6 +35,7 @@ const all: Record<string, () => Promise<void>> = {
   prepapply: benchPrepApply,
   audit: benchAudit,
   inference: benchInference,
+  concurrency: benchConcurrency,
 };
 const only = process.env.BENCH_ONLY?.split(',') ?? Object.keys(all);
 console.log(`Strata benchmarks — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, scale ${SCALE}\n`);

@@ -21,6 +21,18 @@ export function requireRef(text: string, what: 'ref' | 'branch'): Required<Pick<
   return { ...address, ref: address.ref };
 }
 
+/**
+ * The second ref of `diff` and `merge`: a bare ref (`exp`) or `repo@ref`, whose repository must
+ * be the first argument's (ref names never contain `@`).
+ */
+export function otherRef(text: string, repository: string): string {
+  if (!text.includes('@')) return text;
+  const address = requireRef(text, 'ref');
+  if (address.repository !== repository) throw invalidArgument(`'${text}' is in repository '${address.repository}', not '${repository}': both refs must be of one repository`);
+  if (address.path !== undefined) throw invalidArgument(`'${text}' names a path; give the second ref without ':<path>'`);
+  return address.ref;
+}
+
 export function requirePath(text: string): Required<Address> {
   const address = requireRef(text, 'ref');
   if (address.path === undefined) throw invalidArgument(`'${text}' names no path: write ${address.repository}@${address.ref}:<path>`);

@@ -44,7 +44,20 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * A reader that closes the pipe early (`strata cat … | head`) ends the command at once and
+ * quietly, as cat(1) does, instead of an unhandled EPIPE with a stack trace. Exit status 0: the
+ * command did not fail, its reader stopped listening.
+ */
+function endQuietlyWhenPipeCloses(stream: NodeJS.WriteStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
+}
+
 async function main(): Promise<void> {
+  endQuietlyWhenPipeCloses(process.stdout);
   try {
     await buildProgram().parseAsync(process.argv);
   } catch (error) {

@@ -99,6 +99,8 @@ export interface LoadConfigOptions {
   env: Record<string, string | undefined>;
   /** Where to start looking for `.strata` when no data folder is given. */
   cwd: string;
+  /** Look for `.strata` in `cwd`'s parents too (default); false takes `<cwd>/.strata` (for init). */
+  searchParents?: boolean;
   /** Values from command-line flags; they win over the environment and the config file. */
   overrides?: Partial<Record<keyof z.input<typeof ConfigSchema>, string | number | boolean | undefined>>;
 }
@@ -117,7 +119,8 @@ export function loadConfig(options: LoadConfigOptions): Config {
   const given = Object.entries(options.overrides ?? {}) as [string, unknown][];
   const overrides = Object.fromEntries(given.filter(([, v]) => v !== undefined));
   const givenDir = options.overrides?.dataDir ?? fromEnv.dataDir;
-  const dataDir = resolve(options.cwd, givenDir === undefined ? findDataDir(options.cwd) : String(givenDir));
+  const found = options.searchParents === false ? join(resolve(options.cwd), DATA_DIR_NAME) : findDataDir(options.cwd);
+  const dataDir = resolve(options.cwd, givenDir === undefined ? found : String(givenDir));
   const merged = { ...readConfigFile(dataDir), ...fromEnv, ...overrides, dataDir };
   const parsed = ConfigSchema.safeParse(merged);
   if (!parsed.success) {

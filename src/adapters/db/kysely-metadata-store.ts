@@ -40,6 +40,8 @@ export interface DialectCapabilities {
   isUniqueViolation(error: unknown): boolean;
   /** True when the engine rolled the transaction back for a deadlock or serialization failure. */
   isRetryable(error: unknown): boolean;
+  /** A lock every process on the database shares, if the engine has one (see MetadataStore.withBranchLock). */
+  withBranchLock?: <T>(key: string, task: () => Promise<T>) => Promise<T>;
   /** Rows per multi-row INSERT, within the engine's bound-parameter limit. */
   maxRowsPerInsert: number;
   /** How the engine matches and ranks words for the catalog search. */
@@ -252,6 +254,11 @@ export class KyselyMetadataStore implements MetadataStore {
         throw error;
       }
     });
+  }
+
+  withBranchLock<T>(repository: string, branch: string, task: () => Promise<T>): Promise<T> {
+    const lock = this.capabilities.withBranchLock;
+    return lock === undefined ? task() : lock(`${repository}\n${branch}`, task);
   }
 
   async dropStaged(input: { repository: string; branch: string; expectedHead: string; rows: StagedWrite[] }): Promise<boolean> {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { invalidArgument } from '../../core/errors.ts';
 import { MERGE_STRATEGIES, type MergeStrategy } from '../../core/versioning/types.ts';
 import type { CommitInfo } from '../../sdk/api.ts';
-import { requireRef } from '../address.ts';
+import { otherRef, requireRef } from '../address.ts';
 import { withContext } from '../context.ts';
 import { formatChanges, parsePairs } from '../output.ts';
 
@@ -74,9 +74,10 @@ export function registerHistoryCommands(program: Command): void {
     .command('diff')
     .description('changes between two refs; with one branch, its uncommitted changes')
     .argument('<left>', 'repo@ref[:prefix]')
-    .argument('[right]', 'ref to compare with')
-    .action(async (left: string, right: string | undefined, _opts: unknown, command: Command) => {
+    .argument('[right]', 'ref (or repo@ref) to compare with')
+    .action(async (left: string, rightText: string | undefined, _opts: unknown, command: Command) => {
       const address = requireRef(left, 'ref');
+      const right = rightText === undefined ? undefined : otherRef(rightText, address.repository);
       await withContext(command, async ({ api, out }) => {
         const changes = right === undefined
           ? await api.status({ repository: address.repository, branch: address.ref, prefix: address.path })
@@ -89,11 +90,12 @@ export function registerHistoryCommands(program: Command): void {
     .command('merge')
     .description('three-way merge of a ref into a branch')
     .argument('<source>', 'repo@ref to merge from')
-    .argument('<destination>', 'branch to merge into')
+    .argument('<destination>', 'branch (or repo@branch) to merge into')
     .option('--strategy <strategy>', `on conflicts: ${MERGE_STRATEGIES.join(', ')}`, 'fail')
     .option('-m, --message <text>', 'merge commit message')
-    .action(async (source: string, destination: string, opts: { strategy: string; message?: string }, command: Command) => {
+    .action(async (source: string, destinationText: string, opts: { strategy: string; message?: string }, command: Command) => {
       const address = requireRef(source, 'ref');
+      const destination = otherRef(destinationText, address.repository);
       if (!MERGE_STRATEGIES.includes(opts.strategy as MergeStrategy)) throw invalidArgument(`unknown strategy '${opts.strategy}': use ${MERGE_STRATEGIES.join(', ')}`);
       await withContext(command, async ({ api, out }) => {
         const result = await api.merge({ repository: address.repository, source: address.ref, destination, strategy: opts.strategy as MergeStrategy, message: opts.message });

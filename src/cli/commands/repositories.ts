@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { openStrata } from '../../app/open-strata.ts';
 import { CONFIG_FILE_NAME, DATA_DIR_NAME, loadConfig } from '../../config/config.ts';
@@ -14,10 +14,12 @@ export function registerRepositoryCommands(program: Command): void {
   program
     .command('init')
     .description(`create a Strata data folder (${DATA_DIR_NAME}) here or in <dir>`)
-    .argument('[dir]', 'where to create it', '.')
-    .action(async (dir: string, _opts: unknown, command: Command) => {
+    .argument('[dir]', `where to create it (default: --data-dir, else STRATA_DATA_DIR, else ./${DATA_DIR_NAME})`)
+    .action(async (dir: string | undefined, _opts: unknown, command: Command) => {
       const global = command.optsWithGlobals<GlobalOptions>();
-      const dataDir = resolve(global.dataDir ?? join(dir, DATA_DIR_NAME));
+      // The folder every other command would use (flag, then STRATA_DATA_DIR), never a parent's.
+      const given = dir === undefined ? global.dataDir : join(dir, DATA_DIR_NAME);
+      const dataDir = loadConfig({ env: process.env, cwd: process.cwd(), searchParents: false, overrides: { dataDir: given } }).dataDir;
       const existed = existsSync(join(dataDir, CONFIG_FILE_NAME));
       await mkdir(dataDir, { recursive: true });
       if (!existed) await writeFile(join(dataDir, CONFIG_FILE_NAME), '{}\n');

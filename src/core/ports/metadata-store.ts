@@ -205,6 +205,13 @@ export interface MetadataStore {
    */
   advanceBranch(input: AdvanceBranchInput): Promise<boolean>;
   /**
+   * Runs `task` holding a lock on the branch that every process sharing this database respects
+   * (PostgreSQL: an advisory lock), so commits from several servers take turns. Where the engine
+   * offers none (SQLite: one writer at a time already), runs `task` directly. Correctness never
+   * rests on it: the head's compare-and-swap decides; the lock only spares lost races.
+   */
+  withBranchLock<T>(repository: string, branch: string, task: () => Promise<T>): Promise<T>;
+  /**
    * Deletes staged rows that change nothing (a commit found them equal to the head), in one
    * transaction that first checks the head is still `expectedHead`: had it moved, the rows may
    * be changes against the new head. Rows rewritten since are kept. False when the head moved.

@@ -36,8 +36,7 @@ const STAGED_PAGE = 5000;
 
 /** Commits, history and differences. */
 export class CommitService {
-  /** Commits, merges and reverts on one branch take turns within this process. */
-  readonly locks = new BranchLocks();
+  private readonly locks = new BranchLocks();
 
   constructor(private readonly deps: VersioningDeps) {}
 
@@ -54,7 +53,15 @@ export class CommitService {
     const only = input.only === undefined ? undefined : commitScopes(input.only);
     await requireBranch(this.deps, input.repository, input.branch);
     await authorize(this.deps, ctx, { action: 'branch:commit', repository: input.repository });
-    return this.locks.run(input.repository, input.branch, () => this.commitOnce(ctx, input, only));
+    return this.serialized(input.repository, input.branch, () => this.commitOnce(ctx, input, only));
+  }
+
+  /**
+   * Runs a task that moves the branch head after the others on that branch: in this process
+   * (BranchLocks), then across processes where the database offers a lock.
+   */
+  serialized<T>(repository: string, branch: string, task: () => Promise<T>): Promise<T> {
+    return this.locks.run(repository, branch, () => this.deps.metadata.withBranchLock(repository, branch, task));
   }
 
   private async commitOnce(ctx: CallContext, input: CommitInput, only: string[] | undefined): Promise<CommitInfo> {

@@ -41,7 +41,7 @@ export class MergeService {
   async merge(ctx: CallContext, input: MergeInput): Promise<MergeResult> {
     await requireBranch(this.deps, input.repository, input.destination);
     await authorize(this.deps, ctx, { action: 'branch:merge', repository: input.repository });
-    return this.commits.locks.run(input.repository, input.destination, async () => {
+    return this.commits.serialized(input.repository, input.destination, async () => {
       for (let attempt = 0; attempt < MAX_MOVE_ATTEMPTS; attempt++) {
         if (attempt > 0) await backoff(attempt);
         const result = await this.mergeOnce(ctx, input);
@@ -86,7 +86,7 @@ export class MergeService {
   async revert(ctx: CallContext, input: { repository: string; branch: string; ref: string; parent?: number }): Promise<{ commit: ReturnType<typeof toCommitInfo> }> {
     await requireBranch(this.deps, input.repository, input.branch);
     await authorize(this.deps, ctx, { action: 'branch:revert', repository: input.repository });
-    return this.commits.locks.run(input.repository, input.branch, async () => {
+    return this.commits.serialized(input.repository, input.branch, async () => {
       for (let attempt = 0; attempt < MAX_MOVE_ATTEMPTS; attempt++) {
         if (attempt > 0) await backoff(attempt);
         const result = await this.revertOnce(ctx, input);

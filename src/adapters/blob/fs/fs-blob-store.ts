@@ -45,6 +45,21 @@ async function syncFileSystem(path: string): Promise<boolean> {
   }
 }
 
+function isVanished(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOENT' || code === 'ENOTEMPTY';
+}
+
+/** True when `path` exists and was last modified more than `ms` ago. */
+async function untouchedFor(path: string, ms: number): Promise<boolean> {
+  try {
+    return Date.now() - (await stat(path)).mtimeMs > ms;
+  } catch (error) {
+    if (isVanished(error)) return false;
+    throw error;
+  }
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -88,17 +103,24 @@ export class FsBlobStore implements BlobStore {
   }
 
   /**
-   * Removes temp folders of writers that died: same host and no such process, or untouched for a
-   * day (another host's writer, which cannot be probed).
+   * Removes temp folders of writers that died: on this host, a folder whose process is gone;
+   * from another host (whose processes cannot be probed), one untouched for a day. A live
+   * process's folder on this host is never removed, however long it has been idle. Several
+   * processes may clean at once: a folder that vanishes under one of them is simply gone.
    */
   private async removeAbandonedTemp(): Promise<void> {
     for (const name of await readdir(this.tmpRoot)) {
       const path = join(this.tmpRoot, name);
       if (path === this.tmp) continue;
       const match = /^(.*)-(\d+)-[0-9a-f]{8}$/.exec(name);
-      const sameHostDead = match !== null && match[1] === hostname() && !isAlive(Number(match[2]));
-      const old = Date.now() - (await stat(path)).mtimeMs > ABANDONED_AFTER_MS;
-      if (sameHostDead || old) await rm(path, { recursive: true, force: true });
+      const abandoned = match !== null && match[1] === hostname() ? !isAlive(Number(match[2])) : await untouchedFor(path, ABANDONED_AFTER_MS);
+      if (!abandoned) continue;
+      try {
+        await rm(path, { recursive: true, force: true });
+      } catch (error) {
+        // Another process removing the same folder: its entries vanish while rm walks them.
+        if (!isVanished(error)) throw error;
+      }
     }
   }
 
@@ -154,9 +176,20 @@ export class FsBlobStore implements BlobStore {
     else await guard(() => fsyncPath(path));
   }
 
+  /** Opens a new temp file; this process's folder is made again if something removed it. */
+  private async openTemp(temp: string): Promise<FileHandle> {
+    try {
+      return await open(temp, 'wx');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      await mkdir(this.tmp, { recursive: true });
+      return open(temp, 'wx');
+    }
+  }
+
   private async writeTemp(temp: string, body: BlobBody, options: PutBlobOptions & { syncFile: boolean }): Promise<PutBlobResult> {
     const hash = options.sha256 === undefined ? createHash('sha256') : undefined;
-    const file = await open(temp, 'wx');
+    const file = await this.openTemp(temp);
     let size = 0;
     try {
       const parts = body instanceof Uint8Array ? [body] : body;

@@ -15,6 +15,7 @@ import * as audit from './migrations/007-audit.ts';
 import * as inference from './migrations/008-inference.ts';
 import * as stagingWrites from './migrations/009-staging-writes.ts';
 import { postgresFullText } from '../search-queries.ts';
+import { createBranchLocks } from './branch-lock.ts';
 
 /** PostgreSQL, for many processes and machines. `url` is a postgres:// connection string. */
 export async function openPostgresStore(url: string, options: { poolSize?: number } = {}): Promise<KyselyMetadataStore> {
@@ -28,8 +29,10 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
   }
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   await migrateToLatest(db as Kysely<unknown>, { '001-initial': initial, '002-s3-gateway': s3Gateway, '003-datasets': datasets, '004-search': search, '005-lineage': lineage, '006-prep-cache': prepCache, '007-audit': audit, '008-inference': inference, '009-staging-writes': stagingWrites });
+  const branchLocks = createBranchLocks(url);
   return new KyselyMetadataStore(db, {
     name: 'postgres',
+    withBranchLock: (key, task) => branchLocks.run(key, task),
     isUniqueViolation: (error) => (error as { code?: unknown } | undefined)?.code === '23505',
     // deadlock_detected and serialization_failure: the transaction was rolled back whole.
     isRetryable: (error) => ['40P01', '40001'].includes(String((error as { code?: unknown } | undefined)?.code)),
@@ -47,8 +50,8 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
       const { rows } = await sql<{ nodes: NodeRow[] }>`select coalesce(json_agg(json_build_array(id, key, type, label, data::json, created_at)), '[]'::json) as nodes from lineage_nodes where id = any(${ids}::bigint[])`.execute(db);
       return rows[0]?.nodes ?? [];
     },
-    // Kysely's destroy() ends the pool.
-    destroy: () => Promise.resolve(),
+    // Kysely's destroy() ends the store's pool; the lock pool is the dialect's own.
+    destroy: () => branchLocks.close(),
   });
 }
 
