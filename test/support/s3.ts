@@ -132,6 +132,8 @@ export async function rawRequest(gateway: TestGateway, input: RawRequest): Promi
     const signer = new SignatureV4({ credentials: { accessKeyId: gateway.key.id, secretAccessKey: gateway.key.secret }, region: 'us-east-1', service: 's3', sha256: NodeSha256, uriEscapePath: false });
     headers = (await signer.sign({ method: input.method, protocol: 'http:', hostname: url.hostname, port: gateway.port, path, query, headers, body })).headers;
   }
+  // Signed as UTF-8 text, sent as its bytes: node writes each character of a value as one byte.
+  headers = Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, Buffer.from(value, 'utf8').toString('latin1')]));
   const { request } = await import('node:http');
   return new Promise<RawResponse>((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port: gateway.port, method: input.method, path: input.path, headers }, (res) => {

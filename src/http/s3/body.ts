@@ -78,7 +78,7 @@ export interface VerifiedBody {
 export function verifiedBody(raw: AsyncIterable<Uint8Array>, payload: PayloadMode, expectations: BodyExpectations): VerifiedBody {
   const checksums: Record<string, string> = {};
   const trailers = new Map<string, string>();
-  const decoded = payload.kind === 'chunked' ? decodeAwsChunked(raw, { signing: payload.signing, trailers }) : raw;
+  const decoded = payload.kind === 'chunked' ? decodeAwsChunked(raw, { signing: payload.signing, trailers, decodedLength: payload.decodedLength }) : raw;
   async function* stream(): AsyncGenerator<Uint8Array> {
     const sha256 = payload.kind === 'plain' && payload.sha256 !== undefined ? createHash('sha256') : undefined;
     const md5 = expectations.contentMd5 !== undefined ? createHash('md5') : undefined;

@@ -6,6 +6,7 @@ import type { StrataCore } from '../../core/strata.ts';
 import type { CallContext } from '../../core/versioning/types.ts';
 import type { Authentication } from './auth/authenticate.ts';
 import type { SignableRequest } from './auth/canonical.ts';
+import type { S3Error } from './errors.ts';
 import { xmlDocument, type XmlElement } from './xml.ts';
 
 /** One S3 request as the commands see it: addressed, authenticated, with a place for its log line. */
@@ -24,6 +25,14 @@ export interface S3Exchange {
   ctx: CallContext;
   /** The bucket's repository, once looked up (one lookup per request). */
   repository?: RepositoryRecord;
+  /**
+   * The client sent `Expect: 100-continue` and waits for a 100 before its body: sent when the
+   * command first reads the body, so after authentication and the core's authorization passed;
+   * a request refused before that gets its error without the body ever being sent.
+   */
+  expectContinue: boolean;
+  /** Set when the request line could not be taken apart (e.g. InvalidURI): answered before anything else. */
+  rejected?: S3Error;
   /** What the log line reports: filled by the command. */
   log: { operation: string; repository?: string; key?: string; bytesIn: number; bytesOut: number };
 }
@@ -83,12 +92,28 @@ async function* counted(body: AsyncIterable<Uint8Array>, exchange: S3Exchange): 
   }
 }
 
-/** Counts request body bytes for the log line. */
-export async function* countIn(body: AsyncIterable<Uint8Array>, exchange: S3Exchange): AsyncGenerator<Uint8Array> {
-  for await (const piece of body) {
+/**
+ * The request body, counted for the log line; a client waiting on `Expect: 100-continue` is told
+ * to send it when it is first read.
+ */
+export async function* requestBytes(exchange: S3Exchange): AsyncGenerator<Uint8Array> {
+  if (exchange.expectContinue) {
+    exchange.expectContinue = false;
+    exchange.res.writeContinue();
+  }
+  for await (const piece of exchange.raw as AsyncIterable<Uint8Array>) {
     exchange.log.bytesIn += piece.length;
     yield piece;
   }
+}
+
+/**
+ * A header value as node must be given it to put these UTF-8 bytes on the wire (node writes
+ * each character as one latin1 byte): stored metadata goes back out byte for byte as it came in.
+ */
+export function toWire(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /[^\x00-\x7f]/.test(value) ? Buffer.from(value, 'utf8').toString('latin1') : value;
 }
 
 export function httpDate(iso: string): string {

@@ -2,7 +2,7 @@ import { etagOf } from '../../core/objects/entry.ts';
 import type { ObjectInfo } from '../../core/versioning/types.ts';
 import { s3Error } from './errors.ts';
 import { parseTagging } from './commands/tagging.ts';
-import { httpDate, type S3Exchange } from './exchange.ts';
+import { httpDate, toWire, type S3Exchange } from './exchange.ts';
 
 /** Headers a writer may set that S3 stores and returns with the object. */
 export const STORED_HEADERS = ['cache-control', 'content-disposition', 'content-encoding', 'content-language', 'expires'] as const;
@@ -22,15 +22,15 @@ export function objectHeaders(exchange: S3Exchange, info: ObjectInfo, options: {
   const headers: Record<string, string> = {
     etag: etagOf(info),
     'last-modified': httpDate(info.mtime),
-    'content-type': info.contentType,
+    'content-type': toWire(info.contentType),
     'accept-ranges': 'bytes',
   };
   for (const [name, value] of Object.entries(info.headers ?? {})) {
     // A whole-object checksum describes the whole object only: never sent with a range.
     const checksumWanted = options.partial !== true && exchange.header('x-amz-checksum-mode')?.toUpperCase() === 'ENABLED';
-    if (!name.startsWith('x-amz-checksum-') || checksumWanted) headers[name] = value;
+    if (!name.startsWith('x-amz-checksum-') || checksumWanted) headers[name] = toWire(value);
   }
-  for (const [name, value] of Object.entries(info.metadata ?? {})) headers[`x-amz-meta-${name}`] = value;
+  for (const [name, value] of Object.entries(info.metadata ?? {})) headers[`x-amz-meta-${name}`] = toWire(value);
   const tags = Object.keys(info.tags ?? {}).length;
   if (tags > 0) headers['x-amz-tagging-count'] = String(tags);
   if (options.versionId !== undefined) headers['x-amz-version-id'] = options.versionId;
@@ -39,7 +39,7 @@ export function objectHeaders(exchange: S3Exchange, info: ObjectInfo, options: {
       const value = exchange.query.get(parameter);
       if (value !== undefined) {
         if (exchange.auth.principal === undefined) throw s3Error.invalidRequest('Response header overrides are only allowed in signed requests.');
-        headers[header] = value;
+        headers[header] = toWire(value);
       }
     }
   }
@@ -55,12 +55,21 @@ export function templateFromRequest(exchange: S3Exchange): { contentType?: strin
   const headers: Record<string, string> = {};
   for (const name of STORED_HEADERS) {
     const value = exchange.header(name);
-    // aws-chunked is transfer framing, not the object's encoding.
-    const kept = name === 'content-encoding' ? value?.split(',').map((v) => v.trim()).filter((v) => v !== '' && v !== 'aws-chunked').join(',') : value;
+    // aws-chunked is transfer framing, not the object's encoding; any other value is kept as sent.
+    const kept = name === 'content-encoding' && value !== undefined && /(^|,)\s*aws-chunked\s*(,|$)/i.test(value) ? withoutAwsChunked(value) : value;
     if (kept !== undefined && kept !== '') headers[name] = kept;
   }
   const tagging = exchange.header('x-amz-tagging');
   return { contentType: exchange.header('content-type'), metadata, headers, tags: tagging === undefined ? undefined : parseTagging(tagging) };
+}
+
+/** `Content-Encoding` less the `aws-chunked` token; the other tokens keep their spelling. */
+function withoutAwsChunked(value: string): string {
+  return value
+    .split(',')
+    .filter((token) => token.trim().toLowerCase() !== 'aws-chunked' && token.trim() !== '')
+    .map((token) => token.trim())
+    .join(', ');
 }
 
 /**

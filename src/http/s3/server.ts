@@ -6,7 +6,7 @@ import { isStrataError, toStrataError } from '../../core/errors.ts';
 import type { StrataCore } from '../../core/strata.ts';
 import { requireBucket } from './addressing.ts';
 import { authenticate, type Authentication } from './auth/authenticate.ts';
-import { decode, queryPairs, type SignableRequest } from './auth/canonical.ts';
+import { queryPairs, type SignableRequest } from './auth/canonical.ts';
 import { fromStrataError, S3Error, s3Error } from './errors.ts';
 import type { GatewayDeps, S3Exchange } from './exchange.ts';
 import { route, type Route } from './router.ts';
@@ -46,12 +46,12 @@ export function buildS3Server(options: S3ServerOptions): Server {
     registers: options.registry ? [options.registry] : [],
   });
   const bytes = new Counter({ name: 'strata_s3_bytes_total', help: 'S3 gateway body bytes by direction', labelNames: ['direction'], registers: options.registry ? [options.registry] : [] });
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse, expectContinue: boolean): void => {
     const started = performance.now();
     // A client that hangs up mid-body makes the request stream emit 'error'; whoever reads the
     // body sees the failure through iteration, and an unread body must not crash the process.
     req.on('error', () => undefined);
-    const exchange = newExchange(req, res, options.domain);
+    const exchange = newExchange(req, res, { domain: options.domain, expectContinue });
     void handle(exchange, deps, { now, logger, domain: options.domain }).finally(() => {
       const entry = {
         requestId: exchange.id,
@@ -69,6 +69,20 @@ export function buildS3Server(options: S3ServerOptions): Server {
       bytes.inc({ direction: 'in' }, exchange.log.bytesIn);
       bytes.inc({ direction: 'out' }, exchange.log.bytesOut);
     });
+  };
+  const server = createServer((req, res) => {
+    onRequest(req, res, false);
+  });
+  // `Expect: 100-continue`: the 100 waits until the command reads the body (S3Exchange.expectContinue),
+  // instead of node sending it before anyone looked at the signature.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    onRequest(req, res, true);
+  });
+  // Any other Expect value: node would answer 417 by itself, even to an empty header (which some
+  // clients send and AWS ignores). Empty means no expectation; anything else is unmet (RFC 9110 §10.1.1).
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    if ((req.headers.expect ?? '').trim() === '') onRequest(req, res, false);
+    else res.writeHead(417, { 'content-length': '0', connection: 'close' }).end();
   });
   server.keepAliveTimeout = 65_000;
   return server;
@@ -82,7 +96,7 @@ function nextRequestId(): string {
   return REQUEST_ID_PREFIX + requestCounter.toString(16).toUpperCase().padStart(8, '0');
 }
 
-function newExchange(req: IncomingMessage, res: ServerResponse, domain: string | undefined): S3Exchange {
+function newExchange(req: IncomingMessage, res: ServerResponse, options: { domain: string | undefined; expectContinue: boolean }): S3Exchange {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const rawPath = q < 0 ? url : url.slice(0, q);
@@ -91,11 +105,18 @@ function newExchange(req: IncomingMessage, res: ServerResponse, domain: string |
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     const name = (req.rawHeaders[i] ?? '').toLowerCase();
     const list = headers.get(name) ?? [];
-    list.push(req.rawHeaders[i + 1] ?? '');
+    list.push(fromWire(req.rawHeaders[i + 1] ?? ''));
     headers.set(name, list);
   }
   const signable: SignableRequest = { method: req.method ?? 'GET', rawPath, rawQuery, headers };
-  const { bucket, key } = address(rawPath, req.headers.host, domain);
+  let located: { bucket?: string; key?: string; rejected?: S3Error };
+  try {
+    located = address(rawPath, req.headers.host, options.domain);
+  } catch (error) {
+    if (!(error instanceof S3Error)) throw error;
+    located = { rejected: error };
+  }
+  const { bucket, key } = located;
   const query = new Map<string, string>();
   for (const [name, value] of queryPairs(rawQuery)) if (!query.has(name)) query.set(name, value);
   const id = nextRequestId();
@@ -113,6 +134,8 @@ function newExchange(req: IncomingMessage, res: ServerResponse, domain: string |
     raw: req,
     res,
     auth: { principal: undefined, payload: { kind: 'plain' } },
+    expectContinue: options.expectContinue,
+    ...(located.rejected === undefined ? {} : { rejected: located.rejected }),
     ctx: { actor: { id: 'anonymous' }, requestId: id, source: req.socket.remoteAddress },
     log: { operation: 'Unknown', bytesIn: 0, bytesOut: 0 },
   };
@@ -122,7 +145,7 @@ function newExchange(req: IncomingMessage, res: ServerResponse, domain: string |
 function address(rawPath: string, host: string | undefined, domain: string | undefined): { bucket?: string; key?: string } {
   const hostname = (host ?? '').replace(/:\d+$/, '').toLowerCase();
   const path = rawPath.startsWith('/') ? rawPath.slice(1) : rawPath;
-  const decodePath = (text: string): string => decode(text.replaceAll('+', '%2B'));
+  const decodePath = (text: string): string => decodeStrict(text);
   if (domain !== undefined && hostname.endsWith(`.${domain}`)) {
     const bucket = hostname.slice(0, -domain.length - 1);
     return { bucket, key: path === '' ? undefined : decodePath(path) };
@@ -134,6 +157,30 @@ function address(rawPath: string, host: string | undefined, domain: string | und
   return { bucket: decodePath(path.slice(0, slash)), key: key === '' ? undefined : decodePath(key) };
 }
 
+/**
+ * Node hands header values over as latin1 (one character per byte); clients sign the UTF-8 text
+ * those bytes spell (user metadata such as `x-amz-meta-title: café`). Decoded once here, the
+ * signature covers exactly the bytes received and commands see the text the client sent.
+ */
+function fromWire(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /[^\x00-\x7f]/.test(value) ? Buffer.from(value, 'latin1').toString('utf8') : value;
+}
+
+/**
+ * Percent-decodes a path segment; bytes that are not valid UTF-8 (including overlong forms and
+ * encoded surrogates, which decodeURIComponent refuses) are InvalidURI: stored under their
+ * literal encoded text, `bad%FF` would have overwritten the key `bad%25FF`. A `+` in a path is
+ * a plus sign, not a space.
+ */
+function decodeStrict(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw s3Error.invalidUri();
+  }
+}
+
 /** The path a V2 signature covers: `/bucket/key` as sent, whichever addressing was used. */
 function resourcePath(exchange: S3Exchange, domain: string | undefined): string {
   const hostname = (exchange.header('host') ?? '').replace(/:\d+$/, '').toLowerCase();
@@ -143,6 +190,7 @@ function resourcePath(exchange: S3Exchange, domain: string | undefined): string 
 
 async function handle(exchange: S3Exchange, deps: GatewayDeps, env: { now: () => number; logger: S3Logger; domain: string | undefined }): Promise<void> {
   try {
+    if (exchange.rejected !== undefined) throw exchange.rejected;
     if (exchange.key !== undefined && Buffer.byteLength(exchange.key, 'utf8') > 1024) throw s3Error.keyTooLong();
     const auth: Authentication = await authenticate(exchange.signable, { resourcePath: resourcePath(exchange, env.domain), keys: deps.core.accessKeys, now: env.now() });
     exchange.auth = auth;
@@ -173,8 +221,11 @@ async function allowAnonymous(exchange: S3Exchange, deps: GatewayDeps, access: '
 
 function sendError(exchange: S3Exchange, error: unknown, logger: S3Logger): void {
   const { res } = exchange;
-  const failure = error instanceof S3Error ? error : isStrataError(error) ? fromStrataError(error) : clientGone(exchange, error);
-  if (failure.status >= 500) logger.error({ err: error, requestId: exchange.id }, failure.message);
+  const gone = !(error instanceof S3Error) && !isStrataError(error) && isClientGone(exchange, error);
+  const failure = error instanceof S3Error ? error : isStrataError(error) ? fromStrataError(error) : gone ? s3Error.incompleteBody() : fromStrataError(toStrataError(error));
+  // A client that hung up is the client's doing: worth a line, not an alert.
+  if (gone) logger.info({ requestId: exchange.id, reason: (error as { code?: unknown } | undefined)?.code }, 'client went away mid-request');
+  else if (failure.status >= 500) logger.error({ err: error, requestId: exchange.id }, failure.message);
   if (res.headersSent) {
     // The body had started: all that is left is to cut the connection so the client sees it.
     res.destroy();
@@ -190,8 +241,7 @@ function sendError(exchange: S3Exchange, error: unknown, logger: S3Logger): void
 }
 
 /** A request stream that ended early is the client's doing; anything else is internal. */
-function clientGone(exchange: S3Exchange, error: unknown): S3Error {
+function isClientGone(exchange: S3Exchange, error: unknown): boolean {
   const code = (error as { code?: unknown } | undefined)?.code;
-  if (code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || exchange.raw.destroyed) return s3Error.incompleteBody();
-  return fromStrataError(toStrataError(error));
+  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNABORTED' || exchange.raw.destroyed;
 }

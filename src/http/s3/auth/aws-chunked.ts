@@ -16,6 +16,8 @@ export interface ChunkedOptions {
   signing?: ChunkSigning;
   /** Filled with the trailing headers (lowercase names) once the body has been read. */
   trailers: Map<string, string>;
+  /** `x-amz-decoded-content-length`: every chunk header is checked against it as it arrives. */
+  decodedLength?: number;
 }
 
 const MAX_LINE = 8 * 1024;
@@ -29,12 +31,17 @@ const MAX_LINE = 8 * 1024;
 export async function* decodeAwsChunked(source: AsyncIterable<Uint8Array>, options: ChunkedOptions): AsyncGenerator<Uint8Array> {
   const reader = new ByteReader(source);
   let previous = options.signing?.seed ?? '';
+  let decoded = 0;
   for (;;) {
     const header = await reader.line();
     if (header === undefined) throw s3Error.incompleteBody();
     const [sizeText = '', ...extensions] = header.split(';');
     if (!/^[0-9a-fA-F]{1,16}$/.test(sizeText)) throw s3Error.invalidRequest('The aws-chunked body has a malformed chunk header.');
     const size = Number.parseInt(sizeText, 16);
+    decoded += size;
+    if (options.decodedLength !== undefined && decoded > options.decodedLength) {
+      throw s3Error.invalidRequest(`The aws-chunked body declares more data than x-amz-decoded-content-length (${options.decodedLength} bytes).`);
+    }
     const signature = extensions.find((e) => e.startsWith('chunk-signature='))?.slice('chunk-signature='.length);
     const hash = options.signing ? createHash('sha256') : undefined;
     for (let left = size; left > 0; ) {
@@ -47,6 +54,7 @@ export async function* decodeAwsChunked(source: AsyncIterable<Uint8Array>, optio
     }
     if (size === 0) {
       if (options.signing) previous = verifyChunk(options.signing, { previous, dataHash: EMPTY_SHA256, signature });
+      if (options.decodedLength !== undefined && decoded !== options.decodedLength) throw s3Error.incompleteBody();
       break;
     }
     if ((await reader.line()) !== '') throw s3Error.invalidRequest('The aws-chunked body has a malformed chunk terminator.');

@@ -3,6 +3,9 @@ import { s3Error } from '../errors.ts';
 import { headerValue, queryPairs, type SignableRequest } from './canonical.ts';
 import { MAX_SKEW_MS } from './sigv4.ts';
 
+/** The longest a presigned URL may be valid: 7 days, as for SigV4. */
+const MAX_PRESIGNED_MS = 7 * 24 * 60 * 60 * 1000;
+
 /** Sub-resources that S3 includes in a V2 signature's canonical resource. */
 const SUB_RESOURCES = new Set([
   'acl', 'delete', 'lifecycle', 'location', 'logging', 'notification', 'partNumber', 'policy', 'requestPayment',
@@ -34,6 +37,9 @@ export function parseV2Query(request: SignableRequest): V2Claim {
 export function checkV2Time(request: SignableRequest, claim: V2Claim, now: number): void {
   if (claim.expires !== undefined) {
     if (now > claim.expires * 1000) throw s3Error.accessDenied('Request has expired');
+    // AWS bounds SigV4 presigned URLs to a week; a V2 URL gets the same bound rather than
+    // living forever (AWS itself sets none for V2).
+    if (claim.expires * 1000 - now > MAX_PRESIGNED_MS) throw s3Error.accessDenied('Query-string authentication requires an Expires no more than 7 days (604800 seconds) away');
     return;
   }
   const date = Date.parse(headerValue(request, 'x-amz-date') ?? headerValue(request, 'date') ?? '');
@@ -46,9 +52,24 @@ export function checkV2Time(request: SignableRequest, claim: V2Claim, now: numbe
  * requests the bucket is prepended by the caller).
  */
 export function verifyV2(request: SignableRequest, claim: V2Claim, { secret, resourcePath }: { secret: string; resourcePath: string }): void {
-  const expected = createHmac('sha1', secret).update(stringToSign(request, claim, resourcePath), 'utf8').digest();
   const sent = Buffer.from(claim.signature, 'base64');
-  if (sent.length !== expected.length || !timingSafeEqual(sent, expected)) throw s3Error.signatureDoesNotMatch();
+  for (const resource of resourceForms(resourcePath)) {
+    const expected = createHmac('sha1', secret).update(stringToSign(request, claim, resource), 'utf8').digest();
+    if (sent.length === expected.length && timingSafeEqual(sent, expected)) return;
+  }
+  throw s3Error.signatureDoesNotMatch();
+}
+
+/**
+ * A bucket-level resource is `/bucket/` in the V2 canonical form whichever of `/bucket` or
+ * `/bucket/` was sent, and clients differ on which they sign; both name the same bucket.
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/RESTAuthentication.html#ConstructingTheCanonicalizedResourceElement
+ */
+function resourceForms(resourcePath: string): string[] {
+  const bucketOnly = /^\/[^/]+\/?$/.test(resourcePath);
+  if (!bucketOnly) return [resourcePath];
+  const bare = resourcePath.endsWith('/') ? resourcePath.slice(0, -1) : resourcePath;
+  return [`${bare}/`, bare];
 }
 
 function stringToSign(request: SignableRequest, claim: V2Claim, resourcePath: string): string {

@@ -2,7 +2,7 @@ import { isStrataError } from '../../../core/errors.ts';
 import { requireBucket } from '../addressing.ts';
 import { readSmallBody } from '../body.ts';
 import { s3Error } from '../errors.ts';
-import { countIn, isoDate, sendEmpty, sendXml, type GatewayDeps, type S3Exchange } from '../exchange.ts';
+import { requestBytes, isoDate, sendEmpty, sendXml, type GatewayDeps, type S3Exchange } from '../exchange.ts';
 import { parseXml } from '../xml.ts';
 
 export async function listBuckets(exchange: S3Exchange, deps: GatewayDeps): Promise<void> {
@@ -21,7 +21,7 @@ export async function createBucket(exchange: S3Exchange, deps: GatewayDeps): Pro
   exchange.log.operation = 'CreateBucket';
   const name = exchange.bucket ?? '';
   exchange.log.repository = name;
-  const body = await readSmallBody(countIn(exchange.raw, exchange));
+  const body = await readSmallBody(requestBytes(exchange));
   if (body.trim() !== '' && parseXml(body)?.CreateBucketConfiguration === undefined) throw s3Error.malformedXml();
   try {
     await deps.core.repositories.create(exchange.ctx, { name, s3Layout: 'plain' });

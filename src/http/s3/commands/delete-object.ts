@@ -3,7 +3,7 @@ import type { RepositoryRecord } from '../../../core/ports/metadata-store.ts';
 import { locateForWrite, requireBucket } from '../addressing.ts';
 import { bodyExpectations, readSmallBody, verifiedBody } from '../body.ts';
 import { fromStrataError, S3Error, s3Error } from '../errors.ts';
-import { countIn, sendEmpty, sendXml, type GatewayDeps, type S3Exchange } from '../exchange.ts';
+import { requestBytes, sendEmpty, sendXml, type GatewayDeps, type S3Exchange } from '../exchange.ts';
 import type { XmlElement } from '../xml.ts';
 import { keyword, many, parseXml } from '../xml.ts';
 
@@ -42,7 +42,7 @@ export async function deleteObject(exchange: S3Exchange, deps: GatewayDeps): Pro
 export async function deleteObjects(exchange: S3Exchange, deps: GatewayDeps): Promise<void> {
   exchange.log.operation = 'DeleteObjects';
   const repository = await requireBucket(exchange, deps);
-  const body = verifiedBody(countIn(exchange.raw, exchange), exchange.auth.payload, bodyExpectations((name) => exchange.header(name)));
+  const body = verifiedBody(requestBytes(exchange), exchange.auth.payload, bodyExpectations((name) => exchange.header(name)));
   const document = parseXml(await readSmallBody(body.stream));
   const request = document?.Delete as { Object?: unknown; Quiet?: unknown } | undefined;
   if (!request) throw s3Error.malformedXml();

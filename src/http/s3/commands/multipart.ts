@@ -3,7 +3,7 @@ import { parseRange } from '../../range.ts';
 import { locateForWrite, requireBucket, type Located } from '../addressing.ts';
 import { readSmallBody } from '../body.ts';
 import { s3Error } from '../errors.ts';
-import { countIn, isoDate, sendEmpty, sendXml, type GatewayDeps, type S3Exchange } from '../exchange.ts';
+import { requestBytes, isoDate, sendEmpty, sendXml, type GatewayDeps, type S3Exchange } from '../exchange.ts';
 import { templateFromRequest } from '../object-headers.ts';
 import { keyword, many, parseXml } from '../xml.ts';
 import { copySource } from './copy-object.ts';
@@ -61,7 +61,7 @@ export async function uploadPartCopy(exchange: S3Exchange, deps: GatewayDeps): P
 export async function completeMultipartUpload(exchange: S3Exchange, deps: GatewayDeps): Promise<void> {
   exchange.log.operation = 'CompleteMultipartUpload';
   const at = await target(exchange, deps);
-  const document = parseXml(await readSmallBody(countIn(exchange.raw, exchange)));
+  const document = parseXml(await readSmallBody(requestBytes(exchange)));
   const request = document?.CompleteMultipartUpload as { Part?: unknown } | undefined;
   if (!request) throw s3Error.malformedXml();
   const parts = (many(request.Part) as { PartNumber?: unknown; ETag?: unknown }[]).map((part) => {

@@ -3,13 +3,13 @@ import type { WriteExpectation } from '../../../core/versioning/object-service.t
 import { locateForWrite, requireBucket } from '../addressing.ts';
 import { bodyExpectations, verifiedBody } from '../body.ts';
 import { s3Error } from '../errors.ts';
-import { countIn, sendEmpty, type GatewayDeps, type S3Exchange } from '../exchange.ts';
+import { requestBytes, sendEmpty, type GatewayDeps, type S3Exchange } from '../exchange.ts';
 import { templateFromRequest } from '../object-headers.ts';
 
 /** The request body, decoded and verified as the request's signature and headers require. */
 export function requestBody(exchange: S3Exchange): { stream: AsyncIterable<Uint8Array>; checksums: Record<string, string> } {
   const expectations = bodyExpectations((name) => exchange.header(name));
-  return verifiedBody(countIn(exchange.raw, exchange), exchange.auth.payload, expectations);
+  return verifiedBody(requestBytes(exchange), exchange.auth.payload, expectations);
 }
 
 /** Refuses, before reading a byte, a body declared larger than the upload limit. */

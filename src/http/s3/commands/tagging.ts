@@ -2,7 +2,7 @@ import { locateForWrite, requireBucket } from '../addressing.ts';
 import { readSmallBody } from '../body.ts';
 import { decode } from '../auth/canonical.ts';
 import { S3Error, s3Error } from '../errors.ts';
-import { countIn, sendEmpty, sendXml, type GatewayDeps, type S3Exchange } from '../exchange.ts';
+import { requestBytes, sendEmpty, sendXml, type GatewayDeps, type S3Exchange } from '../exchange.ts';
 import { many, parseXml } from '../xml.ts';
 import { statForRead } from './get-object.ts';
 
@@ -41,7 +41,7 @@ export async function getObjectTagging(exchange: S3Exchange, deps: GatewayDeps):
 
 export async function putObjectTagging(exchange: S3Exchange, deps: GatewayDeps): Promise<void> {
   exchange.log.operation = 'PutObjectTagging';
-  const document = parseXml(await readSmallBody(countIn(exchange.raw, exchange)));
+  const document = parseXml(await readSmallBody(requestBytes(exchange)));
   const tagging = document?.Tagging as { TagSet?: { Tag?: unknown } } | undefined;
   if (!tagging) throw s3Error.malformedXml();
   const tags: Record<string, string> = {};
