@@ -53,7 +53,23 @@ describe('buckets', () => {
   });
 
   it('answers S3 errors for duplicates, bad names, missing and non-empty buckets', async () => {
-    expect(await failure(gw.client.send(new CreateBucketCommand({ Bucket: 'data' })))).toMatchObject({ name: 'BucketAlreadyOwnedByYou', status: 409 });
+    // us-east-1 answers 200 to a repeated CreateBucket of your own; other regions 409.
+    expect((await gw.client.send(new CreateBucketCommand({ Bucket: 'data' }))).$metadata.httpStatusCode).toBe(200);
+    const { buildS3Server } = await import('../../src/http/s3/server.ts');
+    const eu = buildS3Server({ core: gw.core, region: 'eu-west-1', logger: { info: () => undefined, error: () => undefined } });
+    await new Promise<void>((resolve) => eu.listen(0, '127.0.0.1', resolve));
+    try {
+      const euClient = gw.clientWith({});
+      const port = (eu.address() as { port: number }).port;
+      const { S3Client } = await import('@aws-sdk/client-s3');
+      const client = new S3Client({ endpoint: `http://127.0.0.1:${port}`, region: 'eu-west-1', forcePathStyle: true, credentials: { accessKeyId: gw.key.id, secretAccessKey: gw.key.secret }, maxAttempts: 1 });
+      expect(await failure(client.send(new CreateBucketCommand({ Bucket: 'data', CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } })))).toMatchObject({ name: 'BucketAlreadyOwnedByYou', status: 409 });
+      client.destroy();
+      euClient.destroy();
+    } finally {
+      eu.closeAllConnections();
+      eu.close();
+    }
     expect(await failure(gw.client.send(new CreateBucketCommand({ Bucket: 'Bad_Name' })))).toMatchObject({ name: 'InvalidBucketName', status: 400 });
     expect(await failure(gw.client.send(new HeadBucketCommand({ Bucket: 'missing' })))).toMatchObject({ status: 404 });
     expect(await failure(gw.client.send(new GetObjectCommand({ Bucket: 'missing', Key: 'k' })))).toMatchObject({ name: 'NoSuchBucket', status: 404 });

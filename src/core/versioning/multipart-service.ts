@@ -6,7 +6,7 @@ import type { BlobRange } from '../ports/blob-store.ts';
 import type { PartRecord, UploadRecord } from '../ports/metadata-store.ts';
 import { assertObjectPath } from '../names.ts';
 import { authorize, type VersioningDeps } from './deps.ts';
-import type { ObjectAddress, ObjectService } from './object-service.ts';
+import type { ObjectAddress, ObjectService, WriteExpectation } from './object-service.ts';
 import { requireBranch } from './refs.ts';
 import type { CallContext, ObjectInfo } from './types.ts';
 
@@ -108,9 +108,20 @@ export class MultipartService {
     await this.deps.metadata.deleteUpload(input.uploadId);
   }
 
-  /** Checks the part list as S3 does, stages the assembled object and ends the upload. */
-  async complete(ctx: CallContext, input: { repository: string; path: string; uploadId: string; parts: CompletedPart[] }): Promise<ObjectInfo> {
-    const upload = await this.get(ctx, input);
+  /**
+   * Checks the part list as S3 does, stages the assembled object and ends the upload. With
+   * `expect`, the object is written only if the branch's current one matches (S3 conditional
+   * writes). Completing an upload again with the same parts answers the object it made, as S3
+   * does: the object at the key still carries the ETag those parts give.
+   */
+  async complete(ctx: CallContext, input: { repository: string; path: string; uploadId: string; parts: CompletedPart[]; expect?: WriteExpectation }): Promise<ObjectInfo> {
+    const upload = await this.get(ctx, input).catch(async (error: unknown) => {
+      const done = await this.completedBefore(ctx, input);
+      if (done) return done;
+      throw error;
+    });
+    if (!('template' in upload)) return upload;
+    await this.objects.checkWrite(ctx, { repository: upload.repository, branch: upload.branch, path: upload.path }, input.expect);
     const chosen = await this.chosenParts(upload.id, input.parts);
     const content = await this.deps.objects.concat(chosen.map((part) => part.content), await this.digest(chosen, ctx.signal));
     const partMd5s = createHash('md5');
@@ -120,10 +131,27 @@ export class MultipartService {
     const [info] = await this.objects.stage(ctx, {
       repository: upload.repository,
       branch: upload.branch,
+      expect: input.expect,
       objects: [{ path: upload.path, content, contentType: template.contentType ?? DEFAULT_CONTENT_TYPE, metadata: template.metadata, headers: template.headers, tags: template.tags, etag, partSizes: chosen.map((part) => part.content.size) }],
     });
     await this.deps.metadata.deleteUpload(upload.id);
     return info as ObjectInfo;
+  }
+
+  /**
+   * The object a finished upload made, when the key's current object has exactly the ETag the
+   * requested parts give (the MD5 of their MD5s, dash, count); the upload itself is gone.
+   */
+  private async completedBefore(ctx: CallContext, input: { repository: string; path: string; parts: CompletedPart[] }): Promise<ObjectInfo | undefined> {
+    const md5s = input.parts.map((part) => part.etag.replaceAll('"', '').toLowerCase());
+    if (md5s.length === 0 || !md5s.every((md5) => /^[0-9a-f]{32}$/.test(md5))) return undefined;
+    const etag = `${createHash('md5').update(Buffer.concat(md5s.map((md5) => Buffer.from(md5, 'hex')))).digest('hex')}-${md5s.length}`;
+    const branches = await this.deps.metadata.listBranches(input.repository);
+    for (const branch of branches) {
+      const current = await this.objects.stat(ctx, { repository: input.repository, ref: branch.name, path: input.path }).catch(() => undefined);
+      if (current?.etag === etag) return current;
+    }
+    return undefined;
   }
 
   private async savePart(input: { uploadId: string; partNumber: number }, content: StoredContent): Promise<PartRecord> {

@@ -1,4 +1,4 @@
-import { notFound, StrataError } from '../errors.ts';
+import { invalidArgument, notFound, StrataError } from '../errors.ts';
 import { assertObjectPath, assertPrefix } from '../names.ts';
 import type { BlobRange } from '../ports/blob-store.ts';
 import { canonicalEntry, DEFAULT_CONTENT_TYPE, etagOf, type Entry, type ObjectTemplate, type Provenance } from '../objects/entry.ts';
@@ -29,7 +29,8 @@ export interface PutObjectInput {
 }
 
 /**
- * A conditional write: `{ absent: true }` (If-None-Match: *) or `{ etag }` (If-Match).
+ * A conditional write: `{ absent: true }` (If-None-Match: *) or `{ etag }` (If-Match: one ETag,
+ * a comma-separated list of them, or `*` for "any existing object", RFC 9110 §13.1.1).
  * Checked before the bytes are stored and again just before staging.
  */
 export type WriteExpectation = { absent: true } | { etag: string };
@@ -38,6 +39,8 @@ export interface StageInput {
   repository: string;
   branch: string;
   objects: StagedObject[];
+  /** With a single object: stage it only if the branch's current object matches. */
+  expect?: WriteExpectation;
 }
 
 export interface StagedObject extends ObjectTemplate {
@@ -105,6 +108,12 @@ export class ObjectService {
     return info as ObjectInfo;
   }
 
+  /** Fails as a conditional write to `target` would, before anything is stored. */
+  async checkWrite(ctx: CallContext, target: { repository: string; branch: string; path: string }, expect: WriteExpectation | undefined): Promise<void> {
+    await authorize(this.deps, ctx, { action: 'object:write', repository: target.repository });
+    await this.checkExpectation(target, expect);
+  }
+
   private async checkExpectation(target: { repository: string; branch: string; path: string }, expect: WriteExpectation | undefined): Promise<void> {
     if (expect === undefined) return;
     const resolved = await resolveRef(this.deps, target.repository, target.branch);
@@ -114,7 +123,8 @@ export class ObjectService {
       return;
     }
     if (!current) throw notFound(`object '${target.path}' not found at ${target.repository}@${target.branch}`);
-    if (etagOf(current) !== `"${expect.etag.replaceAll('"', '')}"`) {
+    const wanted = expect.etag.split(',').map((tag) => tag.trim().replace(/^W\//, '').replaceAll('"', ''));
+    if (!wanted.includes('*') && !wanted.includes(etagOf(current).replaceAll('"', ''))) {
       throw new StrataError('PreconditionFailed', `object '${target.path}' has a different ETag`, { details: { reason: 'etag' } });
     }
   }
@@ -135,6 +145,11 @@ export class ObjectService {
     await requireBranch(this.deps, input.repository, input.branch);
     await authorize(this.deps, ctx, { action: 'object:write', repository: input.repository });
     await this.deps.objects.flush();
+    if (input.expect !== undefined) {
+      const [only, ...more] = input.objects;
+      if (!only || more.length > 0) throw invalidArgument('a conditional stage takes exactly one object');
+      await this.checkExpectation({ repository: input.repository, branch: input.branch, path: only.path }, input.expect);
+    }
     return this.stageChecked(input.repository, input.branch, input.objects);
   }
 

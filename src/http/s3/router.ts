@@ -77,7 +77,8 @@ function bucketRoute(method: string, has: (name: string) => boolean): Route {
     case 'HEAD':
       return read(buckets.headBucket);
     case 'PUT':
-      if (has('versioning') || has('tagging')) throw s3Error.notImplemented('changing bucket configuration');
+      if (has('versioning')) return write(buckets.putBucketVersioning);
+      if (has('tagging')) throw s3Error.notImplemented('bucket tagging');
       return { command: buckets.createBucket, access: 'account' };
     case 'DELETE':
       if (has('tagging')) throw s3Error.notImplemented('bucket tagging');

@@ -3,16 +3,33 @@ import { requireBucket } from '../addressing.ts';
 import { readSmallBody } from '../body.ts';
 import { s3Error } from '../errors.ts';
 import { requestBytes, isoDate, sendEmpty, sendXml, type GatewayDeps, type S3Exchange } from '../exchange.ts';
-import { parseXml } from '../xml.ts';
+import { keyword, parseXml } from '../xml.ts';
 
+const MAX_BUCKETS = 10_000;
+
+/**
+ * ListBuckets with `prefix`, `max-buckets` (1–10,000) and `continuation-token` (the last name
+ * of the previous page, opaque to clients).
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListBuckets.html
+ */
 export async function listBuckets(exchange: S3Exchange, deps: GatewayDeps): Promise<void> {
   exchange.log.operation = 'ListBuckets';
   if (exchange.auth.principal === undefined) throw s3Error.accessDenied();
-  const repositories = await deps.core.repositories.list(exchange.ctx);
+  const limitText = exchange.query.get('max-buckets');
+  const limit = limitText === undefined ? MAX_BUCKETS : Number(limitText);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_BUCKETS) throw s3Error.invalidArgument(`max-buckets must be an integer from 1 to ${MAX_BUCKETS}`);
+  const prefix = exchange.query.get('prefix') ?? '';
+  const token = exchange.query.get('continuation-token');
+  const after = token === undefined ? undefined : Buffer.from(token, 'base64url').toString('utf8');
+  const matching = (await deps.core.repositories.list(exchange.ctx)).filter((r) => r.name.startsWith(prefix) && (after === undefined || r.name > after));
+  const page = matching.slice(0, limit);
+  const last = page[page.length - 1];
   const principal = exchange.auth.principal;
   sendXml(exchange, 'ListAllMyBucketsResult', {
     Owner: { ID: principal, DisplayName: principal },
-    Buckets: { Bucket: repositories.map((r) => ({ Name: r.name, CreationDate: isoDate(r.createdAt), BucketRegion: deps.region })) },
+    Buckets: { Bucket: page.map((r) => ({ Name: r.name, CreationDate: isoDate(r.createdAt), BucketRegion: deps.region })) },
+    ContinuationToken: matching.length > limit && last ? Buffer.from(last.name, 'utf8').toString('base64url') : undefined,
+    Prefix: exchange.query.has('prefix') ? prefix : undefined,
   });
 }
 
@@ -26,9 +43,16 @@ export async function createBucket(exchange: S3Exchange, deps: GatewayDeps): Pro
   try {
     await deps.core.repositories.create(exchange.ctx, { name, s3Layout: 'plain' });
   } catch (error) {
-    if (isStrataError(error) && error.code === 'Conflict') throw s3Error.bucketAlreadyOwnedByYou();
-    if (isStrataError(error) && error.code === 'InvalidArgument') throw s3Error.invalidBucketName();
-    throw error;
+    if (isStrataError(error) && error.code === 'Conflict') {
+      // AWS answers 200 to a CreateBucket you repeat in us-east-1 (its legacy region), and 409
+      // BucketAlreadyOwnedByYou everywhere else. Every repository here belongs to the caller's
+      // account (principals share one namespace), so "owned by you" is the case that applies.
+      if (deps.region !== 'us-east-1') throw s3Error.bucketAlreadyOwnedByYou();
+    } else if (isStrataError(error) && error.code === 'InvalidArgument') {
+      throw s3Error.invalidBucketName();
+    } else {
+      throw error;
+    }
   }
   sendEmpty(exchange, 200, { location: `/${name}` });
 }
@@ -63,4 +87,23 @@ export async function getBucketVersioning(exchange: S3Exchange, deps: GatewayDep
   exchange.log.operation = 'GetBucketVersioning';
   await requireBucket(exchange, deps);
   sendXml(exchange, 'VersioningConfiguration', { Status: 'Enabled' });
+}
+
+/**
+ * PutBucketVersioning: every commit is a version and history cannot be switched off, so
+ * `Enabled` is accepted (it is the state already) and `Suspended` is refused with the reason.
+ */
+export async function putBucketVersioning(exchange: S3Exchange, deps: GatewayDeps): Promise<void> {
+  exchange.log.operation = 'PutBucketVersioning';
+  await requireBucket(exchange, deps);
+  const document = parseXml(await readSmallBody(requestBytes(exchange)));
+  const configuration = document?.VersioningConfiguration as { Status?: unknown; MfaDelete?: unknown } | undefined;
+  if (!configuration) throw s3Error.malformedXml();
+  const status = keyword(configuration.Status);
+  if (keyword(configuration.MfaDelete) === 'Enabled') throw s3Error.notImplemented('MFA delete');
+  if (status === 'Suspended') {
+    throw s3Error.invalidRequest('Versioning cannot be suspended on a Strata repository: every commit is a version and past versions are immutable history. Delete objects or use retention to remove data.');
+  }
+  if (status !== 'Enabled') throw s3Error.malformedXml();
+  sendEmpty(exchange, 200);
 }

@@ -52,7 +52,9 @@ export async function listObjects(exchange: S3Exchange, deps: GatewayDeps): Prom
     StorageClass: 'STANDARD',
   }));
   const common = page.commonPrefixes.sort(compareKeys).map((p) => ({ Prefix: encode(p) }));
-  const body: XmlElement = { Name: repository.name, Prefix: encode(prefix) };
+  // ListObjects v1 leaves its top-level Prefix as sent even with encoding-type=url, as AWS does
+  // (botocore decodes only Delimiter, Marker, NextMarker, keys and common prefixes for v1).
+  const body: XmlElement = { Name: repository.name, Prefix: v2 ? encode(prefix) : prefix };
   if (v2) {
     body.StartAfter = startAfter === undefined ? undefined : encode(startAfter);
     body.ContinuationToken = token;

@@ -1,5 +1,4 @@
 import { etagOf } from '../../../core/objects/entry.ts';
-import { parseRange } from '../../range.ts';
 import { locateForWrite, requireBucket, type Located } from '../addressing.ts';
 import { readSmallBody } from '../body.ts';
 import { s3Error } from '../errors.ts';
@@ -7,7 +6,7 @@ import { requestBytes, isoDate, sendEmpty, sendXml, type GatewayDeps, type S3Exc
 import { templateFromRequest } from '../object-headers.ts';
 import { keyword, many, parseXml } from '../xml.ts';
 import { copySource } from './copy-object.ts';
-import { checkDeclaredSize, checksumHeaders, requestBody } from './put-object.ts';
+import { checkDeclaredSize, checksumHeaders, requestBody, writeExpectation } from './put-object.ts';
 
 async function target(exchange: S3Exchange, deps: GatewayDeps): Promise<Located> {
   const repository = await requireBucket(exchange, deps);
@@ -48,11 +47,13 @@ export async function uploadPartCopy(exchange: S3Exchange, deps: GatewayDeps): P
   const rangeHeader = exchange.header('x-amz-copy-source-range');
   let range: { start: number; end: number } | undefined;
   if (rangeHeader !== undefined) {
-    const parsed = /^bytes=\d+-\d+$/.test(rangeHeader) ? parseRange(rangeHeader, source.info.size) : 'unsatisfiable';
-    if (parsed === 'unsatisfiable' || parsed === undefined || Number(/-(\d+)$/.exec(rangeHeader)?.[1]) >= source.info.size) {
-      throw s3Error.invalidArgument('The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy, within the object');
+    const match = /^bytes=(\d+)-(\d+)$/.exec(rangeHeader);
+    if (!match || Number(match[1]) > Number(match[2])) {
+      throw s3Error.invalidArgument('The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy');
     }
-    range = parsed;
+    // A well-formed range that reaches past the source is InvalidRange, as AWS answers it.
+    if (Number(match[2]) >= source.info.size) throw s3Error.invalidRange(source.info.size);
+    range = { start: Number(match[1]), end: Number(match[2]) + 1 };
   }
   const { part } = await deps.core.multipart.copyPart(exchange.ctx, { ...uploadAddress(exchange, at), partNumber: partNumber(exchange), source: source.at, range });
   sendXml(exchange, 'CopyPartResult', { LastModified: isoDate(part.lastModified), ETag: `"${part.content.md5}"` });
@@ -69,7 +70,7 @@ export async function completeMultipartUpload(exchange: S3Exchange, deps: Gatewa
     if (number === undefined || typeof part.ETag !== 'string' || !/^\d+$/.test(number)) throw s3Error.malformedXml();
     return { partNumber: Number(number), etag: part.ETag };
   });
-  const info = await deps.core.multipart.complete(exchange.ctx, { ...uploadAddress(exchange, at), parts });
+  const info = await deps.core.multipart.complete(exchange.ctx, { ...uploadAddress(exchange, at), parts, expect: writeExpectation(exchange) });
   for (const [name, value] of Object.entries(checksumHeaders(info.headers))) exchange.res.setHeader(name, value);
   sendXml(exchange, 'CompleteMultipartUploadResult', {
     Location: `/${exchange.bucket ?? ''}/${exchange.key ?? ''}`,

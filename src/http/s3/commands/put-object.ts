@@ -22,6 +22,8 @@ export function checkDeclaredSize(exchange: S3Exchange, limit: number): void {
 export function writeExpectation(exchange: S3Exchange): WriteExpectation | undefined {
   const ifNoneMatch = exchange.header('if-none-match');
   if (ifNoneMatch !== undefined) {
+    // AWS takes only `*` on writes and answers 501 to an ETag; so does Strata (MinIO, which
+    // accepts ETags, differs).
     if (ifNoneMatch.trim() !== '*') throw s3Error.notImplemented('If-None-Match on writes other than *');
     return { absent: true };
   }
