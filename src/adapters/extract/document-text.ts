@@ -2,6 +2,7 @@ import { Readability } from '@mozilla/readability';
 import * as linkedom from 'linkedom';
 import * as mammothModule from 'mammoth';
 import { extractText, getDocumentProxy, getMeta } from 'unpdf';
+import { PDF_OPTIONS } from './formats/documents.ts';
 import type { DocumentText, DocumentTextExtractor } from '../../core/ports/document-text.ts';
 import { visibleText } from '../../core/prep/extract-text.ts';
 import { DOCX_TYPE } from './formats/documents.ts';
@@ -40,7 +41,7 @@ export class LibraryDocumentText implements DocumentTextExtractor {
 
 async function pdfText(bytes: Uint8Array): Promise<DocumentText> {
   // unpdf's types do not resolve under this project's settings (see formats/documents.ts).
-  const pdf: unknown = await getDocumentProxy(new Uint8Array(bytes));
+  const pdf: unknown = await getDocumentProxy(new Uint8Array(bytes), PDF_OPTIONS);
   const { totalPages, text } = await extractText(pdf as Parameters<typeof extractText>[0], { mergePages: false });
   const info = (await getMeta(pdf as Parameters<typeof getMeta>[0])).info as Record<string, unknown>;
   const result: DocumentText = { text: text.map((page) => page.trim()).filter((page) => page !== '').join('\n\n'), pages: totalPages };

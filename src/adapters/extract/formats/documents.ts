@@ -1,6 +1,13 @@
 import { unzipSync } from 'fflate';
 import { XMLParser } from 'fast-xml-parser';
 import { getDocumentProxy, getMeta } from 'unpdf';
+
+/**
+ * pdf.js prints its warnings ("Warning: Indexing all PDF objects" for a damaged cross-reference
+ * table) with console.log, onto the terminal of whoever runs an ingest; verbosity 0 keeps only
+ * errors, which reach the caller as exceptions (recorded on the object as its extraction error).
+ */
+export const PDF_OPTIONS = { verbosity: 0 };
 import type { ExtractedValue } from '../../../core/ports/metadata-extractor.ts';
 
 type Fields = Record<string, ExtractedValue>;
@@ -23,7 +30,7 @@ interface PdfDocument {
 
 /** Page count, title, author, creation date, and whether the first pages carry text (unpdf/pdf.js). */
 export async function pdfFields(bytes: Uint8Array): Promise<Fields> {
-  const proxy: unknown = await getDocumentProxy(new Uint8Array(bytes));
+  const proxy: unknown = await getDocumentProxy(new Uint8Array(bytes), PDF_OPTIONS);
   const pdf = proxy as PdfDocument;
   try {
     const fields: Fields = { pages: pdf.numPages };
