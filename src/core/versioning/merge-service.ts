@@ -41,13 +41,18 @@ export class MergeService {
   async merge(ctx: CallContext, input: MergeInput): Promise<MergeResult> {
     await requireBranch(this.deps, input.repository, input.destination);
     await authorize(this.deps, ctx, { action: 'branch:merge', repository: input.repository });
-    return this.commits.serialized(input.repository, input.destination, async () => {
+    return this.untilHeadHolds({ repository: input.repository, branch: input.destination, what: 'merge' }, () => this.mergeOnce(ctx, input));
+  }
+
+  /** Runs `once` on the branch's turn, again (bounded, with a pause) each time it found the head moved. */
+  private untilHeadHolds<T>(at: { repository: string; branch: string; what: string }, once: () => Promise<T | 'moved'>): Promise<T> {
+    return this.commits.serialized(at.repository, at.branch, async () => {
       for (let attempt = 0; attempt < MAX_MOVE_ATTEMPTS; attempt++) {
         if (attempt > 0) await backoff(attempt);
-        const result = await this.mergeOnce(ctx, input);
+        const result = await once();
         if (result !== 'moved') return result;
       }
-      throw conflict(`branch '${input.destination}' kept moving during the merge; try again`);
+      throw conflict(`branch '${at.branch}' kept moving during the ${at.what}; try again`);
     });
   }
 
@@ -86,14 +91,7 @@ export class MergeService {
   async revert(ctx: CallContext, input: { repository: string; branch: string; ref: string; parent?: number }): Promise<{ commit: ReturnType<typeof toCommitInfo> }> {
     await requireBranch(this.deps, input.repository, input.branch);
     await authorize(this.deps, ctx, { action: 'branch:revert', repository: input.repository });
-    return this.commits.serialized(input.repository, input.branch, async () => {
-      for (let attempt = 0; attempt < MAX_MOVE_ATTEMPTS; attempt++) {
-        if (attempt > 0) await backoff(attempt);
-        const result = await this.revertOnce(ctx, input);
-        if (result !== 'moved') return result;
-      }
-      throw conflict(`branch '${input.branch}' kept moving during the revert; try again`);
-    });
+    return this.untilHeadHolds({ repository: input.repository, branch: input.branch, what: 'revert' }, () => this.revertOnce(ctx, input));
   }
 
   private async revertOnce(ctx: CallContext, input: { repository: string; branch: string; ref: string; parent?: number }): Promise<{ commit: ReturnType<typeof toCommitInfo> } | 'moved'> {
