@@ -87,6 +87,7 @@ describe('Expect', () => {
     expect(empty.status).toBe(200);
     const unknown = await rawRequest(gw, { method: 'PUT', path: '/edges/odd-expect.txt', headers: { expect: 'something-else' }, body: 'no' });
     expect(unknown.status).toBe(417);
+    expect(unknown.text).toContain('<Code>ExpectationFailed</Code>');
     expect(await keys()).toContain('empty-expect.txt');
     expect(await keys()).not.toContain('odd-expect.txt');
   });

@@ -240,19 +240,10 @@ export class KyselyMetadataStore implements MetadataStore {
     return rows.map((row) => row.id);
   }
 
-  async advanceBranch(input: AdvanceBranchInput): Promise<boolean> {
-    return this.retrying(async () => {
-      try {
-        await this.db.transaction().execute(async (trx) => {
-          if (!(await moveHead(trx, input, input.commit.id))) throw new HeadMoved();
-          await insertCommit(trx, input.commit);
-          if (input.consumed !== undefined) await staging.deleteWrites(trx, input, input.consumed);
-        });
-        return true;
-      } catch (error) {
-        if (error instanceof HeadMoved) return false;
-        throw error;
-      }
+  advanceBranch(input: AdvanceBranchInput): Promise<boolean> {
+    return this.onHead(input, input.commit.id, async (trx) => {
+      await insertCommit(trx, input.commit);
+      if (input.consumed !== undefined) await staging.deleteWrites(trx, input, input.consumed);
     });
   }
 
@@ -261,12 +252,21 @@ export class KyselyMetadataStore implements MetadataStore {
     return lock === undefined ? task() : lock(`${repository}\n${branch}`, task);
   }
 
-  async dropStaged(input: { repository: string; branch: string; expectedHead: string; rows: StagedWrite[] }): Promise<boolean> {
+  dropStaged(input: { repository: string; branch: string; expectedHead: string; rows: StagedWrite[] }): Promise<boolean> {
+    return this.onHead(input, input.expectedHead, (trx) => staging.deleteWrites(trx, input, input.rows));
+  }
+
+  /**
+   * One transaction that first moves the head from `expectedHead` to `to` (compare-and-swap),
+   * then runs `body`; false, with nothing changed, when the head had moved. Retried whole on a
+   * deadlock or serialization failure.
+   */
+  private onHead(at: { repository: string; branch: string; expectedHead: string }, to: string, body: (trx: Transaction<Database>) => Promise<void>): Promise<boolean> {
     return this.retrying(async () => {
       try {
         await this.db.transaction().execute(async (trx) => {
-          if (!(await moveHead(trx, input, input.expectedHead))) throw new HeadMoved();
-          await staging.deleteWrites(trx, input, input.rows);
+          if (!(await moveHead(trx, at, to))) throw new HeadMoved();
+          await body(trx);
         });
         return true;
       } catch (error) {

@@ -2,10 +2,9 @@ import { Readability } from '@mozilla/readability';
 import * as linkedom from 'linkedom';
 import * as mammothModule from 'mammoth';
 import { extractText, getDocumentProxy, getMeta } from 'unpdf';
-import { PDF_OPTIONS } from './formats/documents.ts';
 import type { DocumentText, DocumentTextExtractor } from '../../core/ports/document-text.ts';
 import { visibleText } from '../../core/prep/extract-text.ts';
-import { DOCX_TYPE } from './formats/documents.ts';
+import { DOCX_TYPE, PDF_OPTIONS } from './formats/documents.ts';
 
 /**
  * The parts of linkedom and mammoth used here, stated locally: their declaration files do not

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { invalidArgument, StrataError } from '../errors.ts';
+import { invalidArgument, isStrataError, StrataError } from '../errors.ts';
 import { DEFAULT_CONTENT_TYPE, type ObjectTemplate } from '../objects/entry.ts';
 import type { StoredContent } from '../objects/object-store.ts';
 import type { BlobRange } from '../ports/blob-store.ts';
@@ -112,11 +112,12 @@ export class MultipartService {
    * Checks the part list as S3 does, stages the assembled object and ends the upload. With
    * `expect`, the object is written only if the branch's current one matches (S3 conditional
    * writes). Completing an upload again with the same parts answers the object it made, as S3
-   * does: the object at the key still carries the ETag those parts give.
+   * does, when `branch` (where the key lives) still holds an object with the ETag those parts give.
    */
-  async complete(ctx: CallContext, input: { repository: string; path: string; uploadId: string; parts: CompletedPart[]; expect?: WriteExpectation }): Promise<ObjectInfo> {
+  async complete(ctx: CallContext, input: { repository: string; path: string; uploadId: string; parts: CompletedPart[]; expect?: WriteExpectation; branch?: string }): Promise<ObjectInfo> {
     const upload = await this.get(ctx, input).catch(async (error: unknown) => {
-      const done = await this.completedBefore(ctx, input);
+      const gone = isStrataError(error) && error.details?.reason === 'no-such-upload';
+      const done = gone && input.branch !== undefined ? await this.completedBefore(ctx, { ...input, branch: input.branch }) : undefined;
       if (done) return done;
       throw error;
     });
@@ -142,16 +143,17 @@ export class MultipartService {
    * The object a finished upload made, when the key's current object has exactly the ETag the
    * requested parts give (the MD5 of their MD5s, dash, count); the upload itself is gone.
    */
-  private async completedBefore(ctx: CallContext, input: { repository: string; path: string; parts: CompletedPart[] }): Promise<ObjectInfo | undefined> {
+  private async completedBefore(ctx: CallContext, input: { repository: string; branch: string; path: string; parts: CompletedPart[] }): Promise<ObjectInfo | undefined> {
     const md5s = input.parts.map((part) => part.etag.replaceAll('"', '').toLowerCase());
     if (md5s.length === 0 || !md5s.every((md5) => /^[0-9a-f]{32}$/.test(md5))) return undefined;
     const etag = `${createHash('md5').update(Buffer.concat(md5s.map((md5) => Buffer.from(md5, 'hex')))).digest('hex')}-${md5s.length}`;
-    const branches = await this.deps.metadata.listBranches(input.repository);
-    for (const branch of branches) {
-      const current = await this.objects.stat(ctx, { repository: input.repository, ref: branch.name, path: input.path }).catch(() => undefined);
-      if (current?.etag === etag) return current;
+    try {
+      const current = await this.objects.stat(ctx, { repository: input.repository, ref: input.branch, path: input.path });
+      return current.etag === etag ? current : undefined;
+    } catch (error) {
+      if (isStrataError(error) && error.code === 'NotFound') return undefined;
+      throw error;
     }
-    return undefined;
   }
 
   private async savePart(input: { uploadId: string; partNumber: number }, content: StoredContent): Promise<PartRecord> {

@@ -44,6 +44,7 @@ export const s3Error = {
   preconditionFailed: (condition: string) => new S3Error('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold').with({ Condition: condition }),
   notImplemented: (what: string) => new S3Error('NotImplemented', 501, `A header or query you provided implies functionality that is not implemented: ${what}`),
   methodNotAllowed: () => new S3Error('MethodNotAllowed', 405, 'The specified method is not allowed against this resource.'),
+  expectationFailed: () => new S3Error('ExpectationFailed', 417, 'Strata cannot meet the expectation in the Expect header; only 100-continue is supported.'),
   invalidUri: () => new S3Error('InvalidURI', 400, "Couldn't parse the specified URI: it is not valid UTF-8 after percent-decoding."),
   keyTooLong: () => new S3Error('KeyTooLongError', 400, 'Your key is too long'),
   entityTooLarge: (message: string) => new S3Error('EntityTooLarge', 400, message),

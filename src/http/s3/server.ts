@@ -46,12 +46,13 @@ export function buildS3Server(options: S3ServerOptions): Server {
     registers: options.registry ? [options.registry] : [],
   });
   const bytes = new Counter({ name: 'strata_s3_bytes_total', help: 'S3 gateway body bytes by direction', labelNames: ['direction'], registers: options.registry ? [options.registry] : [] });
-  const onRequest = (req: IncomingMessage, res: ServerResponse, expectContinue: boolean): void => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse, expect: { continue: boolean; unmet?: boolean } = { continue: false }): void => {
     const started = performance.now();
     // A client that hangs up mid-body makes the request stream emit 'error'; whoever reads the
     // body sees the failure through iteration, and an unread body must not crash the process.
     req.on('error', () => undefined);
-    const exchange = newExchange(req, res, { domain: options.domain, expectContinue });
+    const exchange = newExchange(req, res, { domain: options.domain, expectContinue: expect.continue });
+    if (expect.unmet === true) exchange.rejected = s3Error.expectationFailed();
     void handle(exchange, deps, { now, logger, domain: options.domain }).finally(() => {
       const entry = {
         requestId: exchange.id,
@@ -71,18 +72,17 @@ export function buildS3Server(options: S3ServerOptions): Server {
     });
   };
   const server = createServer((req, res) => {
-    onRequest(req, res, false);
+    onRequest(req, res);
   });
   // `Expect: 100-continue`: the 100 waits until the command reads the body (S3Exchange.expectContinue),
   // instead of node sending it before anyone looked at the signature.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-    onRequest(req, res, true);
+    onRequest(req, res, { continue: true });
   });
   // Any other Expect value: node would answer 417 by itself, even to an empty header (which some
   // clients send and AWS ignores). Empty means no expectation; anything else is unmet (RFC 9110 §10.1.1).
   server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
-    if ((req.headers.expect ?? '').trim() === '') onRequest(req, res, false);
-    else res.writeHead(417, { 'content-length': '0', connection: 'close' }).end();
+    onRequest(req, res, { continue: false, unmet: (req.headers.expect ?? '').trim() !== '' });
   });
   server.keepAliveTimeout = 65_000;
   return server;
@@ -145,16 +145,15 @@ function newExchange(req: IncomingMessage, res: ServerResponse, options: { domai
 function address(rawPath: string, host: string | undefined, domain: string | undefined): { bucket?: string; key?: string } {
   const hostname = (host ?? '').replace(/:\d+$/, '').toLowerCase();
   const path = rawPath.startsWith('/') ? rawPath.slice(1) : rawPath;
-  const decodePath = (text: string): string => decodeStrict(text);
   if (domain !== undefined && hostname.endsWith(`.${domain}`)) {
     const bucket = hostname.slice(0, -domain.length - 1);
-    return { bucket, key: path === '' ? undefined : decodePath(path) };
+    return { bucket, key: path === '' ? undefined : decodeStrict(path) };
   }
   if (path === '') return {};
   const slash = path.indexOf('/');
-  if (slash < 0) return { bucket: decodePath(path) };
+  if (slash < 0) return { bucket: decodeStrict(path) };
   const key = path.slice(slash + 1);
-  return { bucket: decodePath(path.slice(0, slash)), key: key === '' ? undefined : decodePath(key) };
+  return { bucket: decodeStrict(path.slice(0, slash)), key: key === '' ? undefined : decodeStrict(key) };
 }
 
 /**

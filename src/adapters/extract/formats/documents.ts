@@ -1,6 +1,7 @@
 import { unzipSync } from 'fflate';
 import { XMLParser } from 'fast-xml-parser';
 import { getDocumentProxy, getMeta } from 'unpdf';
+import type { ExtractedValue } from '../../../core/ports/metadata-extractor.ts';
 
 /**
  * pdf.js prints its warnings ("Warning: Indexing all PDF objects" for a damaged cross-reference
@@ -8,7 +9,6 @@ import { getDocumentProxy, getMeta } from 'unpdf';
  * errors, which reach the caller as exceptions (recorded on the object as its extraction error).
  */
 export const PDF_OPTIONS = { verbosity: 0 };
-import type { ExtractedValue } from '../../../core/ports/metadata-extractor.ts';
 
 type Fields = Record<string, ExtractedValue>;
 

@@ -70,7 +70,7 @@ export async function completeMultipartUpload(exchange: S3Exchange, deps: Gatewa
     if (number === undefined || typeof part.ETag !== 'string' || !/^\d+$/.test(number)) throw s3Error.malformedXml();
     return { partNumber: Number(number), etag: part.ETag };
   });
-  const info = await deps.core.multipart.complete(exchange.ctx, { ...uploadAddress(exchange, at), parts, expect: writeExpectation(exchange) });
+  const info = await deps.core.multipart.complete(exchange.ctx, { ...uploadAddress(exchange, at), branch: at.ref, parts, expect: writeExpectation(exchange) });
   for (const [name, value] of Object.entries(checksumHeaders(info.headers))) exchange.res.setHeader(name, value);
   sendXml(exchange, 'CompleteMultipartUploadResult', {
     Location: `/${exchange.bucket ?? ''}/${exchange.key ?? ''}`,
