@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
 import { openSqliteStore } from '../../src/adapters/db/sqlite/open-sqlite-store.ts';
 
 const CHILD = join(import.meta.dirname, '..', 'support', 'open-sqlite.ts');
@@ -36,3 +37,16 @@ it('8 processes opening one new SQLite database at once all succeed (the migrati
     await store.close();
   }
 });
+
+it('a process opening a database another process holds locked waits for the lock (longer than the 5 s better-sqlite3 default) instead of failing', async () => {
+  const file = join(dir, 'strata.db');
+  const holder = new Database(file);
+  holder.exec('create table held (x)');
+  holder.exec('BEGIN EXCLUSIVE');
+  holder.exec('insert into held values (1)');
+  const opening = open(file);
+  await new Promise((resolve) => setTimeout(resolve, 6500));
+  holder.exec('COMMIT');
+  holder.close();
+  expect(await opening).toEqual({ code: 0, stderr: '' });
+}, 20_000);

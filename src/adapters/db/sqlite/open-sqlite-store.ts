@@ -18,6 +18,8 @@ import * as inference from './migrations/008-inference.ts';
 import * as stagingWrites from './migrations/009-staging-writes.ts';
 import { sqliteFullText } from '../search-queries.ts';
 
+const BUSY_TIMEOUT_MS = 30_000;
+
 /**
  * SQLite, the embedded default. WAL lets readers run beside the single writer; other processes
  * wait up to `busy_timeout` for the write lock; `synchronous = FULL` makes every acknowledged
@@ -27,10 +29,12 @@ export async function openSqliteStore(file: string): Promise<KyselyMetadataStore
   let database: Database.Database;
   try {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    database = new Database(file);
+    // The timeout before the first statement: switching a database to WAL waits for a lock that
+    // another process opening or migrating it may hold, and better-sqlite3's default (5 s) ran
+    // out under load (SQLITE_BUSY from `journal_mode`).
+    database = new Database(file, { timeout: BUSY_TIMEOUT_MS });
     database.pragma('journal_mode = WAL');
     database.pragma('synchronous = FULL');
-    database.pragma('busy_timeout = 30000');
     database.pragma('foreign_keys = ON');
   } catch (error) {
     throw new StrataError('Unavailable', `cannot open SQLite database ${file}: ${(error as Error).message}`, { cause: error });
