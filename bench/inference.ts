@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import type { InferenceInput, InferenceRecord } from '../src/core/inference/inference-record.ts';
+import type { InferenceInput, InferenceRow } from '../src/core/inference/inference-record.ts';
 import { RECORD_COLUMNS } from '../src/core/inference/inference-record.ts';
 import { ctx, openBenchCore } from './open-core.ts';
 import { fmt, freshDir, report, SCALE, time } from './support.ts';
@@ -40,14 +40,6 @@ export async function benchInference(): Promise<void> {
       if (results.some((r) => r.status !== 201)) throw new Error('a bench record was refused');
     }
   });
-  const rows: InferenceRecord[] = [];
-  for (let after: { time: string; id: string } | undefined; ; ) {
-    const page = await core.inference.list(ctx, { limit: 10_000, ...(after ? { after } : {}) });
-    rows.push(...page);
-    const last = page.at(-1);
-    if (page.length < 10_000 || last === undefined) break;
-    after = { time: last.time, id: last.id };
-  }
   await core.close();
   const db = new Database(join(dir, '.strata', 'strata.db'));
   db.pragma('journal_mode = WAL');
@@ -56,6 +48,7 @@ export async function benchInference(): Promise<void> {
   const ddl = db.prepare("SELECT sql FROM sqlite_master WHERE tbl_name = 'inference_records' AND sql IS NOT NULL").all() as Array<{ sql: string }>;
   for (const { sql } of ddl) db.exec(sql.replaceAll('inference_records', 'raw_records').replace(/(INDEX\s+"?)inference_/i, '$1raw_'));
   const names = RECORD_COLUMNS.map(([n]) => n);
+  const rows = db.prepare(`SELECT ${names.join(', ')} FROM inference_records`).all() as InferenceRow[];
   const insert = db.prepare(`INSERT INTO raw_records (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})`);
   const raw = await time(() => {
     for (let i = 0; i < rows.length; i += BATCH) {

@@ -34,6 +34,20 @@ describe('strata inference', () => {
       "#3: <id>  cost unknown (no price for model 'in-house-7b' on 2026-10-02 in price table builtin)",
       '#4: InvalidArgument: model: Invalid input: expected string, received undefined',
     ]);
+    const third = /[0-9a-f-]{36}/.exec(results[2] ?? '')?.[0] as string;
+    const shown = await ok(dir, ['inference', 'show', third]);
+    expect(shown.replace(/p:[0-9a-f]{32}/, '<pseudonym>').split('\n').filter((l) => /^(usage|cost|params|user|inputText)/.test(l))).toEqual([
+      'inputText                  cheap flights to Lisbon',
+      'usage.countedInputTokens   4',
+      'usage.countedOutputTokens  5',
+      'cost.amount                0.0000036',
+      'cost.computed              0.0000036',
+      'cost.currency              USD',
+      'cost.priceEntry            builtin:gpt-4o-mini*@2024-07-18',
+      'user                       <pseudonym>',
+    ]);
+    const json = JSON.parse(await ok(dir, ['--json', 'inference', 'show', third])) as Record<string, unknown>;
+    expect(json).toMatchObject({ id: third, application: 'search', params: {}, attributes: {}, usage: { inputTokens: null, countedInputTokens: 4 }, cost: { provided: null, currency: 'USD' } });
     const report = await ok(dir, ['inference', 'report', '--by', 'application']);
     expect(report).toBe(
       [

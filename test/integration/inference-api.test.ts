@@ -62,7 +62,7 @@ describe('inference over HTTP', () => {
   it('answers a batch with 207 and a result per record; unknown models get no cost and the reason', async () => {
     const response = await post('/api/v1/inference', {
       records: [
-        { application: 'search', model: 'gpt-4o-mini', time: '2026-11-23T09:00:00Z', input: 'q', output: 'a', usage: { inputTokens: 2000, outputTokens: 100 } },
+        { application: 'search', model: 'gpt-4o-mini', time: '2026-11-23T09:00:00Z', input: 'q', output: 'a', usage: { inputTokens: 2000, outputTokens: 100 }, params: { temperature: 0 }, attributes: { tenant: 'acme' } },
         { application: 'search', model: 'in-house-7b', time: '2026-11-23T09:00:01Z', usage: { inputTokens: 10, outputTokens: 10 } },
         { application: 'search', model: 'gpt-4o', usage: { inputTokens: -5 } },
         { model: 'gpt-4o' },
@@ -77,8 +77,13 @@ describe('inference over HTTP', () => {
       [3, 400, 'InvalidArgument', null],
     ]);
     expect((results[2]?.error as { message: string }).message).toBe('usage.inputTokens: Too small: expected number to be >=0');
-    const listed = await (await fetch(`${base}/api/v1/inference?application=search`)).json() as { records: Array<{ model: string }> };
+    const listed = await (await fetch(`${base}/api/v1/inference?application=search`)).json() as { records: Array<Record<string, unknown>> };
     expect(listed.records.map((r) => r.model)).toEqual(['gpt-4o-mini', 'in-house-7b']);
+    // The API's camelCase shapes with JSON values as values, not SQL columns holding JSON text.
+    expect(listed.records[0]).toMatchObject({ responseModel: null, params: { temperature: 0 }, attributes: { tenant: 'acme' }, usage: { inputTokens: 2000, outputTokens: 100 }, cost: { amount: 0.00036, currency: 'USD' }, ingestedVia: 'api' });
+    expect(Object.keys(listed.records[0] ?? {}).filter((key) => key.includes('_'))).toEqual([]);
+    const one = await (await fetch(`${base}/api/v1/inference/records/${results[0]?.id as string}`)).json() as Record<string, unknown>;
+    expect(one).toEqual(listed.records[0]);
   });
 
   it('refuses a body over the limit with 413 and stores nothing', async () => {
@@ -102,30 +107,26 @@ describe('inference over HTTP', () => {
     expect(record).toMatchObject({
       application: service,
       model: 'gpt-4o',
-      response_model: 'gpt-4o-2024-08-06',
+      responseModel: 'gpt-4o-2024-08-06',
       provider: 'openai',
       operation: 'chat',
       time: '2026-11-23T08:00:00.000Z',
-      latency_ms: 850,
-      input_tokens: 1200,
-      output_tokens: 300,
-      cached_tokens: 200,
-      reasoning_tokens: 0,
-      response_id: 'chatcmpl-123',
-      finish_reasons: '["stop"]',
-      params: '{"temperature":0.2,"max_tokens":256}',
-      input_text: '[{"role":"user","parts":[{"type":"text","content":"What is Strata?"}]}]',
-      output_text: '[{"role":"assistant","parts":[{"type":"text","content":"A data system."}],"finish_reason":"stop"}]',
-      ingested_via: 'otlp',
+      latencyMs: 850,
+      usage: { inputTokens: 1200, outputTokens: 300, cachedTokens: 200, reasoningTokens: 0, countedInputTokens: null, countedOutputTokens: null },
+      responseId: 'chatcmpl-123',
+      finishReasons: ['stop'],
+      params: { temperature: 0.2, max_tokens: 256 },
+      inputText: '[{"role":"user","parts":[{"type":"text","content":"What is Strata?"}]}]',
+      outputText: '[{"role":"assistant","parts":[{"type":"text","content":"A data system."}],"finish_reason":"stop"}]',
+      ingestedVia: 'otlp',
       // 1,000 uncached × $2.50 + 200 cached × $1.25 + 300 × $10 per million
-      cost_computed: 0.00575,
-      price_entry: 'builtin:gpt-4o-20*@2024-10-01',
+      cost: { amount: 0.00575, provided: null, computed: 0.00575, currency: 'USD', priceEntry: 'builtin:gpt-4o-20*@2024-10-01', note: null },
+      attributes: { 'app.tenant': 'acme', 'otel.span.name': 'chat gpt-4o' },
     });
-    expect(record?.trace_id).toMatch(/^[0-9a-f]{32}$/);
-    expect(record?.span_id).toMatch(/^[0-9a-f]{16}$/);
-    expect(record?.user_id).toMatch(/^p:[0-9a-f]{32}$/);
-    expect(record?.session_id).toMatch(/^p:[0-9a-f]{32}$/);
-    expect(JSON.parse(record?.attributes ?? '{}')).toEqual({ 'app.tenant': 'acme', 'otel.span.name': 'chat gpt-4o' });
+    expect(record?.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(record?.spanId).toMatch(/^[0-9a-f]{16}$/);
+    expect(record?.user).toMatch(/^p:[0-9a-f]{32}$/);
+    expect(record?.session).toMatch(/^p:[0-9a-f]{32}$/);
   });
 
   it('answers an OTLP/JSON request with partial success naming what it skipped', async () => {

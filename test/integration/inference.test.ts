@@ -36,11 +36,11 @@ describe.each(DIALECTS)('inference archive on %s', (dialect) => {
       [201, 0.000025, null],
     ]);
     const third = await core.inference.get(ctx, (results[2] as { id: string }).id);
-    expect([third.cost_provided, third.cost_computed, third.price_entry]).toEqual([0.5, 0.0075, 'builtin:gpt-4o@2024-10-01']);
+    expect(third.cost).toEqual({ amount: 0.5, provided: 0.5, computed: 0.0075, currency: 'USD', priceEntry: 'builtin:gpt-4o@2024-10-01', note: null });
     const first = await core.inference.get(ctx, (results[0] as { id: string }).id);
-    expect(first.price_entry).toBe('builtin:claude-sonnet-4*@2025-05-22>200000');
+    expect(first.cost.priceEntry).toBe('builtin:claude-sonnet-4*@2025-05-22>200000');
     const counted = await core.inference.get(ctx, (results[4] as { id: string }).id);
-    expect([counted.input_tokens, counted.counted_input_tokens, counted.counted_output_tokens]).toEqual([null, 2, 2]);
+    expect(counted.usage).toEqual({ inputTokens: null, outputTokens: null, cachedTokens: null, reasoningTokens: null, countedInputTokens: 2, countedOutputTokens: 2 });
 
     const table = await core.inference.setPrices(ctx, {
       prices: [
@@ -54,7 +54,7 @@ describe.each(DIALECTS)('inference archive on %s', (dialect) => {
       call({ model: 'gpt-4o' }),
     ]);
     expect(acme.map((r) => ('cost' in r ? r.cost : r.status))).toEqual([0.003, 0.0021, null]);
-    expect((await core.inference.get(ctx, (acme[1] as { id: string }).id)).price_entry).toBe(`${table.version}:acme-*@2026-06-01`);
+    expect((await core.inference.get(ctx, (acme[1] as { id: string }).id)).cost.priceEntry).toBe(`${table.version}:acme-*@2026-06-01`);
     expect(await errorCode(core.inference.setPrices(ctx, { prices: [{ model: 'x', effective: 'soon', input: 1, output: 1 }] }))).toBe('InvalidArgument');
   });
 
@@ -71,7 +71,7 @@ describe.each(DIALECTS)('inference archive on %s', (dialect) => {
     expect('error' in (results[1] as object) && (results[1] as { error: { message: string } }).error.message).toBe('model: Invalid input: expected string, received undefined');
     const stored = await core.inference.list(ctx, { limit: 10 });
     expect(stored.length).toBe(1);
-    expect(stored[0]?.user_id).toMatch(/^p:[0-9a-f]{32}$/);
+    expect(stored[0]?.user).toMatch(/^p:[0-9a-f]{32}$/);
     expect(JSON.stringify(stored)).not.toContain('alice');
     expect((await core.inference.list(ctx, { user: 'alice@example.com', limit: 10 })).length).toBe(1);
   });
@@ -79,15 +79,20 @@ describe.each(DIALECTS)('inference archive on %s', (dialect) => {
   it('gives the same query results before and after compaction, and erases a user everywhere with an audited deletion', async () => {
     const { core } = await open(dialect);
     const days = ['2026-11-01T08:00:00Z', '2026-11-01T09:30:00Z', '2026-11-02T10:00:00Z', '2026-11-20T11:00:00Z', '2026-11-23T09:00:00Z'];
-    await core.inference.log(ctx, days.map((time, i) => call({ time, user: i % 2 === 0 ? 'alice' : 'bob', application: i < 3 ? 'chatbot' : 'search', usage: { inputTokens: 100 * (i + 1), outputTokens: 10 * (i + 1) } })));
+    await core.inference.log(ctx, days.map((time, i) => call({ time, user: i % 2 === 0 ? 'alice' : 'bob', application: i < 3 ? 'chatbot' : 'search', usage: { inputTokens: 100 * (i + 1), outputTokens: 10 * (i + 1) }, params: { temperature: 0.2, stop: ['\n'] }, attributes: { tenant: 'acme', retries: i }, finishReasons: ['stop'] })));
     const sql = 'SELECT id, time, application, user_id, input_tokens, output_tokens, cost_computed, price_entry, input_text FROM inference ORDER BY time';
     const before = await core.inference.query(ctx, sql);
     expect(before.rows.length).toBe(5);
     const report = await core.inference.report(ctx, { by: 'application' });
     expect(report.columns).toEqual(['application', 'calls', 'input_tokens', 'output_tokens', 'cached_tokens', 'reasoning_tokens', 'cost', 'unpriced_calls']);
 
+    const firstId = before.rows[0]?.[0] as string;
+    const recent = await core.inference.get(ctx, firstId);
+    expect([recent.params, recent.attributes, recent.finishReasons, recent.usage.inputTokens]).toEqual([{ temperature: 0.2, stop: ['\n'] }, { tenant: 'acme', retries: 0 }, ['stop'], 100]);
     const compacted = await core.inference.compact(ctx, {});
     expect([compacted.records, compacted.days]).toEqual([3, ['2026-11-01', '2026-11-02']]);
+    // A compacted record (read back from Parquet through SQL) has the very shape of a recent one.
+    expect(await core.inference.get(ctx, firstId)).toEqual(recent);
     expect((await core.inference.list(ctx, { limit: 10 })).length).toBe(2);
     expect(await core.inference.query(ctx, sql)).toEqual(before);
     expect(await core.inference.report(ctx, { by: 'application' })).toEqual(report);

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { InferenceRecord } from '../../core/inference/inference-record.ts';
+import type { InferenceRow } from '../../core/inference/inference-record.ts';
 import type { InferenceFilter, InferenceStore } from '../../core/ports/inference-store.ts';
 import type { Database, InferenceRecordsTable } from './schema.ts';
 
@@ -17,14 +17,14 @@ export class KyselyInferenceStore implements InferenceStore {
     this.rowsPerInsert = Math.max(1, Math.min(maxRowsPerInsert, Math.floor(maxParameters / COLUMNS)));
   }
 
-  async insert(records: InferenceRecord[]): Promise<void> {
+  async insert(records: InferenceRow[]): Promise<void> {
     if (records.length === 0) return;
     await this.db.transaction().execute(async (trx) => {
       for (let i = 0; i < records.length; i += this.rowsPerInsert) await trx.insertInto('inference_records').values(records.slice(i, i + this.rowsPerInsert)).execute();
     });
   }
 
-  async list(filter: InferenceFilter): Promise<InferenceRecord[]> {
+  async list(filter: InferenceFilter): Promise<InferenceRow[]> {
     let query = this.db.selectFrom('inference_records').selectAll();
     if (filter.application !== undefined) query = query.where('application', '=', filter.application);
     if (filter.model !== undefined) query = query.where('model', '=', filter.model);
@@ -37,7 +37,7 @@ export class KyselyInferenceStore implements InferenceStore {
     return (await query.orderBy('time').orderBy('id').limit(filter.limit).execute()).map(fromRow);
   }
 
-  async get(id: string): Promise<InferenceRecord | undefined> {
+  async get(id: string): Promise<InferenceRow | undefined> {
     const row = await this.db.selectFrom('inference_records').selectAll().where('id', '=', id).executeTakeFirst();
     return row && fromRow(row);
   }
@@ -78,7 +78,7 @@ export class KyselyInferenceStore implements InferenceStore {
 }
 
 /** PostgreSQL returns bigint as strings; the port speaks numbers. */
-function fromRow(row: Selectable<InferenceRecordsTable>): InferenceRecord {
+function fromRow(row: Selectable<InferenceRecordsTable>): InferenceRow {
   const num = (v: number | string | null): number | null => (v === null ? null : Number(v));
   return {
     ...row,

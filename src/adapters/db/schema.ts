@@ -1,4 +1,4 @@
-import type { InferenceRecord } from '../../core/inference/inference-record.ts';
+import type { InferenceRow } from '../../core/inference/inference-record.ts';
 import type { Generated } from 'kysely';
 
 /** Table shapes as Kysely sees them. JSON columns are text in both dialects. */
@@ -253,8 +253,8 @@ export interface Database {
 
 type Numeric = number | string | null;
 
-/** InferenceRecord with PostgreSQL's bigint-as-string and float columns. */
-export type InferenceRecordsTable = Omit<InferenceRecord, 'input_tokens' | 'output_tokens' | 'cached_tokens' | 'reasoning_tokens' | 'counted_input_tokens' | 'counted_output_tokens' | 'cost_provided' | 'cost_computed' | 'latency_ms' | 'ttft_ms'> & {
+/** InferenceRow with PostgreSQL's bigint-as-string and float columns. */
+export type InferenceRecordsTable = Omit<InferenceRow, 'input_tokens' | 'output_tokens' | 'cached_tokens' | 'reasoning_tokens' | 'counted_input_tokens' | 'counted_output_tokens' | 'cost_provided' | 'cost_computed' | 'latency_ms' | 'ttft_ms'> & {
   input_tokens: Numeric;
   output_tokens: Numeric;
   cached_tokens: Numeric;

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { RECORD_COLUMNS, type InferenceRecord } from '../../core/inference/inference-record.ts';
+import { RECORD_COLUMNS, type InferenceRow } from '../../core/inference/inference-record.ts';
 import { invalidArgument } from '../../core/errors.ts';
 import type { ArchiveEngine, QueryResult } from '../../core/ports/archive-engine.ts';
 
@@ -17,7 +17,7 @@ const SELECT_COLUMNS = RECORD_COLUMNS.map(([name]) => `"${name}"`).join(', ');
  * cannot read other files or reach the network.
  */
 export class DuckDbArchiveEngine implements ArchiveEngine {
-  async toParquet(records: InferenceRecord[]): Promise<Buffer> {
+  async toParquet(records: InferenceRow[]): Promise<Buffer> {
     return this.withScratch(async (dir, connection) => {
       const input = join(dir, 'records.jsonl');
       const output = join(dir, 'records.parquet');
@@ -27,7 +27,7 @@ export class DuckDbArchiveEngine implements ArchiveEngine {
     });
   }
 
-  async fromParquet(bytes: Uint8Array): Promise<InferenceRecord[]> {
+  async fromParquet(bytes: Uint8Array): Promise<InferenceRow[]> {
     return this.withScratch(async (dir, connection) => {
       const file = join(dir, 'part.parquet');
       await writeFile(file, bytes);
@@ -36,7 +36,7 @@ export class DuckDbArchiveEngine implements ArchiveEngine {
     });
   }
 
-  async query(sql: string, data: { recent: InferenceRecord[]; partitions: Uint8Array[] }): Promise<QueryResult> {
+  async query(sql: string, data: { recent: InferenceRow[]; partitions: Uint8Array[] }): Promise<QueryResult> {
     if (sql.trim() === '') throw invalidArgument('the query is empty');
     return this.withScratch(async (dir, connection) => {
       const recent = join(dir, 'recent.jsonl');
@@ -91,8 +91,8 @@ function jsonValue(value: unknown): unknown {
   return value;
 }
 
-function toRecord(row: Record<string, unknown>): InferenceRecord {
+function toRecord(row: Record<string, unknown>): InferenceRow {
   const out: Record<string, unknown> = {};
   for (const [name] of RECORD_COLUMNS) out[name] = jsonValue(row[name] ?? null);
-  return out as unknown as InferenceRecord;
+  return out as unknown as InferenceRow;
 }

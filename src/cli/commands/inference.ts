@@ -46,9 +46,22 @@ async function readStdin(): Promise<string> {
 }
 
 function recordLine(r: InferenceRecord): string {
-  const tokens = `${r.input_tokens ?? r.counted_input_tokens ?? '-'}→${r.output_tokens ?? r.counted_output_tokens ?? '-'}`;
-  const cost = r.cost_provided ?? r.cost_computed;
-  return `${r.id}  ${r.time}  ${r.application.padEnd(14)} ${(r.response_model ?? r.model).padEnd(22)} ${tokens.padEnd(12)} ${cost === null ? 'cost ?' : `$${cost.toFixed(6)}`}`;
+  const { usage, cost } = r;
+  const tokens = `${usage.inputTokens ?? usage.countedInputTokens ?? '-'}→${usage.outputTokens ?? usage.countedOutputTokens ?? '-'}`;
+  return `${r.id}  ${r.time}  ${r.application.padEnd(14)} ${(r.responseModel ?? r.model).padEnd(22)} ${tokens.padEnd(12)} ${cost.amount === null ? 'cost ?' : `$${cost.amount.toFixed(6)}`}`;
+}
+
+/** One line per set field; `usage` and `cost` spelled out (`cost.amount`), other objects as JSON. */
+function recordFields(record: InferenceRecord): Array<[string, string]> {
+  const fields: Array<[string, string]> = [];
+  for (const [key, value] of Object.entries(record)) {
+    if (key === 'usage' || key === 'cost') {
+      for (const [inner, v] of Object.entries(value as Record<string, unknown>)) if (v !== null) fields.push([`${key}.${inner}`, String(v as string | number)]);
+    } else if (value !== null && !(typeof value === 'object' && Object.keys(value as object).length === 0)) {
+      fields.push([key, typeof value === 'object' ? JSON.stringify(value) : String(value as string | number)]);
+    }
+  }
+  return fields;
 }
 
 async function runQuery(sql: string, _opts: unknown, command: Command): Promise<void> {
@@ -95,7 +108,7 @@ export function registerInferenceCommands(program: Command): void {
     .action(async (id: string, _opts: unknown, command: Command) => {
       await withContext(command, async ({ api, out }) => {
         const record = await api.inference.get(id);
-        out.print(record, () => Object.entries(record).filter(([, v]) => v !== null).map(([k, v]) => `${k.padEnd(22)} ${String(v as string | number)}`).join('\n'));
+        out.print(record, () => recordFields(record).map(([k, v]) => `${k.padEnd(26)} ${v}`).join('\n'));
       });
     });
   inference

@@ -5,7 +5,7 @@ import type { CommitService } from '../versioning/commit-service.ts';
 import type { ObjectService } from '../versioning/object-service.ts';
 import type { RepositoryService } from '../versioning/repository-service.ts';
 import type { CallContext } from '../versioning/types.ts';
-import type { InferenceRecord } from './inference-record.ts';
+import type { InferenceRow } from './inference-record.ts';
 
 const PARTITIONS = 'records/';
 const PARQUET = 'application/vnd.apache.parquet';
@@ -60,7 +60,7 @@ export class ArchiveRepository {
   }
 
   /** Merges records into their day's partition (a record already there is replaced by its id). */
-  async mergeDay(ctx: CallContext, day: string, records: InferenceRecord[]): Promise<void> {
+  async mergeDay(ctx: CallContext, day: string, records: InferenceRow[]): Promise<void> {
     const path = `${PARTITIONS}date=${day}/records.parquet`;
     const ids = new Set(records.map((r) => r.id));
     const existing = await this.readPartition(ctx, path);
@@ -68,7 +68,7 @@ export class ArchiveRepository {
   }
 
   /** Rewrites each partition without the records `keep` refuses, deletes emptied ones, and commits once. */
-  async rewrite(ctx: CallContext, keep: (r: InferenceRecord) => boolean, message: string): Promise<{ removed: number; commit: string | null }> {
+  async rewrite(ctx: CallContext, keep: (r: InferenceRow) => boolean, message: string): Promise<{ removed: number; commit: string | null }> {
     let removed = 0;
     for (const path of await this.partitionPaths(ctx)) {
       const records = await this.readPartition(ctx, path);
@@ -92,7 +92,7 @@ export class ArchiveRepository {
     }
   }
 
-  private async readPartition(ctx: CallContext, path: string): Promise<InferenceRecord[]> {
+  private async readPartition(ctx: CallContext, path: string): Promise<InferenceRow[]> {
     try {
       return await this.env.engine.fromParquet(await this.read(ctx, path));
     } catch (error) {

@@ -45,8 +45,8 @@ export const InferenceInputSchema = z.strictObject({
 export type InferenceInput = z.input<typeof InferenceInputSchema>;
 export type ParsedInferenceInput = z.output<typeof InferenceInputSchema>;
 
-/** A stored record: the input, with what Strata derived (ids, token counts, cost). Column names as in SQL. */
-export interface InferenceRecord {
+/** A stored row: the input, with what Strata derived (ids, token counts, cost). Column names as in SQL and Parquet; the API answers with `InferenceRecord`. */
+export interface InferenceRow {
   id: string;
   time: string;
   application: string;
@@ -95,7 +95,7 @@ export interface InferenceRecord {
 }
 
 /** The columns, in order, for SQL and Parquet. */
-export const RECORD_COLUMNS: Array<[keyof InferenceRecord, 'VARCHAR' | 'BIGINT' | 'DOUBLE']> = [
+export const RECORD_COLUMNS: Array<[keyof InferenceRow, 'VARCHAR' | 'BIGINT' | 'DOUBLE']> = [
   ['id', 'VARCHAR'],
   ['time', 'VARCHAR'],
   ['application', 'VARCHAR'],
@@ -133,3 +133,89 @@ export const RECORD_COLUMNS: Array<[keyof InferenceRecord, 'VARCHAR' | 'BIGINT' 
   ['span_id', 'VARCHAR'],
   ['ingested_via', 'VARCHAR'],
 ];
+
+/**
+ * A record as the API, SDK and CLI show it: camelCase like the input, JSON values as values.
+ * `inputText`/`outputText` are the text as stored (chat messages as their JSON text), or null
+ * when the payload is kept in the archive repository at `inputRef`/`outputRef`.
+ */
+export interface InferenceRecord {
+  id: string;
+  time: string;
+  application: string;
+  model: string;
+  responseModel: string | null;
+  modelVersion: string | null;
+  provider: string | null;
+  operation: string | null;
+  inputText: string | null;
+  inputRef: string | null;
+  outputText: string | null;
+  outputRef: string | null;
+  params: Record<string, unknown>;
+  usage: { inputTokens: number | null; outputTokens: number | null; cachedTokens: number | null; reasoningTokens: number | null; countedInputTokens: number | null; countedOutputTokens: number | null };
+  /** `amount` is what the call cost: the client's figure when it gave one, else the computed one. */
+  cost: { amount: number | null; provided: number | null; computed: number | null; currency: string | null; priceEntry: string | null; note: string | null };
+  latencyMs: number | null;
+  ttftMs: number | null;
+  recipe: string | null;
+  /** Pseudonymized (`p:…`) unless the server keeps ids as given. */
+  user: string | null;
+  session: string | null;
+  responseId: string | null;
+  finishReasons: string[] | null;
+  attributes: Record<string, unknown>;
+  notes: string | null;
+  traceId: string | null;
+  spanId: string | null;
+  ingestedVia: string;
+}
+
+export function toInferenceRecord(row: InferenceRow): InferenceRecord {
+  return {
+    id: row.id,
+    time: row.time,
+    application: row.application,
+    model: row.model,
+    responseModel: row.response_model,
+    modelVersion: row.model_version,
+    provider: row.provider,
+    operation: row.operation,
+    inputText: row.input_text,
+    inputRef: row.input_ref,
+    outputText: row.output_text,
+    outputRef: row.output_ref,
+    params: jsonValue(row.params, {}) as Record<string, unknown>,
+    usage: {
+      inputTokens: row.input_tokens,
+      outputTokens: row.output_tokens,
+      cachedTokens: row.cached_tokens,
+      reasoningTokens: row.reasoning_tokens,
+      countedInputTokens: row.counted_input_tokens,
+      countedOutputTokens: row.counted_output_tokens,
+    },
+    cost: { amount: row.cost_provided ?? row.cost_computed, provided: row.cost_provided, computed: row.cost_computed, currency: row.currency, priceEntry: row.price_entry, note: row.cost_note },
+    latencyMs: row.latency_ms,
+    ttftMs: row.ttft_ms,
+    recipe: row.recipe,
+    user: row.user_id,
+    session: row.session_id,
+    responseId: row.response_id,
+    finishReasons: row.finish_reasons === null ? null : (jsonValue(row.finish_reasons, []) as string[]),
+    attributes: jsonValue(row.attributes, {}) as Record<string, unknown>,
+    notes: row.notes,
+    traceId: row.trace_id,
+    spanId: row.span_id,
+    ingestedVia: row.ingested_via,
+  };
+}
+
+/** Strata wrote these columns with JSON.stringify; a value that does not parse comes back as given. */
+function jsonValue(text: string | null, empty: unknown): unknown {
+  if (text === null || text === '') return empty;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}

@@ -10,7 +10,7 @@ import type { ObjectService } from '../versioning/object-service.ts';
 import type { RepositoryService } from '../versioning/repository-service.ts';
 import type { CallContext } from '../versioning/types.ts';
 import { ArchiveRepository } from './archive-repository.ts';
-import { InferenceInputSchema, type InferenceRecord, type ParsedInferenceInput } from './inference-record.ts';
+import { InferenceInputSchema, toInferenceRecord, type InferenceRecord, type InferenceRow, type ParsedInferenceInput } from './inference-record.ts';
 import { BUILTIN_PRICES, findPrice, parsePriceTable, priceCall, type PriceEntry, type PriceTable } from './prices.ts';
 
 export interface InferenceOptions {
@@ -64,7 +64,7 @@ export class InferenceService {
     if (inputs.length > MAX_BATCH) throw invalidArgument(`a batch holds at most ${MAX_BATCH} records, got ${inputs.length}`);
     const prices = await this.priceTable(ctx);
     const results: LogResult[] = [];
-    const records: InferenceRecord[] = [];
+    const records: InferenceRow[] = [];
     for (const [index, raw] of inputs.entries()) {
       const parsed = InferenceInputSchema.safeParse(raw);
       if (!parsed.success) {
@@ -87,19 +87,20 @@ export class InferenceService {
   async list(ctx: CallContext, filter: Omit<InferenceFilter, 'userId' | 'sessionId'> & { user?: string; session?: string }): Promise<InferenceRecord[]> {
     await authorize(this.deps, ctx, { action: 'inference:read', resource: this.env.options.repository });
     const { user, session, ...rest } = filter;
-    return this.deps.metadata.inference.list({ ...rest, ...(user === undefined ? {} : { userId: this.pseudonym(user) }), ...(session === undefined ? {} : { sessionId: this.pseudonym(session) }) });
+    const rows = await this.deps.metadata.inference.list({ ...rest, ...(user === undefined ? {} : { userId: this.pseudonym(user) }), ...(session === undefined ? {} : { sessionId: this.pseudonym(session) }) });
+    return rows.map(toInferenceRecord);
   }
 
   /** A record, recent or compacted. */
   async get(ctx: CallContext, id: string): Promise<InferenceRecord> {
     await authorize(this.deps, ctx, { action: 'inference:read', resource: this.env.options.repository });
     const recent = await this.deps.metadata.inference.get(id);
-    if (recent !== undefined) return recent;
+    if (recent !== undefined) return toInferenceRecord(recent);
     if (!/^[0-9a-f-]{36}$/.test(id)) throw notFound(`no inference record ${id}`);
     const found = await this.query(ctx, `SELECT * FROM inference WHERE id = '${id}'`);
     const row = found.rows[0];
     if (row === undefined) throw notFound(`no inference record ${id}`);
-    return Object.fromEntries(found.columns.map((c, i) => [c, row[i]])) as unknown as InferenceRecord;
+    return toInferenceRecord(Object.fromEntries(found.columns.map((c, i) => [c, row[i]])) as unknown as InferenceRow);
   }
 
   /** One read-only SQL statement over the view `inference` (recent and compacted records). */
@@ -154,7 +155,7 @@ export class InferenceService {
   async compact(ctx: CallContext, input: { before?: string } = {}): Promise<{ records: number; days: string[]; commit: string | null }> {
     await authorize(this.deps, ctx, { action: 'inference:compact', resource: this.env.options.repository });
     const before = input.before ?? this.daysAgo(this.env.options.recentDays);
-    const byDay = new Map<string, InferenceRecord[]>();
+    const byDay = new Map<string, InferenceRow[]>();
     const moved: string[] = [];
     for await (const record of this.recent({ to: before })) {
       const day = record.time.slice(0, 10);
@@ -208,7 +209,7 @@ export class InferenceService {
     return { deleted: deleted + compacted.removed, commit: compacted.commit };
   }
 
-  private async toRecord(ctx: CallContext, input: ParsedInferenceInput, how: { prices: Prices; via: 'api' | 'otlp' }): Promise<InferenceRecord> {
+  private async toRecord(ctx: CallContext, input: ParsedInferenceInput, how: { prices: Prices; via: 'api' | 'otlp' }): Promise<InferenceRow> {
     const { prices, via } = how;
     // Time-ordered (UUIDv7): new rows land at the end of the primary key's index instead of all
     // over it, so a batch dirties a few pages, not one per record (3× slower ingest at 60k rows).
@@ -222,7 +223,7 @@ export class InferenceService {
     const countedInput = usage.inputTokens === undefined && inputText !== null ? await this.env.tokens?.count(inputText) : undefined;
     const countedOutput = usage.outputTokens === undefined && outputText !== null ? await this.env.tokens?.count(outputText) : undefined;
     const modelVersion = input.model.startsWith('model:') ? await this.registryVersion(ctx, input.model) : null;
-    const record: InferenceRecord = {
+    const record: InferenceRow = {
       id,
       time,
       application: input.application,
@@ -265,7 +266,7 @@ export class InferenceService {
   }
 
   /** The computed cost and the entry it used, or why there is none. */
-  private price(record: InferenceRecord, prices: Prices): void {
+  private price(record: InferenceRow, prices: Prices): void {
     const inputTokens = record.input_tokens ?? record.counted_input_tokens;
     const outputTokens = record.output_tokens ?? record.counted_output_tokens;
     if (inputTokens === null && outputTokens === null) {
@@ -328,7 +329,7 @@ export class InferenceService {
     return this.prices;
   }
 
-  private async *recent(filter: { to?: string } = {}): AsyncGenerator<InferenceRecord> {
+  private async *recent(filter: { to?: string } = {}): AsyncGenerator<InferenceRow> {
     let after: { time: string; id: string } | undefined;
     for (;;) {
       const page = await this.deps.metadata.inference.list({ ...filter, ...(after ? { after } : {}), limit: 5000 });
@@ -339,8 +340,8 @@ export class InferenceService {
     }
   }
 
-  private async allRecent(): Promise<InferenceRecord[]> {
-    const all: InferenceRecord[] = [];
+  private async allRecent(): Promise<InferenceRow[]> {
+    const all: InferenceRow[] = [];
     for await (const r of this.recent()) all.push(r);
     return all;
   }

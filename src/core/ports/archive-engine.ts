@@ -1,4 +1,4 @@
-import type { InferenceRecord } from '../inference/inference-record.ts';
+import type { InferenceRow } from '../inference/inference-record.ts';
 
 export interface QueryResult {
   columns: string[];
@@ -9,14 +9,14 @@ export interface QueryResult {
 /** Columnar files and SQL for the inference archive (DuckDB). */
 export interface ArchiveEngine {
   /** The records as one Parquet file (zstd), columns as `RECORD_COLUMNS`. */
-  toParquet(records: InferenceRecord[]): Promise<Buffer>;
-  fromParquet(bytes: Uint8Array): Promise<InferenceRecord[]>;
+  toParquet(records: InferenceRow[]): Promise<Buffer>;
+  fromParquet(bytes: Uint8Array): Promise<InferenceRow[]>;
   /**
    * Runs one read-only SQL statement over the view `inference`: the compacted partitions and the
    * recent records (a record in both counts once, as its recent row). The engine reaches no file
    * or network beyond the data given.
    */
-  query(sql: string, data: { recent: InferenceRecord[]; partitions: Uint8Array[] }): Promise<QueryResult>;
+  query(sql: string, data: { recent: InferenceRow[]; partitions: Uint8Array[] }): Promise<QueryResult>;
 }
 
 /** Counts tokens of text the client sent without usage figures. */

@@ -1,4 +1,4 @@
-import type { InferenceRecord } from '../inference/inference-record.ts';
+import type { InferenceRow } from '../inference/inference-record.ts';
 
 export interface InferenceFilter {
   application?: string;
@@ -17,9 +17,9 @@ export interface InferenceFilter {
 /** Recent inference records in the metadata database; older ones are compacted into Parquet. */
 export interface InferenceStore {
   /** Inserts records in one transaction. */
-  insert(records: InferenceRecord[]): Promise<void>;
-  list(filter: InferenceFilter): Promise<InferenceRecord[]>;
-  get(id: string): Promise<InferenceRecord | undefined>;
+  insert(records: InferenceRow[]): Promise<void>;
+  list(filter: InferenceFilter): Promise<InferenceRow[]>;
+  get(id: string): Promise<InferenceRow | undefined>;
   /** Deletes records by id; returns how many were deleted. */
   deleteIds(ids: string[]): Promise<number>;
   /** Deletes the records of a user or session (pseudonymized ids); returns how many. */

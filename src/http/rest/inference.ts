@@ -9,7 +9,39 @@ const Result = z.union([
   z.object({ index: z.number(), status: z.literal(201), id: z.string(), cost: z.number().nullable(), costNote: z.string().nullable() }),
   z.object({ index: z.number(), status: z.number(), error: z.object({ code: z.string(), message: z.string() }) }),
 ]);
-const RecordSchema = z.record(z.string(), z.unknown()).meta({ id: 'InferenceRecord', description: 'a stored inference record; columns as in SQL (see docs/architecture.md)' });
+const text = z.string().nullable();
+const count = z.number().nullable();
+const RecordSchema = z
+  .object({
+    id: z.string(),
+    time: z.string(),
+    application: z.string(),
+    model: z.string(),
+    responseModel: text,
+    modelVersion: text,
+    provider: text,
+    operation: text,
+    inputText: text,
+    inputRef: text,
+    outputText: text,
+    outputRef: text,
+    params: z.record(z.string(), z.unknown()),
+    usage: z.object({ inputTokens: count, outputTokens: count, cachedTokens: count, reasoningTokens: count, countedInputTokens: count, countedOutputTokens: count }),
+    cost: z.object({ amount: count, provided: count, computed: count, currency: text, priceEntry: text, note: text }),
+    latencyMs: count,
+    ttftMs: count,
+    recipe: text,
+    user: text,
+    session: text,
+    responseId: text,
+    finishReasons: z.array(z.string()).nullable(),
+    attributes: z.record(z.string(), z.unknown()),
+    notes: text,
+    traceId: text,
+    spanId: text,
+    ingestedVia: z.string(),
+  })
+  .meta({ id: 'InferenceRecord', description: 'a stored inference record; SQL over `inference` sees the same fields as snake_case columns' });
 const QueryResult = z.object({ columns: z.array(z.string()), rows: z.array(z.array(z.unknown())) });
 const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}(T[\d:.]+Z)?$/, 'YYYY-MM-DD or an ISO time in UTC');
 
@@ -34,11 +66,11 @@ export function registerInferenceRoutes(app: FastifyInstance, deps: RouteDeps & 
       querystring: z.strictObject({ application: z.string().optional(), model: z.string().optional(), user: z.string().optional(), session: z.string().optional(), from: Day.optional(), to: Day.optional(), limit: z.coerce.number().int().min(1).max(10_000).default(100) }),
       response: { 200: z.object({ records: z.array(RecordSchema) }), ...ERROR_RESPONSES },
     },
-  }, async (request) => ({ records: await deps.core.inference.list(deps.context(request), request.query) as unknown as Array<Record<string, unknown>> }));
+  }, async (request) => ({ records: await deps.core.inference.list(deps.context(request), request.query) }));
 
   api.get('/inference/records/:id', {
     schema: { tags, summary: 'One record, recent or compacted', params: z.object({ id: z.string() }), response: { 200: RecordSchema, ...ERROR_RESPONSES } },
-  }, async (request) => (await deps.core.inference.get(deps.context(request), request.params.id)) as unknown as Record<string, unknown>);
+  }, async (request) => deps.core.inference.get(deps.context(request), request.params.id));
 
   api.post('/inference/query', {
     schema: { tags, summary: 'One read-only SQL statement (DuckDB) over the view `inference`: recent and compacted records', body: z.strictObject({ sql: z.string().min(1) }), response: { 200: QueryResult, ...ERROR_RESPONSES } },
