@@ -56,7 +56,7 @@ function recordFields(record: InferenceRecord): Array<[string, string]> {
   const fields: Array<[string, string]> = [];
   for (const [key, value] of Object.entries(record)) {
     if (key === 'usage' || key === 'cost') {
-      for (const [inner, v] of Object.entries(value as Record<string, unknown>)) if (v !== null) fields.push([`${key}.${inner}`, String(v)]);
+      for (const [inner, v] of Object.entries(value as Record<string, string | number | null>)) if (v !== null) fields.push([`${key}.${inner}`, String(v)]);
     } else if (value !== null && !(typeof value === 'object' && Object.keys(value as object).length === 0)) {
       fields.push([key, typeof value === 'object' ? JSON.stringify(value) : String(value as string | number)]);
     }
