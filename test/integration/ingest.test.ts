@@ -13,10 +13,11 @@ import { StrataError } from '../../src/core/errors.ts';
 import { ingestFilter } from '../../src/core/ingest/filter.ts';
 import type { IngestSource, SourceItem } from '../../src/core/ports/ingest-source.ts';
 import { ctx } from '../support/core.ts';
+import { png } from '../support/media.ts';
 import { startGateway, type TestGateway } from '../support/s3.ts';
 
-/** A minimal valid PNG header (signature + IHDR of a 3×2 image): enough for content sniffing. */
-const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000030000000208060000009d7b3c7e', 'hex');
+/** A whole 3×2 PNG (a header alone is now flagged as truncated). */
+const PNG = png(3, 2);
 
 let gw: TestGateway;
 let dir: string;

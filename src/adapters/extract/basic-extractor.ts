@@ -3,13 +3,15 @@ import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { decodeHTML } from 'entities';
 import { fileTypeFromBuffer } from 'file-type';
 import type { ExtractedValue, Extraction, ExtractionSession, MetadataExtractor } from '../../core/ports/metadata-extractor.ts';
 import { DOCX_TYPE, ODT_TYPE, officeFields, pdfFields } from './formats/documents.ts';
 import { guessLanguage } from './formats/language.ts';
 import { MAX_SAFETENSORS_HEADER, SAFETENSORS_TYPE, safetensorsFields } from './formats/safetensors.ts';
-import { audioVideoFields, imageFields } from './formats/media.ts';
+import { audioVideoFields, imageFields, svgSize } from './formats/media.ts';
 import { TABULAR_EXTENSIONS, TabularStats, type TabularKind } from './formats/tabular.ts';
+import { TruncationCheck } from './formats/truncation.ts';
 
 /** Bytes kept from the start of a file for sniffing and header-based fields. */
 const HEAD_BYTES = 64 * 1024;
@@ -25,7 +27,15 @@ const TEXT_BY_EXTENSION: Record<string, string> = {
   ndjson: 'application/x-ndjson',
   yaml: 'application/yaml',
   yml: 'application/yaml',
+  html: 'text/html',
+  htm: 'text/html',
+  xhtml: 'text/html',
+  svg: 'image/svg+xml',
+  xml: 'application/xml',
 };
+
+/** Types whose truncation `TruncationCheck` can tell. */
+const CHECKED_FOR_TRUNCATION = new Set(['image/png', 'audio/mpeg']);
 
 /**
  * MIME type from the content (file-type's magic numbers; for text, whether the bytes decode as
@@ -121,6 +131,8 @@ class BasicSession implements ExtractionSession {
   private lines = 0;
   private inWord = false;
   private lastChar = '';
+  /** Decided on the first bytes: PNG and MPEG audio files are followed unit by unit. */
+  private truncation: TruncationCheck | undefined;
 
   private readonly path: string;
   private readonly size: number | undefined;
@@ -138,6 +150,8 @@ class BasicSession implements ExtractionSession {
 
   update(bytes: Uint8Array): void {
     this.spool?.write(bytes);
+    if (this.totalBytes === 0) this.truncation = TruncationCheck.forHead(bytes);
+    this.truncation?.update(bytes);
     this.totalBytes += bytes.length;
     if (this.headBytes < this.headLimit) {
       const kept = bytes.subarray(0, this.headLimit - this.headBytes);
@@ -154,7 +168,10 @@ class BasicSession implements ExtractionSession {
 
   async finish(): Promise<Extraction> {
     try {
-      return await this.identify();
+      const extraction = await this.identify();
+      const truncated = CHECKED_FOR_TRUNCATION.has(extraction.contentType) ? this.truncation?.finish() : undefined;
+      if (truncated === undefined) return extraction;
+      return { ...extraction, error: extraction.error === undefined ? truncated : `${truncated}; ${extraction.error}` };
     } finally {
       this.spool?.release();
     }
@@ -179,7 +196,9 @@ class BasicSession implements ExtractionSession {
     // A UTF-16 byte-order mark also reads as an MPEG frame sync: text that decodes cleanly wins.
     const bom16 = utf16Text(head);
     const sniffed = bom16 === undefined ? await fileTypeFromBuffer(head) : undefined;
-    if (sniffed) return this.formatFields(sniffed.mime, { format: sniffed.ext }, head);
+    // file-type calls every document with an XML declaration application/xml; SVG and XHTML are
+    // told apart by their root element below, as text.
+    if (sniffed && !(sniffed.mime === 'application/xml' && this.utf8)) return this.formatFields(sniffed.mime, { format: sniffed.ext }, head);
     if (!this.utf8 && bom16 === undefined) return { contentType: 'application/octet-stream', fields: {} };
     const text = bom16 === undefined ? head.toString('utf8') : new TextDecoder(bom16).decode(head);
     const contentType = textType(this.path, text);
@@ -187,6 +206,7 @@ class BasicSession implements ExtractionSession {
     if (bom16 === undefined) Object.assign(fields, { characters: this.chars, words: this.words, lines: this.lines + (this.lastChar !== '' && this.lastChar !== '\n' ? 1 : 0) });
     const title = titleOf(contentType, text);
     if (title !== undefined) fields.title = title;
+    if (contentType === 'image/svg+xml') Object.assign(fields, { format: 'svg', ...svgSize(head) });
     const language = await guessLanguage(contentType, text);
     if (language !== undefined) fields.language = language;
     return this.tabularFields(contentType, fields);
@@ -258,14 +278,27 @@ function utf16Text(head: Buffer): 'utf-16le' | 'utf-16be' | undefined {
   }
 }
 
+/**
+ * Markup by its first element, after an XML declaration, comments and a doctype: `<svg>` is
+ * SVG, `<html>` (XHTML included: recipes read it as HTML, as browsers do for `.html`) and HTML
+ * fragments starting with `<head>`/`<body>` are HTML, any other root after an XML declaration is
+ * XML. Other text is typed by its extension.
+ */
 function textType(path: string, text: string): string {
-  if (/^\s*(<!doctype html|<html[\s>]|<head[\s>]|<body[\s>])/i.test(text)) return 'text/html';
+  const prolog = /^\uFEFF?\s*(<\?xml[^>]*\?>\s*)?((<!--[\s\S]*?-->|<!doctype[^>]*>)\s*)*/i.exec(text);
+  const rest = text.slice(prolog?.[0].length ?? 0);
+  const root = /^<([a-z][\w:.-]*)/i.exec(rest)?.[1]?.toLowerCase().replace(/^[\w.-]+:/, '');
+  if (root === 'svg') return 'image/svg+xml';
+  if (root === 'html' || root === 'head' || root === 'body' || /<!doctype\s+html/i.test(prolog?.[0] ?? '')) return 'text/html';
   const extension = /\.([a-z0-9]+)$/i.exec(path)?.[1]?.toLowerCase();
-  return (extension !== undefined ? TEXT_BY_EXTENSION[extension] : undefined) ?? 'text/plain';
+  const byExtension = extension !== undefined ? TEXT_BY_EXTENSION[extension] : undefined;
+  if (root !== undefined && prolog?.[1] !== undefined && byExtension !== 'text/html') return 'application/xml';
+  return byExtension ?? 'text/plain';
 }
 
 function titleOf(contentType: string, text: string): string | undefined {
-  if (contentType === 'text/html') return /<title[^>]*>([^<]*)<\/title>/i.exec(text)?.[1]?.trim().replace(/\s+/g, ' ') || undefined;
+  // Entities decoded as a browser does (&amp;, &eacute;, &#8212;); whitespace runs, newlines included, as one space.
+  if (contentType === 'text/html') return decodeHTML(/<title[^>]*>([^<]*)<\/title\s*>/i.exec(text)?.[1] ?? '').trim().replace(/\s+/g, ' ') || undefined;
   if (contentType === 'text/markdown') return /^#\s+(.+)$/m.exec(text)?.[1]?.trim() || undefined;
   return undefined;
 }
