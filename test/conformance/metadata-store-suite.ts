@@ -197,6 +197,12 @@ export function metadataStoreConformance(name: string, open: () => Promise<Metad
         { uploadId: 'u1', partNumber: 2, content: content('c'), lastModified: T },
       ]);
       expect((await store.listParts('u1', { after: 1, limit: 10 })).map((p) => p.partNumber)).toEqual([2]);
+      // Every upload of a part number is kept; the last one to finish is the one listed.
+      await store.putPart({ uploadId: 'u1', partNumber: 2, content: content('b'), lastModified: T });
+      expect((await store.listParts('u1', { limit: 10 })).map((p) => p.content.md5[0])).toEqual(['a', 'b']);
+      const found = await store.findParts('u1', [{ partNumber: 2, md5: 'c'.repeat(32) }, { partNumber: 2, md5: 'b'.repeat(32) }, { partNumber: 1, md5: 'b'.repeat(32) }, { partNumber: 3, md5: 'a'.repeat(32) }]);
+      expect(found.map((p) => `${p.partNumber}${p.content.md5[0]}`).sort()).toEqual(['2b', '2c']);
+      expect((await store.listParts('u1', { limit: 1 })).map((p) => p.partNumber)).toEqual([1]);
       expect(await store.deleteUpload('u1')).toBe(true);
       expect(await store.deleteUpload('u1')).toBe(false);
       expect(await store.listParts('u1', { limit: 10 })).toEqual([]);

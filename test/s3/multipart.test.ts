@@ -14,7 +14,8 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ctx } from '../support/core.ts';
+import { Readable } from 'node:stream';
+import { ctx, DIALECTS } from '../support/core.ts';
 import { failure, startGateway, type TestGateway } from '../support/s3.ts';
 
 let gw: TestGateway;
@@ -120,5 +121,42 @@ describe('multipart uploads', () => {
     );
     const got = await gw.client.send(new GetObjectCommand({ Bucket: 'mpu', Key: 'copied.bin' }));
     expect(Buffer.from(await got.Body?.transformToByteArray() ?? []).equals(Buffer.concat([source, source.subarray(100, 200)]))).toBe(true);
+  });
+});
+
+describe.each(DIALECTS)('a part uploaded twice on %s', (dialect) => {
+  let twice: TestGateway;
+  beforeAll(async () => {
+    twice = await startGateway(dialect);
+    await twice.client.send(new CreateBucketCommand({ Bucket: 'race' }));
+  });
+  afterAll(async () => {
+    await twice.close();
+  });
+
+  it('completes with the part the client listed when the first upload of it finishes last', async () => {
+    const { UploadId } = await twice.client.send(new CreateMultipartUploadCommand({ Bucket: 'race', Key: 'retried.bin' }));
+    const slowBytes = pattern(200_000, 1);
+    const fastBytes = pattern(200_000, 2);
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    async function* stalled(): AsyncGenerator<Buffer> {
+      yield slowBytes.subarray(0, 100_000);
+      await gate;
+      yield slowBytes.subarray(100_000);
+    }
+    const part = { Bucket: 'race', Key: 'retried.bin', UploadId, PartNumber: 1 };
+    // The client's first attempt stalls (it will time out on its side); its retry succeeds at once.
+    const slow = twice.client.send(new UploadPartCommand({ ...part, Body: Readable.from(stalled()), ContentLength: slowBytes.length }));
+    const fast = await twice.client.send(new UploadPartCommand({ ...part, Body: fastBytes }));
+    release();
+    const late = await slow;
+    expect([fast.ETag, late.ETag]).toEqual([`"${md5(fastBytes).toString('hex')}"`, `"${md5(slowBytes).toString('hex')}"`]);
+    // ListParts shows the upload that finished last, as S3 does.
+    expect((await twice.client.send(new ListPartsCommand({ Bucket: 'race', Key: 'retried.bin', UploadId }))).Parts?.map((p) => [p.PartNumber, p.ETag])).toEqual([[1, late.ETag]]);
+    const done = await twice.client.send(new CompleteMultipartUploadCommand({ Bucket: 'race', Key: 'retried.bin', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: fast.ETag }] } }));
+    expect(done.ETag).toBe(`"${createHash('md5').update(md5(fastBytes)).digest('hex')}-1"`);
+    const got = await twice.client.send(new GetObjectCommand({ Bucket: 'race', Key: 'retried.bin' }));
+    expect(Buffer.from((await got.Body?.transformToByteArray()) ?? []).equals(fastBytes)).toBe(true);
   });
 });

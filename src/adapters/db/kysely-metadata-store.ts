@@ -343,6 +343,10 @@ export class KyselyMetadataStore implements MetadataStore {
     return uploads.listParts(this.db, uploadId, options);
   }
 
+  findParts(uploadId: string, wanted: Array<{ partNumber: number; md5: string }>): Promise<PartRecord[]> {
+    return uploads.findParts(this.db, uploadId, wanted);
+  }
+
   deleteUpload(id: string): Promise<boolean> {
     return uploads.remove(this.db, id);
   }

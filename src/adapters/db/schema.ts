@@ -74,9 +74,13 @@ export interface MultipartUploadsTable {
   template: string;
 }
 
+/** One upload of a part number; a part number uploaded with other bytes has a row per MD5. */
 export interface MultipartPartsTable {
   upload_id: string;
   part_number: number;
+  md5: string;
+  /** 1, 2, … in the order the uploads of this part number finished. */
+  version: number;
   /** JSON StoredContent of the part. */
   content: string;
   last_modified: string;

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { prefixEnd } from '../../core/keys.ts';
 import type { ObjectTemplate } from '../../core/objects/entry.ts';
 import type { StoredContent } from '../../core/objects/object-store.ts';
@@ -50,25 +50,59 @@ export async function list(
   return rows.map(toUpload);
 }
 
+/** Adds an upload of a part number, or (the same bytes again) makes it the latest. */
 export async function putPart(db: Kysely<Database>, part: PartRecord): Promise<void> {
-  const values = { upload_id: part.uploadId, part_number: part.partNumber, content: JSON.stringify(part.content), last_modified: part.lastModified };
+  const version = db
+    .selectFrom('multipart_parts')
+    .select(sql<number>`coalesce(max(version), 0) + 1`.as('next'))
+    .where('upload_id', '=', part.uploadId)
+    .where('part_number', '=', part.partNumber);
+  const values = { upload_id: part.uploadId, part_number: part.partNumber, md5: part.content.md5, version, content: JSON.stringify(part.content), last_modified: part.lastModified };
   await db
     .insertInto('multipart_parts')
     .values(values)
-    .onConflict((oc) => oc.columns(['upload_id', 'part_number']).doUpdateSet({ content: values.content, last_modified: values.last_modified }))
+    .onConflict((oc) => oc.columns(['upload_id', 'part_number', 'md5']).doUpdateSet({ version, content: values.content, last_modified: values.last_modified }))
     .execute();
 }
 
+/** The latest upload of each part number, in part-number order. */
 export async function listParts(db: Kysely<Database>, uploadId: string, options: { after?: number; limit: number }): Promise<PartRecord[]> {
   const rows = await db
-    .selectFrom('multipart_parts')
+    .selectFrom('multipart_parts as p')
     .selectAll()
-    .where('upload_id', '=', uploadId)
-    .where('part_number', '>', options.after ?? 0)
-    .orderBy('part_number')
+    .where('p.upload_id', '=', uploadId)
+    .where('p.part_number', '>', options.after ?? 0)
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('multipart_parts as later')
+            .select('later.md5')
+            .whereRef('later.upload_id', '=', 'p.upload_id')
+            .whereRef('later.part_number', '=', 'p.part_number')
+            .where((eb) => eb.or([eb('later.version', '>', eb.ref('p.version')), eb.and([eb('later.version', '=', eb.ref('p.version')), eb('later.md5', '>', eb.ref('p.md5'))])])),
+        ),
+      ),
+    )
+    .orderBy('p.part_number')
     .limit(options.limit)
     .execute();
   return rows.map(toPart);
+}
+
+/** The uploads of the given (part number, MD5) pairs that exist, in any order. */
+export async function findParts(db: Kysely<Database>, uploadId: string, wanted: Array<{ partNumber: number; md5: string }>): Promise<PartRecord[]> {
+  const found: PartRecord[] = [];
+  for (let i = 0; i < wanted.length; i += 500) {
+    const batch = wanted.slice(i, i + 500);
+    const rows = await db
+      .selectFrom('multipart_parts')
+      .selectAll()
+      .where('upload_id', '=', uploadId)
+      .where((eb) => eb.or(batch.map((w) => eb.and([eb('part_number', '=', w.partNumber), eb('md5', '=', w.md5)]))))
+      .execute();
+    found.push(...rows.map(toPart));
+  }
+  return found;
 }
 
 export async function remove(db: Kysely<Database>, id: string): Promise<boolean> {

@@ -238,10 +238,15 @@ export interface MetadataStore {
   getUpload(id: string): Promise<UploadRecord | undefined>;
   /** Uploads of a repository ordered by (path, initiatedAt, id), after the given position. */
   listUploads(repository: string, options: { prefix?: string; after?: { path: string; id?: string }; limit: number }): Promise<UploadRecord[]>;
-  /** Inserts or replaces a part (S3: uploading a part number again replaces it). */
+  /**
+   * Records an upload of a part. Uploads of one part number with other bytes are all kept, the
+   * last to finish being the part number's latest; the same bytes again make that one latest.
+   */
   putPart(part: PartRecord): Promise<void>;
-  /** Parts in part-number order, after `after`. */
+  /** The latest upload of each part number, in part-number order, after `after`. */
   listParts(uploadId: string, options: { after?: number; limit: number }): Promise<PartRecord[]>;
+  /** The uploads with these part numbers and MD5s, those that exist, in any order. */
+  findParts(uploadId: string, wanted: Array<{ partNumber: number; md5: string }>): Promise<PartRecord[]>;
   /** Deletes an upload and its parts; false if it did not exist. */
   deleteUpload(id: string): Promise<boolean>;
 

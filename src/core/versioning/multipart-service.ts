@@ -162,24 +162,20 @@ export class MultipartService {
     return part;
   }
 
+  /** The parts the client listed, each by its number and ETag (several uploads of a number may be kept). */
   private async chosenParts(uploadId: string, requested: CompletedPart[]): Promise<PartRecord[]> {
     if (requested.length === 0) throw failure('InvalidArgument', 'malformed-xml', 'the part list is empty');
-    const stored = new Map<number, PartRecord>();
-    for (let after = 0; ; ) {
-      const page = await this.deps.metadata.listParts(uploadId, { after, limit: 1000 });
-      for (const part of page) stored.set(part.partNumber, part);
-      const last = page[page.length - 1];
-      if (page.length < 1000 || !last) break;
-      after = last.partNumber;
-    }
+    const md5Of = (part: CompletedPart): string => part.etag.replaceAll('"', '').toLowerCase();
+    const found = await this.deps.metadata.findParts(uploadId, requested.map((part) => ({ partNumber: part.partNumber, md5: md5Of(part) })));
+    const stored = new Map(found.map((part) => [`${part.partNumber}:${part.content.md5}`, part]));
     const chosen: PartRecord[] = [];
     for (const [index, wanted] of requested.entries()) {
       const previous = requested[index - 1];
       if (previous && wanted.partNumber <= previous.partNumber) {
         throw failure('InvalidArgument', 'invalid-part-order', 'the parts are not in ascending part-number order');
       }
-      const part = stored.get(wanted.partNumber);
-      if (!part || part.content.md5 !== wanted.etag.replaceAll('"', '').toLowerCase()) {
+      const part = stored.get(`${wanted.partNumber}:${md5Of(wanted)}`);
+      if (!part) {
         throw failure('InvalidArgument', 'invalid-part', `part ${wanted.partNumber} was not uploaded or its ETag does not match`);
       }
       chosen.push(part);
