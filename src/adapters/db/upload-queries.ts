@@ -72,10 +72,11 @@ export async function listParts(db: Kysely<Database>, uploadId: string, options:
     .selectAll()
     .where('p.upload_id', '=', uploadId)
     .where('p.part_number', '>', options.after ?? 0)
-    .where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom('multipart_parts as later')
+    .where((outer) =>
+      outer.not(
+        outer.exists(
+          outer
+            .selectFrom('multipart_parts as later')
             .select('later.md5')
             .whereRef('later.upload_id', '=', 'p.upload_id')
             .whereRef('later.part_number', '=', 'p.part_number')
