@@ -13,6 +13,8 @@ export interface RepositoriesTable {
   public_read: Generated<number>;
   /** 0 or 1: data reads are audited. */
   audit_reads: Generated<number>;
+  /** JSON array of CorsRule; null: no CORS configuration. */
+  cors: Generated<string | null>;
 }
 
 export interface BranchesTable {

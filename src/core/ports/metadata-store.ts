@@ -15,6 +15,8 @@ import type { SearchIndex } from './search-index.ts';
  *
  * All times are ISO 8601 strings. Paths sort by code point (SQLite BINARY, PostgreSQL "C").
  */
+import type { CorsRule } from '../versioning/cors.ts';
+
 /** How the S3 gateway maps keys: `<ref>/<path>` or, for generic S3 tools, plain paths on the default branch. */
 export type S3Layout = 'ref' | 'plain';
 export const S3_LAYOUTS: readonly S3Layout[] = ['ref', 'plain'];
@@ -29,12 +31,16 @@ export interface RepositoryRecord {
   publicRead: boolean;
   /** Every data read (API and S3) is appended to the audit log, not only changes. */
   auditReads: boolean;
+  /** CORS rules the S3 gateway answers browsers with; absent: none (preflights are refused). */
+  cors?: CorsRule[];
 }
 
 export interface RepositorySettings {
   s3Layout?: S3Layout;
   publicRead?: boolean;
   auditReads?: boolean;
+  /** New CORS rules; null removes them. */
+  cors?: CorsRule[] | null;
 }
 
 /** An S3 access key. The secret is kept because SigV4 verification needs it (as S3 does). */

@@ -4,6 +4,7 @@ import { S3_LAYOUTS, type BranchRecord, type RepositoryRecord, type RepositorySe
 import { commitId } from './commit-id.ts';
 import { authorize, type VersioningDeps } from './deps.ts';
 import { requireBranch, requireRepository, resolveRef } from './refs.ts';
+import { validateCorsRules, type CorsRule } from './cors.ts';
 import type { CallContext } from './types.ts';
 
 export type RepositoryInfo = RepositoryRecord;
@@ -35,15 +36,24 @@ export class RepositoryService {
     return requireRepository(this.deps, name);
   }
 
-  /** Changes how the S3 gateway lays out keys, and whether anonymous S3 reads are allowed. */
+  /** Changes how the S3 gateway lays out keys, whether anonymous S3 reads are allowed, and the CORS rules. */
   async update(ctx: CallContext, name: string, settings: RepositorySettings): Promise<RepositoryInfo> {
     if (settings.s3Layout !== undefined && !S3_LAYOUTS.includes(settings.s3Layout)) {
       throw invalidArgument(`invalid S3 layout '${settings.s3Layout}': use ${S3_LAYOUTS.join(' or ')}`);
     }
+    if (settings.cors !== undefined && settings.cors !== null) validateCorsRules(settings.cors);
     await requireRepository(this.deps, name);
     await authorize(this.deps, ctx, { action: 'repository:update', repository: name });
     await this.deps.metadata.updateRepository(name, settings);
     return requireRepository(this.deps, name);
+  }
+
+  /**
+   * The CORS rules, without a caller: a browser's preflight carries no credentials, and any
+   * browser can learn the rules by sending one. Undefined when the repository has none.
+   */
+  async corsRules(name: string): Promise<CorsRule[] | undefined> {
+    return (await requireRepository(this.deps, name)).cors;
   }
 
   async list(ctx: CallContext): Promise<RepositoryInfo[]> {

@@ -3,6 +3,7 @@ import type { S3Command, S3Exchange } from './exchange.ts';
 import { ABSENT_BUCKET_CONFIGURATIONS, getAbsentConfiguration, getAcl } from './commands/acl.ts';
 import * as buckets from './commands/buckets.ts';
 import { copyObject } from './commands/copy-object.ts';
+import { deleteBucketCors, getBucketCors, putBucketCors } from './commands/cors.ts';
 import { deleteObject, deleteObjects } from './commands/delete-object.ts';
 import { getObject } from './commands/get-object.ts';
 import { listObjects } from './commands/list-objects.ts';
@@ -19,7 +20,7 @@ export interface Route {
 
 /** S3 sub-resources Strata does not implement: answered NotImplemented, never a wrong success. */
 const UNIMPLEMENTED = [
-  'acl', 'policy', 'policyStatus', 'cors', 'lifecycle', 'website', 'logging', 'notification', 'replication', 'encryption',
+  'acl', 'policy', 'policyStatus', 'lifecycle', 'website', 'logging', 'notification', 'replication', 'encryption',
   'object-lock', 'retention', 'legal-hold', 'restore', 'select', 'torrent', 'accelerate', 'analytics', 'inventory',
   'metrics', 'ownershipControls', 'publicAccessBlock', 'requestPayment', 'intelligent-tiering', 'attributes', 'session',
 ];
@@ -71,6 +72,7 @@ function bucketRoute(method: string, has: (name: string) => boolean): Route {
     case 'GET':
       if (has('location')) return read(buckets.getBucketLocation);
       if (has('versioning')) return read(buckets.getBucketVersioning);
+      if (has('cors')) return write(getBucketCors);
       if (has('versions')) return read(listObjectVersions);
       if (has('uploads')) return write(multipart.listMultipartUploads);
       return read(listObjects);
@@ -78,9 +80,11 @@ function bucketRoute(method: string, has: (name: string) => boolean): Route {
       return read(buckets.headBucket);
     case 'PUT':
       if (has('versioning')) return write(buckets.putBucketVersioning);
+      if (has('cors')) return write(putBucketCors);
       if (has('tagging')) throw s3Error.notImplemented('bucket tagging');
       return { command: buckets.createBucket, access: 'account' };
     case 'DELETE':
+      if (has('cors')) return write(deleteBucketCors);
       if (has('tagging')) throw s3Error.notImplemented('bucket tagging');
       return { command: buckets.deleteBucket, access: 'account' };
     case 'POST':

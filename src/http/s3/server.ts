@@ -9,6 +9,7 @@ import { authenticate, type Authentication } from './auth/authenticate.ts';
 import { queryPairs, type SignableRequest } from './auth/canonical.ts';
 import { fromStrataError, S3Error, s3Error } from './errors.ts';
 import type { GatewayDeps, S3Exchange } from './exchange.ts';
+import { applyCors, preflight } from './commands/cors.ts';
 import { route, type Route } from './router.ts';
 import { xmlDocument } from './xml.ts';
 
@@ -191,6 +192,12 @@ async function handle(exchange: S3Exchange, deps: GatewayDeps, env: { now: () =>
   try {
     if (exchange.rejected !== undefined) throw exchange.rejected;
     if (exchange.key !== undefined && Buffer.byteLength(exchange.key, 'utf8') > 1024) throw s3Error.keyTooLong();
+    // A browser's CORS preflight carries no credentials: answered from the bucket's rules alone.
+    if (exchange.method === 'OPTIONS' && exchange.bucket !== undefined) {
+      await preflight(exchange, deps);
+      return;
+    }
+    await applyCors(exchange, deps);
     const auth: Authentication = await authenticate(exchange.signable, { resourcePath: resourcePath(exchange, env.domain), keys: deps.core.accessKeys, now: env.now() });
     exchange.auth = auth;
     if (auth.principal !== undefined) exchange.ctx = { ...exchange.ctx, actor: { id: auth.principal } };

@@ -24,7 +24,6 @@ export async function getAcl(exchange: S3Exchange, deps: GatewayDeps): Promise<v
 /** Bucket configurations Strata does not have: S3's own "there is none" answers. */
 const ABSENT: Record<string, [code: string, message: string]> = {
   policy: ['NoSuchBucketPolicy', 'The bucket policy does not exist'],
-  cors: ['NoSuchCORSConfiguration', 'The CORS configuration does not exist'],
   lifecycle: ['NoSuchLifecycleConfiguration', 'The lifecycle configuration does not exist'],
   website: ['NoSuchWebsiteConfiguration', 'The specified bucket does not have a website configuration'],
   tagging: ['NoSuchTagSet', 'The TagSet does not exist'],
