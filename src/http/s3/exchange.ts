@@ -47,8 +47,13 @@ export type S3Command = (exchange: S3Exchange, deps: GatewayDeps) => Promise<voi
 
 /** A 200 with an S3 XML document; set extra headers on `exchange.res` first. */
 export function sendXml(exchange: S3Exchange, root: string, body: XmlElement): void {
-  const text = Buffer.from(xmlDocument(root, body), 'utf8');
-  send(exchange, { status: 200, headers: { 'content-type': 'application/xml', 'content-length': String(text.length) } }, text);
+  sendXmlStatus(exchange, { status: 200 }, { root, body });
+}
+
+/** An XML document with another status than 200 and extra headers (POST Object's 201). */
+export function sendXmlStatus(exchange: S3Exchange, answer: { status: number; headers?: Record<string, string> }, document: { root: string; body: XmlElement }): void {
+  const text = Buffer.from(xmlDocument(document.root, document.body), 'utf8');
+  send(exchange, { status: answer.status, headers: { ...answer.headers, 'content-type': 'application/xml', 'content-length': String(text.length) } }, text);
 }
 
 export function sendEmpty(exchange: S3Exchange, status: number, headers: Record<string, string> = {}): void {

@@ -89,7 +89,8 @@ function bucketRoute(method: string, has: (name: string) => boolean): Route {
       return { command: buckets.deleteBucket, access: 'account' };
     case 'POST':
       if (has('delete')) return write(deleteObjects);
-      throw s3Error.notImplemented('POST on a bucket without ?delete (browser-based uploads)');
+      // Browser form uploads (multipart/form-data) are answered before routing (post-object.ts).
+      throw s3Error.invalidArgument('POST on a bucket is ?delete, or a browser upload with a multipart/form-data body');
     default:
       throw s3Error.methodNotAllowed();
   }

@@ -10,6 +10,7 @@ import { queryPairs, type SignableRequest } from './auth/canonical.ts';
 import { fromStrataError, S3Error, s3Error } from './errors.ts';
 import type { GatewayDeps, S3Exchange } from './exchange.ts';
 import { applyCors, preflight } from './commands/cors.ts';
+import { isFormUpload, postObject } from './commands/post-object.ts';
 import { route, type Route } from './router.ts';
 import { xmlDocument } from './xml.ts';
 
@@ -198,6 +199,11 @@ async function handle(exchange: S3Exchange, deps: GatewayDeps, env: { now: () =>
       return;
     }
     await applyCors(exchange, deps);
+    // A browser form upload carries its credentials in the form (a signed policy), not the request.
+    if (isFormUpload(exchange)) {
+      await postObject(exchange, deps, env.now());
+      return;
+    }
     const auth: Authentication = await authenticate(exchange.signable, { resourcePath: resourcePath(exchange, env.domain), keys: deps.core.accessKeys, now: env.now() });
     exchange.auth = auth;
     if (auth.principal !== undefined) exchange.ctx = { ...exchange.ctx, actor: { id: auth.principal } };
