@@ -1,4 +1,6 @@
-import { hostname, userInfo } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { homedir, hostname, userInfo } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { openIngestSource } from '../app/ingest-source.ts';
 import { openStrata } from '../app/open-strata.ts';
@@ -13,6 +15,7 @@ import { STRATA_VERSION } from './version.ts';
 /** Global flags every command can take. */
 export interface GlobalOptions {
   endpoint?: string;
+  token?: string;
   dataDir?: string;
   json?: boolean;
 }
@@ -23,7 +26,7 @@ export interface CommandContext {
   config?: Config;
 }
 
-/** The local user, the default actor of every CLI call. */
+/** The local user's name, as provenance records it. */
 export function localActor(): string {
   try {
     return userInfo().username;
@@ -32,18 +35,54 @@ export function localActor(): string {
   }
 }
 
+/** The administrator `strata init` creates: the local user's name when it is a valid principal id, else `admin`. */
+export function adminName(): string {
+  const name = localActor();
+  return /^[a-z0-9][a-z0-9._@+-]{0,127}$/i.test(name) && name !== 'anonymous' ? name : 'admin';
+}
+
+/** Where `strata login` keeps tokens, one per endpoint (private to the user: 0600). */
+export function credentialsFile(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'strata', 'credentials.json');
+}
+
+/** The token for `endpoint`: --token, else STRATA_TOKEN, else what `strata login` saved for it. */
+export function tokenFor(endpoint: string, flag: string | undefined): string | undefined {
+  if (flag !== undefined && flag !== '') return flag;
+  const fromEnv = process.env.STRATA_TOKEN;
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  try {
+    const saved = JSON.parse(readFileSync(credentialsFile(), 'utf8')) as Record<string, unknown>;
+    const token = saved[endpoint.replace(/\/+$/, '')];
+    return typeof token === 'string' ? token : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Opens the API a command works through: the HTTP client when `--endpoint` (or STRATA_ENDPOINT)
- * is set, else the embedded store found from the working directory.
+ * is set, acting as the token's principal; else the embedded store found from the working
+ * directory, acting as the administrator whose data folder it is.
  */
 export async function openContext(command: Command, options: { create?: boolean } = {}): Promise<CommandContext> {
   const global = command.optsWithGlobals<GlobalOptions>();
   const out = createOutput(global.json === true);
   const endpoint = global.endpoint ?? process.env.STRATA_ENDPOINT;
-  if (endpoint !== undefined && endpoint !== '') return { api: new StrataClient({ endpoint, actor: localActor() }), out };
+  if (endpoint !== undefined && endpoint !== '') {
+    const token = tokenFor(endpoint, global.token);
+    return { api: new StrataClient({ endpoint, ...(token === undefined ? {} : { token }) }), out };
+  }
   const config = loadConfig({ env: process.env, cwd: process.cwd(), overrides: { dataDir: global.dataDir } });
   const core = await openStrata(config, { create: options.create ?? false, version: STRATA_VERSION });
-  const api = createLocalApi(core, localActor(), {
+  let admin: string;
+  try {
+    admin = (await core.identity.bootstrap(adminName())).admin;
+  } catch (error) {
+    await core.close();
+    throw error;
+  }
+  const api = createLocalApi(core, admin, {
     source: 'cli',
     openSource: (source, sourceOptions) => openIngestSource(source, { cwd: process.cwd(), ...sourceOptions }),
     provenance: { 'ingest.strata-version': STRATA_VERSION, 'ingest.user': localActor(), 'ingest.host': hostname() },

@@ -3,6 +3,7 @@ import { registerAuditCommands } from './commands/audit.ts';
 import { registerInferenceCommands } from './commands/inference.ts';
 import { registerDatasetCommands } from './commands/datasets.ts';
 import { registerHistoryCommands } from './commands/history.ts';
+import { registerIdentityCommands } from './commands/identity.ts';
 import { registerIngestCommand, registerPreviewCommand } from './commands/ingest.ts';
 import { registerKeyCommands } from './commands/keys.ts';
 import { registerLineageCommands } from './commands/lineage.ts';
@@ -21,8 +22,9 @@ export function buildProgram(): Command {
   const program = new Command('strata')
     .description('Versioned data for generative AI')
     .version(STRATA_VERSION)
-    .option('--endpoint <url>', 'work against a remote `strata serve` (STRATA_ENDPOINT)')
-    .option('--data-dir <dir>', 'embedded data folder (STRATA_DATA_DIR; default: nearest .strata)')
+    .option('--endpoint <url>', 'work against a remote `strata serve` (STRATA_ENDPOINT), as the principal of --token')
+    .option('--token <token>', 'API token for --endpoint (STRATA_TOKEN, else what `strata login` saved)')
+    .option('--data-dir <dir>', 'embedded data folder (STRATA_DATA_DIR; default: nearest .strata); without --endpoint, commands act as its administrator')
     .option('--json', 'machine-readable output')
     .exitOverride()
     .configureOutput({ outputError: (text, write) => { write(text.startsWith('error:') ? `strata: ${text.slice(7)}` : text); } });
@@ -30,6 +32,7 @@ export function buildProgram(): Command {
   registerObjectCommands(program);
   registerHistoryCommands(program);
   registerKeyCommands(program);
+  registerIdentityCommands(program);
   registerIngestCommand(program);
   registerPreviewCommand(program);
   registerDatasetCommands(program);

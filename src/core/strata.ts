@@ -1,5 +1,7 @@
 import { ObjectStore, DEFAULT_OBJECT_STORE_OPTIONS, type ObjectStoreOptions } from './objects/object-store.ts';
-import { allowAll, type Authorizer } from './ports/authorizer.ts';
+import type { Authorizer } from './ports/authorizer.ts';
+import { IdentityService } from './access/identity-service.ts';
+import { PolicyAuthorizer } from './access/policy-authorizer.ts';
 import type { BlobStore } from './ports/blob-store.ts';
 import { systemClock, type Clock } from './ports/clock.ts';
 import type { MetadataStore } from './ports/metadata-store.ts';
@@ -40,7 +42,7 @@ import { StrataError } from './errors.ts';
 export interface StrataCoreOptions {
   metadata: MetadataStore;
   blobs: BlobStore;
-  /** Default: allow everything (governance plugs policies in here). */
+  /** Decides every request; default: the policies of the identity store (`PolicyAuthorizer`). */
   authorizer?: Authorizer;
   clock?: Clock;
   objectStore?: ObjectStoreOptions;
@@ -95,6 +97,10 @@ export interface StrataCore {
   merges: MergeService;
   multipart: MultipartService;
   accessKeys: AccessKeyService;
+  /** Principals, groups, API tokens and policies. */
+  identity: IdentityService;
+  /** The policy decisions themselves (`strata access check`), without auditing. */
+  policies: PolicyAuthorizer;
   ingest: IngestService;
   datasets: DatasetService;
   search: SearchService;
@@ -118,11 +124,12 @@ export function createStrataCore(options: StrataCoreOptions): StrataCore {
   const clock = options.clock ?? systemClock;
   const auditLog = new AuditLog({ store: options.metadata.audit, blobs: options.blobs, clock, ...(options.audit?.signer ? { signer: options.audit.signer } : {}) }, { ...DEFAULT_AUDIT_LOG_OPTIONS, ...options.audit?.log });
   const recorder = new AuditRecorder(auditLog, { clock, auditsReads: async (name) => (await options.metadata.getRepository(name))?.auditReads ?? false });
+  const policies = new PolicyAuthorizer({ identity: options.metadata.identity, isPublicRead: async (name) => (await options.metadata.getRepository(name))?.publicRead ?? false, now: () => clock.now().getTime() });
   const deps = {
     metadata: options.metadata,
     nodes: new NodeStore(options.blobs),
     objects: new ObjectStore(options.blobs, options.objectStore ?? DEFAULT_OBJECT_STORE_OPTIONS),
-    authorizer: recorder.authorizer(options.authorizer ?? allowAll),
+    authorizer: recorder.authorizer(options.authorizer ?? policies),
     clock,
   };
   const audited = <T extends object>(service: T, name: string, how: { untraced?: ReadonlyArray<keyof T & string>; brief?: ReadonlyArray<keyof T & string> } = {}): T => recorder.wrap(service, name, how);
@@ -154,7 +161,9 @@ export function createStrataCore(options: StrataCoreOptions): StrataCore {
     commits: audited(commits, 'commits'),
     merges: audited(new MergeService(deps, commits), 'merges'),
     multipart: audited(new MultipartService(deps, objects, { minPartSize: options.minPartSize ?? MIN_PART_SIZE }), 'multipart'),
-    accessKeys: audited(new AccessKeyService(deps), 'accessKeys'),
+    accessKeys: audited(new AccessKeyService(deps), 'accessKeys', { untraced: ['resolve'] }),
+    identity: audited(new IdentityService({ ...deps, identity: options.metadata.identity, policies }), 'identity', { untraced: ['authenticate', 'bootstrap', 'bootstrapAdmin'] }),
+    policies,
     ingest: audited(new IngestService(deps, { objects, commits, search, extractor: options.extractor ?? NO_EXTRACTION }), 'ingest'),
     datasets: audited(datasets, 'datasets'),
     search: audited(search, 'search'),

@@ -4,10 +4,12 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest }
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { isStrataError, StrataError, toStrataError } from '../core/errors.ts';
 import type { StrataCore } from '../core/strata.ts';
+import { ANONYMOUS, type Actor } from '../core/ports/authorizer.ts';
 import type { CallContext } from '../core/versioning/types.ts';
 import { HTTP_STATUS, type ErrorBody } from './errors.ts';
 import { createServerMetrics, type ServerMetrics } from './metrics.ts';
 import { registerAccessKeyRoutes } from './rest/access-keys.ts';
+import { registerIdentityRoutes } from './rest/identity.ts';
 import { registerCommitRoutes } from './rest/commits.ts';
 import { registerDatasetRoutes } from './rest/datasets.ts';
 import { registerIngestRoutes } from './rest/ingest.ts';
@@ -40,9 +42,13 @@ declare module 'fastify' {
     /** The server's Prometheus registry and HTTP metrics; other listeners register theirs here. */
     metrics: ServerMetrics;
   }
+  interface FastifyRequest {
+    /** The authenticated principal (and its token's scope); set before any route runs. */
+    actor: Actor | undefined;
+  }
 }
-/** Header naming the acting principal. Trusted until access keys arrive with the S3 gateway. */
-export const ACTOR_HEADER = 'x-strata-actor';
+/** Paths anyone may fetch: liveness, metrics for scrapers, and the API's own description. */
+const PUBLIC_PATHS = [/^\/healthz$/, /^\/metrics$/, new RegExp(`^${API_PREFIX}/openapi\.json$`), new RegExp(`^${API_PREFIX}/docs(/.*)?$`)];
 
 /** What every route receives. */
 export interface RouteDeps {
@@ -62,6 +68,12 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   installErrorHandling(app);
   const metrics = createServerMetrics();
   app.decorate('metrics', metrics);
+  app.decorateRequest('actor', undefined);
+  app.addHook('onRequest', async (request) => {
+    const path = request.url.split('?')[0] ?? '';
+    if (PUBLIC_PATHS.some((pattern) => pattern.test(path))) return;
+    request.actor = await authenticate(options.core, request);
+  });
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
@@ -87,12 +99,13 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   const deps: RouteDeps = {
     core: options.core,
     maxUploadBytes: options.maxUploadBytes ?? 5 * 1024 ** 3,
-    context: (request) => ({ actor: { id: actorOf(request) }, requestId: request.id, source: request.ip }),
+    context: (request) => ({ actor: request.actor ?? { id: ANONYMOUS }, requestId: request.id, source: request.ip }),
   };
   await app.register(
     async (api) => {
       registerRepositoryRoutes(api, deps);
       registerAccessKeyRoutes(api, deps);
+      registerIdentityRoutes(api, deps);
       registerDatasetRoutes(api, deps);
       registerIngestRoutes(api, { ...deps, version: options.version ?? '0.0.0' });
       registerRefRoutes(api, deps);
@@ -118,10 +131,18 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   return app;
 }
 
-function actorOf(request: FastifyRequest): string {
-  const header = request.headers[ACTOR_HEADER];
-  const value = Array.isArray(header) ? header[0] : header;
-  return value !== undefined && /^[\w.@+-]{1,128}$/.test(value) ? value : 'anonymous';
+/**
+ * `Authorization: Bearer <token>`, or 401. No header (a browser's cookie, an `x-strata-actor`
+ * claim, a proxy's say-so) stands in for a credential; a refusal is audited under `anonymous`.
+ */
+async function authenticate(core: StrataCore, request: FastifyRequest): Promise<Actor> {
+  const header = request.headers.authorization;
+  const bearer = header !== undefined && /^bearer\s+/i.test(header) ? header.replace(/^bearer\s+/i, '').trim() : undefined;
+  const actor = bearer === undefined ? undefined : await core.identity.authenticate(bearer);
+  if (actor !== undefined) return actor;
+  const ctx: CallContext = { actor: { id: ANONYMOUS }, requestId: request.id, source: request.ip };
+  const reason = header === undefined ? 'authentication required: send Authorization: Bearer <token> (create one with `strata token create`)' : 'the token is not valid: unknown, revoked, expired, or its principal disabled';
+  return core.identity.refuseUnauthenticated(ctx, { resource: `${request.method} ${request.url.split('?')[0] ?? ''}`, reason });
 }
 
 function installErrorHandling(app: FastifyInstance): void {

@@ -10,10 +10,12 @@ import type { CommitInfo, MergeResult, MergeStrategy, ObjectChange, ObjectInfo }
 import type { LineageApi, ModelsApi, RunsApi } from './lineage-api.ts';
 import type { RecipesApi } from './recipes-api.ts';
 import type { AuditApi } from './audit-api.ts';
+import type { IdentityApi } from './identity-api.ts';
 import type { InferenceApi } from './inference-api.ts';
 
 export type * from './recipes-api.ts';
 export type * from './audit-api.ts';
+export type * from './identity-api.ts';
 export type * from './inference-api.ts';
 import type { StorageUsage } from '../core/versioning/storage-usage.ts';
 
@@ -69,6 +71,8 @@ export interface StrataApi {
   readonly audit: AuditApi;
   /** The inference archive: log calls, query them with SQL, cost reports. */
   readonly inference: InferenceApi;
+  /** Principals, groups, tokens and policies. */
+  readonly identity: IdentityApi;
 
   listRepositories(): Promise<RepositoryInfo[]>;
   createRepository(input: { name: string; defaultBranch?: string }): Promise<RepositoryInfo>;
@@ -78,8 +82,8 @@ export interface StrataApi {
   updateRepository(name: string, settings: RepositorySettings): Promise<RepositoryInfo>;
 
   /** Issues an S3 access key; the secret is shown only here. */
-  createAccessKey(input: { principal: string }): Promise<AccessKeyRecord>;
-  listAccessKeys(): Promise<AccessKeyInfo[]>;
+  createAccessKey(input: { principal?: string; id?: string; secret?: string }): Promise<AccessKeyRecord>;
+  listAccessKeys(input?: { principal?: string }): Promise<AccessKeyInfo[]>;
   revokeAccessKey(id: string): Promise<void>;
 
   listBranches(repository: string): Promise<BranchInfo[]>;

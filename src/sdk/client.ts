@@ -3,6 +3,7 @@ import { mapConcurrent } from '../core/concurrency.ts';
 import { ERROR_CODES, StrataError, type ErrorCode } from '../core/errors.ts';
 import { httpRecipesApi, type RecipesApi } from './recipes-api.ts';
 import { httpAuditApi, type AuditApi } from './audit-api.ts';
+import { httpIdentityApi, type IdentityApi } from './identity-api.ts';
 import { httpInferenceApi, type InferenceApi } from './inference-api.ts';
 import { httpLineageApi, httpModelsApi, httpRunsApi, type LineageApi, type ModelsApi, type RunsApi } from './lineage-api.ts';
 import type { StorageUsage, SearchInput, SearchResponse, DatasetFilter, DatasetInput, DatasetRecord, DatasetVersion, ObjectRef, Preview, IngestRequest, IngestSummary, AccessKeyInfo, AccessKeyRecord, RepositorySettings, BranchInfo, CommitInfo, ListResult, MergeResult, ObjectChange, ObjectInfo, RepositoryInfo, StrataApi, TagInfo, UploadInput } from './api.ts';
@@ -10,8 +11,8 @@ import type { StorageUsage, SearchInput, SearchResponse, DatasetFilter, DatasetI
 export interface StrataClientOptions {
   /** Base URL of a `strata serve`, e.g. http://127.0.0.1:8420 */
   endpoint: string;
-  /** Sent as X-Strata-Actor. */
-  actor?: string;
+  /** An API token (`strata token create`), sent as `Authorization: Bearer`. */
+  token?: string;
 }
 
 type Query = Record<string, string | number | boolean | undefined>;
@@ -25,6 +26,7 @@ export class StrataClient implements StrataApi {
   readonly recipes: RecipesApi;
   readonly audit: AuditApi;
   readonly inference: InferenceApi;
+  readonly identity: IdentityApi;
 
   constructor(private readonly options: StrataClientOptions) {
     this.base = `${options.endpoint.replace(/\/+$/, '')}/api/v1`;
@@ -35,14 +37,15 @@ export class StrataClient implements StrataApi {
     this.recipes = httpRecipesApi(json);
     this.audit = httpAuditApi(json);
     this.inference = httpInferenceApi(json);
+    this.identity = httpIdentityApi(json);
   }
 
   listRepositories = async (): Promise<RepositoryInfo[]> => (await this.json<{ repositories: RepositoryInfo[] }>('GET', '/repositories')).repositories;
   createRepository = (input: { name: string; defaultBranch?: string }): Promise<RepositoryInfo> => this.json('POST', '/repositories', { body: input });
   getRepository = (name: string): Promise<RepositoryInfo> => this.json('GET', `/repositories/${enc(name)}`);
   updateRepository = (name: string, settings: RepositorySettings): Promise<RepositoryInfo> => this.json('PATCH', `/repositories/${enc(name)}`, { body: settings });
-  createAccessKey = (input: { principal: string }): Promise<AccessKeyRecord> => this.json('POST', '/access-keys', { body: input });
-  listAccessKeys = async (): Promise<AccessKeyInfo[]> => (await this.json<{ accessKeys: AccessKeyInfo[] }>('GET', '/access-keys')).accessKeys;
+  createAccessKey = (input: { principal?: string; id?: string; secret?: string }): Promise<AccessKeyRecord> => this.json('POST', '/access-keys', { body: input });
+  listAccessKeys = async (input: { principal?: string } = {}): Promise<AccessKeyInfo[]> => (await this.json<{ accessKeys: AccessKeyInfo[] }>('GET', '/access-keys', { query: { ...input } })).accessKeys;
   revokeAccessKey = async (id: string): Promise<void> => {
     await this.json('DELETE', `/access-keys/${enc(id)}`);
   };
@@ -150,7 +153,7 @@ export class StrataClient implements StrataApi {
   ): Promise<Response> {
     const url = new URL(this.base + path);
     for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
-    const headers = { ...options.headers, ...(this.options.actor === undefined ? {} : { 'x-strata-actor': this.options.actor }) };
+    const headers = { ...options.headers, ...(this.options.token === undefined ? {} : { authorization: `Bearer ${this.options.token}` }) };
     let response: Response;
     try {
       response = await fetch(url, {

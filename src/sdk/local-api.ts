@@ -8,6 +8,7 @@ import type { ObjectRef, Preview, StrataApi, UploadInput } from './api.ts';
 import { localLineageApi, localModelsApi, localRunsApi } from './lineage-api.ts';
 import { localRecipesApi } from './recipes-api.ts';
 import { localAuditApi } from './audit-api.ts';
+import { localIdentityApi } from './identity-api.ts';
 import { localInferenceApi } from './inference-api.ts';
 
 /** Objects staged per transaction by `putObjects`. */
@@ -34,6 +35,7 @@ export function createLocalApi(core: StrataCore, actor: string, options: LocalAp
     recipes: localRecipesApi(core, ctx),
     audit: localAuditApi(core, ctx),
     inference: localInferenceApi(core, ctx),
+    identity: localIdentityApi(core, ctx),
     createDataset: (input) => core.datasets.create(ctx, input),
     listDatasets: (filter) => core.datasets.list(ctx, filter),
     showDataset: async (input) => ({ dataset: await core.datasets.get(ctx, input.name), version: await core.datasets.version(ctx, input) }),
@@ -64,7 +66,7 @@ export function createLocalApi(core: StrataCore, actor: string, options: LocalAp
     deleteRepository: (name) => core.repositories.delete(ctx, name),
     updateRepository: (name, settings) => core.repositories.update(ctx, name, settings),
     createAccessKey: (input) => core.accessKeys.create(ctx, input),
-    listAccessKeys: () => core.accessKeys.list(ctx),
+    listAccessKeys: (input = {}) => core.accessKeys.list(ctx, input),
     revokeAccessKey: (id) => core.accessKeys.revoke(ctx, id),
     listBranches: (repository) => core.repositories.listBranches(ctx, repository),
     createBranch: (input) => core.repositories.createBranch(ctx, input),

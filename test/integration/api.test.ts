@@ -5,7 +5,7 @@ import { buildServer } from '../../src/http/build-server.ts';
 import type { StrataApi } from '../../src/sdk/api.ts';
 import { StrataClient } from '../../src/sdk/client.ts';
 import { createLocalApi } from '../../src/sdk/local-api.ts';
-import { bytesOf, createTestCore, errorCode, readAll, type TestCore } from '../support/core.ts';
+import { bytesOf, createTestCore, errorCode, readAll, type TestCore, withToken } from '../support/core.ts';
 
 /** The same scenario through both StrataApi implementations: in-process, and HTTP via the SDK. */
 describe.each(['local', 'http'] as const)('StrataApi (%s)', (kind) => {
@@ -19,7 +19,7 @@ describe.each(['local', 'http'] as const)('StrataApi (%s)', (kind) => {
     } else {
       server = await buildServer({ core: t.core, logLevel: 'silent' });
       const address = await server.listen({ host: '127.0.0.1', port: 0 });
-      api = new StrataClient({ endpoint: address, actor: 'ada' });
+      api = new StrataClient({ endpoint: address, token: t.token });
     }
     await api.createRepository({ name: 'corpus' });
   });
@@ -78,10 +78,12 @@ describe('REST server', () => {
   let t: TestCore;
   let server: FastifyInstance;
   let base: string;
+  let call: typeof fetch;
   beforeAll(async () => {
     t = await createTestCore('sqlite');
     server = await buildServer({ core: t.core, logLevel: 'silent', maxUploadBytes: 1000 });
     base = await server.listen({ host: '127.0.0.1', port: 0 });
+    call = withToken(t.token);
     await t.core.repositories.create({ actor: { id: 'ada' } }, { name: 'web' });
   });
   afterAll(async () => {
@@ -108,30 +110,30 @@ describe('REST server', () => {
   });
 
   it('answers errors as {code, message} with the mapped status', async () => {
-    const missing = await fetch(`${base}/api/v1/repositories/nope`);
+    const missing = await call(`${base}/api/v1/repositories/nope`);
     expect(missing.status).toBe(404);
     expect(await missing.json()).toEqual({ code: 'NotFound', message: "repository 'nope' not found" });
-    const invalid = await fetch(`${base}/api/v1/repositories`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name": 5}' });
+    const invalid = await call(`${base}/api/v1/repositories`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name": 5}' });
     expect(invalid.status).toBe(400);
     expect(((await invalid.json()) as { code: string }).code).toBe('InvalidArgument');
-    const tooLarge = await fetch(`${base}/api/v1/repositories/web/branches/main/objects?path=big`, { method: 'PUT', body: Buffer.alloc(2000) });
+    const tooLarge = await call(`${base}/api/v1/repositories/web/branches/main/objects?path=big`, { method: 'PUT', body: Buffer.alloc(2000) });
     expect(tooLarge.status).toBe(413);
     expect(((await tooLarge.json()) as { code: string }).code).toBe('PayloadTooLarge');
-    const unknown = await fetch(`${base}/api/v2/anything`);
+    const unknown = await call(`${base}/api/v2/anything`);
     expect([unknown.status, ((await unknown.json()) as { code: string }).code]).toEqual([404, 'NotFound']);
     expect(await t.core.commits.status({ actor: { id: 'ada' } }, { repository: 'web', branch: 'main' })).toEqual([]);
   });
 
   it('serves ranges with 206 and unsatisfiable ones with 416; JSON uploads are stored raw', async () => {
-    const put = await fetch(`${base}/api/v1/repositories/web/branches/main/objects?path=doc.json`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"a":1}' });
+    const put = await call(`${base}/api/v1/repositories/web/branches/main/objects?path=doc.json`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"a":1}' });
     expect(put.status).toBe(201);
-    const ranged = await fetch(`${base}/api/v1/repositories/web/refs/main/objects?path=doc.json`, { headers: { range: 'bytes=-3' } });
+    const ranged = await call(`${base}/api/v1/repositories/web/refs/main/objects?path=doc.json`, { headers: { range: 'bytes=-3' } });
     expect([ranged.status, ranged.headers.get('content-range'), await ranged.text()]).toEqual([206, 'bytes 4-6/7', ':1}']);
-    const whole = await fetch(`${base}/api/v1/repositories/web/refs/main/objects?path=doc.json`);
+    const whole = await call(`${base}/api/v1/repositories/web/refs/main/objects?path=doc.json`);
     expect([whole.status, whole.headers.get('content-type'), whole.headers.get('etag'), await whole.text()]).toEqual([
       200, 'application/json', `"${createHash('md5').update('{"a":1}').digest('hex')}"`, '{"a":1}',
     ]);
-    const bad = await fetch(`${base}/api/v1/repositories/web/refs/main/objects?path=doc.json`, { headers: { range: 'bytes=7-' } });
+    const bad = await call(`${base}/api/v1/repositories/web/refs/main/objects?path=doc.json`, { headers: { range: 'bytes=7-' } });
     expect([bad.status, bad.headers.get('content-range')]).toEqual([416, 'bytes */7']);
   });
 });

@@ -6,15 +6,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { verifyConsistency, verifyInclusion } from '../../src/core/audit/merkle.ts';
 import { buildServer } from '../../src/http/build-server.ts';
-import { ctx } from '../support/core.ts';
+import { ctx, injectAs } from '../support/core.ts';
 import { ok, strata } from '../support/cli.ts';
 import { startGateway, type TestGateway } from '../support/s3.ts';
 
 let gw: TestGateway;
 let server: FastifyInstance;
+let inject: ReturnType<typeof injectAs>;
+let graceToken: string;
 beforeAll(async () => {
   gw = await startGateway();
   server = await buildServer({ core: gw.core, logLevel: 'silent' });
+  inject = injectAs(server, gw.token);
+  await gw.core.identity.createPrincipal(ctx, { id: 'grace', kind: 'user' });
+  await gw.core.identity.attach(ctx, { policy: 'writer', principal: 'grace' });
+  graceToken = (await gw.core.identity.createToken(ctx, { principal: 'grace', name: 'test' })).token;
 });
 afterAll(async () => {
   await server.close();
@@ -25,16 +31,16 @@ const hex = (h: string): Buffer => Buffer.from(h, 'hex');
 
 describe('audit log over HTTP and S3', () => {
   it('records API calls with their request id and address, S3 reads once a repository asks, and offers no way to change the log', async () => {
-    const created = await server.inject({ method: 'POST', url: '/api/v1/repositories', headers: { 'x-strata-actor': 'grace', 'x-request-id': 'req-create-1' }, payload: { name: 'evidence' } });
+    const created = await inject({ method: 'POST', url: '/api/v1/repositories', headers: { authorization: `Bearer ${graceToken}`, 'x-request-id': 'req-create-1' }, payload: { name: 'evidence' } });
     expect(created.statusCode).toBe(201);
     await gw.client.send(new PutObjectCommand({ Bucket: 'evidence', Key: 'main/a.txt', Body: 'alpha' }));
     await gw.client.send(new GetObjectCommand({ Bucket: 'evidence', Key: 'main/a.txt' }));
-    const patched = await server.inject({ method: 'PATCH', url: '/api/v1/repositories/evidence', headers: { 'x-strata-actor': 'grace' }, payload: { auditReads: true } });
+    const patched = await inject({ method: 'PATCH', url: '/api/v1/repositories/evidence', headers: { authorization: `Bearer ${graceToken}` }, payload: { auditReads: true } });
     expect(patched.json()).toMatchObject({ auditReads: true });
     const got = await gw.client.send(new GetObjectCommand({ Bucket: 'evidence', Key: 'main/a.txt' }));
     expect(await got.Body?.transformToString()).toBe('alpha');
 
-    const listed = await server.inject({ method: 'GET', url: '/api/v1/audit/entries?resource=evidence' });
+    const listed = await inject({ method: 'GET', url: '/api/v1/audit/entries?resource=evidence' });
     const entries = listed.json<{ entries: Array<Record<string, unknown>> }>().entries;
     expect(entries.map((e) => [e.actor, e.action, e.resource, e.outcome, e.source])).toEqual([
       ['grace', 'repository:create', 'evidence', 'ok', '127.0.0.1'],
@@ -47,7 +53,7 @@ describe('audit log over HTTP and S3', () => {
 
     for (const method of ['POST', 'PUT', 'PATCH', 'DELETE'] as const) {
       for (const url of ['/api/v1/audit/entries', '/api/v1/audit/entries/0', '/api/v1/audit/heads']) {
-        const response = await server.inject({ method, url, payload: method === 'DELETE' ? undefined : {} });
+        const response = await inject({ method, url, payload: method === 'DELETE' ? undefined : {} });
         expect([method, url, response.statusCode, response.json<{ code: string }>().code]).toEqual([method, url, 404, 'NotFound']);
       }
     }
@@ -55,20 +61,20 @@ describe('audit log over HTTP and S3', () => {
 
   it('serves signed heads, proofs that verify against them, the public key and a verification', async () => {
     await gw.core.audit.publishHead();
-    const head = (await server.inject({ method: 'GET', url: '/api/v1/audit/heads/latest' })).json<{ treeSize: number; rootHash: string }>();
+    const head = (await inject({ method: 'GET', url: '/api/v1/audit/heads/latest' })).json<{ treeSize: number; rootHash: string }>();
     expect(head.treeSize).toBe((await gw.core.audit.entries(ctx, { limit: 10_000 })).length);
-    const proof = (await server.inject({ method: 'GET', url: `/api/v1/audit/proofs/inclusion?seq=1&treeSize=${head.treeSize}` })).json<{ leafHash: string; proof: string[]; rootHash: string }>();
+    const proof = (await inject({ method: 'GET', url: `/api/v1/audit/proofs/inclusion?seq=1&treeSize=${head.treeSize}` })).json<{ leafHash: string; proof: string[]; rootHash: string }>();
     expect(proof.rootHash).toBe(head.rootHash);
     expect(verifyInclusion({ leaf: hex(proof.leafHash), index: 1, size: head.treeSize, proof: proof.proof.map(hex), root: hex(head.rootHash) })).toBe(true);
-    const consistency = (await server.inject({ method: 'GET', url: `/api/v1/audit/proofs/consistency?first=2&second=${head.treeSize}` })).json<{ firstRoot: string; secondRoot: string; proof: string[] }>();
+    const consistency = (await inject({ method: 'GET', url: `/api/v1/audit/proofs/consistency?first=2&second=${head.treeSize}` })).json<{ firstRoot: string; secondRoot: string; proof: string[] }>();
     expect(verifyConsistency({ first: 2, second: head.treeSize, firstRoot: hex(consistency.firstRoot), secondRoot: hex(consistency.secondRoot), proof: consistency.proof.map(hex) })).toBe(true);
-    const bad = await server.inject({ method: 'GET', url: `/api/v1/audit/proofs/inclusion?seq=${head.treeSize}&treeSize=${head.treeSize}` });
+    const bad = await inject({ method: 'GET', url: `/api/v1/audit/proofs/inclusion?seq=${head.treeSize}&treeSize=${head.treeSize}` });
     expect([bad.statusCode, bad.json<{ code: string }>().code]).toEqual([400, 'InvalidArgument']);
-    const key = (await server.inject({ method: 'GET', url: '/api/v1/audit/public-key' })).json<{ publicKeyPem: string }>();
+    const key = (await inject({ method: 'GET', url: '/api/v1/audit/public-key' })).json<{ publicKeyPem: string }>();
     expect(key.publicKeyPem).toMatch(/^-----BEGIN PUBLIC KEY-----/);
-    const report = (await server.inject({ method: 'GET', url: '/api/v1/audit/verify' })).json<{ ok: boolean; entries: number }>();
+    const report = (await inject({ method: 'GET', url: '/api/v1/audit/verify' })).json<{ ok: boolean; entries: number }>();
     expect(report).toMatchObject({ ok: true, problems: [] });
-    const openapi = (await server.inject({ method: 'GET', url: '/api/v1/openapi.json' })).json<{ paths: Record<string, Record<string, unknown>> }>();
+    const openapi = (await inject({ method: 'GET', url: '/api/v1/openapi.json' })).json<{ paths: Record<string, Record<string, unknown>> }>();
     expect(Object.keys(openapi.paths).filter((p) => p.startsWith('/api/v1/audit')).sort()).toEqual(['/api/v1/audit/entries', '/api/v1/audit/entries/{seq}', '/api/v1/audit/heads', '/api/v1/audit/heads/latest', '/api/v1/audit/proofs/consistency', '/api/v1/audit/proofs/inclusion', '/api/v1/audit/public-key', '/api/v1/audit/verify']);
     for (const path of Object.values(openapi.paths).filter((_, i) => Object.keys(openapi.paths)[i]?.startsWith('/api/v1/audit'))) expect(Object.keys(path)).toEqual(['get']);
   });

@@ -5,15 +5,17 @@ import { BasicTracerProvider, SimpleSpanProcessor, type SpanExporter } from '@op
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../../src/http/build-server.ts';
-import { createTestCore, ctx, type TestCore } from '../support/core.ts';
+import { createTestCore, ctx, type TestCore, withToken } from '../support/core.ts';
 
 let t: TestCore;
 let server: FastifyInstance;
 let base: string;
+let call: typeof fetch;
 beforeAll(async () => {
   t = await createTestCore('sqlite');
   server = await buildServer({ core: t.core, logLevel: 'silent', maxInferenceBodyBytes: 64 * 1024 });
   base = await server.listen({ host: '127.0.0.1', port: 0 });
+  call = withToken(t.token);
 });
 afterAll(async () => {
   await server.close();
@@ -21,7 +23,7 @@ afterAll(async () => {
 });
 
 async function post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: Record<string, unknown> }> {
-  const response = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const response = await call(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
   return { status: response.status, json: (await response.json()) as Record<string, unknown> };
 }
 
@@ -77,12 +79,12 @@ describe('inference over HTTP', () => {
       [3, 400, 'InvalidArgument', null],
     ]);
     expect((results[2]?.error as { message: string }).message).toBe('usage.inputTokens: Too small: expected number to be >=0');
-    const listed = await (await fetch(`${base}/api/v1/inference?application=search`)).json() as { records: Array<Record<string, unknown>> };
+    const listed = await (await call(`${base}/api/v1/inference?application=search`)).json() as { records: Array<Record<string, unknown>> };
     expect(listed.records.map((r) => r.model)).toEqual(['gpt-4o-mini', 'in-house-7b']);
     // The API's camelCase shapes with JSON values as values, not SQL columns holding JSON text.
     expect(listed.records[0]).toMatchObject({ responseModel: null, params: { temperature: 0 }, attributes: { tenant: 'acme' }, usage: { inputTokens: 2000, outputTokens: 100 }, cost: { amount: 0.00036, currency: 'USD' }, ingestedVia: 'api' });
     expect(Object.keys(listed.records[0] ?? {}).filter((key) => key.includes('_'))).toEqual([]);
-    const one = await (await fetch(`${base}/api/v1/inference/records/${results[0]?.id as string}`)).json() as Record<string, unknown>;
+    const one = await (await call(`${base}/api/v1/inference/records/${results[0]?.id as string}`)).json() as Record<string, unknown>;
     expect(one).toEqual(listed.records[0]);
   });
 
@@ -98,8 +100,8 @@ describe('inference over HTTP', () => {
   });
 
   it.each([
-    ['OTLP/JSON', (url: string): SpanExporter => new JsonExporter({ url }), 'bot-json'],
-    ['OTLP/protobuf', (url: string): SpanExporter => new ProtoExporter({ url }), 'bot-proto'],
+    ['OTLP/JSON', (url: string): SpanExporter => new JsonExporter({ url, headers: { authorization: `Bearer ${t.token}` } }), 'bot-json'],
+    ['OTLP/protobuf', (url: string): SpanExporter => new ProtoExporter({ url, headers: { authorization: `Bearer ${t.token}` } }), 'bot-proto'],
   ])('archives GenAI spans sent by the OpenTelemetry SDK over %s, and skips the others', async (_name, exporter, service) => {
     await exportSpans(exporter(`${base}/v1/traces`), service);
     const [record, ...rest] = await t.core.inference.list(ctx, { application: service, limit: 10 });
@@ -141,7 +143,7 @@ describe('inference over HTTP', () => {
   it('reports cost by application and runs SQL over the archive', async () => {
     const report = await post('/api/v1/inference/query', { sql: "SELECT application, count(*) AS calls, round(sum(cost_computed), 6) AS cost FROM inference WHERE application LIKE 'bot-%' GROUP BY 1 ORDER BY 1" });
     expect(report).toEqual({ status: 200, json: { columns: ['application', 'calls', 'cost'], rows: [['bot-json', 1, 0.00575], ['bot-proto', 1, 0.00575]] } });
-    const byModel = await (await fetch(`${base}/api/v1/inference/report?by=model`)).json() as { columns: string[]; rows: unknown[][] };
+    const byModel = await (await call(`${base}/api/v1/inference/report?by=model`)).json() as { columns: string[]; rows: unknown[][] };
     expect(byModel.rows.find((r) => r[0] === 'gpt-4o-2024-08-06')?.slice(1)).toEqual([2, 2400, 600, 400, 0, 0.0115, 0]);
   });
 });

@@ -12,7 +12,7 @@ import { openIngestSource } from '../../src/app/ingest-source.ts';
 import { StrataError } from '../../src/core/errors.ts';
 import { ingestFilter } from '../../src/core/ingest/filter.ts';
 import type { IngestSource, SourceItem } from '../../src/core/ports/ingest-source.ts';
-import { ctx } from '../support/core.ts';
+import { ctx, injectAs } from '../support/core.ts';
 import { png } from '../support/media.ts';
 import { startGateway, type TestGateway } from '../support/s3.ts';
 
@@ -420,10 +420,14 @@ describe('ingest from S3 and from the web', () => {
 describe('ingest through the REST API', () => {
   it('runs server-side and answers the summary; bad input is a 4xx with {code, message}', async () => {
     const { buildServer } = await import('../../src/http/build-server.ts');
-    const app = await buildServer({ core: gw.core, logLevel: 'silent', version: '9.9.9' });
+    const server = await buildServer({ core: gw.core, logLevel: 'silent', version: '9.9.9' });
+    const app = { inject: injectAs(server, gw.token), close: () => server.close() };
+    await gw.core.identity.createPrincipal(ctx, { id: 'bob', kind: 'user' });
+    await gw.core.identity.attach(ctx, { policy: 'writer', principal: 'bob' });
+    const bob = (await gw.core.identity.createToken(ctx, { principal: 'bob', name: 'test' })).token;
     try {
       await gw.core.repositories.create(ctx, { name: 'via-rest' });
-      const response = await app.inject({ method: 'POST', url: '/api/v1/repositories/via-rest/ingest', headers: { 'x-strata-actor': 'bob' }, payload: { source: folder, branch: 'main', include: ['*.md'] } });
+      const response = await app.inject({ method: 'POST', url: '/api/v1/repositories/via-rest/ingest', headers: { authorization: `Bearer ${bob}` }, payload: { source: folder, branch: 'main', include: ['*.md'] } });
       expect(response.statusCode).toBe(200);
       const summary = response.json<{ items: number; stored: number; commit: { author: string; metadata: Record<string, string> } }>();
       expect([summary.items, summary.stored]).toEqual([1, 1]);

@@ -1,9 +1,9 @@
 import { gzipSync } from 'node:zlib';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../../src/http/build-server.ts';
 import { validateOpenLineageEvent } from '../../src/http/openlineage/validate-event.ts';
-import { bytesOf, createTestCore, ctx, type TestCore } from '../support/core.ts';
+import { bytesOf, createTestCore, ctx, type TestCore, injectAs } from '../support/core.ts';
 
 const PRODUCER = 'https://github.com/OpenLineage/OpenLineage/blob/v1-0-0/client';
 const RUN_SCHEMA = 'https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent';
@@ -61,8 +61,9 @@ describe('OpenLineage in and out, and the Marquez-compatible graph', () => {
     await server.close();
     await t.dispose();
   });
-  const post = (url: string, payload: unknown) => server.inject({ method: 'POST', url: `/api/v1${url}`, payload: JSON.stringify(payload), headers: { 'content-type': 'application/json' } });
-  const get = (url: string) => server.inject({ method: 'GET', url: `/api/v1${url}` });
+  const inject = (options: InjectOptions) => injectAs(server, t.token)(options);
+  const post = (url: string, payload: unknown) => inject({ method: 'POST', url: `/api/v1${url}`, payload: JSON.stringify(payload), headers: { 'content-type': 'application/json' } });
+  const get = (url: string) => inject({ method: 'GET', url: `/api/v1${url}` });
 
   it('accepts the spec examples with 201 and keeps unknown facets', async () => {
     for (const event of [startEvent, completeEvent, datasetEvent, jobEvent]) expect((await post('/lineage', event)).statusCode).toBe(201);
@@ -133,7 +134,7 @@ describe('OpenLineage in and out, and the Marquez-compatible graph', () => {
 
   it('takes gzip bodies (the OpenLineage HTTP transport with compression) and counts events in /metrics', async () => {
     const event = { ...startEvent, run: { runId: '7c9e6679-7425-40de-944b-e07fc1f90ae7' }, job: { namespace: 'dbt', name: 'models.orders' }, inputs: [{ namespace: 'postgres://warehouse:5432', name: 'raw.orders' }], outputs: [] };
-    const response = await server.inject({ method: 'POST', url: '/api/v1/lineage', payload: gzipSync(JSON.stringify(event)), headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } });
+    const response = await inject({ method: 'POST', url: '/api/v1/lineage', payload: gzipSync(JSON.stringify(event)), headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } });
     expect(response.statusCode).toBe(201);
     expect((await t.core.runs.get(ctx, '7c9e6679-7425-40de-944b-e07fc1f90ae7')).job).toBe('models.orders');
     const metrics = (await server.inject({ method: 'GET', url: '/metrics' })).body;

@@ -6,7 +6,7 @@ import { parseRecipe, STEPS } from '../../src/core/prep/recipe.ts';
 import { ThreadPoolMapper } from '../../src/adapters/prep/thread-pool-mapper.ts';
 import { esbuildCompiler } from '../../src/adapters/prep/esbuild-compiler.ts';
 import type { StrataCore } from '../../src/core/strata.ts';
-import { bytesOf, createTestCore, ctx, DIALECTS, errorCode, readAll, type TestCore } from '../support/core.ts';
+import { bytesOf, createTestCore, ctx, DIALECTS, errorCode, injectAs, readAll, type TestCore } from '../support/core.ts';
 
 const LONG = (topic: string): string =>
   `This is a long and useful paragraph about ${topic}. It has enough words to pass the quality rules, with sentences that end properly.\nA second line explains more about ${topic} and why it matters to the reader.\n`;
@@ -125,7 +125,8 @@ describe.each(DIALECTS)('recipes on %s', (dialect) => {
     expect(applied.recipe).toEqual({ name: 'clean-web', hash: parseRecipe(RECIPE).hash, commit: recipe.commit });
     expect(await s.prep.apply(ctx, { recipe, text: 'hi' })).toMatchObject({ dropped: { step: 'quality', reason: 'too-few-words' } });
 
-    const server = await buildServer({ core: s, logLevel: 'silent' });
+    const built = await buildServer({ core: s, logLevel: 'silent' });
+    const server = { inject: injectAs(built, t.token), close: () => built.close() };
     try {
       const response = await server.inject({ method: 'POST', url: '/api/v1/recipes/clean-web@v1/apply', payload: { text: input } });
       expect(response.statusCode).toBe(200);

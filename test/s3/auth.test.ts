@@ -39,6 +39,8 @@ describe('SigV4 with real clients', () => {
     expect(await failure(gw.clientWith({ accessKeyId: 'SKUNKNOWN' }).send(new ListBucketsCommand({})))).toEqual({ name: 'InvalidAccessKeyId', status: 403 });
     expect(await failure(gw.clientWith({ systemClockOffset: 20 * 60_000 }).send(new ListBucketsCommand({})))).toEqual({ name: 'RequestTimeTooSkewed', status: 403 });
     expect(await failure(gw.clientWith({ systemClockOffset: -20 * 60_000 }).send(new ListBucketsCommand({})))).toEqual({ name: 'RequestTimeTooSkewed', status: 403 });
+    await gw.core.identity.createPrincipal(ctx, { id: 'bob', kind: 'user' });
+    await gw.core.identity.attach(ctx, { policy: 'reader', principal: 'bob' });
     const other = await gw.core.accessKeys.create(ctx, { principal: 'bob' });
     const bob = gw.clientWith({ accessKeyId: other.id, secretAccessKey: other.secret });
     expect((await bob.send(new ListBucketsCommand({}))).Owner?.ID).toBe('bob');

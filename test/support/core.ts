@@ -11,6 +11,7 @@ import { openPostgresStore } from '../../src/adapters/db/postgres/open-postgres-
 import { PgBossTaskQueue } from '../../src/adapters/queue/pg-boss-task-queue.ts';
 import { openSqliteStore } from '../../src/adapters/db/sqlite/open-sqlite-store.ts';
 import type { MetadataStore } from '../../src/core/ports/metadata-store.ts';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { createStrataCore, type StrataCore, type StrataCoreOptions } from '../../src/core/strata.ts';
 import type { CallContext } from '../../src/core/versioning/types.ts';
 import { createPostgresDatabase } from './databases.ts';
@@ -26,6 +27,8 @@ export interface TestCore {
   metadata: MetadataStore;
   blobs: FsBlobStore;
   dir: string;
+  /** A token of `ada`, the administrator every test core starts with (`ctx` acts as her). */
+  token: string;
   dispose(): Promise<void>;
 }
 
@@ -52,6 +55,8 @@ export async function createTestCore(dialect: Dialect, options: Partial<StrataCo
   const tasks = extras.tasks && databaseUrl ? { queue: new PgBossTaskQueue({ connectionString: databaseUrl, maintenanceIntervalSeconds: extras.tasks.expireInSeconds }), expireInSeconds: extras.tasks.expireInSeconds, retryLimit: 3 } : undefined;
   const signer = Ed25519FileSigner.open(join(dir, 'audit-signing-key.pem'), { create: true });
   const core = createStrataCore({ metadata, blobs, extractor: new BasicExtractor(), languageDetector: new EldLanguageDetector(), audit: { signer }, inference: { engine: new DuckDbArchiveEngine(), tokens: new TiktokenCounter(), options: { pseudonymKey: Buffer.alloc(32, 7) } }, ...(tasks ? { tasks } : {}), ...options });
+  // As `strata init` does: the first principal is the administrator; tests act as her.
+  const { token } = await core.identity.bootstrap('ada');
   return {
     core,
     dialect,
@@ -59,6 +64,7 @@ export async function createTestCore(dialect: Dialect, options: Partial<StrataCo
     metadata,
     blobs,
     dir,
+    token: token?.token ?? '',
     dispose: async () => {
       await core.close();
       await dropDatabase();
@@ -98,4 +104,14 @@ export async function errorCode(promise: Promise<unknown>): Promise<string> {
   } catch (error) {
     return (error as { code?: string }).code ?? 'no code';
   }
+}
+
+/** `fetch` with `Authorization: Bearer <token>` added (the caller's own headers win). */
+export function withToken(token: string): typeof fetch {
+  return (input, init = {}) => fetch(input, { ...init, headers: { authorization: `Bearer ${token}`, ...Object.fromEntries(new Headers(init.headers).entries()) } });
+}
+
+/** Fastify's `inject` with `Authorization: Bearer <token>` added (the caller's own headers win). */
+export function injectAs(server: FastifyInstance, token: string): (options: InjectOptions) => Promise<LightMyRequestResponse> {
+  return (options) => server.inject({ ...options, headers: { authorization: `Bearer ${token}`, ...(options.headers as Record<string, string> | undefined) } });
 }

@@ -26,6 +26,7 @@ import * as datasets from './dataset-queries.ts';
 import { KyselyLineageStore, type NodeRow } from './lineage-queries.ts';
 import { KyselyPrepCacheStore } from './prep-cache-queries.ts';
 import { KyselyAuditStore } from './audit-queries.ts';
+import { KyselyIdentityStore } from './identity-queries.ts';
 import { KyselyInferenceStore } from './inference-queries.ts';
 import { KyselyModelStore } from './model-queries.ts';
 import { KyselyRunStore } from './run-queries.ts';
@@ -77,6 +78,7 @@ export class KyselyMetadataStore implements MetadataStore {
   readonly prepCache: KyselyPrepCacheStore;
   readonly audit: KyselyAuditStore;
   readonly inference: KyselyInferenceStore;
+  readonly identity: KyselyIdentityStore;
   private readonly commits = new Map<string, CommitRecord>();
 
   constructor(
@@ -92,6 +94,7 @@ export class KyselyMetadataStore implements MetadataStore {
     this.prepCache = new KyselyPrepCacheStore(db, capabilities.maxRowsPerInsert);
     this.audit = new KyselyAuditStore(db, capabilities.maxRowsPerInsert);
     this.inference = new KyselyInferenceStore(db, capabilities.maxRowsPerInsert, capabilities.name === 'sqlite' ? 32_000 : 65_000);
+    this.identity = new KyselyIdentityStore(db, (error) => capabilities.isUniqueViolation(error));
   }
 
   async createRepository(repository: RepositoryRecord, root: CommitRecord): Promise<void> {

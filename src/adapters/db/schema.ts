@@ -228,7 +228,57 @@ export interface PrepCacheTable {
   byte_length: number | string;
 }
 
+export interface PrincipalsTable {
+  id: string;
+  kind: string;
+  created_at: string;
+  created_by: string;
+  disabled_at: string | null;
+}
+
+export interface GroupMembersTable {
+  group_id: string;
+  member_id: string;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  principal: string;
+  /** SHA-256 (hex) of the token's secret part. */
+  secret_hash: string;
+  name: string;
+  created_at: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+  /** JSON array of role names, or null (all of the principal's). */
+  roles: string | null;
+}
+
+export interface PoliciesTable {
+  name: string;
+  /** JSON PolicyDocument. */
+  document: string;
+  updated_at: string;
+  updated_by: string;
+}
+
+export interface PolicyAttachmentsTable {
+  policy: string;
+  principal: string;
+}
+
+export interface IdentitySettingsTable {
+  key: string;
+  value: string;
+}
+
 export interface Database {
+  principals: PrincipalsTable;
+  group_members: GroupMembersTable;
+  api_tokens: ApiTokensTable;
+  policies: PoliciesTable;
+  policy_attachments: PolicyAttachmentsTable;
+  identity_settings: IdentitySettingsTable;
   repositories: RepositoriesTable;
   branches: BranchesTable;
   tags: TagsTable;

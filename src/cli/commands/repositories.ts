@@ -7,8 +7,8 @@ import { CONFIG_FILE_NAME, DATA_DIR_NAME, loadConfig } from '../../config/config
 import { invalidArgument } from '../../core/errors.ts';
 import { S3_LAYOUTS, type S3Layout } from '../../core/ports/metadata-store.ts';
 import { parseAddress, requireRef } from '../address.ts';
+import { adminName, withContext, type GlobalOptions } from '../context.ts';
 import { createOutput } from '../output.ts';
-import { withContext, type GlobalOptions } from '../context.ts';
 
 export function registerRepositoryCommands(program: Command): void {
   program
@@ -25,9 +25,23 @@ export function registerRepositoryCommands(program: Command): void {
       if (!existed) await writeFile(join(dataDir, CONFIG_FILE_NAME), '{}\n');
       const config = loadConfig({ env: process.env, cwd: process.cwd(), overrides: { dataDir } });
       const core = await openStrata(config, { create: true });
-      await core.close();
-      createOutput(global.json === true).print({ dataDir, created: !existed }, () =>
-        existed ? `Strata data folder already initialized at ${dataDir}` : `Initialized empty Strata data folder in ${dataDir}`,
+      let bootstrap: Awaited<ReturnType<typeof core.identity.bootstrap>>;
+      try {
+        bootstrap = await core.identity.bootstrap(adminName());
+      } finally {
+        await core.close();
+      }
+      const { admin, token } = bootstrap;
+      createOutput(global.json === true).print({ dataDir, created: !existed, admin, ...(token === undefined ? {} : { token: token.token }) }, () =>
+        [
+          existed ? `Strata data folder already initialized at ${dataDir}` : `Initialized empty Strata data folder in ${dataDir}`,
+          ...(token === undefined
+            ? []
+            : [
+                `Administrator: ${admin} (commands run here, without --endpoint, act as ${admin}).`,
+                `API token for ${admin}, shown once — for \`strata serve\` clients: export STRATA_TOKEN=${token.token}`,
+              ]),
+        ].join('\n'),
       );
     });
 

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Command } from 'commander';
 import { openStrata } from '../../app/open-strata.ts';
 import { describeDatabase, loadConfig } from '../../config/config.ts';
-import type { GlobalOptions } from '../context.ts';
+import { adminName, type GlobalOptions } from '../context.ts';
 import { STRATA_VERSION } from '../version.ts';
 
 export function registerServeCommand(program: Command): void {
@@ -16,6 +16,9 @@ export function registerServeCommand(program: Command): void {
       const global = command.optsWithGlobals<GlobalOptions>();
       const config = loadConfig({ env: process.env, cwd: process.cwd(), overrides: { dataDir: global.dataDir, host: opts.host, port: opts.port, s3Port: opts.s3Port } });
       const core = await openStrata(config, { create: true, version: STRATA_VERSION });
+      // A data folder made before principals existed (or not by `strata init`) gets its
+      // administrator now; the token is printed this once.
+      const bootstrap = await core.identity.bootstrap(adminName());
       // Loaded here, not at start-up: the other commands never need the HTTP stack.
       const { buildServer } = await import('../../http/build-server.ts');
       const { buildS3Server } = await import('../../http/s3/server.ts');
@@ -37,6 +40,7 @@ export function registerServeCommand(program: Command): void {
         });
       }, config.auditHeadSeconds * 1000);
       server.log.info({ dataDir: config.dataDir, database: describeDatabase(config) }, `Strata ${STRATA_VERSION} serving at ${address} (API docs: ${address}/api/v1/docs); S3 gateway at ${s3Address}`);
+      if (bootstrap.token !== undefined) server.log.warn({ admin: bootstrap.admin }, `created the administrator ${bootstrap.admin}; its API token, shown once: ${bootstrap.token.token}`);
       const stop = (): void => {
         server.log.info('shutting down');
         clearInterval(heads);

@@ -15,29 +15,42 @@ const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 export class AccessKeyService {
   constructor(private readonly deps: Pick<VersioningDeps, 'metadata' | 'authorizer' | 'clock'>) {}
 
-  /** Issues a key; the only time the secret is returned. */
-  async create(ctx: CallContext, input: { principal: string }): Promise<AccessKeyRecord> {
-    if (!PRINCIPAL.test(input.principal)) {
-      throw invalidArgument(`invalid principal '${input.principal}': use up to 128 letters, digits, '.', '_', '@', '+' or '-'`);
+  /**
+   * Issues a key for a principal (default: the caller); the only time the secret is returned.
+   * `id` and `secret` keep an existing key pair working (migrating tools configured for another
+   * S3 service); otherwise both are random.
+   */
+  async create(ctx: CallContext, input: { principal?: string; id?: string; secret?: string }): Promise<AccessKeyRecord> {
+    const principal = input.principal ?? ctx.actor.id;
+    if (!PRINCIPAL.test(principal)) {
+      throw invalidArgument(`invalid principal '${principal}': use up to 128 letters, digits, '.', '_', '@', '+' or '-'`);
     }
-    await authorize(this.deps, ctx, { action: 'access-key:create' });
+    if (input.id !== undefined && !/^[A-Z0-9]{16,128}$/.test(input.id)) throw invalidArgument('an access key id is 16 to 128 upper-case letters and digits');
+    if (input.secret !== undefined && !/^[\x21-\x7e]{20,128}$/.test(input.secret)) throw invalidArgument('a secret key is 20 to 128 printable ASCII characters');
+    if ((input.id === undefined) !== (input.secret === undefined)) throw invalidArgument('give both the id and the secret of an existing key, or neither');
+    await authorize(this.deps, ctx, { action: 'access-key:create', resource: `principal:${principal}` });
+    const owner = await this.deps.metadata.identity.getPrincipal(principal);
+    if (owner === undefined || owner.kind === 'group') throw invalidArgument(`no user or service '${principal}' to issue a key to`);
     const key: AccessKeyRecord = {
-      id: `SK${randomId(18)}`,
-      secret: randomBytes(30).toString('base64').replaceAll('+', 'A').replaceAll('/', 'B'),
-      principal: input.principal,
+      id: input.id ?? `SK${randomId(18)}`,
+      secret: input.secret ?? randomBytes(30).toString('base64').replaceAll('+', 'A').replaceAll('/', 'B'),
+      principal,
       createdAt: this.deps.clock.now().toISOString(),
     };
     await this.deps.metadata.createAccessKey(key);
     return key;
   }
 
-  async list(ctx: CallContext): Promise<AccessKeyInfo[]> {
-    await authorize(this.deps, ctx, { action: 'access-key:list' });
-    return (await this.deps.metadata.listAccessKeys()).map(({ secret: _secret, ...info }) => info);
+  /** A principal's keys (with the right to see them), or every key (with the right over every principal). */
+  async list(ctx: CallContext, input: { principal?: string } = {}): Promise<AccessKeyInfo[]> {
+    await authorize(this.deps, ctx, { action: 'access-key:list', resource: `principal:${input.principal ?? '*'}` });
+    const keys = await this.deps.metadata.listAccessKeys();
+    return keys.filter((key) => input.principal === undefined || key.principal === input.principal).map(({ secret: _secret, ...info }) => info);
   }
 
   async revoke(ctx: CallContext, id: string): Promise<void> {
-    await authorize(this.deps, ctx, { action: 'access-key:revoke' });
+    const key = await this.deps.metadata.getAccessKey(id);
+    await authorize(this.deps, ctx, { action: 'access-key:revoke', resource: `principal:${key?.principal ?? '*'}` });
     if (!(await this.deps.metadata.revokeAccessKey(id, this.deps.clock.now().toISOString()))) {
       throw notFound(`no active access key '${id}'`);
     }

@@ -1,7 +1,12 @@
-/** Who is acting. Every service call carries one; the local user by default. */
+/** Who is acting. Every service call carries one: an authenticated principal, or `anonymous`. */
 export interface Actor {
   id: string;
+  /** The roles (policy names) the credential is limited to, when it is (a scoped token). */
+  scope?: string[];
 }
+
+/** The actor of a request that carried no valid credential. */
+export const ANONYMOUS = 'anonymous';
 
 /** What an actor asks to do, checked once per service call before anything changes. */
 export interface AccessRequest {
@@ -18,8 +23,3 @@ export interface AccessRequest {
 export interface Authorizer {
   authorize(request: AccessRequest): Promise<void>;
 }
-
-/** Allows everything. Governance replaces it with policies. */
-export const allowAll: Authorizer = {
-  authorize: () => Promise.resolve(),
-};

@@ -3,6 +3,7 @@ import type { StoredContent } from '../objects/object-store.ts';
 import type { LineageStore } from './lineage-store.ts';
 import type { ModelStore } from './model-store.ts';
 import type { AuditStore } from './audit-store.ts';
+import type { IdentityStore } from './identity-store.ts';
 import type { InferenceStore } from './inference-store.ts';
 import type { PrepCacheStore } from './prep-cache-store.ts';
 import type { RunStore } from './run-store.ts';
@@ -179,6 +180,7 @@ export interface MetadataStore {
   readonly prepCache: PrepCacheStore;
   readonly audit: AuditStore;
   readonly inference: InferenceStore;
+  readonly identity: IdentityStore;
 
   createRepository(repository: RepositoryRecord, root: CommitRecord): Promise<void>;
   getRepository(name: string): Promise<RepositoryRecord | undefined>;
