@@ -48,7 +48,7 @@ declare module 'fastify' {
   }
 }
 /** Paths anyone may fetch: liveness, metrics for scrapers, and the API's own description. */
-const PUBLIC_PATHS = [/^\/healthz$/, /^\/metrics$/, new RegExp(`^${API_PREFIX}/openapi\.json$`), new RegExp(`^${API_PREFIX}/docs(/.*)?$`)];
+const PUBLIC_PATHS = [/^\/healthz$/, /^\/metrics$/, new RegExp(`^${API_PREFIX}/openapi[.]json$`), new RegExp(`^${API_PREFIX}/docs(/.*)?$`)];
 
 /** What every route receives. */
 export interface RouteDeps {
