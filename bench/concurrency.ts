@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -16,8 +16,16 @@ interface Server {
   stop(): Promise<void>;
 }
 
+/** `strata init` on the data folder and database: the administrator's token, which every server accepts. */
+function initialize(dataDir: string, env: Record<string, string>): string {
+  const printed = execFileSync('node', [BIN, 'init'], { env: { ...process.env, STRATA_DATA_DIR: dataDir, ...env }, encoding: 'utf8' });
+  const token = /STRATA_TOKEN=(\S+)/.exec(printed)?.[1];
+  if (token === undefined) throw new Error(`strata init printed no token: ${printed}`);
+  return token;
+}
+
 /** `strata serve` in its own process (compiled dist/), on a shared data folder and database. */
-async function startServer(dataDir: string, env: Record<string, string>): Promise<Server> {
+async function startServer(dataDir: string, env: Record<string, string>, token: string): Promise<Server> {
   const child = spawn('node', [BIN, 'serve', '--port', '0', '--s3-port', '0'], { env: { ...process.env, STRATA_DATA_DIR: dataDir, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
   const url = await new Promise<string>((resolve, reject) => {
@@ -29,7 +37,7 @@ async function startServer(dataDir: string, env: Record<string, string>): Promis
       if (match?.[1] !== undefined) resolve(match[1]);
     });
   });
-  return { api: new StrataClient({ endpoint: url }), stop: () => stop(child) };
+  return { api: new StrataClient({ endpoint: url, token }), stop: () => stop(child) };
 }
 
 async function stop(child: ChildProcess): Promise<void> {
@@ -80,7 +88,8 @@ function percentile(values: number[], p: number): number {
 }
 
 async function measure(label: string, dataDir: string, env: Record<string, string>, servers: number): Promise<void> {
-  const started = await Promise.all(Array.from({ length: servers }, () => startServer(dataDir, env)));
+  const token = initialize(dataDir, env);
+  const started = await Promise.all(Array.from({ length: servers }, () => startServer(dataDir, env, token)));
   try {
     const apis = started.map((s) => s.api);
     await apis[0]?.createRepository({ name: 'load' });

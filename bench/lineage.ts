@@ -77,6 +77,7 @@ async function benchDialect(input: { name: string; metadata: MetadataStore; raw:
   const filled = await time(() => fillLineage(input.metadata));
   await input.afterFill?.();
   const core: StrataCore = createStrataCore({ metadata: input.metadata, blobs: new MemoryBlobStore() });
+  await core.identity.bootstrap(ctx.actor.id);
   console.log(`${input.name}: ${filled.value.edges.toLocaleString('en-US')} edges loaded in ${fmt(filled.seconds)} s`);
   const rnd = random(5);
   const { runs, objects } = filled.value;

@@ -180,7 +180,8 @@ export async function benchPrepApply(): Promise<void> {
         record = result.keep;
       }
     };
-    const call = () => server.inject({ method: 'POST', url: '/api/v1/recipes/online@main/apply', payload: { text: input } });
+    const { token } = await core.identity.createToken(ctx, { name: 'bench' });
+    const call = () => server.inject({ method: 'POST', url: '/api/v1/recipes/online@main/apply', headers: { authorization: `Bearer ${token}` }, payload: { text: input } });
     for (let i = 0; i < 50; i++) {
       await call();
       direct();

@@ -55,13 +55,13 @@ describe('strata CLI rough edges', () => {
     const elsewhere = join(dir, 'elsewhere');
     const work = await mkdtemp(join(tmpdir(), 'strata-init-'));
     try {
-      expect(await ok(work, ['init'], { STRATA_DATA_DIR: elsewhere })).toBe(`Initialized empty Strata data folder in ${elsewhere}\n`);
+      expect((await ok(work, ['init'], { STRATA_DATA_DIR: elsewhere })).split('\n')[0]).toBe(`Initialized empty Strata data folder in ${elsewhere}`);
       expect(existsSync(join(elsewhere, 'config.json'))).toBe(true);
       expect(existsSync(join(work, '.strata'))).toBe(false);
       await ok(work, ['repo', 'create', 'there'], { STRATA_DATA_DIR: elsewhere });
       expect(await ok(work, ['repo', 'list'], { STRATA_DATA_DIR: elsewhere })).toContain('there');
       // An explicit folder still wins, and a parent's .strata is never taken for a new one.
-      expect(await ok(join(dir), ['init', 'sub'], { STRATA_DATA_DIR: elsewhere })).toBe(`Initialized empty Strata data folder in ${join(dir, 'sub', '.strata')}\n`);
+      expect((await ok(join(dir), ['init', 'sub'], { STRATA_DATA_DIR: elsewhere })).split('\n')[0]).toBe(`Initialized empty Strata data folder in ${join(dir, 'sub', '.strata')}`);
     } finally {
       await rm(work, { recursive: true, force: true });
     }

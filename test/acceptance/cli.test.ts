@@ -22,7 +22,12 @@ describe('strata CLI (black box)', () => {
   });
 
   it('runs the embedded workflow: init, repo, put, commit, ls, get, cat, log, branch, diff, merge', async () => {
-    expect(await ok(dir, ['init'])).toBe(`Initialized empty Strata data folder in ${join(dir, '.strata')}\n`);
+    const init = (await ok(dir, ['init'])).split('\n');
+    expect(init[0]).toBe(`Initialized empty Strata data folder in ${join(dir, '.strata')}`);
+    expect(init[1]).toMatch(/^Administrator: ([\w.@+-]+) \(commands run here, without --endpoint, act as \1\)\.$/);
+    expect(init[2]).toMatch(/^API token for [\w.@+-]+, shown once — for `strata serve` clients: export STRATA_TOKEN=st_[a-z0-9]{16}_[\w-]{43}$/);
+    // Run again: nothing new, no second administrator or token.
+    expect(await ok(dir, ['init'])).toBe(`Strata data folder already initialized at ${join(dir, '.strata')}\n`);
     await ok(dir, ['repo', 'create', 'corpus']);
     expect(await ok(dir, ['put', 'corpus', 'corpus@main:raw'])).toMatch(/^staged 2 object\(s\), 7 B in [\d.]+ s on corpus@main\n$/);
     expect(await ok(dir, ['status', 'corpus@main'])).toBe('On corpus@main: 2 uncommitted change(s)\n+ raw/b.txt\n+ raw/docs/a.md\n');
@@ -153,13 +158,17 @@ describe('strata CLI (black box)', () => {
     const server = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--s3-port', '0'], { cwd: serverDir, env: { ...process.env, STRATA_DATA_DIR: join(serverDir, 'data') } });
     try {
       let s3Endpoint = '';
+      let token = '';
       const endpoint = await new Promise<string>((resolve, reject) => {
         let seen = '';
         server.stdout.on('data', (d: Buffer) => {
           seen += d.toString();
           const match = /serving at (http:\/\/127\.0\.0\.1:\d+).*S3 gateway at (http:\/\/127\.0\.0\.1:\d+)/.exec(seen);
-          if (match?.[1] !== undefined && match[2] !== undefined) {
+          // A new data folder: the server made its administrator and printed the token once.
+          const admin = /its API token, shown once: (st_[a-z0-9]{16}_[\w-]{43})/.exec(seen);
+          if (match?.[1] !== undefined && match[2] !== undefined && admin?.[1] !== undefined) {
             s3Endpoint = match[2];
+            token = admin[1];
             resolve(match[1]);
           }
         });
@@ -168,11 +177,13 @@ describe('strata CLI (black box)', () => {
         });
       });
       expect(await (await fetch(`${endpoint}/healthz`)).json()).toEqual({ status: 'ok' });
-      const env = { STRATA_ENDPOINT: endpoint };
+      const anonymous = await strata(dir, ['repo', 'list'], { STRATA_ENDPOINT: endpoint });
+      expect([anonymous.code, anonymous.stderr]).toEqual([6, 'strata: authentication required: send Authorization: Bearer <token> (create one with `strata token create`)\n']);
+      const env = { STRATA_ENDPOINT: endpoint, STRATA_TOKEN: token };
       await ok(dir, ['repo', 'create', 'remote'], env);
       await ok(dir, ['put', 'corpus', 'remote@main'], env);
       await ok(dir, ['commit', 'remote@main', '-m', 'over http'], env);
-      expect(await ok(dir, ['--endpoint', endpoint, 'cat', 'remote@main:docs/a.md'])).toBe('# A\n');
+      expect(await ok(dir, ['--endpoint', endpoint, '--token', token, 'cat', 'remote@main:docs/a.md'])).toBe('# A\n');
       const repos = JSON.parse(await ok(dir, ['--json', 'repo', 'list'], env)) as { name: string; createdBy: string }[];
       expect(repos.map((r) => r.name)).toEqual(['remote']);
       const missing = await strata(dir, ['ls', 'remote@nope'], env);
@@ -182,6 +193,8 @@ describe('strata CLI (black box)', () => {
       expect(down.stderr).toMatch(/^strata: cannot reach Strata at http:\/\/127\.0\.0\.1:1: /);
 
       // The S3 gateway of the same server: a key from the CLI, a layout switch, a signed GET, metrics.
+      expect(await ok(dir, ['service', 'create', 'trainer'], env)).toBe('created service account trainer\n');
+      expect(await ok(dir, ['policy', 'attach', 'reader', 'trainer'], env)).toBe('trainer (service)\n  policies: reader\n  groups:   (none)\n');
       const key = JSON.parse(await ok(dir, ['--json', 'keys', 'create', '--principal', 'trainer'], env)) as { id: string; secret: string; principal: string };
       expect(key.principal).toBe('trainer');
       expect(await ok(dir, ['repo', 'set', 'remote', '--s3-layout', 'plain'], env)).toBe('remote: S3 layout plain, public read off, audited reads off\n');

@@ -12,7 +12,8 @@ import { createPostgresDatabase, type TestDatabase } from '../support/databases.
 import { readAll } from '../support/core.ts';
 
 const WORKER = join(import.meta.dirname, '..', 'support', 'worker.ts');
-const ctx = { actor: { id: 'verifier' } };
+/** The data folder's administrator, as every worker acts (test/support/worker.ts). */
+const ctx = { actor: { id: 'admin' } };
 
 interface Acks {
   puts: Map<string, string>;
@@ -78,7 +79,9 @@ async function verify(core: StrataCore, acks: Acks): Promise<void> {
 }
 
 async function openVerifier(env: Record<string, string>): Promise<StrataCore> {
-  return openStrata(loadConfig({ env, cwd: tmpdir() }), { create: true });
+  const core = await openStrata(loadConfig({ env, cwd: tmpdir() }), { create: true });
+  await core.identity.bootstrap('admin');
+  return core;
 }
 
 describe('crash safety', () => {

@@ -29,6 +29,7 @@ describe('blob storage on a full or read-only disk', () => {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mount]);
     mounted = true;
     core = createStrataCore({ metadata: await openSqliteStore(join(dir, 'strata.db')), blobs: await FsBlobStore.open({ root: mount }) });
+    await core.identity.bootstrap('ada');
     await core.repositories.create(ctx, { name: 'data' });
     await core.objects.put(ctx, { repository: 'data', branch: 'main', path: 'keep.txt', body: bytesOf(KEEP) });
   });

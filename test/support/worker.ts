@@ -13,7 +13,8 @@ import { contentFor } from './content.ts';
 
 const [mode = 'crash', worker = 'w', countText = '10'] = process.argv.slice(2);
 const core = await openStrata(loadConfig({ env: process.env, cwd: process.cwd() }), { create: true });
-const ctx = { actor: { id: `worker-${worker}` } };
+// Code holding the data folder acts as its administrator, as the embedded CLI does.
+const ctx = { actor: { id: (await core.identity.bootstrap('admin')).admin } };
 
 async function* bytes(buffer: Buffer): AsyncGenerator<Uint8Array> {
   // Hand the content over in pieces, as a network upload would.
