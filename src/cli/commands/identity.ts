@@ -57,12 +57,12 @@ export function registerIdentityCommands(program: Command): void {
   program
     .command('login')
     .description('check a token against --endpoint and save it for that endpoint (in ~/.config/strata/credentials.json, private to you)')
-    .option('--token <token>', 'the token (default: STRATA_TOKEN, else read from standard input)')
-    .action(async (opts: { token?: string }, cmd: Command) => {
+    .addHelpText('after', '\nThe token comes from --token, else STRATA_TOKEN, else standard input (which keeps it out of shell history).')
+    .action(async (_opts: unknown, cmd: Command) => {
       const global = cmd.optsWithGlobals<GlobalOptions>();
       const endpoint = (global.endpoint ?? process.env.STRATA_ENDPOINT ?? '').replace(/\/+$/, '');
       if (endpoint === '') throw invalidArgument('strata login needs --endpoint (or STRATA_ENDPOINT): the server to log in to');
-      const token = (opts.token ?? process.env.STRATA_TOKEN ?? (await readStdin())).trim();
+      const token = (global.token ?? (process.env.STRATA_TOKEN || undefined) ?? (await readStdin())).trim();
       if (token === '') throw invalidArgument('no token given: --token, STRATA_TOKEN or standard input');
       const me = await new StrataClient({ endpoint, token }).identity.whoami();
       const file = credentialsFile();
