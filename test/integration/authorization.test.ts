@@ -148,6 +148,22 @@ describe.each(DIALECTS)('authorization by role on %s', (dialect) => {
     expect(await status(whole.token)).toBe(401);
   });
 
+  it('lists only the repositories one may read, over REST and S3, without auditing the ones left out', async () => {
+    await gw.core.identity.putPolicy(ctx, { name: 'shared-only', document: { statements: [{ effect: 'allow', actions: ['repository:list', 'repository:read', 'object:read'], resources: ['*'] }, { effect: 'deny', actions: ['*'], resources: ['repository:plain'] }] } });
+    await gw.core.identity.createPrincipal(ctx, { id: 'lena', kind: 'user' });
+    await gw.core.identity.attach(ctx, { policy: 'shared-only', principal: 'lena' });
+    const { token } = await gw.core.identity.createToken(ctx, { principal: 'lena', name: 'test' });
+    const everything = (await gw.core.repositories.list(ctx)).map((r) => r.name);
+    expect(everything).toEqual(expect.arrayContaining(['plain', 'shared']));
+    const rest = (await (await fetch(`${base}/api/v1/repositories`, { headers: { authorization: `Bearer ${token}` } })).json()) as { repositories: Array<{ name: string }> };
+    expect(rest.repositories.map((r) => r.name)).toEqual(everything.filter((name) => name !== 'plain'));
+    const key = await gw.core.accessKeys.create(ctx, { principal: 'lena' });
+    const buckets = await gw.clientWith({ accessKeyId: key.id, secretAccessKey: key.secret }).send(new ListBucketsCommand({}));
+    expect((buckets.Buckets ?? []).map((b) => b.Name)).toEqual(everything.filter((name) => name !== 'plain'));
+    const denied = (await gw.core.audit.entries(ctx, { limit: 10_000 })).filter((e) => e.actor === 'lena' && e.outcome === 'denied');
+    expect(denied).toEqual([]);
+  });
+
   it('applies custom policies: deny wins, resource patterns, ${principal}; access check names the deciding statement', async () => {
     await gw.core.repositories.create(ctx, { name: 'secret-plans' });
     await gw.core.identity.putPolicy(ctx, {

@@ -40,6 +40,10 @@ export class PolicyAuthorizer implements Authorizer {
     }
   }
 
+  async permits(request: AccessRequest): Promise<boolean> {
+    return (await this.explain(request)).allowed;
+  }
+
   /** The decision and the statement that made it (`strata access check`). */
   async explain(request: AccessRequest): Promise<Decision> {
     if (!isAction(request.action)) throw new StrataError('Internal', `the action '${request.action}' is not in the closed list of actions`);

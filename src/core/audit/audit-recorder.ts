@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { permits } from '../access/permits.ts';
 import { isStrataError } from '../errors.ts';
 import type { AccessRequest, Authorizer } from '../ports/authorizer.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -56,6 +57,8 @@ export class AuditRecorder {
           if (frame.discard !== true) frame.requests.push(request);
         } else if (await this.audited(request)) await this.log.append(this.event(request, undefined, 'ok'));
       },
+      // Deciding what a listing shows is not an action: nothing to record.
+      permits: (request) => permits(inner, request),
     };
   }
 

@@ -1,9 +1,9 @@
-import { invalidArgument, isStrataError } from '../errors.ts';
+import { invalidArgument } from '../errors.ts';
 import { compareKeys } from '../keys.ts';
 import type { Entry } from '../objects/entry.ts';
 import type { DatasetRecord } from '../ports/metadata-store.ts';
 import type { PropertyFilter, SearchDocument, SearchHit, SearchIndexState, SearchKind, SearchQuery } from '../ports/search-index.ts';
-import { authorize, type VersioningDeps } from '../versioning/deps.ts';
+import { authorize, permitted, type VersioningDeps } from '../versioning/deps.ts';
 import type { ObjectService } from '../versioning/object-service.ts';
 import { requireCommit, requireRepository } from '../versioning/refs.ts';
 import { diffTrees, type TreeChange } from '../versioning/tree/tree-diff.ts';
@@ -201,15 +201,8 @@ export class SearchService {
   /** The repositories the caller may read, narrowed to `only` when given; `all` when that is every one. */
   private async readableRepositories(ctx: CallContext, only: string | undefined): Promise<{ readable: string[]; all: boolean }> {
     const names = only === undefined ? (await this.deps.metadata.listRepositories()).map((r) => r.name) : [(await requireRepository(this.deps, only)).name];
-    const readable: string[] = [];
-    for (const repository of names) {
-      try {
-        await authorize(this.deps, ctx, { action: 'object:list', repository });
-        readable.push(repository);
-      } catch (error) {
-        if (!(isStrataError(error) && error.code === 'Forbidden')) throw error;
-      }
-    }
+    const allowed = await permitted(this.deps, ctx, { action: 'object:list', repositories: names });
+    const readable = names.filter((name) => allowed.has(name));
     return { readable, all: only === undefined && readable.length === names.length };
   }
 }

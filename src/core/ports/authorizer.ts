@@ -22,4 +22,9 @@ export interface AccessRequest {
 /** The single authorization hook. Rejects with a Forbidden `StrataError` to deny. */
 export interface Authorizer {
   authorize(request: AccessRequest): Promise<void>;
+  /**
+   * The same decision, asked only to decide what to show (which repositories a listing names):
+   * never audited, never throws Forbidden. Authorizers without it are asked through `authorize`.
+   */
+  permits?(request: AccessRequest): Promise<boolean>;
 }

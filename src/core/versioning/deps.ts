@@ -1,4 +1,5 @@
 import type { ObjectStore } from '../objects/object-store.ts';
+import { permits } from '../access/permits.ts';
 import type { Authorizer } from '../ports/authorizer.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { MetadataStore } from '../ports/metadata-store.ts';
@@ -17,4 +18,10 @@ export interface VersioningDeps {
 /** The one authorization check each service call makes before touching anything. */
 export function authorize(deps: Pick<VersioningDeps, 'authorizer'>, ctx: CallContext, request: { action: string; repository?: string; resource?: string }): Promise<void> {
   return deps.authorizer.authorize({ actor: ctx.actor, ...request });
+}
+
+/** The names among `repositories` the caller may take `action` in (what a listing may show). */
+export async function permitted(deps: Pick<VersioningDeps, 'authorizer'>, ctx: CallContext, { action, repositories }: { action: string; repositories: string[] }): Promise<Set<string>> {
+  const allowed = await Promise.all(repositories.map((repository) => permits(deps.authorizer, { actor: ctx.actor, action, repository })));
+  return new Set(repositories.filter((_, i) => allowed[i]));
 }

@@ -2,7 +2,7 @@ import { conflict, invalidArgument, notFound } from '../errors.ts';
 import { assertRefName, assertRepositoryName } from '../names.ts';
 import { S3_LAYOUTS, type BranchRecord, type RepositoryRecord, type RepositorySettings, type S3Layout, type TagRecord } from '../ports/metadata-store.ts';
 import { commitId } from './commit-id.ts';
-import { authorize, type VersioningDeps } from './deps.ts';
+import { authorize, permitted, type VersioningDeps } from './deps.ts';
 import { requireBranch, requireRepository, resolveRef } from './refs.ts';
 import { validateCorsRules, type CorsRule } from './cors.ts';
 import type { CallContext } from './types.ts';
@@ -58,7 +58,10 @@ export class RepositoryService {
 
   async list(ctx: CallContext): Promise<RepositoryInfo[]> {
     await authorize(this.deps, ctx, { action: 'repository:list' });
-    return this.deps.metadata.listRepositories();
+    // Only the repositories the caller may read are named (as S3 ListBuckets shows only one's own).
+    const all = await this.deps.metadata.listRepositories();
+    const readable = await permitted(this.deps, ctx, { action: 'repository:read', repositories: all.map((r) => r.name) });
+    return all.filter((r) => readable.has(r.name));
   }
 
   /** Deletes the repository's refs, commits and staging; blobs are left to garbage collection. */
