@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
+import { ACTIONS } from '../../core/access/actions.ts';
 import { invalidArgument } from '../../core/errors.ts';
 import type { PrincipalInfo, PrincipalKind } from '../../sdk/api.ts';
 import { StrataClient } from '../../sdk/client.ts';
@@ -154,14 +155,23 @@ export function registerIdentityCommands(program: Command): void {
   const policy = program.command('policy').description('policies: built-in roles (admin, writer, reader, auditor, inference-writer) and your own');
   policy
     .command('list')
+    .description('built-in roles and stored policies')
     .action(async (_opts: unknown, cmd: Command) => {
       await withContext(cmd, async ({ api, out }) => {
         const all = await api.identity.listPolicies();
-        out.print(all, () => all.map((p) => `${p.name}${p.builtIn ? '  (built-in)' : ''}`).join('\n'));
+        const width = Math.max(0, ...all.map((p) => p.name.length));
+        out.print(all, () => all.map((p) => `${p.name.padEnd(width)}  ${p.builtIn ? 'built-in' : 'stored'}`).join('\n'));
       });
     });
   policy
+    .command('actions')
+    .description('every action a policy statement may name (patterns: `*`, `object:*`)')
+    .action((_opts: unknown, cmd: Command) => {
+      createOutput(cmd.optsWithGlobals<GlobalOptions>().json === true).print([...ACTIONS], () => ACTIONS.join('\n'));
+    });
+  policy
     .command('show')
+    .description("a policy's document (JSON)")
     .argument('<name>')
     .action(async (name: string, _opts: unknown, cmd: Command) => {
       await withContext(cmd, async ({ api, out }) => {

@@ -154,6 +154,7 @@ export class IdentityService {
     await authorize(this.deps, ctx, { action: 'token:create', resource: `principal:${principal}` });
     const record = await this.requirePrincipal(principal);
     if (record.kind === 'group') throw invalidArgument('tokens are issued to users and services, not groups');
+    if (record.disabledAt !== undefined) throw invalidArgument(`principal '${principal}' is disabled`);
     if (input.roles !== undefined) {
       const attached = new Set((await this.store.attachedTo([principal, ...(await this.store.groupsOf(principal))])).map((a) => a.policy));
       const foreign = input.roles.filter((role) => !attached.has(role));
@@ -229,7 +230,7 @@ export class IdentityService {
     try {
       return await this.deps.policies.explain({ actor: { id: input.principal }, action: input.action, ...target });
     } catch (error) {
-      if (isStrataError(error) && error.code === 'Internal') throw invalidArgument(`unknown action '${input.action}'`);
+      if (isStrataError(error) && error.code === 'Internal') throw invalidArgument(`unknown action '${input.action}' (see \`strata policy actions\`)`);
       throw error;
     }
   }
