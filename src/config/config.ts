@@ -28,6 +28,11 @@ const ConfigSchema = z.strictObject({
   s3Port: z.coerce.number().int().min(0).max(65535).default(DEFAULT_S3_PORT),
   /** Region reported to S3 clients. */
   s3Region: z.string().min(1).default('us-east-1'),
+  /**
+   * Host names the REST API and the S3 gateway answer to, besides IP addresses, localhost and the
+   * S3 domain (comma-separated; `.example.com` takes its subdomains too; `*` any).
+   */
+  allowedHosts: z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((h) => h.trim()).filter((h) => h !== '') : v), z.array(z.string().min(1))).default([]),
   /** Virtual-host addressing: requests to `<bucket>.<s3Domain>` address that bucket. */
   s3Domain: z.string().min(1).default('localhost'),
   /** Largest single object upload through the REST API, in bytes (S3's single-PUT limit: 5 GiB). */
@@ -79,6 +84,7 @@ const ENV_KEYS: Record<string, keyof z.input<typeof ConfigSchema>> = {
   STRATA_S3_PORT: 's3Port',
   STRATA_S3_REGION: 's3Region',
   STRATA_S3_DOMAIN: 's3Domain',
+  STRATA_ALLOWED_HOSTS: 'allowedHosts',
   STRATA_OPENLINEAGE_URL: 'openLineageUrl',
   STRATA_OPENLINEAGE_NAMESPACE: 'openLineageNamespace',
   STRATA_TASK_TIMEOUT_SECONDS: 'taskTimeoutSeconds',

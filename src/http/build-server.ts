@@ -1,3 +1,4 @@
+import { hostAllowed, hostRefusal } from './host-check.ts';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
@@ -33,6 +34,8 @@ export interface BuildServerOptions {
   /** Largest inference batch or OTLP export request in bytes (default 32 MiB). */
   maxInferenceBodyBytes?: number;
   version?: string;
+  /** Host names answered besides IP addresses and localhost (see `hostAllowed`). */
+  allowedHosts?: readonly string[];
 }
 
 export const API_PREFIX = '/api/v1';
@@ -70,6 +73,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   app.decorate('metrics', metrics);
   app.decorateRequest('actor', undefined);
   app.addHook('onRequest', async (request) => {
+    if (!hostAllowed(request.headers.host, { allowed: options.allowedHosts ?? [] })) throw new StrataError('Forbidden', hostRefusal(request.headers.host ?? ''));
     const path = request.url.split('?')[0] ?? '';
     if (PUBLIC_PATHS.some((pattern) => pattern.test(path))) return;
     request.actor = await authenticate(options.core, request);

@@ -18,9 +18,9 @@ export interface TestGateway extends TestCore {
 }
 
 /** A core and an S3 gateway on a free loopback port, with one access key for principal 'ada'. */
-export async function startGateway(dialect: Dialect = 'sqlite', options: { now?: () => number } = {}): Promise<TestGateway> {
+export async function startGateway(dialect: Dialect = 'sqlite', options: { now?: () => number; allowedHosts?: string[] } = {}): Promise<TestGateway> {
   const test = await createTestCore(dialect);
-  const server = buildS3Server({ core: test.core, logger: { info: () => undefined, error: () => undefined }, now: options.now });
+  const server = buildS3Server({ core: test.core, logger: { info: () => undefined, error: () => undefined }, now: options.now, ...(options.allowedHosts === undefined ? {} : { allowedHosts: options.allowedHosts }) });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   const endpoint = `http://127.0.0.1:${port}`;

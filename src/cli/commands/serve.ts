@@ -22,9 +22,9 @@ export function registerServeCommand(program: Command): void {
       // Loaded here, not at start-up: the other commands never need the HTTP stack.
       const { buildServer } = await import('../../http/build-server.ts');
       const { buildS3Server } = await import('../../http/s3/server.ts');
-      const server = await buildServer({ core, logLevel: config.logLevel, maxUploadBytes: config.maxUploadBytes, maxInferenceBodyBytes: config.inferenceMaxBodyBytes, version: STRATA_VERSION });
+      const server = await buildServer({ core, logLevel: config.logLevel, maxUploadBytes: config.maxUploadBytes, maxInferenceBodyBytes: config.inferenceMaxBodyBytes, version: STRATA_VERSION, allowedHosts: config.allowedHosts });
       const address = await server.listen({ host: config.host, port: config.port });
-      const s3 = buildS3Server({ core, region: config.s3Region, domain: config.s3Domain, maxUploadBytes: config.maxUploadBytes, logger: server.log, registry: server.metrics.registry });
+      const s3 = buildS3Server({ core, region: config.s3Region, domain: config.s3Domain, allowedHosts: config.allowedHosts, maxUploadBytes: config.maxUploadBytes, logger: server.log, registry: server.metrics.registry });
       await new Promise<void>((resolve, reject) => {
         s3.once('error', reject);
         s3.listen(config.s3Port, config.host, () => {

@@ -1,3 +1,4 @@
+import { hostAllowed, hostRefusal } from '../host-check.ts';
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import pino from 'pino';
@@ -31,6 +32,8 @@ export interface S3ServerOptions {
   /** Where to register the gateway's Prometheus metrics (the REST server's, so /metrics shows both). */
   registry?: Registry;
   now?: () => number;
+  /** Host names answered besides IP addresses, localhost and `domain` (see `hostAllowed`). */
+  allowedHosts?: readonly string[];
 }
 
 /**
@@ -55,6 +58,7 @@ export function buildS3Server(options: S3ServerOptions): Server {
     req.on('error', () => undefined);
     const exchange = newExchange(req, res, { domain: options.domain, expectContinue: expect.continue });
     if (expect.unmet === true) exchange.rejected = s3Error.expectationFailed();
+    if (!hostAllowed(req.headers.host, { allowed: options.allowedHosts ?? [], domain: options.domain })) exchange.rejected = s3Error.accessDenied(hostRefusal(req.headers.host ?? ''));
     void handle(exchange, deps, { now, logger, domain: options.domain }).finally(() => {
       const entry = {
         requestId: exchange.id,
