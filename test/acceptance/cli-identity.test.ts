@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,5 +47,39 @@ describe('strata CLI: identity and access', () => {
     expect(await ok(dir, ['user', 'disable', 'carol'])).toBe('disabled carol\n');
     const refused = await strata(dir, ['token', 'create', '--principal', 'carol', '--name', 'again']);
     expect([refused.code, refused.stderr]).toEqual([2, "strata: principal 'carol' is disabled\n"]);
+  });
+
+  it('keeps what it stores private to its user: the data folder 0700, the database, keys and blobs 0600', async () => {
+    const fresh = await mkdtemp(join(tmpdir(), 'strata-modes-'));
+    try {
+      // Under the usual umask (022) these would be 0755 and 0644 without Strata's own modes.
+      await ok(fresh, ['init']);
+      await writeFile(join(fresh, 'a.txt'), 'private bytes\n');
+      await ok(fresh, ['repo', 'create', 'mine']);
+      await ok(fresh, ['put', join(fresh, 'a.txt'), 'mine@main:a.txt']);
+      await ok(fresh, ['commit', 'mine@main', '-m', 'one']);
+      const data = join(fresh, '.strata');
+      const mode = async (path: string): Promise<string> => ((await stat(path)).mode & 0o777).toString(8);
+      const files: string[] = [];
+      const dirs: string[] = [data];
+      const walk = async (dir: string): Promise<void> => {
+        for (const entry of await readdir(dir, { withFileTypes: true })) {
+          if (entry.isDirectory()) {
+            dirs.push(join(dir, entry.name));
+            await walk(join(dir, entry.name));
+          } else files.push(join(dir, entry.name));
+        }
+      };
+      await walk(data);
+      const names = files.map((f) => f.slice(data.length + 1));
+      expect(names).toEqual(expect.arrayContaining(['strata.db', 'audit-signing-key.pem', 'config.json', 'inference-pseudonym.key']));
+      expect(names.filter((n) => n.startsWith('blobs/')).length).toBeGreaterThan(0);
+      // Every file and folder Strata made, whatever its kind (SQLite's journal files included).
+      const modes = async (paths: string[]): Promise<Record<string, string>> => Object.fromEntries(await Promise.all(paths.map(async (p): Promise<[string, string]> => [p.slice(data.length), await mode(p)])));
+      expect(Object.entries(await modes(files)).filter(([, m]) => m !== '600')).toEqual([]);
+      expect(Object.entries(await modes(dirs)).filter(([, m]) => m !== '700')).toEqual([]);
+    } finally {
+      await rm(fresh, { recursive: true, force: true });
+    }
   });
 });

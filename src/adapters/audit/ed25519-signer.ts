@@ -24,7 +24,7 @@ export class Ed25519FileSigner implements AuditSigner {
     if (existing !== undefined) return new Ed25519FileSigner(existing);
     if (!options.create) return undefined;
     const { privateKey } = generateKeyPairSync('ed25519');
-    mkdirSync(dirname(file), { recursive: true });
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     try {
       writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
     } catch (error) {

@@ -21,8 +21,8 @@ export function registerRepositoryCommands(program: Command): void {
       const given = dir === undefined ? global.dataDir : join(dir, DATA_DIR_NAME);
       const dataDir = loadConfig({ env: process.env, cwd: process.cwd(), searchParents: false, overrides: { dataDir: given } }).dataDir;
       const existed = existsSync(join(dataDir, CONFIG_FILE_NAME));
-      await mkdir(dataDir, { recursive: true });
-      if (!existed) await writeFile(join(dataDir, CONFIG_FILE_NAME), '{}\n');
+      await mkdir(dataDir, { recursive: true, mode: 0o700 });
+      if (!existed) await writeFile(join(dataDir, CONFIG_FILE_NAME), '{}\n', { mode: 0o600 });
       const config = loadConfig({ env: process.env, cwd: process.cwd(), overrides: { dataDir } });
       const core = await openStrata(config, { create: true });
       let bootstrap: Awaited<ReturnType<typeof core.identity.bootstrap>>;

@@ -9,6 +9,10 @@ import { mapConcurrent } from '../../../core/concurrency.ts';
 import { StrataError, notFound } from '../../../core/errors.ts';
 import type { BlobBody, BlobStore, GetBlobOptions, PutBlobOptions, PutBlobResult } from '../../../core/ports/blob-store.ts';
 
+/** Blobs are the data itself: readable by Strata's user only (before the umask, which can only narrow it). */
+const PRIVATE_DIR = 0o700;
+const PRIVATE_FILE = 0o600;
+
 export interface FsBlobStoreOptions {
   /** Folder holding `objects/` and `tmp/`. */
   root: string;
@@ -95,8 +99,8 @@ export class FsBlobStore implements BlobStore {
   static async open(options: FsBlobStoreOptions): Promise<FsBlobStore> {
     const store = new FsBlobStore(options);
     await guard(async () => {
-      await mkdir(store.objects, { recursive: true });
-      await mkdir(store.tmp, { recursive: true });
+      await mkdir(store.objects, { recursive: true, mode: PRIVATE_DIR });
+      await mkdir(store.tmp, { recursive: true, mode: PRIVATE_DIR });
       await store.removeAbandonedTemp();
     });
     return store;
@@ -179,11 +183,11 @@ export class FsBlobStore implements BlobStore {
   /** Opens a new temp file; this process's folder is made again if something removed it. */
   private async openTemp(temp: string): Promise<FileHandle> {
     try {
-      return await open(temp, 'wx');
+      return await open(temp, 'wx', PRIVATE_FILE);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      await mkdir(this.tmp, { recursive: true });
-      return open(temp, 'wx');
+      await mkdir(this.tmp, { recursive: true, mode: PRIVATE_DIR });
+      return open(temp, 'wx', PRIVATE_FILE);
     }
   }
 
@@ -265,7 +269,7 @@ export class FsBlobStore implements BlobStore {
   private async shardDir(sha256: string): Promise<string> {
     const dir = join(this.objects, sha256.slice(0, 2));
     if (!this.madeDirs.has(dir)) {
-      await guard(() => mkdir(dir, { recursive: true }));
+      await guard(() => mkdir(dir, { recursive: true, mode: PRIVATE_DIR }));
       this.madeDirs.add(dir);
     }
     return dir;

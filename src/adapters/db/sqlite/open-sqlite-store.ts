@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { Kysely, sql, SqliteDialect } from 'kysely';
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { StrataError } from '../../../core/errors.ts';
 import { KyselyMetadataStore } from '../kysely-metadata-store.ts';
@@ -31,7 +31,12 @@ const BUSY_TIMEOUT_MS = 30_000;
 export async function openSqliteStore(file: string): Promise<KyselyMetadataStore> {
   let database: Database.Database;
   try {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    if (file !== ':memory:') {
+      mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+      // Made private before SQLite opens it: SQLite gives its -wal and -shm files the database
+      // file's permissions.
+      closeSync(openSync(file, 'a', 0o600));
+    }
     // The timeout before the first statement: switching a database to WAL waits for a lock that
     // another process opening or migrating it may hold, and better-sqlite3's default (5 s) ran
     // out under load (SQLITE_BUSY from `journal_mode`).
