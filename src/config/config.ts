@@ -33,6 +33,12 @@ const ConfigSchema = z.strictObject({
    * S3 domain (comma-separated; `.example.com` takes its subdomains too; `*` any).
    */
   allowedHosts: z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((h) => h.trim()).filter((h) => h !== '') : v), z.array(z.string().min(1))).default([]),
+  /** Folders REST ingest may read server paths from (comma-separated); none by default. */
+  ingestRoots: z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((h) => h.trim()).filter((h) => h !== '') : v), z.array(z.string().min(1))).default([]),
+  /** Let REST ingest of URLs reach loopback, private and link-local addresses. */
+  ingestAllowPrivateNetworks: z.stringbool().or(z.boolean()).default(false),
+  /** Let REST ingest read s3:// sources with the server's own AWS credentials. */
+  ingestS3: z.stringbool().or(z.boolean()).default(false),
   /** Virtual-host addressing: requests to `<bucket>.<s3Domain>` address that bucket. */
   s3Domain: z.string().min(1).default('localhost'),
   /** Largest single object upload through the REST API, in bytes (S3's single-PUT limit: 5 GiB). */
@@ -85,6 +91,9 @@ const ENV_KEYS: Record<string, keyof z.input<typeof ConfigSchema>> = {
   STRATA_S3_REGION: 's3Region',
   STRATA_S3_DOMAIN: 's3Domain',
   STRATA_ALLOWED_HOSTS: 'allowedHosts',
+  STRATA_INGEST_ROOTS: 'ingestRoots',
+  STRATA_INGEST_ALLOW_PRIVATE_NETWORKS: 'ingestAllowPrivateNetworks',
+  STRATA_INGEST_S3: 'ingestS3',
   STRATA_OPENLINEAGE_URL: 'openLineageUrl',
   STRATA_OPENLINEAGE_NAMESPACE: 'openLineageNamespace',
   STRATA_TASK_TIMEOUT_SECONDS: 'taskTimeoutSeconds',

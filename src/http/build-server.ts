@@ -1,3 +1,4 @@
+import type { ServerIngestPolicy } from '../app/ingest-source.ts';
 import { hostAllowed, hostRefusal } from './host-check.ts';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -36,6 +37,8 @@ export interface BuildServerOptions {
   version?: string;
   /** Host names answered besides IP addresses and localhost (see `hostAllowed`). */
   allowedHosts?: readonly string[];
+  /** What REST ingest may read on the server; default: no server paths, no private networks, no s3://. */
+  ingest?: ServerIngestPolicy;
 }
 
 export const API_PREFIX = '/api/v1';
@@ -111,7 +114,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
       registerAccessKeyRoutes(api, deps);
       registerIdentityRoutes(api, deps);
       registerDatasetRoutes(api, deps);
-      registerIngestRoutes(api, { ...deps, version: options.version ?? '0.0.0' });
+      registerIngestRoutes(api, { ...deps, version: options.version ?? '0.0.0', ingest: options.ingest ?? { roots: [], forbidden: [], allowPrivateNetworks: false, allowS3: false } });
       registerRefRoutes(api, deps);
       registerCommitRoutes(api, deps);
       registerRunRoutes(api, deps);

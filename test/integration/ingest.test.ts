@@ -420,7 +420,7 @@ describe('ingest from S3 and from the web', () => {
 describe('ingest through the REST API', () => {
   it('runs server-side and answers the summary; bad input is a 4xx with {code, message}', async () => {
     const { buildServer } = await import('../../src/http/build-server.ts');
-    const server = await buildServer({ core: gw.core, logLevel: 'silent', version: '9.9.9' });
+    const server = await buildServer({ core: gw.core, logLevel: 'silent', version: '9.9.9', ingest: { roots: [dir], forbidden: [gw.dir], allowPrivateNetworks: false, allowS3: false } });
     const app = { inject: injectAs(server, gw.token), close: () => server.close() };
     await gw.core.identity.createPrincipal(ctx, { id: 'bob', kind: 'user' });
     await gw.core.identity.attach(ctx, { policy: 'writer', principal: 'bob' });
@@ -462,6 +462,50 @@ describe('ingest through the REST API', () => {
       expect([noBranch.statusCode, noBranch.json<{ message: string }>().message]).toEqual([404, "branch 'nope' not found in repository 'via-rest'"]);
     } finally {
       await app.close();
+    }
+  });
+});
+
+describe('what a server refuses to read for a client (REST ingest)', () => {
+  it('server paths only under the configured roots, never the data folder or through links; no private addresses; no s3:// with its credentials', async () => {
+    const { buildServer } = await import('../../src/http/build-server.ts');
+    const closed = await buildServer({ core: gw.core, logLevel: 'silent' });
+    // The data folder sits under the root here, as it might in a real deployment.
+    const open = await buildServer({ core: gw.core, logLevel: 'silent', ingest: { roots: [dir, tmpdir()], forbidden: [gw.dir], allowPrivateNetworks: false, allowS3: false } });
+    const api = await open.listen({ host: '127.0.0.1', port: 0 });
+    await gw.core.repositories.create(ctx, { name: 'guarded' });
+    await symlink('/etc', join(dir, 'to-etc'));
+    const ingest = (server: typeof open, source: string, extra: Record<string, unknown> = {}) => injectAs(server, gw.token)({ method: 'POST', url: '/api/v1/repositories/guarded/ingest', payload: { source, branch: 'main', ...extra } });
+    const refusal = async (server: typeof open, source: string, extra: Record<string, unknown> = {}) => {
+      const response = await ingest(server, source, extra);
+      return [response.statusCode, response.json<{ message: string }>().message];
+    };
+    try {
+      expect(await refusal(closed, folder)).toEqual([403, 'server-side ingest of server paths is off: the operator allows folders with STRATA_INGEST_ROOTS']);
+      expect(await refusal(open, '/etc/passwd')).toEqual([403, `server-side ingest reads only under ${dir}, ${tmpdir()} (STRATA_INGEST_ROOTS)`]);
+      expect(await refusal(open, '/no/such/place')).toEqual([403, `server-side ingest reads only under ${dir}, ${tmpdir()} (STRATA_INGEST_ROOTS)`]);
+      expect(await refusal(open, join(gw.dir, 'audit-signing-key.pem'))).toEqual([403, "server-side ingest never reads Strata's own data folder"]);
+      expect(await refusal(open, gw.dir)).toEqual([403, "server-side ingest never reads Strata's own data folder"]);
+      expect(await refusal(open, tmpdir())).toEqual([403, "server-side ingest never reads Strata's own data folder"]);
+      expect(await refusal(open, join(dir, 'to-etc', 'passwd'))).toEqual([403, `server-side ingest reads only under ${dir}, ${tmpdir()} (STRATA_INGEST_ROOTS)`]);
+      expect(await refusal(open, folder, { followSymlinks: true })).toEqual([403, 'server-side ingest does not follow symbolic links (a link could lead outside the allowed roots)']);
+      await writeFile(join(dir, 'list.txt'), '/etc/hostname\n');
+      expect(await refusal(open, `@${join(dir, 'list.txt')}`)).toEqual([403, `server-side ingest reads only under ${dir}, ${tmpdir()} (STRATA_INGEST_ROOTS)`]);
+      expect(await refusal(open, 's3://landing/drop/')).toEqual([403, "server-side ingest from s3:// would use the server's own AWS credentials; the operator allows it with STRATA_INGEST_S3=true"]);
+      // Loopback by address and by name (resolved, then refused where the connection is made).
+      for (const url of [`${api}/api/v1/whoami`, `${api.replace('127.0.0.1', 'localhost')}/metrics`, 'http://169.254.169.254/latest/meta-data/', 'http://[::1]:8081/']) {
+        const response = await ingest(open, url);
+        const summary = response.json<{ items: number; stored: number; failed: Array<{ error: string }> }>();
+        expect([response.statusCode, summary.stored, summary.failed.length]).toEqual([200, 0, 1]);
+        expect(summary.failed[0]?.error).toMatch(/^GET \S+: refusing to fetch \S+: it resolves to (127\.0\.0\.1|::1|169\.254\.169\.254), a loopback, private or link-local address \(STRATA_INGEST_ALLOW_PRIVATE_NETWORKS=true allows it\)$/);
+      }
+      expect((await gw.core.objects.list(ctx, { repository: 'guarded', ref: 'main' })).objects).toEqual([]);
+      // Inside the roots, it works.
+      const fine = await ingest(open, folder, { include: ['*.md'] });
+      expect([fine.statusCode, fine.json<{ stored: number }>().stored]).toEqual([200, 1]);
+    } finally {
+      await closed.close();
+      await open.close();
     }
   });
 });

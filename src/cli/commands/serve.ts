@@ -22,7 +22,7 @@ export function registerServeCommand(program: Command): void {
       // Loaded here, not at start-up: the other commands never need the HTTP stack.
       const { buildServer } = await import('../../http/build-server.ts');
       const { buildS3Server } = await import('../../http/s3/server.ts');
-      const server = await buildServer({ core, logLevel: config.logLevel, maxUploadBytes: config.maxUploadBytes, maxInferenceBodyBytes: config.inferenceMaxBodyBytes, version: STRATA_VERSION, allowedHosts: config.allowedHosts });
+      const server = await buildServer({ core, logLevel: config.logLevel, maxUploadBytes: config.maxUploadBytes, maxInferenceBodyBytes: config.inferenceMaxBodyBytes, version: STRATA_VERSION, allowedHosts: config.allowedHosts, ingest: { roots: config.ingestRoots, forbidden: [config.dataDir], allowPrivateNetworks: config.ingestAllowPrivateNetworks, allowS3: config.ingestS3 } });
       const address = await server.listen({ host: config.host, port: config.port });
       const s3 = buildS3Server({ core, region: config.s3Region, domain: config.s3Domain, allowedHosts: config.allowedHosts, maxUploadBytes: config.maxUploadBytes, logger: server.log, registry: server.metrics.registry });
       await new Promise<void>((resolve, reject) => {

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { openIngestSource } from '../../app/ingest-source.ts';
+import { openIngestSource, type ServerIngestPolicy } from '../../app/ingest-source.ts';
 import { previewObject } from '../../app/preview.ts';
 import { ingestFilter } from '../../core/ingest/filter.ts';
 import type { RouteDeps } from '../build-server.ts';
@@ -11,7 +11,7 @@ import { CommitSchema, ERROR_RESPONSES, RefParams, RepoParams } from '../schemas
 const Failure = z.object({ path: z.string(), error: z.string() });
 
 /** Server-side ingest: the server reads the source (a path on the server, s3:// or http(s)://). */
-export function registerIngestRoutes(app: FastifyInstance, deps: RouteDeps & { version: string }): void {
+export function registerIngestRoutes(app: FastifyInstance, deps: RouteDeps & { version: string; ingest: ServerIngestPolicy }): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
   api.get('/repositories/:repo/refs/:ref/preview', {
     schema: {
@@ -41,7 +41,7 @@ export function registerIngestRoutes(app: FastifyInstance, deps: RouteDeps & { v
       summary: 'Ingest a source into a branch with provenance, in one commit (none when nothing changed)',
       params: RepoParams,
       body: z.strictObject({
-        source: z.string().min(1).describe('a path on the server, @list-file, s3://bucket/prefix[?endpoint=…] or http(s):// URL'),
+        source: z.string().min(1).describe('a path on the server under STRATA_INGEST_ROOTS, @list-file, s3://bucket/prefix[?endpoint=…] (when STRATA_INGEST_S3 allows) or http(s):// URL (public addresses unless STRATA_INGEST_ALLOW_PRIVATE_NETWORKS)'),
         branch: z.string(),
         prefix: z.string().optional(),
         include: z.array(z.string()).optional(),
@@ -70,7 +70,8 @@ export function registerIngestRoutes(app: FastifyInstance, deps: RouteDeps & { v
   }, async (request) => {
     const ctx = deps.context(request);
     const body = request.body;
-    const source = await openIngestSource(body.source, { cwd: process.cwd(), followSymlinks: body.followSymlinks });
+    // Relative paths are taken from the first root, never from the server's working directory.
+    const source = await openIngestSource(body.source, { cwd: deps.ingest.roots[0] ?? '/', followSymlinks: body.followSymlinks, server: deps.ingest });
     return deps.core.ingest.run(ctx, {
       source,
       repository: request.params.repo,
