@@ -9,6 +9,11 @@ export const CONFIG_FILE_NAME = 'config.json';
 export const DEFAULT_PORT = 8420;
 export const DEFAULT_S3_PORT = 8421;
 
+/** A comma-separated list in the environment, an array in config.json. */
+function commaList() {
+  return z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((h) => h.trim()).filter((h) => h !== '') : v), z.array(z.string().min(1))).default([]);
+}
+
 const ConfigSchema = z.strictObject({
   /** Where the embedded database, blobs and config.json live. */
   dataDir: z.string().min(1),
@@ -32,9 +37,9 @@ const ConfigSchema = z.strictObject({
    * Host names the REST API and the S3 gateway answer to, besides IP addresses, localhost and the
    * S3 domain (comma-separated; `.example.com` takes its subdomains too; `*` any).
    */
-  allowedHosts: z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((h) => h.trim()).filter((h) => h !== '') : v), z.array(z.string().min(1))).default([]),
+  allowedHosts: commaList(),
   /** Folders REST ingest may read server paths from (comma-separated); none by default. */
-  ingestRoots: z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((h) => h.trim()).filter((h) => h !== '') : v), z.array(z.string().min(1))).default([]),
+  ingestRoots: commaList(),
   /** Let REST ingest of URLs reach loopback, private and link-local addresses. */
   ingestAllowPrivateNetworks: z.stringbool().or(z.boolean()).default(false),
   /** Let REST ingest read s3:// sources with the server's own AWS credentials. */

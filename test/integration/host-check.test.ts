@@ -5,6 +5,7 @@
 import { request } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/config.ts';
 import { hostAllowed } from '../../src/http/host-check.ts';
 import { buildServer } from '../../src/http/build-server.ts';
 import { rawRequest, startGateway, type TestGateway } from '../support/s3.ts';
@@ -47,6 +48,12 @@ describe('Host header check', () => {
     expect(passes.filter((h) => !hostAllowed(h, policy))).toEqual([]);
     expect(refused.filter((h) => hostAllowed(h, policy))).toEqual([]);
     expect(hostAllowed('anything.example', { allowed: ['*'] })).toBe(true);
+  });
+
+  it('reads STRATA_ALLOWED_HOSTS and STRATA_INGEST_ROOTS as comma-separated lists', () => {
+    const config = loadConfig({ env: { STRATA_DATA_DIR: '/nonexistent/strata', STRATA_ALLOWED_HOSTS: ' strata.internal, .corp.example ,', STRATA_INGEST_ROOTS: '/srv/a,/srv/b' }, cwd: '/' });
+    expect([config.allowedHosts, config.ingestRoots, config.ingestAllowPrivateNetworks, config.ingestS3]).toEqual([['strata.internal', '.corp.example'], ['/srv/a', '/srv/b'], false, false]);
+    expect(loadConfig({ env: { STRATA_DATA_DIR: '/nonexistent/strata' }, cwd: '/' }).allowedHosts).toEqual([]);
   });
 
   it('REST: a foreign Host is refused with 403 before authentication, and changes nothing', async () => {
