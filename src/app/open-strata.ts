@@ -51,7 +51,7 @@ export async function openStrata(config: Config, options: OpenStrataOptions): Pr
     ...(queue ? { tasks: { queue, expireInSeconds: config.taskTimeoutSeconds, retryLimit: config.taskRetries } } : {}),
     audit: { signer: openAuditSigner(config), log: { headEvery: config.auditHeadEvery }, retention: { minimumDays: config.auditMinRetentionDays, ...(config.auditRetentionDays === undefined ? {} : { days: config.auditRetentionDays }) } },
     inference: {
-      engine: new DuckDbArchiveEngine(),
+      engine: new DuckDbArchiveEngine({ timeoutMs: config.queryTimeoutSeconds * 1000, memoryLimit: config.queryMemoryLimit }),
       tokens: new TiktokenCounter(),
       options: { inlineBytes: config.inferenceInlineBytes, recentDays: config.inferenceRecentDays, ...(config.inferencePseudonymize ? { pseudonymKey: pseudonymKey(join(config.dataDir, 'inference-pseudonym.key')) } : {}) },
     },

@@ -77,6 +77,10 @@ const ConfigSchema = z.strictObject({
   inferenceInlineBytes: z.coerce.number().int().min(0).default(64 * 1024),
   /** `strata inference compact` moves records older than this many days into Parquet. */
   inferenceRecentDays: z.coerce.number().int().min(0).default(7),
+  /** An archive SQL query running longer is cancelled. */
+  queryTimeoutSeconds: z.coerce.number().positive().max(3600).default(30),
+  /** Memory one archive SQL query may use (DuckDB's syntax: 512MB, 2GB). */
+  queryMemoryLimit: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'use a size such as 512MB or 2GB').default('1GB'),
   /** Largest inference batch or OTLP request body, in bytes (larger: 413). */
   inferenceMaxBodyBytes: z.coerce.number().int().min(1024).default(32 * 1024 * 1024),
 });
@@ -113,6 +117,8 @@ const ENV_KEYS: Record<string, keyof z.input<typeof ConfigSchema>> = {
   STRATA_INFERENCE_INLINE_BYTES: 'inferenceInlineBytes',
   STRATA_INFERENCE_RECENT_DAYS: 'inferenceRecentDays',
   STRATA_INFERENCE_MAX_BODY_BYTES: 'inferenceMaxBodyBytes',
+  STRATA_QUERY_TIMEOUT_SECONDS: 'queryTimeoutSeconds',
+  STRATA_QUERY_MEMORY_LIMIT: 'queryMemoryLimit',
 };
 
 export interface LoadConfigOptions {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { RECORD_COLUMNS, type InferenceRow } from '../../core/inference/inference-record.ts';
-import { invalidArgument } from '../../core/errors.ts';
+import { invalidArgument, StrataError } from '../../core/errors.ts';
 import type { ArchiveEngine, QueryResult } from '../../core/ports/archive-engine.ts';
 
 const COLUMN_SPEC = `{${RECORD_COLUMNS.map(([name, type]) => `'${name}': '${type}'`).join(', ')}}`;
@@ -17,6 +17,13 @@ const SELECT_COLUMNS = RECORD_COLUMNS.map(([name]) => `"${name}"`).join(', ');
  * cannot read other files or reach the network.
  */
 export class DuckDbArchiveEngine implements ArchiveEngine {
+  private readonly limits: { timeoutMs: number; memoryLimit: string };
+
+  /** `timeoutMs` per query (default 30 s); `memoryLimit` per query's database, DuckDB's syntax (default 1GB). */
+  constructor(limits: { timeoutMs?: number; memoryLimit?: string } = {}) {
+    this.limits = { timeoutMs: limits.timeoutMs ?? 30_000, memoryLimit: limits.memoryLimit ?? '1GB' };
+  }
+
   async toParquet(records: InferenceRow[]): Promise<Buffer> {
     return this.withScratch(async (dir, connection) => {
       const input = join(dir, 'records.jsonl');
@@ -36,7 +43,7 @@ export class DuckDbArchiveEngine implements ArchiveEngine {
     });
   }
 
-  async query(sql: string, data: { recent: InferenceRow[]; partitions: Uint8Array[] }): Promise<QueryResult> {
+  async query(sql: string, data: { recent: InferenceRow[]; partitions: Uint8Array[] }, options: { signal?: AbortSignal } = {}): Promise<QueryResult> {
     if (sql.trim() === '') throw invalidArgument('the query is empty');
     return this.withScratch(async (dir, connection) => {
       const recent = join(dir, 'recent.jsonl');
@@ -54,10 +61,27 @@ export class DuckDbArchiveEngine implements ArchiveEngine {
       await connection.run('SET enable_external_access = false');
       await connection.run('SET lock_configuration = true');
       let reader;
+      let stopped: string | undefined;
+      const stop = (why: string): void => {
+        stopped ??= why;
+        connection.interrupt();
+      };
+      const timer = setTimeout(() => {
+        stop(`it ran longer than the ${this.limits.timeoutMs / 1000} s limit`);
+      }, this.limits.timeoutMs);
+      const onAbort = (): void => {
+        stop('the client went away');
+      };
+      options.signal?.addEventListener('abort', onAbort, { once: true });
       try {
+        if (options.signal?.aborted === true) onAbort();
         reader = await connection.runAndReadAll(sql);
       } catch (error) {
+        if (stopped !== undefined) throw new StrataError('InvalidArgument', `query cancelled: ${stopped}`);
         throw invalidArgument(`query failed: ${(error as Error).message}`);
+      } finally {
+        clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
       }
       return { columns: reader.columnNames(), rows: reader.getRowsJS().map((row) => row.map(jsonValue)) };
     });
@@ -67,7 +91,7 @@ export class DuckDbArchiveEngine implements ArchiveEngine {
     const dir = await mkdtemp(join(tmpdir(), 'strata-archive-'));
     // Loaded on first use: most processes never touch the archive.
     const { DuckDBInstance } = await import('@duckdb/node-api');
-    const instance = await DuckDBInstance.create(':memory:', { threads: '2' });
+    const instance = await DuckDBInstance.create(':memory:', { threads: '2', memory_limit: this.limits.memoryLimit });
     const connection = await instance.connect();
     try {
       return await body(dir, connection);

@@ -104,9 +104,9 @@ export class InferenceService {
   }
 
   /** One read-only SQL statement over the view `inference` (recent and compacted records). */
-  async query(ctx: CallContext, sql: string): Promise<QueryResult> {
+  async query(ctx: CallContext, sql: string, options: { signal?: AbortSignal } = {}): Promise<QueryResult> {
     await authorize(this.deps, ctx, { action: 'inference:read', resource: this.env.options.repository });
-    return this.env.engine.query(sql, { recent: await this.allRecent(), partitions: await this.archive.partitions(ctx) });
+    return this.env.engine.query(sql, { recent: await this.allRecent(), partitions: await this.archive.partitions(ctx) }, options);
   }
 
   /** Calls, tokens and cost grouped by one dimension, most expensive first. */

@@ -14,9 +14,10 @@ export interface ArchiveEngine {
   /**
    * Runs one read-only SQL statement over the view `inference`: the compacted partitions and the
    * recent records (a record in both counts once, as its recent row). The engine reaches no file
-   * or network beyond the data given.
+   * or network beyond the data given. A query is cancelled when `signal` aborts (the client left)
+   * and when it runs past the engine's time limit; it runs within the engine's memory limit.
    */
-  query(sql: string, data: { recent: InferenceRow[]; partitions: Uint8Array[] }): Promise<QueryResult>;
+  query(sql: string, data: { recent: InferenceRow[]; partitions: Uint8Array[] }, options?: { signal?: AbortSignal }): Promise<QueryResult>;
 }
 
 /** Counts tokens of text the client sent without usage figures. */

@@ -74,7 +74,14 @@ export function registerInferenceRoutes(app: FastifyInstance, deps: RouteDeps & 
 
   api.post('/inference/query', {
     schema: { tags, summary: 'One read-only SQL statement (DuckDB) over the view `inference`: recent and compacted records', body: z.strictObject({ sql: z.string().min(1) }), response: { 200: QueryResult, ...ERROR_RESPONSES } },
-  }, async (request) => deps.core.inference.query(deps.context(request), request.body.sql));
+  }, async (request, reply) => {
+    // A client that hangs up cancels its query instead of leaving it running.
+    const left = new AbortController();
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) left.abort();
+    });
+    return deps.core.inference.query(deps.context(request), request.body.sql, { signal: left.signal });
+  });
 
   api.get('/inference/report', {
     schema: {
