@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: each figure next to a baseline timed in the same run. BENCH_SCALE shrinks
  * the data sizes; BENCH_ONLY=name[,name] runs a subset (large, small, tree, dedup, memory, s3, s3list, s3memory,
- * ingesttexts, ingestmixed, search, lineage, prep, prepapply, audit, inference, concurrency).
+ * ingesttexts, ingestmixed, search, lineage, prep, prepapply, audit, inference, concurrency, access).
  */
 import { cpus, totalmem } from 'node:os';
 import { rm } from 'node:fs/promises';
@@ -17,6 +17,7 @@ import { benchPrep, benchPrepApply } from './prep.ts';
 import { benchSearch } from './search.ts';
 import { benchCommitAndDiff } from './versioning.ts';
 import { benchConcurrency } from './concurrency.ts';
+import { benchAccess } from './access.ts';
 
 const all: Record<string, () => Promise<void>> = {
   large: benchLargeFile,
@@ -36,6 +37,7 @@ const all: Record<string, () => Promise<void>> = {
   audit: benchAudit,
   inference: benchInference,
   concurrency: benchConcurrency,
+  access: benchAccess,
 };
 const only = process.env.BENCH_ONLY?.split(',') ?? Object.keys(all);
 console.log(`Strata benchmarks — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, scale ${SCALE}\n`);
