@@ -101,6 +101,8 @@ describe.each(DIALECTS)('authorization by role on %s', (dialect) => {
     const anonymous = await fetch(`${gw.endpoint}/plain/doc.txt`);
     expect(anonymous.status).toBe(403);
     expect(await anonymous.text()).toContain('<Code>AccessDenied</Code>');
+    const audited = (await gw.core.audit.entries(ctx, { limit: 10_000 })).filter((e) => e.actor === 'anonymous' && e.outcome === 'denied' && e.resource.startsWith('S3 '));
+    expect(audited.map((e) => [e.action, e.resource])).toEqual([['api:call', 'S3 GET /plain/doc.txt']]);
   });
 
   it('CLI --endpoint: acts as the token\'s principal, and a refusal is one line with a non-zero exit', async () => {

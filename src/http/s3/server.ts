@@ -212,11 +212,26 @@ async function handle(exchange: S3Exchange, deps: GatewayDeps, env: { now: () =>
     exchange.auth = auth;
     if (auth.principal !== undefined) exchange.ctx = { ...exchange.ctx, actor: { id: auth.principal } };
     // Anonymous callers learn nothing about the API beyond AccessDenied.
-    const chosen = auth.principal === undefined ? routeAnonymous(exchange) : route(exchange);
-    if (auth.principal === undefined) await allowAnonymous(exchange, deps, chosen.access);
+    const chosen = auth.principal === undefined ? await anonymousRoute(exchange, deps) : route(exchange);
     await chosen.command(exchange, deps);
   } catch (error) {
     sendError(exchange, error, env.logger);
+  }
+}
+
+/**
+ * The route of an unsigned request, if anonymous callers may take it; a refusal is an audit entry
+ * under `anonymous`, as REST's 401s are, and the caller sees only AccessDenied.
+ */
+async function anonymousRoute(exchange: S3Exchange, deps: GatewayDeps): Promise<Route> {
+  try {
+    const chosen = routeAnonymous(exchange);
+    await allowAnonymous(exchange, deps, chosen.access);
+    return chosen;
+  } catch (error) {
+    const resource = `S3 ${exchange.method} ${exchange.signable.rawPath}`;
+    await deps.core.identity.refuseUnauthenticated(exchange.ctx, { resource, reason: 'unsigned S3 request outside a public-read repository' }).catch(() => undefined);
+    throw error;
   }
 }
 
