@@ -1,5 +1,3 @@
-import type { ServerIngestPolicy } from '../app/ingest-source.ts';
-import { hostAllowed, hostRefusal } from './host-check.ts';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
@@ -25,6 +23,8 @@ import { registerRunRoutes } from './rest/runs.ts';
 import { registerObjectRoutes } from './rest/objects.ts';
 import { registerRefRoutes } from './rest/refs.ts';
 import { registerRepositoryRoutes } from './rest/repositories.ts';
+import type { ServerIngestPolicy } from '../app/ingest-source.ts';
+import { hostAllowed, hostRefusal } from './host-check.ts';
 
 export interface BuildServerOptions {
   core: StrataCore;

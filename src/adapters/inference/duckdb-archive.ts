@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { RECORD_COLUMNS, type InferenceRow } from '../../core/inference/inference-record.ts';
-import { invalidArgument, StrataError } from '../../core/errors.ts';
+import { invalidArgument } from '../../core/errors.ts';
 import type { ArchiveEngine, QueryResult } from '../../core/ports/archive-engine.ts';
 
 const COLUMN_SPEC = `{${RECORD_COLUMNS.map(([name, type]) => `'${name}': '${type}'`).join(', ')}}`;
@@ -77,7 +77,7 @@ export class DuckDbArchiveEngine implements ArchiveEngine {
         if (options.signal?.aborted === true) onAbort();
         reader = await connection.runAndReadAll(sql);
       } catch (error) {
-        if (stopped !== undefined) throw new StrataError('InvalidArgument', `query cancelled: ${stopped}`);
+        if (stopped !== undefined) throw invalidArgument(`query cancelled: ${stopped}`);
         throw invalidArgument(`query failed: ${(error as Error).message}`);
       } finally {
         clearTimeout(timer);

@@ -46,6 +46,14 @@ const guardedLookup: LookupFunction = (hostname, options, callback) => {
  * resolves differently the second time (DNS rebinding) cannot slip past a check made earlier.
  */
 export function guardedDispatcher(): Dispatcher {
+  // One for the process: an Agent is a connection pool, not something to make per request.
+  shared ??= makeGuardedAgent();
+  return shared;
+}
+
+let shared: Dispatcher | undefined;
+
+function makeGuardedAgent(): Dispatcher {
   const connector = buildConnector({ lookup: guardedLookup });
   return new Agent({
     connect: (options, callback) => {

@@ -1,4 +1,3 @@
-import { hostAllowed, hostRefusal } from '../host-check.ts';
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import pino from 'pino';
@@ -14,6 +13,7 @@ import { applyCors, preflight } from './commands/cors.ts';
 import { isFormUpload, postObject } from './commands/post-object.ts';
 import { route, type Route } from './router.ts';
 import { xmlDocument } from './xml.ts';
+import { hostAllowed, hostRefusal } from '../host-check.ts';
 
 /** The two log calls the gateway makes (pino's and Fastify's loggers both fit). */
 export interface S3Logger {
