@@ -2,6 +2,7 @@ import { ObjectStore, DEFAULT_OBJECT_STORE_OPTIONS, type ObjectStoreOptions } fr
 import type { Authorizer } from './ports/authorizer.ts';
 import { IdentityService } from './access/identity-service.ts';
 import { PolicyAuthorizer } from './access/policy-authorizer.ts';
+import { DatasetLabels } from './access/dataset-labels.ts';
 import type { BlobStore } from './ports/blob-store.ts';
 import { systemClock, type Clock } from './ports/clock.ts';
 import type { MetadataStore } from './ports/metadata-store.ts';
@@ -124,7 +125,8 @@ export function createStrataCore(options: StrataCoreOptions): StrataCore {
   const clock = options.clock ?? systemClock;
   const auditLog = new AuditLog({ store: options.metadata.audit, blobs: options.blobs, clock, ...(options.audit?.signer ? { signer: options.audit.signer } : {}) }, { ...DEFAULT_AUDIT_LOG_OPTIONS, ...options.audit?.log });
   const recorder = new AuditRecorder(auditLog, { clock, auditsReads: async (name) => (await options.metadata.getRepository(name))?.auditReads ?? false });
-  const policies = new PolicyAuthorizer({ identity: options.metadata.identity, isPublicRead: async (name) => (await options.metadata.getRepository(name))?.publicRead ?? false, now: () => clock.now().getTime() });
+  const labels = new DatasetLabels({ datasets: (repository) => options.metadata.listDatasets({ repository }), now: () => clock.now().getTime() });
+  const policies = new PolicyAuthorizer({ identity: options.metadata.identity, labels, isPublicRead: async (name) => (await options.metadata.getRepository(name))?.publicRead ?? false, now: () => clock.now().getTime() });
   const deps = {
     metadata: options.metadata,
     nodes: new NodeStore(options.blobs),
@@ -141,7 +143,7 @@ export function createStrataCore(options: StrataCoreOptions): StrataCore {
   const models = new ModelRegistryService(deps, objects, lineageRecorder);
   lineage.setModelResolver((ctx, address) => models.nodeKey(ctx, address));
   const openLineageSettings = { ...DEFAULT_OPENLINEAGE, ...options.openLineage?.settings };
-  const datasets = new DatasetService(deps, objects, search);
+  const datasets = new DatasetService(deps, objects, { search, labelsChanged: () => { labels.invalidate(); } });
   const runs = new RunService(deps, { objects, recorder: lineageRecorder, openLineage: { settings: openLineageSettings, emitter: options.openLineage?.emitter } });
   runs.setModelResolver((ctx, address) => models.versionNode(ctx, address));
   const prep = new PrepService(deps, { objects, commits, runs, recorder: lineageRecorder, datasets, cache: new PrepCache(options.metadata.prepCache, options.blobs), env: { language: options.languageDetector, ...(options.shardEncoder ? { shards: options.shardEncoder } : {}), ...(options.documentText ? { documents: options.documentText } : {}), ...(options.moduleCompiler ? { compiler: options.moduleCompiler } : {}) }, ...(options.tasks ? { tasks: options.tasks } : {}), ...(options.mapper ? { mapper: options.mapper } : {}) });

@@ -152,6 +152,7 @@ function filters(query: SearchQuery): RawBuilder<boolean>[] {
   if (query.repositories !== undefined) {
     out.push(query.repositories.length === 0 ? sql<boolean>`1 = 0` : sql<boolean>`s.repository in (${sql.join(query.repositories)})`);
   }
+  if (query.hidden !== undefined && query.hidden.length > 0) out.push(sql<boolean>`not ${inScopes(query.hidden)}`);
   if (query.type !== undefined) out.push(typeFilter(query.type));
   if (query.tag !== undefined) {
     const own = sql<boolean>`s.tag_list like ${`%${TAG_SEPARATOR}${escapeLike(query.tag.value)}${TAG_SEPARATOR}%`} escape '\\'`;

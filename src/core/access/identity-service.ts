@@ -6,7 +6,7 @@ import type { IdentityStore, PolicyRecord, PrincipalKind, PrincipalRecord, Token
 import { authorize, type VersioningDeps } from '../versioning/deps.ts';
 import type { CallContext } from '../versioning/types.ts';
 import { BUILT_IN_POLICIES, parsePolicyDocument, type Decision, type PolicyDocument } from './policy.ts';
-import type { PolicyAuthorizer } from './policy-authorizer.ts';
+import { EVERYONE, type PolicyAuthorizer } from './policy-authorizer.ts';
 
 /** Principal ids: what shows in the audit log and in `${principal}` of policies. */
 const PRINCIPAL_ID = /^[a-z0-9][a-z0-9._@+-]{0,127}$/i;
@@ -204,7 +204,7 @@ export class IdentityService {
 
   async attach(ctx: CallContext, input: { policy: string; principal: string }): Promise<PrincipalInfo> {
     await authorize(this.deps, ctx, { action: 'policy:attach', resource: `principal:${input.principal}` });
-    await this.requirePrincipal(input.principal);
+    if (input.principal !== EVERYONE) await this.requirePrincipal(input.principal);
     if (!(input.policy in BUILT_IN_POLICIES) && (await this.store.getPolicy(input.policy)) === undefined) throw notFound(`no policy '${input.policy}'`);
     await this.store.attach(input.policy, input.principal);
     this.deps.policies.invalidate();
@@ -226,7 +226,7 @@ export class IdentityService {
   async check(ctx: CallContext, input: { principal: string; action: string; resource?: string }): Promise<Decision> {
     await authorize(this.deps, ctx, { action: 'policy:read', resource: `principal:${input.principal}` });
     const resource = input.resource ?? '';
-    const target = resource.startsWith('repository:') ? { repository: resource.slice('repository:'.length) } : { resource };
+    const target = resource.startsWith('repository:') ? dataTarget(resource.slice('repository:'.length)) : { resource };
     try {
       return await this.deps.policies.explain({ actor: { id: input.principal }, action: input.action, ...target });
     } catch (error) {
@@ -263,6 +263,10 @@ export class IdentityService {
   }
 
   private async describe(id: string): Promise<PrincipalInfo> {
+    if (id === EVERYONE) {
+      const policies = (await this.store.attachedTo([id])).map((a) => a.policy);
+      return { id, kind: 'group', createdAt: '', createdBy: 'strata', groups: [], policies, members: [] };
+    }
     const record = await this.requirePrincipal(id);
     const groups = record.kind === 'group' ? [] : await this.store.groupsOf(id);
     const policies = (await this.store.attachedTo([id])).map((a) => a.policy);
@@ -271,8 +275,15 @@ export class IdentityService {
   }
 }
 
+/** `web`, `web/main` or `web/main/a/b.txt` as the repository, ref and path a request names. */
+function dataTarget(name: string): { repository: string; ref?: string; path?: string } {
+  const [repository = '', ref, ...path] = name.split('/');
+  if (ref === undefined || ref === '') return { repository };
+  return path.length === 0 ? { repository, ref } : { repository, ref, path: path.join('/') };
+}
+
 function assertPrincipalId(id: string): void {
-  if (!PRINCIPAL_ID.test(id) || id === 'anonymous') {
-    throw invalidArgument(`invalid principal '${id}': up to 128 letters, digits, '.', '_', '@', '+' or '-', starting with a letter or digit (and not 'anonymous')`);
+  if (!PRINCIPAL_ID.test(id) || id === 'anonymous' || id === EVERYONE) {
+    throw invalidArgument(`invalid principal '${id}': up to 128 letters, digits, '.', '_', '@', '+' or '-', starting with a letter or digit (and not 'anonymous' or '${EVERYONE}')`);
   }
 }

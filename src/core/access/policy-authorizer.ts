@@ -2,7 +2,15 @@ import { StrataError } from '../errors.ts';
 import { ANONYMOUS, type AccessRequest, type Authorizer } from '../ports/authorizer.ts';
 import type { IdentityStore } from '../ports/identity-store.ts';
 import { isAction } from './actions.ts';
-import { BUILT_IN_POLICIES, decide, resourceOf, type Decision, type PolicyDocument } from './policy.ts';
+import type { DatasetLabels } from './dataset-labels.ts';
+import { BUILT_IN_POLICIES, decide, resourceOf, usesLabels, type Decision, type PolicyDocument } from './policy.ts';
+
+/**
+ * The group every principal belongs to without being added: policies attached to it apply to
+ * all (`deny reading pii data except to privacy`). Its deny statements bind anonymous readers of
+ * a public-read repository too.
+ */
+export const EVERYONE = 'everyone';
 
 /** What anyone may do, unauthenticated, in a repository marked public-read. */
 const PUBLIC_READ = new Set(['repository:read', 'branch:read', 'branch:list', 'tag:list', 'commit:read', 'object:read', 'object:list']);
@@ -16,7 +24,12 @@ const SYSTEM_READS = new Set(['object:read', 'object:list', 'repository:read', '
 /** How long a process trusts its cached grants before asking the store whether any changed. */
 const VERSION_TTL_MS = 1_000;
 
-type Grants = ReadonlyArray<[string, PolicyDocument]>;
+interface Grants {
+  policies: ReadonlyArray<[string, PolicyDocument]>;
+  /** The principal, its groups and `everyone`. */
+  members: ReadonlySet<string>;
+  labelled: boolean;
+}
 
 /**
  * Decides every request from the policies attached to the principal and its groups (built-in
@@ -29,7 +42,7 @@ export class PolicyAuthorizer implements Authorizer {
   private version: { value: number; checkedAt: number } | undefined;
 
   constructor(
-    private readonly deps: { identity: IdentityStore; isPublicRead(repository: string): Promise<boolean>; now(): number },
+    private readonly deps: { identity: IdentityStore; labels: DatasetLabels; isPublicRead(repository: string): Promise<boolean>; now(): number },
   ) {}
 
   async authorize(request: AccessRequest): Promise<void> {
@@ -48,25 +61,45 @@ export class PolicyAuthorizer implements Authorizer {
   async explain(request: AccessRequest): Promise<Decision> {
     if (!isAction(request.action)) throw new StrataError('Internal', `the action '${request.action}' is not in the closed list of actions`);
     const principal = request.actor.id;
-    if (principal === ANONYMOUS) {
-      const open = request.repository !== undefined && PUBLIC_READ.has(request.action) && (await this.deps.isPublicRead(request.repository));
-      return open ? { allowed: true, reason: `repository ${request.repository ?? ''} is public-read` } : { allowed: false, reason: 'not authenticated' };
-    }
+    if (principal === ANONYMOUS) return this.explainAnonymous(request);
     if (principal.startsWith('strata:')) return SYSTEM_READS.has(request.action) ? { allowed: true, reason: `${principal} is Strata's own reader` } : { allowed: false, reason: `${principal} may only read` };
     const grants = await this.grantsOf(principal);
     if (grants === undefined) return { allowed: false, reason: `no enabled principal '${principal}'` };
-    const target = { principal, action: request.action, resource: resourceOf(request) };
-    const decision = decide(grants, target);
+    const target = { principal, members: grants.members, action: request.action, resource: resourceOf(request), labels: await this.labelsFor(grants, request) };
+    const decision = decide(grants.policies, target);
     const scope = request.actor.scope;
     if (!decision.allowed || scope === undefined) return decision;
-    const scoped = decide(grants.filter(([name]) => scope.includes(name)), target);
+    // `decision` saw every deny attached (`everyone`'s label rules too); the scope only narrows the allows.
+    const scoped = decide(grants.policies.filter(([name]) => scope.includes(name)), target);
     return scoped.allowed ? scoped : { allowed: false, reason: `outside the token's roles (${scope.join(', ')})` };
+  }
+
+  private async explainAnonymous(request: AccessRequest): Promise<Decision> {
+    const open = request.repository !== undefined && PUBLIC_READ.has(request.action) && (await this.deps.isPublicRead(request.repository));
+    if (!open) return { allowed: false, reason: 'not authenticated' };
+    const everyone = await this.grantsOf(EVERYONE);
+    if (everyone !== undefined) {
+      const target = { principal: ANONYMOUS, members: everyone.members, action: request.action, resource: resourceOf(request), labels: await this.labelsFor(everyone, request) };
+      const denied = decide(everyone.policies.map(([name, document]) => [name, { statements: document.statements.filter((s) => s.effect === 'deny') }] as [string, PolicyDocument]), target);
+      if (denied.reason.startsWith('denied')) return denied;
+    }
+    return { allowed: true, reason: `repository ${request.repository ?? ''} is public-read` };
+  }
+
+  private async labelsFor(grants: Grants, request: AccessRequest): Promise<string[]> {
+    if (!grants.labelled || request.repository === undefined || request.path === undefined) return [];
+    return this.deps.labels.of(request.repository, request.path);
   }
 
   /** Drops cached grants: this process changed a policy, an attachment or a membership. */
   invalidate(): void {
     this.grants.clear();
     this.version = undefined;
+  }
+
+  /** Drops cached dataset labels: this process created or relabelled a dataset. */
+  invalidateLabels(): void {
+    this.deps.labels.invalidate();
   }
 
   private async grantsOf(principal: string): Promise<Grants | undefined> {
@@ -82,15 +115,21 @@ export class PolicyAuthorizer implements Authorizer {
   }
 
   private async load(principal: string): Promise<Grants | undefined> {
-    const record = await this.deps.identity.getPrincipal(principal);
-    if (record === undefined || record.disabledAt !== undefined || record.kind === 'group') return undefined;
-    const names = new Set((await this.deps.identity.attachedTo([principal, ...(await this.deps.identity.groupsOf(principal))])).map((a) => a.policy));
-    const grants: Array<[string, PolicyDocument]> = [];
+    let members: string[];
+    if (principal === EVERYONE) {
+      members = [EVERYONE];
+    } else {
+      const record = await this.deps.identity.getPrincipal(principal);
+      if (record === undefined || record.disabledAt !== undefined || record.kind === 'group') return undefined;
+      members = [principal, ...(await this.deps.identity.groupsOf(principal)), EVERYONE];
+    }
+    const names = new Set((await this.deps.identity.attachedTo(members)).map((a) => a.policy));
+    const policies: Array<[string, PolicyDocument]> = [];
     for (const name of [...names].sort()) {
       const document = BUILT_IN_POLICIES[name] ?? (await this.deps.identity.getPolicy(name))?.document;
-      if (document !== undefined) grants.push([name, document]);
+      if (document !== undefined) policies.push([name, document]);
     }
-    return grants;
+    return { policies, members: new Set(members), labelled: usesLabels(policies) };
   }
 
   private async checkVersion(): Promise<void> {

@@ -8,14 +8,25 @@ import { actionMatches, isActionPattern } from './actions.ts';
  * when some statement of the principal's policies (its own and its groups') allows it and none
  * denies it: deny wins, and nothing is allowed by default.
  *
- * Resources are strings matched with `*` wildcards: `repository:<name>` for everything inside a
- * repository, `principal:<id>` for a principal's keys and tokens, or what else the service names
- * (`inference-archive/user:p:…`). `${principal}` in a pattern is the caller's id.
+ * Resources are strings matched with `*` wildcards. Data is named `repository:<name>/<ref>/<path>`
+ * (a listing `repository:<name>/<ref>/<prefix>`; a repository-wide action, or one on a dataset,
+ * `repository:<name>`),
+ * and a pattern naming a part of that path names everything inside it: `repository:web` is the
+ * whole repository, `repository:web/main` its branch main, `repository:web/*\/raw/` every ref's
+ * `raw/` folder. Other resources: `principal:<id>` for a principal's keys and tokens, or what else
+ * the service names (`inference-archive/user:p:…`). `${principal}` in a pattern is the caller's id.
  */
 export const StatementSchema = z.strictObject({
   effect: z.enum(['allow', 'deny']),
   actions: z.array(z.string().refine(isActionPattern, { message: 'names no action (see `strata policy actions`)' })).min(1),
   resources: z.array(z.string().min(1).max(500)).min(1).default(['*']),
+  /**
+   * The statement applies only to data under a dataset carrying one of these classification
+   * labels (on any ref: a dataset's prefix is labelled in every branch, tag and commit).
+   */
+  labels: z.array(z.string().regex(/^[\w.:+-]{1,64}$/, 'is not a label')).min(1).optional(),
+  /** Principals and groups the statement does not apply to (`deny … except the privacy group`). */
+  exceptPrincipals: z.array(z.string().min(1).max(128)).min(1).optional(),
 });
 
 export const PolicyDocumentSchema = z.strictObject({
@@ -57,9 +68,24 @@ export const BUILT_IN_POLICIES: Readonly<Record<string, PolicyDocument>> = {
 };
 
 /** The string a request's resource patterns are matched against. */
-export function resourceOf(request: Pick<AccessRequest, 'repository' | 'resource'>): string {
-  if (request.repository !== undefined) return `repository:${request.repository}`;
-  return request.resource ?? '';
+export function resourceOf(request: Pick<AccessRequest, 'repository' | 'ref' | 'path' | 'resource'>): string {
+  if (request.repository === undefined) return request.resource ?? '';
+  if (request.ref === undefined) return `repository:${request.repository}`;
+  return `repository:${request.repository}/${request.ref}${request.path === undefined ? '' : `/${request.path}`}`;
+}
+
+/**
+ * Whether `pattern` names `resource` or a part of it that contains it: any cut of the resource
+ * at a '/' after its repository (with or without the '/'), so `repository:web/main` names
+ * `repository:web/main/a/b.txt`.
+ */
+export function resourceMatches(pattern: string, resource: string): boolean {
+  if (globMatches(pattern, resource)) return true;
+  if (!resource.startsWith('repository:')) return false;
+  for (let at = resource.indexOf('/'); at >= 0; at = resource.indexOf('/', at + 1)) {
+    if (globMatches(pattern, resource.slice(0, at)) || globMatches(pattern, resource.slice(0, at + 1))) return true;
+  }
+  return false;
 }
 
 /** `*` matches any run of characters; everything else literally. */
@@ -84,13 +110,34 @@ export interface Decision {
   reason: string;
 }
 
+export interface DecisionRequest {
+  principal: string;
+  /** The principal and the groups it belongs to (what `exceptPrincipals` is matched against). */
+  members: ReadonlySet<string>;
+  action: string;
+  resource: string;
+  /** The classification labels of the data the request touches. */
+  labels: readonly string[];
+}
+
+/** Whether any statement of `policies` has a label condition (only then are labels looked up). */
+export function usesLabels(policies: ReadonlyArray<[string, PolicyDocument]>): boolean {
+  return policies.some(([, document]) => document.statements.some((statement) => statement.labels !== undefined));
+}
+
+function applies(statement: Statement, request: DecisionRequest): boolean {
+  if (!statement.actions.some((pattern) => actionMatches(pattern, request.action))) return false;
+  if (!statement.resources.some((pattern) => resourceMatches(pattern.replaceAll('${principal}', request.principal), request.resource))) return false;
+  if (statement.labels !== undefined && !statement.labels.some((label) => request.labels.includes(label))) return false;
+  return !(statement.exceptPrincipals ?? []).some((id) => request.members.has(id));
+}
+
 /** Deny wins; then any allow; else not allowed. `policies` are (name, document) pairs. */
-export function decide(policies: ReadonlyArray<[string, PolicyDocument]>, request: { principal: string; action: string; resource: string }): Decision {
+export function decide(policies: ReadonlyArray<[string, PolicyDocument]>, request: DecisionRequest): Decision {
   let allowedBy: string | undefined;
   for (const [name, document] of policies) {
     for (const [index, statement] of document.statements.entries()) {
-      if (!statement.actions.some((pattern) => actionMatches(pattern, request.action))) continue;
-      if (!statement.resources.some((pattern) => globMatches(pattern.replaceAll('${principal}', request.principal), request.resource))) continue;
+      if (!applies(statement, request)) continue;
       if (statement.effect === 'deny') return { allowed: false, reason: `denied by ${name}#${index + 1}` };
       allowedBy ??= `${name}#${index + 1}`;
     }

@@ -1,3 +1,4 @@
+import { permits } from '../access/permits.ts';
 import { invalidArgument, notFound } from '../errors.ts';
 import { assertPrefix, assertRepositoryName } from '../names.ts';
 import type { DatasetFilter, DatasetRecord } from '../ports/metadata-store.ts';
@@ -47,8 +48,17 @@ export class DatasetService {
   constructor(
     private readonly deps: VersioningDeps,
     private readonly objects: ObjectService,
-    private readonly search: SearchService,
+    /** `labelsChanged` is called after a dataset's prefix or labels may have changed (label rules read them). */
+    private readonly parts: { search: SearchService; labelsChanged(): void },
   ) {}
+
+  private get search(): SearchService {
+    return this.parts.search;
+  }
+
+  private labelsChanged(): void {
+    this.parts.labelsChanged();
+  }
 
   async create(ctx: CallContext, input: DatasetInput): Promise<DatasetRecord> {
     assertRepositoryName(input.name);
@@ -72,6 +82,7 @@ export class DatasetService {
     if (input.license !== undefined) dataset.license = input.license;
     if (input.source !== undefined) dataset.source = input.source;
     await this.deps.metadata.createDataset(dataset);
+    this.labelsChanged();
     await this.search.indexDataset(dataset);
     return dataset;
   }
@@ -79,13 +90,15 @@ export class DatasetService {
   async get(ctx: CallContext, name: string): Promise<DatasetRecord> {
     const dataset = await this.deps.metadata.getDataset(name);
     if (!dataset) throw notFound(`dataset '${name}' not found`);
-    await authorize(this.deps, ctx, { action: 'dataset:read', repository: dataset.repository });
+    await authorize(this.deps, ctx, { action: 'dataset:read', repository: dataset.repository, path: dataset.prefix });
     return dataset;
   }
 
   async list(ctx: CallContext, filter: DatasetFilter = {}): Promise<DatasetRecord[]> {
     await authorize(this.deps, ctx, { action: 'dataset:list' });
-    return this.deps.metadata.listDatasets(filter);
+    const all = await this.deps.metadata.listDatasets(filter);
+    const shown = await Promise.all(all.map((d) => permits(this.deps.authorizer, { actor: ctx.actor, action: 'dataset:read', repository: d.repository, path: d.prefix })));
+    return all.filter((_, i) => shown[i]);
   }
 
   /** Adds and removes tags (or labels). */
@@ -96,6 +109,7 @@ export class DatasetService {
     const kept = dataset[field].filter((t) => !(input.remove ?? []).includes(t));
     const updated = { ...dataset, [field]: [...new Set([...kept, ...checkTags(input.add ?? [])])].sort(), updatedAt: this.deps.clock.now().toISOString() };
     await this.deps.metadata.updateDataset(updated);
+    this.labelsChanged();
     await this.search.indexDataset(updated);
     return updated;
   }

@@ -1,8 +1,9 @@
+import { permits } from '../access/permits.ts';
 import { invalidArgument } from '../errors.ts';
 import { compareKeys } from '../keys.ts';
 import type { Entry } from '../objects/entry.ts';
 import type { DatasetRecord } from '../ports/metadata-store.ts';
-import type { PropertyFilter, SearchDocument, SearchHit, SearchIndexState, SearchKind, SearchQuery } from '../ports/search-index.ts';
+import type { PropertyFilter, SearchDocument, SearchHit, SearchIndexState, SearchKind, SearchQuery, SearchScope } from '../ports/search-index.ts';
 import { authorize, permitted, type VersioningDeps } from '../versioning/deps.ts';
 import type { ObjectService } from '../versioning/object-service.ts';
 import { requireCommit, requireRepository } from '../versioning/refs.ts';
@@ -68,7 +69,33 @@ export class SearchService {
     const filters = await this.propertyFilters(input);
     // Every repository readable and none asked for: no repository condition for the planner to weigh.
     const scope = all ? {} : { repositories: readable };
-    return this.deps.metadata.search.search({ ...query, ...filters, ...(input.type === undefined ? {} : { type: input.type }), ...scope });
+    const hidden = await this.hiddenScopes(ctx, readable);
+    const result = await this.deps.metadata.search.search({ ...query, ...filters, ...(input.type === undefined ? {} : { type: input.type }), ...scope, ...(hidden.length > 0 ? { hidden } : {}) });
+    // Path rules (not tied to a dataset) are applied hit by hit: a page may come out shorter, never leak.
+    const shown = await Promise.all(result.hits.map((hit) => this.visible(ctx, hit)));
+    return { ...result, hits: result.hits.filter((_, i) => shown[i]) };
+  }
+
+  /** The labelled datasets of `repositories` the caller may not list (by a label rule): their documents stay out. */
+  private async hiddenScopes(ctx: CallContext, repositories: string[]): Promise<SearchScope[]> {
+    const readable = new Set(repositories);
+    const labelled = (await this.deps.metadata.listDatasets({})).filter((d) => d.labels.length > 0 && readable.has(d.repository));
+    const hidden: SearchScope[] = [];
+    for (const dataset of labelled) {
+      const listable = await permits(this.deps.authorizer, { actor: ctx.actor, action: 'object:list', repository: dataset.repository, path: dataset.prefix, ref: await this.defaultBranch(dataset.repository) });
+      if (!listable) hidden.push({ repository: dataset.repository, prefix: dataset.prefix });
+    }
+    return hidden;
+  }
+
+  private async visible(ctx: CallContext, hit: SearchHit): Promise<boolean> {
+    const request = { actor: ctx.actor, repository: hit.repository, path: hit.path };
+    if (hit.kind === 'dataset') return permits(this.deps.authorizer, { ...request, action: 'dataset:read' });
+    return permits(this.deps.authorizer, { ...request, action: 'object:list', ref: await this.defaultBranch(hit.repository) });
+  }
+
+  private async defaultBranch(repository: string): Promise<string> {
+    return (await this.deps.metadata.getRepository(repository))?.defaultBranch ?? 'main';
   }
 
   /**

@@ -1,5 +1,6 @@
 import { invalidArgument, notFound } from '../errors.ts';
 import { LINEAGE_NODE_TYPES, type LineageDirection, type LineageEdge, type LineageEdgeType, type LineageNode, type LineageNodeType } from '../ports/lineage-store.ts';
+import { permits } from '../access/permits.ts';
 import { authorize, type VersioningDeps } from '../versioning/deps.ts';
 import type { ObjectService } from '../versioning/object-service.ts';
 import type { CallContext } from '../versioning/types.ts';
@@ -91,6 +92,7 @@ export class LineageService {
     const key = await this.resolveKey(ctx, address);
     const [node] = await this.deps.metadata.lineage.getNodes([key]);
     if (!node) throw notFound(`no lineage recorded for ${key}`);
+    await this.requireReadable(ctx, node);
     return view(node, 0);
   }
 
@@ -103,6 +105,7 @@ export class LineageService {
     const key = await this.resolveKey(ctx, input.address);
     const [root] = await this.deps.metadata.lineage.getNodes([key]);
     if (!root) return { key, direction: input.direction, nodes: [], edges: [], truncated: false };
+    await this.requireReadable(ctx, root);
     const directions: LineageDirection[] = input.direction === 'both' ? ['upstream', 'downstream'] : [input.direction];
     const depths = new Map<number, number>([[root.id, 0]]);
     const edges: LineageEdge[] = [];
@@ -111,7 +114,7 @@ export class LineageService {
       const reached = await this.breadthFirst(root.id, { direction, depth, limit, depths, edges });
       truncated ||= reached;
     }
-    const nodes = await this.deps.metadata.lineage.getNodesById([...depths.keys()]);
+    const nodes = await this.redacted(ctx, await this.deps.metadata.lineage.getNodesById([...depths.keys()]));
     const byId = new Map(nodes.map((n) => [n.id, n]));
     const wanted = input.types === undefined || input.types.length === 0 ? undefined : new Set(input.types);
     const views = nodes
@@ -119,7 +122,28 @@ export class LineageService {
       .map((n) => view(n, depths.get(n.id) ?? 0))
       .sort((a, b) => a.depth - b.depth || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     const edgeViews = edges.map((e) => ({ from: byId.get(e.src)?.key ?? '', to: byId.get(e.dst)?.key ?? '', type: e.type }));
-    return { root: view(root, 0), key, direction: input.direction, nodes: views, edges: edgeViews, truncated };
+    return { root: view(byId.get(root.id) ?? root, 0), key, direction: input.direction, nodes: views, edges: edgeViews, truncated };
+  }
+
+  /**
+   * Object and dataset versions the caller may not read (a label or path rule) keep their place
+   * in the graph, so a chain stays a chain, but lose their key, label and data: `hidden:<n>`.
+   * The start node itself must be readable, or the question is refused.
+   */
+  private async redacted(ctx: CallContext, nodes: LineageNode[]): Promise<LineageNode[]> {
+    let hidden = 0;
+    const out: LineageNode[] = [];
+    for (const node of [...nodes].sort((a, b) => a.id - b.id)) {
+      const request = dataRequest(node);
+      if (request === undefined || (await permits(this.deps.authorizer, { actor: ctx.actor, ...request }))) out.push(node);
+      else out.push({ ...node, key: `hidden:${++hidden}`, label: '(hidden by an access rule)', data: {} });
+    }
+    return out;
+  }
+
+  private async requireReadable(ctx: CallContext, node: LineageNode): Promise<void> {
+    const request = dataRequest(node);
+    if (request !== undefined) await authorize(this.deps, ctx, request);
   }
 
   /**
@@ -167,6 +191,16 @@ export class LineageService {
   async impact(ctx: CallContext, input: { address: string; types?: LineageNodeType[]; limit?: number }): Promise<LineageGraph> {
     return this.walk(ctx, { address: input.address, direction: 'downstream', depth: CHAIN_DEPTH, types: input.types, limit: input.limit ?? CHAIN_NODE_LIMIT });
   }
+}
+
+/** What reading the data a node names asks of the authorizer (object and dataset versions only). */
+function dataRequest(node: LineageNode): { action: string; repository: string; ref: string; path: string } | undefined {
+  const { repository, commit, path, prefix } = node.data;
+  if (typeof repository !== 'string') return undefined;
+  const ref = typeof commit === 'string' ? commit : '*';
+  if (node.type === 'object' && typeof path === 'string') return { action: 'object:read', repository, ref, path };
+  if (node.type === 'dataset' && typeof prefix === 'string') return { action: 'object:list', repository, ref, path: prefix };
+  return undefined;
 }
 
 function view(node: LineageNode, depth: number): LineageNodeView {

@@ -15,6 +15,10 @@ export interface AccessRequest {
   action: string;
   /** The repository the action touches, when there is one. */
   repository?: string;
+  /** The ref (branch, tag or commit) inside the repository, when the action is on data at one. */
+  ref?: string;
+  /** The object path or listed prefix at `ref`. */
+  path?: string;
   /** What the action touches when it is not a repository path (`inference/user:<pseudonym>`); audit entries name it. */
   resource?: string;
 }

@@ -80,6 +80,8 @@ export interface SearchQuery {
   kinds: SearchKind[];
   /** Only documents of these repositories (the caller may read them); all when absent. */
   repositories?: string[];
+  /** Leave out the documents under these prefixes (datasets the caller may not read, by a label rule). */
+  hidden?: SearchScope[];
   /**
    * Content type: exact (`application/pdf`), or a top-level type (`image`, `image/*`). A dataset
    * matches when it holds an object of the type.

@@ -219,7 +219,7 @@ export class PrepService {
     const target = parseOutput(input.output, input.recipe.name);
     const { repository, commit } = source.data as { repository: string; commit: string };
     const set: SourceSet = { repository, commit, prefix: source.type === 'dataset' ? String(source.data.prefix) : String(source.data.path), single: source.type === 'object' };
-    if (!set.single && (await objects.list(ctx, { repository, ref: commit, prefix: set.prefix, limit: 1 })).objects.length === 0) {
+    if (!set.single && (await objects.list(ctx, { repository, ref: commit, prefix: set.prefix, limit: 1, hidden: 'refuse' })).objects.length === 0) {
       throw notFound(`nothing to prepare at ${repository}@${commit.slice(0, 12)}:${set.prefix}`);
     }
     const run = await runs.start(ctx, { job: input.recipe.name, kind: 'prep', inputs: [`${repository}@${commit}:${set.prefix}`], params: runParams(input.recipe, input.output) });

@@ -40,7 +40,7 @@ export async function* sourcePages(
   for (let after: string | undefined; ; ) {
     const page = set.single
       ? { objects: [await objects.stat(ctx, { repository: set.repository, ref: set.commit, path: set.prefix })], truncated: false, nextAfter: undefined }
-      : await objects.list(ctx, { repository: set.repository, ref: set.commit, prefix: set.prefix, after, limit: LIST_PAGE });
+      : await objects.list(ctx, { repository: set.repository, ref: set.commit, prefix: set.prefix, after, limit: LIST_PAGE, hidden: 'refuse' });
     const sources: Source[] = [];
     for (const object of page.objects) {
       if (!accepts(input.recipe, object.contentType)) {

@@ -1,6 +1,6 @@
 import type { ObjectStore } from '../objects/object-store.ts';
 import { permits } from '../access/permits.ts';
-import type { Authorizer } from '../ports/authorizer.ts';
+import type { AccessRequest, Authorizer } from '../ports/authorizer.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { MetadataStore } from '../ports/metadata-store.ts';
 import type { NodeStore } from './tree/node-store.ts';
@@ -16,7 +16,7 @@ export interface VersioningDeps {
 }
 
 /** The one authorization check each service call makes before touching anything. */
-export function authorize(deps: Pick<VersioningDeps, 'authorizer'>, ctx: CallContext, request: { action: string; repository?: string; resource?: string }): Promise<void> {
+export function authorize(deps: Pick<VersioningDeps, 'authorizer'>, ctx: CallContext, request: Omit<AccessRequest, 'actor'>): Promise<void> {
   return deps.authorizer.authorize({ actor: ctx.actor, ...request });
 }
 

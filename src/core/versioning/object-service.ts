@@ -3,6 +3,7 @@ import { assertObjectPath, assertPrefix } from '../names.ts';
 import type { BlobRange } from '../ports/blob-store.ts';
 import { canonicalEntry, DEFAULT_CONTENT_TYPE, etagOf, type Entry, type ObjectTemplate, type Provenance } from '../objects/entry.ts';
 import type { StoredContent } from '../objects/object-store.ts';
+import { permits } from '../access/permits.ts';
 import { authorize, type VersioningDeps } from './deps.ts';
 import { listVersions, MAX_VERSION_COMMITS, type ObjectVersion, type VersionListing, type VersionListOptions } from './object-versions.ts';
 import { listObjects, type ListOptions, type ListResult } from './list-objects.ts';
@@ -66,7 +67,7 @@ export class ObjectService {
   async put(ctx: CallContext, input: PutObjectInput): Promise<ObjectInfo> {
     assertObjectPath(input.path);
     await requireBranch(this.deps, input.repository, input.branch);
-    await authorize(this.deps, ctx, { action: 'object:write', repository: input.repository });
+    await authorize(this.deps, ctx, { action: 'object:write', repository: input.repository, ref: input.branch, path: input.path });
     await this.checkExpectation(input, input.expect);
     const content = await this.deps.objects.write(input.body, { signal: ctx.signal, maxBytes: input.maxBytes });
     await this.checkExpectation(input, input.expect);
@@ -87,7 +88,7 @@ export class ObjectService {
     assertObjectPath(input.target.path);
     const source = await this.stat(ctx, input.source);
     await requireBranch(this.deps, input.target.repository, input.target.branch);
-    await authorize(this.deps, ctx, { action: 'object:write', repository: input.target.repository });
+    await authorize(this.deps, ctx, { action: 'object:write', repository: input.target.repository, ref: input.target.branch, path: input.target.path });
     await this.checkExpectation(input.target, input.expect);
     const content = { sha256: source.sha256, md5: source.md5, size: source.size, manifest: source.manifest };
     const template = input.replace ?? source;
@@ -100,7 +101,7 @@ export class ObjectService {
   async setTags(ctx: CallContext, input: { repository: string; branch: string; path: string; tags: Record<string, string> }): Promise<ObjectInfo> {
     const current = await this.stat(ctx, { repository: input.repository, ref: input.branch, path: input.path });
     await requireBranch(this.deps, input.repository, input.branch);
-    await authorize(this.deps, ctx, { action: 'object:write', repository: input.repository });
+    await authorize(this.deps, ctx, { action: 'object:write', repository: input.repository, ref: input.branch, path: input.path });
     const { path, mtime: _mtime, ...entry } = current;
     const [info] = await this.stageChecked(input.repository, input.branch, [
       { path, content: entry, contentType: entry.contentType, metadata: entry.metadata, headers: entry.headers, tags: input.tags, etag: entry.etag, partSizes: entry.partSizes },
@@ -110,7 +111,7 @@ export class ObjectService {
 
   /** Fails as a conditional write to `target` would, before anything is stored. */
   async checkWrite(ctx: CallContext, target: { repository: string; branch: string; path: string }, expect: WriteExpectation | undefined): Promise<void> {
-    await authorize(this.deps, ctx, { action: 'object:write', repository: target.repository });
+    await authorize(this.deps, ctx, { action: 'object:write', repository: target.repository, ref: target.branch, path: target.path });
     await this.checkExpectation(target, expect);
   }
 
@@ -135,7 +136,7 @@ export class ObjectService {
    */
   async writeContent(ctx: CallContext, input: { repository: string; branch: string; body: AsyncIterable<Uint8Array> }): Promise<StoredContent> {
     await requireBranch(this.deps, input.repository, input.branch);
-    await authorize(this.deps, ctx, { action: 'object:write', repository: input.repository });
+    await authorize(this.deps, ctx, { action: 'object:write', repository: input.repository, ref: input.branch });
     return this.deps.objects.write(input.body, { signal: ctx.signal, deferSync: true });
   }
 
@@ -143,7 +144,7 @@ export class ObjectService {
   async stage(ctx: CallContext, input: StageInput): Promise<ObjectInfo[]> {
     for (const object of input.objects) assertObjectPath(object.path);
     await requireBranch(this.deps, input.repository, input.branch);
-    await authorize(this.deps, ctx, { action: 'object:write', repository: input.repository });
+    for (const object of input.objects) await authorize(this.deps, ctx, { action: 'object:write', repository: input.repository, ref: input.branch, path: object.path });
     await this.deps.objects.flush();
     if (input.expect !== undefined) {
       const [only, ...more] = input.objects;
@@ -184,7 +185,7 @@ export class ObjectService {
   async delete(ctx: CallContext, input: { repository: string; branch: string; path: string; ifExists?: boolean }): Promise<boolean> {
     assertObjectPath(input.path);
     await requireBranch(this.deps, input.repository, input.branch);
-    await authorize(this.deps, ctx, { action: 'object:delete', repository: input.repository });
+    await authorize(this.deps, ctx, { action: 'object:delete', repository: input.repository, ref: input.branch, path: input.path });
     const resolved = await resolveRef(this.deps, input.repository, input.branch);
     if (!(await this.entryAt(resolved, { repository: input.repository, ref: input.branch, path: input.path }))) {
       if (input.ifExists === true) return false;
@@ -198,7 +199,7 @@ export class ObjectService {
   async deletePrefix(ctx: CallContext, input: { repository: string; branch: string; prefix: string }): Promise<number> {
     assertPrefix(input.prefix);
     await requireBranch(this.deps, input.repository, input.branch);
-    await authorize(this.deps, ctx, { action: 'object:delete', repository: input.repository });
+    await authorize(this.deps, ctx, { action: 'object:delete', repository: input.repository, ref: input.branch, path: input.prefix });
     let count = 0;
     let after: string | undefined;
     for (;;) {
@@ -217,7 +218,7 @@ export class ObjectService {
 
   async stat(ctx: CallContext, address: ObjectAddress): Promise<ObjectInfo> {
     assertObjectPath(address.path);
-    await authorize(this.deps, ctx, { action: 'object:read', repository: address.repository });
+    await authorize(this.deps, ctx, { action: 'object:read', repository: address.repository, ref: address.ref, path: address.path });
     const resolved = await resolveRef(this.deps, address.repository, address.ref);
     const entry = await this.entryAt(resolved, address);
     if (!entry) throw notFound(`object '${address.path}' not found at ${address.repository}@${address.ref}`);
@@ -236,11 +237,26 @@ export class ObjectService {
     return this.deps.objects.read(info, { range: options.range, signal: ctx.signal });
   }
 
-  async list(ctx: CallContext, input: { repository: string; ref: string } & ListOptions): Promise<ListResult> {
+  /**
+   * Lists a ref. Entries the caller may not list (a path or label rule) are left out, as if they
+   * did not exist; with `hidden: 'refuse'` (a recipe reading its inputs) the first one fails the
+   * call as a read of it would, so a run never quietly reads less than it was asked to.
+   */
+  async list(ctx: CallContext, input: { repository: string; ref: string; hidden?: 'skip' | 'refuse' } & ListOptions): Promise<ListResult> {
     assertPrefix(input.prefix ?? '');
-    await authorize(this.deps, ctx, { action: 'object:list', repository: input.repository });
+    await authorize(this.deps, ctx, { action: 'object:list', repository: input.repository, ref: input.ref, path: input.prefix ?? '' });
     const resolved = await resolveRef(this.deps, input.repository, input.ref);
-    return listObjects(this.cursorAt(resolved, input.repository), input);
+    const result = await listObjects(this.cursorAt(resolved, input.repository), input);
+    const shown = (path: string): Promise<boolean> => this.listable(ctx, { repository: input.repository, ref: input.ref, path }, input.hidden);
+    const objects = await filterAsync(result.objects, (object) => shown(object.path));
+    const commonPrefixes = await filterAsync(result.commonPrefixes, shown);
+    return { ...result, objects, commonPrefixes };
+  }
+
+  private async listable(ctx: CallContext, address: ObjectAddress, hidden: 'skip' | 'refuse' | undefined): Promise<boolean> {
+    if (await permits(this.deps.authorizer, { actor: ctx.actor, action: 'object:list', ...address })) return true;
+    if (hidden === 'refuse') await authorize(this.deps, ctx, { action: 'object:read', ...address });
+    return false;
   }
 
   /**
@@ -251,7 +267,7 @@ export class ObjectService {
   async deleteVersion(ctx: CallContext, input: { repository: string; branch: string; path: string; versionId: string }): Promise<ObjectVersion | undefined> {
     assertObjectPath(input.path);
     await requireBranch(this.deps, input.repository, input.branch);
-    await authorize(this.deps, ctx, { action: 'object:delete', repository: input.repository });
+    await authorize(this.deps, ctx, { action: 'object:delete', repository: input.repository, ref: input.branch, path: input.path });
     const { versions } = await listVersions(this.deps, { repository: input.repository, branch: input.branch, prefix: input.path, limit: MAX_VERSION_COMMITS + 1 });
     const ofKey = versions.filter((v) => v.path === input.path);
     const at = ofKey.findIndex((v) => v.versionId === input.versionId);
@@ -267,8 +283,10 @@ export class ObjectService {
   /** Versions of keys along a branch's history (S3 ListObjectVersions). */
   async listVersions(ctx: CallContext, input: VersionListOptions): Promise<VersionListing> {
     assertPrefix(input.prefix ?? '');
-    await authorize(this.deps, ctx, { action: 'object:list', repository: input.repository });
-    return listVersions(this.deps, input);
+    await authorize(this.deps, ctx, { action: 'object:list', repository: input.repository, ref: input.branch, path: input.prefix ?? '' });
+    const listing = await listVersions(this.deps, input);
+    const versions = await filterAsync(listing.versions, (v) => permits(this.deps.authorizer, { actor: ctx.actor, action: 'object:list', repository: input.repository, ref: input.branch, path: v.path }));
+    return { ...listing, versions };
   }
 
   private cursorAt(resolved: ResolvedRef, repository: string): EntryCursor {
@@ -287,4 +305,10 @@ export class ObjectService {
     }
     return getTreeEntry(this.deps.nodes, resolved.commit.treeId, address.path);
   }
+}
+
+async function filterAsync<T>(items: T[], keep: (item: T) => Promise<boolean>): Promise<T[]> {
+  const kept: T[] = [];
+  for (const item of items) if (await keep(item)) kept.push(item);
+  return kept;
 }
