@@ -7,6 +7,8 @@ import { BasicExtractor } from '../adapters/extract/basic-extractor.ts';
 import { HttpLineageEmitter } from '../adapters/lineage/http-lineage-emitter.ts';
 import { ThreadPoolMapper } from '../adapters/prep/thread-pool-mapper.ts';
 import { DuckDbShardEncoder } from '../adapters/prep/shard-encoder.ts';
+import { DuckDbTableReader } from '../adapters/protection/duckdb-table-reader.ts';
+import { HttpWebhookSender } from '../adapters/protection/http-webhook-sender.ts';
 import { LibraryDocumentText } from '../adapters/extract/document-text.ts';
 import { esbuildCompiler } from '../adapters/prep/esbuild-compiler.ts';
 import { EldLanguageDetector } from '../adapters/extract/eld-language-detector.ts';
@@ -45,6 +47,8 @@ export async function openStrata(config: Config, options: OpenStrataOptions): Pr
       emitter: config.openLineageUrl === undefined ? undefined : new HttpLineageEmitter({ url: config.openLineageUrl }),
     },
     shardEncoder: new DuckDbShardEncoder(),
+    tables: new DuckDbTableReader(),
+    webhooks: new HttpWebhookSender({ allowPrivateNetworks: config.webhookAllowPrivateNetworks }),
     documentText: new LibraryDocumentText(),
     moduleCompiler: esbuildCompiler,
     ...(config.prepThreads === 0 ? {} : { mapper: new ThreadPoolMapper(config.prepThreads) }),

@@ -42,6 +42,8 @@ const ConfigSchema = z.strictObject({
   ingestRoots: commaList(),
   /** Let REST ingest of URLs reach loopback, private and link-local addresses. */
   ingestAllowPrivateNetworks: z.stringbool().or(z.boolean()).default(false),
+  /** Merge-check webhooks may reach loopback and private addresses. */
+  webhookAllowPrivateNetworks: z.stringbool().or(z.boolean()).default(false),
   /** Let REST ingest read s3:// sources with the server's own AWS credentials. */
   ingestS3: z.stringbool().or(z.boolean()).default(false),
   /** Virtual-host addressing: requests to `<bucket>.<s3Domain>` address that bucket. */
@@ -102,6 +104,7 @@ const ENV_KEYS: Record<string, keyof z.input<typeof ConfigSchema>> = {
   STRATA_ALLOWED_HOSTS: 'allowedHosts',
   STRATA_INGEST_ROOTS: 'ingestRoots',
   STRATA_INGEST_ALLOW_PRIVATE_NETWORKS: 'ingestAllowPrivateNetworks',
+  STRATA_WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'webhookAllowPrivateNetworks',
   STRATA_INGEST_S3: 'ingestS3',
   STRATA_OPENLINEAGE_URL: 'openLineageUrl',
   STRATA_OPENLINEAGE_NAMESPACE: 'openLineageNamespace',

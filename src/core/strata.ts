@@ -3,6 +3,8 @@ import type { Authorizer } from './ports/authorizer.ts';
 import { IdentityService } from './access/identity-service.ts';
 import { PolicyAuthorizer } from './access/policy-authorizer.ts';
 import { DatasetLabels } from './access/dataset-labels.ts';
+import { MergeChecks } from './protection/merge-checks.ts';
+import type { TableReader, WebhookSender } from './ports/merge-check-io.ts';
 import type { BlobStore } from './ports/blob-store.ts';
 import { systemClock, type Clock } from './ports/clock.ts';
 import type { MetadataStore } from './ports/metadata-store.ts';
@@ -71,6 +73,10 @@ export interface StrataCoreOptions {
   mapper?: SourceMapper;
   /** The key that signs audit tree heads (none: entries are still appended, heads are not signed), and how often heads are due. */
   audit?: { signer?: AuditSigner; log?: Partial<AuditLogOptions>; retention?: Partial<AuditRetention> };
+  /** Parquet rows for the schema checks of protected branches. */
+  tables?: TableReader;
+  /** How webhook checks of protected branches are sent (none: a webhook check fails). */
+  webhooks?: WebhookSender;
   /** The inference archive: Parquet and SQL engine, token counter, and its settings. */
   inference?: { engine?: ArchiveEngine; tokens?: TokenCounter; options?: Partial<InferenceOptions> };
 }
@@ -161,7 +167,7 @@ export function createStrataCore(options: StrataCoreOptions): StrataCore {
     repositories: audited(repositories, 'repositories'),
     objects: audited(objects, 'objects', { untraced: ['writeContent'] }),
     commits: audited(commits, 'commits'),
-    merges: audited(new MergeService(deps, commits), 'merges'),
+    merges: audited(new MergeService(deps, commits, new MergeChecks({ read: (entry) => deps.objects.read(entry), labelsOf: (repository, path) => labels.of(repository, path), ...(options.tables ? { tables: options.tables } : {}), ...(options.webhooks ? { webhooks: options.webhooks } : {}) })), 'merges'),
     multipart: audited(new MultipartService(deps, objects, { minPartSize: options.minPartSize ?? MIN_PART_SIZE }), 'multipart'),
     accessKeys: audited(new AccessKeyService(deps), 'accessKeys', { untraced: ['resolve'] }),
     identity: audited(new IdentityService({ ...deps, identity: options.metadata.identity, policies }), 'identity', { untraced: ['authenticate', 'bootstrap', 'bootstrapAdmin'] }),

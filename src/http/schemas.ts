@@ -1,3 +1,4 @@
+import { ProtectionRuleSchema } from '../core/protection/protection-rules.ts';
 import { z } from 'zod';
 import { ERROR_CODES } from '../core/errors.ts';
 import { MERGE_STRATEGIES } from '../core/versioning/types.ts';
@@ -17,6 +18,7 @@ export const RepositorySchema = z.object({
   s3Layout: z.enum(['ref', 'plain']).describe("S3 gateway keys: 'ref' = <ref>/<path>, 'plain' = paths on the default branch"),
   publicRead: z.boolean().describe('anonymous S3 reads allowed'),
   auditReads: z.boolean().describe('every data read (API and S3) is appended to the audit log'),
+  protection: z.array(ProtectionRuleSchema).optional().describe('branch protection rules, first matching pattern wins'),
 }).meta({ id: 'Repository' });
 
 export const AccessKeySchema = z.object({
@@ -77,6 +79,7 @@ export const MergeResultSchema = z.object({
   merged: z.boolean(),
   resolvedConflicts: z.array(z.string()),
   changes: z.number().int(),
+  checks: z.array(z.object({ check: z.string(), passed: z.boolean(), message: z.string() })).optional().describe("the protected destination's required checks, each passed"),
 }).meta({ id: 'MergeResult' });
 
 export const MergeStrategySchema = z.enum(MERGE_STRATEGIES as [string, ...string[]]);

@@ -3,6 +3,7 @@ import { createHash, createHmac } from 'node:crypto';
 import type { IncomingHttpHeaders, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AccessKeyRecord } from '../../src/core/ports/metadata-store.ts';
+import type { StrataCoreOptions } from '../../src/core/strata.ts';
 import { buildS3Server } from '../../src/http/s3/server.ts';
 import { createTestCore, ctx, type Dialect, type TestCore } from './core.ts';
 
@@ -18,8 +19,8 @@ export interface TestGateway extends TestCore {
 }
 
 /** A core and an S3 gateway on a free loopback port, with one access key for principal 'ada'. */
-export async function startGateway(dialect: Dialect = 'sqlite', options: { now?: () => number; allowedHosts?: string[] } = {}): Promise<TestGateway> {
-  const test = await createTestCore(dialect);
+export async function startGateway(dialect: Dialect = 'sqlite', options: { now?: () => number; allowedHosts?: string[]; core?: Partial<StrataCoreOptions> } = {}): Promise<TestGateway> {
+  const test = await createTestCore(dialect, options.core);
   const server = buildS3Server({ core: test.core, logger: { info: () => undefined, error: () => undefined }, now: options.now, ...(options.allowedHosts === undefined ? {} : { allowedHosts: options.allowedHosts }) });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;

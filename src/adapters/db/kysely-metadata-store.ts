@@ -21,6 +21,7 @@ import type {
   TagRecord,
 } from '../../core/ports/metadata-store.ts';
 import type { CorsRule } from '../../core/versioning/cors.ts';
+import type { ProtectionRule } from '../../core/protection/protection-rules.ts';
 import * as accessKeys from './access-key-queries.ts';
 import * as datasets from './dataset-queries.ts';
 import { KyselyLineageStore, type NodeRow } from './lineage-queries.ts';
@@ -138,11 +139,12 @@ export class KyselyMetadataStore implements MetadataStore {
   }
 
   async updateRepository(name: string, settings: RepositorySettings): Promise<boolean> {
-    const values: { s3_layout?: string; public_read?: number; audit_reads?: number; cors?: string | null } = {};
+    const values: { s3_layout?: string; public_read?: number; audit_reads?: number; cors?: string | null; protection?: string | null } = {};
     if (settings.s3Layout !== undefined) values.s3_layout = settings.s3Layout;
     if (settings.publicRead !== undefined) values.public_read = settings.publicRead ? 1 : 0;
     if (settings.auditReads !== undefined) values.audit_reads = settings.auditReads ? 1 : 0;
     if (settings.cors !== undefined) values.cors = settings.cors === null ? null : JSON.stringify(settings.cors);
+    if (settings.protection !== undefined) values.protection = settings.protection === null || settings.protection.length === 0 ? null : JSON.stringify(settings.protection);
     if (Object.keys(values).length === 0) return (await this.getRepository(name)) !== undefined;
     const result = await this.db.updateTable('repositories').set(values).where('name', '=', name).executeTakeFirst();
     return result.numUpdatedRows > 0n;
@@ -430,6 +432,7 @@ function toRepository(row: Selectable<RepositoriesTable>): RepositoryRecord {
     publicRead: row.public_read === 1,
     auditReads: row.audit_reads === 1,
     ...(row.cors === null ? {} : { cors: JSON.parse(row.cors) as CorsRule[] }),
+    ...(row.protection === null ? {} : { protection: JSON.parse(row.protection) as ProtectionRule[] }),
   };
 }
 

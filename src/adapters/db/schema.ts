@@ -15,6 +15,7 @@ export interface RepositoriesTable {
   audit_reads: Generated<number>;
   /** JSON array of CorsRule; null: no CORS configuration. */
   cors: Generated<string | null>;
+  protection: Generated<string | null>;
 }
 
 export interface BranchesTable {

@@ -9,6 +9,7 @@ import { S3_LAYOUTS, type S3Layout } from '../../core/ports/metadata-store.ts';
 import { parseAddress, requireRef } from '../address.ts';
 import { adminName, withContext, type GlobalOptions } from '../context.ts';
 import { createOutput } from '../output.ts';
+import { registerProtectionCommands } from './protection.ts';
 
 export function registerRepositoryCommands(program: Command): void {
   program
@@ -124,6 +125,8 @@ export function registerRepositoryCommands(program: Command): void {
         out.print({ deleted: address.ref }, () => `deleted branch ${address.repository}@${address.ref}`);
       });
     });
+
+  registerProtectionCommands(branch);
 
   const tag = program.command('tag').description('create, list and delete tags');
   tag

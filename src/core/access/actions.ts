@@ -4,7 +4,7 @@
  * unknown one as an internal error). `<resource kind>:<verb>`.
  */
 export const ACTIONS = [
-  'repository:create', 'repository:read', 'repository:list', 'repository:update', 'repository:delete',
+  'repository:create', 'repository:read', 'repository:list', 'repository:update', 'repository:delete', 'repository:protect',
   'branch:create', 'branch:read', 'branch:list', 'branch:delete', 'branch:commit', 'branch:merge', 'branch:revert', 'branch:reset',
   'tag:create', 'tag:list', 'tag:delete',
   'commit:read',

@@ -93,11 +93,11 @@ export class AuditRecorder {
             }
             return result.then(
               async (value: unknown) => {
-                await this.settle(frame, 'ok');
+                await this.settle(frame, 'ok', checksOf(value));
                 return value;
               },
               async (error: unknown) => {
-                await this.settle(frame, isStrataError(error) ? error.code : 'Internal');
+                await this.settle(frame, isStrataError(error) ? error.code : 'Internal', isStrataError(error) ? { error: error.message, ...checksOf(error.details) } : undefined);
                 throw error;
               },
             );
@@ -113,12 +113,13 @@ export class AuditRecorder {
   }
 
   /** One entry per distinct action and resource of the call (a batch of writes to one branch is one entry, with a count). */
-  private async settle(frame: Frame, outcome: string): Promise<void> {
+  private async settle(frame: Frame, outcome: string, result?: Record<string, unknown>): Promise<void> {
     const events = new Map<string, { event: AuditEvent; count: number }>();
     for (const request of frame.requests) {
       if (request.action === 'repository:update' && request.repository !== undefined) this.forget(request.repository);
       if (!(await this.audited(request))) continue;
       const event = this.event(request, frame, outcome);
+      if (result !== undefined) event.details = { ...(event.details as object), ...result };
       const key = `${event.action}\u0000${event.resource}`;
       const seen = events.get(key);
       if (seen === undefined) events.set(key, { event, count: 1 });
@@ -156,6 +157,12 @@ export class AuditRecorder {
   }
 }
 
+/** A protected branch's check outcomes in a call's result or error: recorded with the call's entry. */
+function checksOf(value: unknown): { checks: unknown } | undefined {
+  const checks = typeof value === 'object' && value !== null ? (value as { checks?: unknown }).checks : undefined;
+  return Array.isArray(checks) ? { checks: sanitize(checks, 0) } : undefined;
+}
+
 function isPromise(value: unknown): value is Promise<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
@@ -170,10 +177,10 @@ function resourceOf(request: AccessRequest, input: unknown): string {
   const fields = typeof input === 'object' && input !== null ? (input as Record<string, unknown>) : {};
   let resource = request.repository ?? (typeof input === 'string' ? input : typeof fields.name === 'string' ? fields.name : '');
   const named = /^(branch|tag):/.test(request.action) && request.repository !== undefined ? fields.name : undefined;
-  const ref = fields.branch ?? fields.ref ?? fields.tag ?? named;
+  const ref = request.ref ?? fields.branch ?? fields.ref ?? fields.tag ?? named;
   if (typeof ref === 'string') resource += `@${ref}`;
   const objects = Array.isArray(fields.objects) ? (fields.objects as Array<{ path?: unknown }>) : [];
-  const path = fields.path ?? (objects.length === 1 ? objects[0]?.path : undefined);
+  const path = request.path ?? fields.path ?? (objects.length === 1 ? objects[0]?.path : undefined);
   if (typeof path === 'string') resource += `:${path}`;
   return resource;
 }

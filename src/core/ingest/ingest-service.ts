@@ -72,7 +72,7 @@ export class IngestService {
 
   async run(ctx: CallContext, input: IngestInput): Promise<IngestSummary> {
     await requireBranch(this.deps, input.repository, input.branch);
-    await authorize(this.deps, ctx, { action: 'object:write', repository: input.repository });
+    await authorize(this.deps, ctx, { action: 'object:write', repository: input.repository, ref: input.branch });
     const prefix = input.prefix === '' || input.prefix.endsWith('/') ? input.prefix : `${input.prefix}/`;
     const items: SourceItem[] = [];
     for await (const item of input.source.list()) if (input.accept?.(item.path) ?? true) items.push(item);

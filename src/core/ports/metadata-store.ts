@@ -17,6 +17,7 @@ import type { SearchIndex } from './search-index.ts';
  * All times are ISO 8601 strings. Paths sort by code point (SQLite BINARY, PostgreSQL "C").
  */
 import type { CorsRule } from '../versioning/cors.ts';
+import type { ProtectionRule } from '../protection/protection-rules.ts';
 
 /** How the S3 gateway maps keys: `<ref>/<path>` or, for generic S3 tools, plain paths on the default branch. */
 export type S3Layout = 'ref' | 'plain';
@@ -34,6 +35,8 @@ export interface RepositoryRecord {
   auditReads: boolean;
   /** CORS rules the S3 gateway answers browsers with; absent: none (preflights are refused). */
   cors?: CorsRule[];
+  /** Branch protection rules, first match wins; absent: no branch is protected. */
+  protection?: ProtectionRule[];
 }
 
 export interface RepositorySettings {
@@ -42,6 +45,8 @@ export interface RepositorySettings {
   auditReads?: boolean;
   /** New CORS rules; null removes them. */
   cors?: CorsRule[] | null;
+  /** New branch protection rules; null or [] removes them. */
+  protection?: ProtectionRule[] | null;
 }
 
 /** An S3 access key. The secret is kept because SigV4 verification needs it (as S3 does). */

@@ -52,7 +52,7 @@ export class CommitService {
     if (input.message.trim() === '') throw invalidArgument('commit message is empty');
     const only = input.only === undefined ? undefined : commitScopes(input.only);
     await requireBranch(this.deps, input.repository, input.branch);
-    await authorize(this.deps, ctx, { action: 'branch:commit', repository: input.repository });
+    await authorize(this.deps, ctx, { action: 'branch:commit', repository: input.repository, ref: input.branch });
     return this.serialized(input.repository, input.branch, () => this.commitOnce(ctx, input, only));
   }
 

@@ -1,5 +1,6 @@
 import type { ObjectStore } from '../objects/object-store.ts';
 import { permits } from '../access/permits.ts';
+import { guardBranch } from '../protection/protection-rules.ts';
 import type { AccessRequest, Authorizer } from '../ports/authorizer.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { MetadataStore } from '../ports/metadata-store.ts';
@@ -16,8 +17,11 @@ export interface VersioningDeps {
 }
 
 /** The one authorization check each service call makes before touching anything. */
-export function authorize(deps: Pick<VersioningDeps, 'authorizer'>, ctx: CallContext, request: Omit<AccessRequest, 'actor'>): Promise<void> {
-  return deps.authorizer.authorize({ actor: ctx.actor, ...request });
+export async function authorize(deps: Pick<VersioningDeps, 'authorizer'> & Partial<Pick<VersioningDeps, 'metadata'>>, ctx: CallContext, request: Omit<AccessRequest, 'actor'>): Promise<void> {
+  await deps.authorizer.authorize({ actor: ctx.actor, ...request });
+  // A protected branch refuses direct changes whoever is allowed to make them (services without
+  // the metadata store change no branch).
+  if (deps.metadata !== undefined) await guardBranch(deps.metadata, request);
 }
 
 /** The names among `repositories` the caller may take `action` in (what a listing may show). */

@@ -1,4 +1,6 @@
-import { conflict, invalidArgument } from '../errors.ts';
+import { conflict, invalidArgument, StrataError } from '../errors.ts';
+import type { CheckOutcome, MergeChecks } from '../protection/merge-checks.ts';
+import { ruleFor } from '../protection/protection-rules.ts';
 import { compareKeys } from '../keys.ts';
 import { sameEntry, type Entry } from '../objects/entry.ts';
 import type { CommitRecord } from '../ports/metadata-store.ts';
@@ -31,6 +33,7 @@ export class MergeService {
   constructor(
     private readonly deps: VersioningDeps,
     private readonly commits: CommitService,
+    private readonly checks: MergeChecks,
   ) {}
 
   /**
@@ -40,7 +43,7 @@ export class MergeService {
    */
   async merge(ctx: CallContext, input: MergeInput): Promise<MergeResult> {
     await requireBranch(this.deps, input.repository, input.destination);
-    await authorize(this.deps, ctx, { action: 'branch:merge', repository: input.repository });
+    await authorize(this.deps, ctx, { action: 'branch:merge', repository: input.repository, ref: input.destination });
     return this.untilHeadHolds({ repository: input.repository, branch: input.destination, what: 'merge' }, () => this.mergeOnce(ctx, input));
   }
 
@@ -77,11 +80,29 @@ export class MergeService {
     const edits = strategy === 'source-wins' ? mergeSorted(plan.edits, plan.conflictEdits) : plan.edits;
     const treeId = await applyEdits(this.deps.nodes, dest.treeId, edits);
     await this.deps.nodes.flush();
+    const checks = await this.requiredChecks(input, { head: dest, treeId });
     const message = input.message ?? `Merge '${input.source}' into '${input.destination}'`;
-    const commit = this.commits.newCommit(ctx, { repository: input.repository, treeId, parents: [dest, source], message, metadata: input.metadata ?? {} });
+    const metadata = { ...input.metadata, ...(checks === undefined ? {} : { 'strata.checks': JSON.stringify(checks) }) };
+    const commit = this.commits.newCommit(ctx, { repository: input.repository, treeId, parents: [dest, source], message, metadata });
     const moved = await this.deps.metadata.advanceBranch({ repository: input.repository, branch: input.destination, expectedHead: dest.id, commit });
     if (!moved) return 'moved';
-    return { commit: toCommitInfo(commit), merged: true, resolvedConflicts: plan.conflicts, changes: edits.length };
+    return { commit: toCommitInfo(commit), merged: true, resolvedConflicts: plan.conflicts, changes: edits.length, ...(checks === undefined ? {} : { checks }) };
+  }
+
+  /**
+   * The checks a protected destination requires, run on the merge's result before its head
+   * moves; PreconditionFailed (naming every failed check) when one fails. Undefined: none required.
+   */
+  private async requiredChecks(input: MergeInput, result: { head: CommitRecord; treeId: string | null }): Promise<CheckOutcome[] | undefined> {
+    const rule = ruleFor((await this.deps.metadata.getRepository(input.repository))?.protection, input.destination);
+    if (rule === undefined || rule.checks.length === 0) return undefined;
+    const changes = await collect(diffTrees(this.deps.nodes, { left: result.head.treeId, right: result.treeId }));
+    const outcomes = await this.checks.run(rule.checks, { repository: input.repository, source: input.source, destination: input.destination, head: result.head.id, changes });
+    const failed = outcomes.filter((o) => !o.passed);
+    if (failed.length > 0) {
+      throw new StrataError('PreconditionFailed', `merge into protected branch '${input.destination}' refused: ${failed.map((o) => `${o.check}: ${o.message}`).join('; ')}`, { details: { checks: outcomes } });
+    }
+    return outcomes;
   }
 
   /**
@@ -90,7 +111,7 @@ export class MergeService {
    */
   async revert(ctx: CallContext, input: { repository: string; branch: string; ref: string; parent?: number }): Promise<{ commit: ReturnType<typeof toCommitInfo> }> {
     await requireBranch(this.deps, input.repository, input.branch);
-    await authorize(this.deps, ctx, { action: 'branch:revert', repository: input.repository });
+    await authorize(this.deps, ctx, { action: 'branch:revert', repository: input.repository, ref: input.branch });
     return this.untilHeadHolds({ repository: input.repository, branch: input.branch, what: 'revert' }, () => this.revertOnce(ctx, input));
   }
 

@@ -39,7 +39,7 @@ export class MultipartService {
   async create(ctx: CallContext, input: { repository: string; branch: string; path: string; template: ObjectTemplate }): Promise<UploadRecord> {
     assertObjectPath(input.path);
     await requireBranch(this.deps, input.repository, input.branch);
-    await authorize(this.deps, ctx, { action: 'object:write', repository: input.repository });
+    await authorize(this.deps, ctx, { action: 'object:write', repository: input.repository, ref: input.branch, path: input.path });
     const upload: UploadRecord = {
       id: randomBytes(24).toString('base64url'),
       repository: input.repository,

@@ -1,4 +1,5 @@
-import { conflict, invalidArgument, notFound } from '../errors.ts';
+import { conflict, invalidArgument, notFound, StrataError } from '../errors.ts';
+import { parseProtection } from '../protection/protection-rules.ts';
 import { assertRefName, assertRepositoryName } from '../names.ts';
 import { S3_LAYOUTS, type BranchRecord, type RepositoryRecord, type RepositorySettings, type S3Layout, type TagRecord } from '../ports/metadata-store.ts';
 import { commitId } from './commit-id.ts';
@@ -42,9 +43,13 @@ export class RepositoryService {
       throw invalidArgument(`invalid S3 layout '${settings.s3Layout}': use ${S3_LAYOUTS.join(' or ')}`);
     }
     if (settings.cors !== undefined && settings.cors !== null) validateCorsRules(settings.cors);
+    const protection = settings.protection === undefined || settings.protection === null ? settings.protection : parseProtection(settings.protection);
     await requireRepository(this.deps, name);
-    await authorize(this.deps, ctx, { action: 'repository:update', repository: name });
-    await this.deps.metadata.updateRepository(name, settings);
+    const { protection: _protection, ...others } = settings;
+    if (Object.keys(others).length > 0 || protection === undefined) await authorize(this.deps, ctx, { action: 'repository:update', repository: name });
+    // Protecting a branch, or lifting its protection, is its own right: a writer of the branch does not hold it.
+    if (protection !== undefined) await authorize(this.deps, ctx, { action: 'repository:protect', repository: name });
+    await this.deps.metadata.updateRepository(name, { ...others, ...(protection === undefined ? {} : { protection }) });
     return requireRepository(this.deps, name);
   }
 
@@ -66,8 +71,11 @@ export class RepositoryService {
 
   /** Deletes the repository's refs, commits and staging; blobs are left to garbage collection. */
   async delete(ctx: CallContext, name: string): Promise<void> {
-    await requireRepository(this.deps, name);
+    const repository = await requireRepository(this.deps, name);
     await authorize(this.deps, ctx, { action: 'repository:delete', repository: name });
+    if ((repository.protection ?? []).length > 0) {
+      throw new StrataError('Forbidden', `repository '${name}' has protected branches; lift its protection rules first (repository:protect)`, { details: { reason: 'protected-branch' } });
+    }
     await this.deps.metadata.deleteRepository(name);
   }
 
@@ -103,7 +111,7 @@ export class RepositoryService {
     if (repository.defaultBranch === input.name) {
       throw invalidArgument(`cannot delete '${input.name}': it is the default branch of '${input.repository}'`);
     }
-    await authorize(this.deps, ctx, { action: 'branch:delete', repository: input.repository });
+    await authorize(this.deps, ctx, { action: 'branch:delete', repository: input.repository, ref: input.name });
     await this.deps.metadata.deleteBranch(input.repository, input.name);
   }
 

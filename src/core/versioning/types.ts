@@ -1,3 +1,4 @@
+import type { CheckOutcome } from '../protection/merge-checks.ts';
 import type { Entry } from '../objects/entry.ts';
 import type { Actor } from '../ports/authorizer.ts';
 import type { CommitRecord } from '../ports/metadata-store.ts';
@@ -48,6 +49,8 @@ export interface MergeResult {
   resolvedConflicts: string[];
   /** Paths the merge changed on the destination. */
   changes: number;
+  /** The protected destination's required checks, each passed (also in the commit's `strata.checks`). */
+  checks?: CheckOutcome[];
 }
 
 export function toCommitInfo(record: CommitRecord): CommitInfo {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { RouteDeps } from '../build-server.ts';
+import { ProtectionRuleSchema } from '../../core/protection/protection-rules.ts';
 import { ERROR_RESPONSES, RepoParams, RepositorySchema } from '../schemas.ts';
 
 export function registerRepositoryRoutes(app: FastifyInstance, deps: RouteDeps): void {
@@ -27,9 +28,14 @@ export function registerRepositoryRoutes(app: FastifyInstance, deps: RouteDeps):
   api.patch('/repositories/:repo', {
     schema: {
       tags,
-      summary: "Change a repository's settings (S3 key layout, anonymous reads, audited reads)",
+      summary: "Change a repository's settings (S3 key layout, anonymous reads, audited reads) or its branch protection rules (needs repository:protect)",
       params: RepoParams,
-      body: z.strictObject({ s3Layout: z.enum(['ref', 'plain']).optional(), publicRead: z.boolean().optional(), auditReads: z.boolean().optional() }),
+      body: z.strictObject({
+        s3Layout: z.enum(['ref', 'plain']).optional(),
+        publicRead: z.boolean().optional(),
+        auditReads: z.boolean().optional(),
+        protection: z.array(ProtectionRuleSchema).nullable().optional().describe('replaces every rule; null or [] lifts all protection'),
+      }),
       response: { 200: RepositorySchema, ...ERROR_RESPONSES },
     },
   }, async (request) => deps.core.repositories.update(deps.context(request), request.params.repo, request.body));

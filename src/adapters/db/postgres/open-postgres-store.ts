@@ -16,6 +16,7 @@ import * as inference from './migrations/008-inference.ts';
 import * as stagingWrites from './migrations/009-staging-writes.ts';
 import * as partVersions from './migrations/010-part-versions.ts';
 import * as bucketCors from './migrations/011-bucket-cors.ts';
+import * as branchProtection from './migrations/013-branch-protection.ts';
 import * as identity from './migrations/012-identity.ts';
 import { postgresFullText } from '../search-queries.ts';
 import { createBranchLocks } from './branch-lock.ts';
@@ -31,7 +32,7 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
     throw new StrataError('Unavailable', `cannot connect to PostgreSQL at ${redact(url)}: ${(error as Error).message}`, { cause: error });
   }
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
-  await migrateToLatest(db as Kysely<unknown>, { '001-initial': initial, '002-s3-gateway': s3Gateway, '003-datasets': datasets, '004-search': search, '005-lineage': lineage, '006-prep-cache': prepCache, '007-audit': audit, '008-inference': inference, '009-staging-writes': stagingWrites, '010-part-versions': partVersions, '011-bucket-cors': bucketCors, '012-identity': identity });
+  await migrateToLatest(db as Kysely<unknown>, { '001-initial': initial, '002-s3-gateway': s3Gateway, '003-datasets': datasets, '004-search': search, '005-lineage': lineage, '006-prep-cache': prepCache, '007-audit': audit, '008-inference': inference, '009-staging-writes': stagingWrites, '010-part-versions': partVersions, '011-bucket-cors': bucketCors, '012-identity': identity, '013-branch-protection': branchProtection });
   const branchLocks = createBranchLocks(url);
   return new KyselyMetadataStore(db, {
     name: 'postgres',
