@@ -13,6 +13,7 @@ import { LibraryDocumentText } from '../adapters/extract/document-text.ts';
 import { esbuildCompiler } from '../adapters/prep/esbuild-compiler.ts';
 import { EldLanguageDetector } from '../adapters/extract/eld-language-detector.ts';
 import { Ed25519FileSigner } from '../adapters/audit/ed25519-signer.ts';
+import { AesGcmSealer } from '../adapters/secrets/aes-gcm-sealer.ts';
 import { DuckDbArchiveEngine } from '../adapters/inference/duckdb-archive.ts';
 import { TiktokenCounter } from '../adapters/inference/tiktoken-counter.ts';
 import type { Config } from '../config/config.ts';
@@ -37,9 +38,10 @@ export async function openStrata(config: Config, options: OpenStrataOptions): Pr
   const blobs = await openBlobStore(config);
   const metadata = await openMetadataStore(config);
   const queue = await openTaskQueue(config);
-  return createStrataCore({
+  const core = createStrataCore({
     metadata,
     blobs,
+    secrets: openSecretsKey(config),
     extractor: new BasicExtractor(),
     languageDetector: new EldLanguageDetector(),
     openLineage: {
@@ -60,6 +62,9 @@ export async function openStrata(config: Config, options: OpenStrataOptions): Pr
       options: { inlineBytes: config.inferenceInlineBytes, recentDays: config.inferenceRecentDays, ...(config.inferencePseudonymize ? { pseudonymKey: pseudonymKey(join(config.dataDir, 'inference-pseudonym.key')) } : {}) },
     },
   });
+  // Keys stored before secrets were sealed are sealed now, once.
+  await core.accessKeys.sealStored();
+  return core;
 }
 
 /**
@@ -76,6 +81,12 @@ function pseudonymKey(file: string): Buffer {
     }
   }
   return Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
+}
+
+/** The key that seals S3 secrets: made on first use in the data folder; a configured file must exist. */
+function openSecretsKey(config: Config): AesGcmSealer {
+  const file = config.secretsKeyFile ?? join(config.dataDir, 's3-secrets.key');
+  return AesGcmSealer.open(file, { create: config.secretsKeyFile === undefined });
 }
 
 /** The key is made on first use where the data folder is Strata's own; a configured key file must exist. */

@@ -65,6 +65,8 @@ const ConfigSchema = z.strictObject({
    * made on first start. Every process of one Strata must use the same key.
    */
   auditKeyFile: z.string().min(1).optional(),
+  /** The AES-256 key that seals S3 secret keys in the database (default: <data dir>/s3-secrets.key, made on first use). */
+  secretsKeyFile: z.string().min(1).optional(),
   /** Sign a tree head once this many audit entries were appended since the last one. */
   auditHeadEvery: z.coerce.number().int().min(1).default(1000),
   /** …and at least this often, even when nothing happened (`strata serve`). */
@@ -112,6 +114,7 @@ const ENV_KEYS: Record<string, keyof z.input<typeof ConfigSchema>> = {
   STRATA_TASK_RETRIES: 'taskRetries',
   STRATA_PREP_THREADS: 'prepThreads',
   STRATA_AUDIT_KEY_FILE: 'auditKeyFile',
+  STRATA_SECRETS_KEY_FILE: 'secretsKeyFile',
   STRATA_AUDIT_HEAD_EVERY: 'auditHeadEvery',
   STRATA_AUDIT_HEAD_SECONDS: 'auditHeadSeconds',
   STRATA_AUDIT_RETENTION_DAYS: 'auditRetentionDays',

@@ -5,6 +5,7 @@ import { PolicyAuthorizer } from './access/policy-authorizer.ts';
 import { DatasetLabels } from './access/dataset-labels.ts';
 import { MergeChecks } from './protection/merge-checks.ts';
 import type { TableReader, WebhookSender } from './ports/merge-check-io.ts';
+import type { SecretSealer } from './ports/secret-sealer.ts';
 import type { BlobStore } from './ports/blob-store.ts';
 import { systemClock, type Clock } from './ports/clock.ts';
 import type { MetadataStore } from './ports/metadata-store.ts';
@@ -73,6 +74,8 @@ export interface StrataCoreOptions {
   mapper?: SourceMapper;
   /** The key that signs audit tree heads (none: entries are still appended, heads are not signed), and how often heads are due. */
   audit?: { signer?: AuditSigner; log?: Partial<AuditLogOptions>; retention?: Partial<AuditRetention> };
+  /** Seals S3 secret keys at rest with a key outside the database (none: stored as given). */
+  secrets?: SecretSealer;
   /** Parquet rows for the schema checks of protected branches. */
   tables?: TableReader;
   /** How webhook checks of protected branches are sent (none: a webhook check fails). */
@@ -169,7 +172,7 @@ export function createStrataCore(options: StrataCoreOptions): StrataCore {
     commits: audited(commits, 'commits'),
     merges: audited(new MergeService(deps, commits, new MergeChecks({ read: (entry) => deps.objects.read(entry), labelsOf: (repository, path) => labels.of(repository, path), ...(options.tables ? { tables: options.tables } : {}), ...(options.webhooks ? { webhooks: options.webhooks } : {}) })), 'merges'),
     multipart: audited(new MultipartService(deps, objects, { minPartSize: options.minPartSize ?? MIN_PART_SIZE }), 'multipart'),
-    accessKeys: audited(new AccessKeyService(deps), 'accessKeys', { untraced: ['resolve'] }),
+    accessKeys: audited(new AccessKeyService(deps, options.secrets), 'accessKeys', { untraced: ['resolve', 'sealStored'] }),
     identity: audited(new IdentityService({ ...deps, identity: options.metadata.identity, policies }), 'identity', { untraced: ['authenticate', 'bootstrap', 'bootstrapAdmin'] }),
     policies,
     ingest: audited(new IngestService(deps, { objects, commits, search, extractor: options.extractor ?? NO_EXTRACTION }), 'ingest'),

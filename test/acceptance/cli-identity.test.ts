@@ -72,7 +72,7 @@ describe('strata CLI: identity and access', () => {
       };
       await walk(data);
       const names = files.map((f) => f.slice(data.length + 1));
-      expect(names).toEqual(expect.arrayContaining(['strata.db', 'audit-signing-key.pem', 'config.json', 'inference-pseudonym.key']));
+      expect(names).toEqual(expect.arrayContaining(['strata.db', 'audit-signing-key.pem', 's3-secrets.key', 'config.json', 'inference-pseudonym.key']));
       expect(names.filter((n) => n.startsWith('blobs/')).length).toBeGreaterThan(0);
       // Every file and folder Strata made, whatever its kind (SQLite's journal files included).
       const modes = async (paths: string[]): Promise<Record<string, string>> => Object.fromEntries(await Promise.all(paths.map(async (p): Promise<[string, string]> => [p.slice(data.length), await mode(p)])));

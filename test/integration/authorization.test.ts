@@ -101,8 +101,11 @@ describe.each(DIALECTS)('authorization by role on %s', (dialect) => {
     const anonymous = await fetch(`${gw.endpoint}/plain/doc.txt`);
     expect(anonymous.status).toBe(403);
     expect(await anonymous.text()).toContain('<Code>AccessDenied</Code>');
+    const forged = gw.clientWith({ accessKeyId: (await gw.core.accessKeys.list(ctx, { principal: 'p-reader' }))[0]?.id ?? '', secretAccessKey: 'not-the-secret' });
+    expect(await failure(forged.send(new GetObjectCommand({ Bucket: 'plain', Key: 'doc.txt' })))).toEqual({ name: 'SignatureDoesNotMatch', status: 403 });
+    expect(await failure(gw.clientWith({ accessKeyId: 'AKIANOSUCHKEY0000000', secretAccessKey: 'x' }).send(new GetObjectCommand({ Bucket: 'plain', Key: 'doc.txt' })))).toEqual({ name: 'InvalidAccessKeyId', status: 403 });
     const audited = (await gw.core.audit.entries(ctx, { limit: 10_000 })).filter((e) => e.actor === 'anonymous' && e.outcome === 'denied' && e.resource.startsWith('S3 '));
-    expect(audited.map((e) => [e.action, e.resource])).toEqual([['api:call', 'S3 GET /plain/doc.txt']]);
+    expect(audited.map((e) => [e.action, e.resource])).toEqual([['api:call', 'S3 GET /plain/doc.txt'], ['api:call', 'S3 GET /plain/doc.txt'], ['api:call', 'S3 GET /plain/doc.txt']]);
   });
 
   it('CLI --endpoint: acts as the token\'s principal, and a refusal is one line with a non-zero exit', async () => {

@@ -68,6 +68,11 @@ describe.each(DIALECTS)('label rules on %s', (dialect) => {
     expect([allowed.status, await allowed.text()]).toEqual([200, PEOPLE]);
     const listed = (await (await as('rita', '/api/v1/repositories/corpus/refs/main/list')).json()) as { objects: Array<{ path: string }> };
     expect(listed.objects.map((o) => o.path)).toEqual(['open/notes.txt']);
+    const history = await gw.core.commits.log(ctx, { repository: 'corpus', ref: 'main' });
+    const root = history.at(-1)?.id ?? '';
+    const rita = { actor: { id: 'rita' } };
+    expect((await gw.core.commits.diff(rita, { repository: 'corpus', left: root, right: 'main' })).map((c) => c.path)).toEqual(['open/notes.txt']);
+    expect((await gw.core.commits.diff({ actor: { id: 'priya' } }, { repository: 'corpus', left: root, right: 'main' })).map((c) => c.path)).toEqual(['open/notes.txt', 'pii/people.txt']);
   });
 
   it('S3: GET, HEAD and CopyObject source are AccessDenied; LIST and ListObjectVersions leave the labelled keys out', async () => {

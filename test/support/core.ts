@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AesGcmSealer } from '../../src/adapters/secrets/aes-gcm-sealer.ts';
 import { Ed25519FileSigner } from '../../src/adapters/audit/ed25519-signer.ts';
 import { FsBlobStore } from '../../src/adapters/blob/fs/fs-blob-store.ts';
 import { DuckDbArchiveEngine } from '../../src/adapters/inference/duckdb-archive.ts';
@@ -54,7 +55,8 @@ export async function createTestCore(dialect: Dialect, options: Partial<StrataCo
   }
   const tasks = extras.tasks && databaseUrl ? { queue: new PgBossTaskQueue({ connectionString: databaseUrl, maintenanceIntervalSeconds: extras.tasks.expireInSeconds }), expireInSeconds: extras.tasks.expireInSeconds, retryLimit: 3 } : undefined;
   const signer = Ed25519FileSigner.open(join(dir, 'audit-signing-key.pem'), { create: true });
-  const core = createStrataCore({ metadata, blobs, extractor: new BasicExtractor(), languageDetector: new EldLanguageDetector(), audit: { signer }, inference: { engine: new DuckDbArchiveEngine(), tokens: new TiktokenCounter(), options: { pseudonymKey: Buffer.alloc(32, 7) } }, ...(tasks ? { tasks } : {}), ...options });
+  const secrets = AesGcmSealer.open(join(dir, 's3-secrets.key'), { create: true });
+  const core = createStrataCore({ metadata, blobs, secrets, extractor: new BasicExtractor(), languageDetector: new EldLanguageDetector(), audit: { signer }, inference: { engine: new DuckDbArchiveEngine(), tokens: new TiktokenCounter(), options: { pseudonymKey: Buffer.alloc(32, 7) } }, ...(tasks ? { tasks } : {}), ...options });
   // As `strata init` does: the first principal is the administrator; tests act as her.
   const { token } = await core.identity.bootstrap('ada');
   return {
@@ -81,7 +83,8 @@ export async function attachCore(test: TestCore): Promise<{ core: StrataCore; cl
   const metadata = test.dialect === 'sqlite' ? await openSqliteStore(join(test.dir, 'strata.db')) : await openPostgresStore(test.databaseUrl ?? '');
   const blobs = await FsBlobStore.open({ root: join(test.dir, 'blobs') });
   const signer = Ed25519FileSigner.open(join(test.dir, 'audit-signing-key.pem'), { create: false });
-  const core = createStrataCore({ metadata, blobs, audit: { signer }, inference: { engine: new DuckDbArchiveEngine(), tokens: new TiktokenCounter(), options: { pseudonymKey: Buffer.alloc(32, 7) } } });
+  const secrets = AesGcmSealer.open(join(test.dir, 's3-secrets.key'), { create: false });
+  const core = createStrataCore({ metadata, blobs, secrets, audit: { signer }, inference: { engine: new DuckDbArchiveEngine(), tokens: new TiktokenCounter(), options: { pseudonymKey: Buffer.alloc(32, 7) } } });
   return { core, close: () => core.close() };
 }
 

@@ -24,6 +24,11 @@ export async function revoke(db: Kysely<Database>, id: string, at: string): Prom
   return result.numUpdatedRows > 0n;
 }
 
+export async function replaceSecret(db: Kysely<Database>, input: { id: string; expected: string; secret: string }): Promise<boolean> {
+  const result = await db.updateTable('access_keys').set({ secret: input.secret }).where('id', '=', input.id).where('secret', '=', input.expected).executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
 function toAccessKey(row: AccessKeysTable): AccessKeyRecord {
   const key: AccessKeyRecord = { id: row.id, secret: row.secret, principal: row.principal, createdAt: row.created_at };
   if (row.revoked_at !== null) key.revokedAt = row.revoked_at;

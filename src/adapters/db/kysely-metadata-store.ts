@@ -330,6 +330,10 @@ export class KyselyMetadataStore implements MetadataStore {
     return accessKeys.revoke(this.db, id, at);
   }
 
+  replaceAccessKeySecret(id: string, expected: string, secret: string): Promise<boolean> {
+    return accessKeys.replaceSecret(this.db, { id, expected, secret });
+  }
+
   async createUpload(upload: UploadRecord): Promise<void> {
     await this.uniquely(`upload '${upload.id}' already exists`, () => uploads.create(this.db, upload));
   }

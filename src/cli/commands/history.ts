@@ -99,9 +99,10 @@ export function registerHistoryCommands(program: Command): void {
       if (!MERGE_STRATEGIES.includes(opts.strategy as MergeStrategy)) throw invalidArgument(`unknown strategy '${opts.strategy}': use ${MERGE_STRATEGIES.join(', ')}`);
       await withContext(command, async ({ api, out }) => {
         const result = await api.merge({ repository: address.repository, source: address.ref, destination, strategy: opts.strategy as MergeStrategy, message: opts.message });
+        const checks = (result.checks ?? []).map((c) => `\n  check passed: ${c.check}: ${c.message}`).join('');
         out.print(result, () =>
           result.merged
-            ? `merged ${address.ref} into ${destination}: ${result.changes} change(s), commit ${result.commit.id.slice(0, 12)}${result.resolvedConflicts.length > 0 ? `, ${result.resolvedConflicts.length} conflict(s) resolved by ${opts.strategy}` : ''}`
+            ? `merged ${address.ref} into ${destination}: ${result.changes} change(s), commit ${result.commit.id.slice(0, 12)}${result.resolvedConflicts.length > 0 ? `, ${result.resolvedConflicts.length} conflict(s) resolved by ${opts.strategy}` : ''}${checks}`
             : `already up to date: ${address.ref} is contained in ${destination}`,
         );
       });

@@ -94,7 +94,7 @@ export function registerRepositoryCommands(program: Command): void {
       });
     });
 
-  const branch = program.command('branch').description('create, list and delete branches');
+  const branch = program.command('branch').description('create, list, delete and protect branches');
   branch
     .command('create')
     .argument('<branch>', 'repo@name')

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { invalidArgument, notFound } from '../errors.ts';
+import { invalidArgument, notFound, StrataError } from '../errors.ts';
+import type { SecretSealer } from '../ports/secret-sealer.ts';
 import type { AccessKeyRecord } from '../ports/metadata-store.ts';
 import { authorize, type VersioningDeps } from '../versioning/deps.ts';
 import type { CallContext } from '../versioning/types.ts';
@@ -11,9 +12,16 @@ const PRINCIPAL = /^[\w.@+-]{1,128}$/;
 /** AWS's alphabet for access key ids: uppercase letters and digits. */
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
-/** S3 access keys, issued per principal. The gateway resolves them; revoked keys stop working at once. */
+/**
+ * S3 access keys, issued per principal. The gateway resolves them; revoked keys stop working at
+ * once. Secrets are stored sealed by `sealer` (a key outside the database); keys stored before
+ * sealing existed are still read, and `sealStored` seals them.
+ */
 export class AccessKeyService {
-  constructor(private readonly deps: Pick<VersioningDeps, 'metadata' | 'authorizer' | 'clock'>) {}
+  constructor(
+    private readonly deps: Pick<VersioningDeps, 'metadata' | 'authorizer' | 'clock'>,
+    private readonly sealer: SecretSealer | undefined,
+  ) {}
 
   /**
    * Issues a key for a principal (default: the caller); the only time the secret is returned.
@@ -37,7 +45,7 @@ export class AccessKeyService {
       principal,
       createdAt: this.deps.clock.now().toISOString(),
     };
-    await this.deps.metadata.createAccessKey(key);
+    await this.deps.metadata.createAccessKey({ ...key, secret: this.sealer?.seal(key.secret, key.id) ?? key.secret });
     return key;
   }
 
@@ -59,7 +67,29 @@ export class AccessKeyService {
   /** The active key with this id, for signature verification; undefined if unknown or revoked. */
   async resolve(id: string): Promise<AccessKeyRecord | undefined> {
     const key = await this.deps.metadata.getAccessKey(id);
-    return key?.revokedAt === undefined ? key : undefined;
+    if (key === undefined || key.revokedAt !== undefined) return undefined;
+    return { ...key, secret: this.opened(key) };
+  }
+
+  /** Seals every secret still stored in plain text (from before sealing); returns how many. */
+  async sealStored(): Promise<number> {
+    const sealer = this.sealer;
+    if (sealer === undefined) return 0;
+    let sealed = 0;
+    for (const key of await this.deps.metadata.listAccessKeys()) {
+      if (sealer.isSealed(key.secret)) continue;
+      if (await this.deps.metadata.replaceAccessKeySecret(key.id, key.secret, sealer.seal(key.secret, key.id))) sealed++;
+    }
+    return sealed;
+  }
+
+  private opened(key: AccessKeyRecord): string {
+    if (this.sealer === undefined || !this.sealer.isSealed(key.secret)) return key.secret;
+    try {
+      return this.sealer.open(key.secret, key.id);
+    } catch (error) {
+      throw new StrataError('Unavailable', `the secret of access key ${key.id} cannot be opened with this server's secrets key (STRATA_SECRETS_KEY_FILE): ${(error as Error).message}`);
+    }
   }
 }
 

@@ -71,7 +71,7 @@ export const BUILT_IN_POLICIES: Readonly<Record<string, PolicyDocument>> = {
 export function resourceOf(request: Pick<AccessRequest, 'repository' | 'ref' | 'path' | 'resource'>): string {
   if (request.repository === undefined) return request.resource ?? '';
   if (request.ref === undefined) return `repository:${request.repository}`;
-  return `repository:${request.repository}/${request.ref}${request.path === undefined ? '' : `/${request.path}`}`;
+  return `repository:${request.repository}/${request.ref}${request.path === undefined || request.path === '' ? '' : `/${request.path}`}`;
 }
 
 /**

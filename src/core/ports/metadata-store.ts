@@ -49,7 +49,10 @@ export interface RepositorySettings {
   protection?: ProtectionRule[] | null;
 }
 
-/** An S3 access key. The secret is kept because SigV4 verification needs it (as S3 does). */
+/**
+ * An S3 access key. The secret is kept because SigV4 verification needs it (as S3 does); the
+ * store holds it sealed (`SecretSealer`), the services hand it out opened.
+ */
 export interface AccessKeyRecord {
   id: string;
   secret: string;
@@ -246,6 +249,8 @@ export interface MetadataStore {
   listAccessKeys(): Promise<AccessKeyRecord[]>;
   /** Marks a key revoked at `at`; false if it does not exist or is already revoked. */
   revokeAccessKey(id: string, at: string): Promise<boolean>;
+  /** Replaces the stored secret while it is still `expected` (sealing a legacy plain one); false if it changed. */
+  replaceAccessKeySecret(id: string, expected: string, secret: string): Promise<boolean>;
 
   createUpload(upload: UploadRecord): Promise<void>;
   getUpload(id: string): Promise<UploadRecord | undefined>;

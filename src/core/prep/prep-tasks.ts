@@ -16,7 +16,9 @@ const POLL_MS = 500;
 /** One task: the per-record half of a recipe over some sources of one commit. Plain JSON. */
 export interface MapTask {
   recipe: Pick<Recipe, 'name' | 'extract' | 'steps' | 'mapHash'>;
+  /** Who started the run, and the roles its token was limited to: a worker acts with no more. */
   actor: string;
+  scope?: string[];
   repository: string;
   commit: string;
   paths: string[];
@@ -46,7 +48,7 @@ export async function distribute(
   let batch: string[] = [];
   const send = async (): Promise<void> => {
     if (batch.length === 0) return;
-    const task: MapTask = { recipe: { name: input.recipe.name, extract: input.recipe.extract, steps: input.recipe.steps, mapHash: input.recipe.mapHash }, actor: scope.ctx.actor.id, repository: input.set.repository, commit: input.set.commit, paths: batch };
+    const task: MapTask = { recipe: { name: input.recipe.name, extract: input.recipe.extract, steps: input.recipe.steps, mapHash: input.recipe.mapHash }, actor: scope.ctx.actor.id, ...(scope.ctx.actor.scope === undefined ? {} : { scope: scope.ctx.actor.scope }), repository: input.set.repository, commit: input.set.commit, paths: batch };
     ids.push(...(await tasks.queue.send(PREP_QUEUE, [task], { retryLimit: tasks.retryLimit, expireInSeconds: tasks.expireInSeconds })));
     batch = [];
   };
@@ -103,7 +105,7 @@ export function serveTasks(
       instances.set(task.recipe.mapHash, steps);
     }
     const ready = await steps;
-    const ctx: CallContext = { actor: { id: task.actor } };
+    const ctx: CallContext = { actor: { id: task.actor, ...(task.scope === undefined ? {} : { scope: task.scope }) } };
     const set: SourceSet = { repository: task.repository, commit: task.commit, prefix: '', single: true };
     const entries = [];
     for (const path of task.paths) {

@@ -5,6 +5,7 @@ import { compareKeys } from '../keys.ts';
 import type { CommitRecord, StagedRow } from '../ports/metadata-store.ts';
 import { backoff, BranchLocks } from './branch-locks.ts';
 import { commitId } from './commit-id.ts';
+import { permits } from '../access/permits.ts';
 import { authorize, type VersioningDeps } from './deps.ts';
 import { requireBranch, requireCommit, resolveRef } from './refs.ts';
 import { applyEdits, type TreeEdit } from './tree/apply-edits.ts';
@@ -170,6 +171,11 @@ export class CommitService {
     return out;
   }
 
+  private async listable(ctx: CallContext, repository: string, refs: string[], path: string): Promise<boolean> {
+    for (const ref of refs) if (!(await permits(this.deps.authorizer, { actor: ctx.actor, action: 'object:list', repository, ref, path }))) return false;
+    return true;
+  }
+
   /** Differences between two refs' commits (staged changes are not included; see `status`). */
   async diff(ctx: CallContext, input: { repository: string; left: string; right: string; prefix?: string; limit?: number }): Promise<ObjectChange[]> {
     assertPrefix(input.prefix ?? '');
@@ -179,7 +185,8 @@ export class CommitService {
     const limit = input.limit ?? Number.POSITIVE_INFINITY;
     for await (const change of diffTrees(this.deps.nodes, { left: left.commit.treeId, right: right.commit.treeId, prefix: input.prefix })) {
       if (changes.length >= limit) break;
-      changes.push(change);
+      // A path the caller may not list (a label or path rule) is left out, as in a listing.
+      if (await this.listable(ctx, input.repository, [input.left, input.right], change.path)) changes.push(change);
     }
     return changes;
   }
@@ -188,13 +195,14 @@ export class CommitService {
   async status(ctx: CallContext, input: { repository: string; branch: string; prefix?: string }): Promise<ObjectChange[]> {
     assertPrefix(input.prefix ?? '');
     const branch = await requireBranch(this.deps, input.repository, input.branch);
-    await authorize(this.deps, ctx, { action: 'object:list', repository: input.repository });
+    await authorize(this.deps, ctx, { action: 'object:list', repository: input.repository, ref: input.branch, path: input.prefix ?? '' });
     const head = await requireCommit(this.deps, input.repository, branch.head);
     const changes: ObjectChange[] = [];
     let after: string | undefined;
     for (;;) {
       const page = await this.deps.metadata.listStaged(input.repository, input.branch, { after, prefix: input.prefix, limit: STAGED_PAGE });
       for (const row of page) {
+        if (!(await this.listable(ctx, input.repository, [input.branch], row.path))) continue;
         const left = await getTreeEntry(this.deps.nodes, head.treeId, row.path);
         if (row.entry === null) {
           if (left) changes.push({ path: row.path, type: 'removed', left });

@@ -208,7 +208,10 @@ async function handle(exchange: S3Exchange, deps: GatewayDeps, env: { now: () =>
       await postObject(exchange, deps, env.now());
       return;
     }
-    const auth: Authentication = await authenticate(exchange.signable, { resourcePath: resourcePath(exchange, env.domain), keys: deps.core.accessKeys, now: env.now() });
+    const auth: Authentication = await authenticate(exchange.signable, { resourcePath: resourcePath(exchange, env.domain), keys: deps.core.accessKeys, now: env.now() }).catch(async (error: unknown) => {
+      await auditRefusedSignature(exchange, deps, error);
+      throw error;
+    });
     exchange.auth = auth;
     if (auth.principal !== undefined) exchange.ctx = { ...exchange.ctx, actor: { id: auth.principal } };
     // Anonymous callers learn nothing about the API beyond AccessDenied.
@@ -217,6 +220,16 @@ async function handle(exchange: S3Exchange, deps: GatewayDeps, env: { now: () =>
   } catch (error) {
     sendError(exchange, error, env.logger);
   }
+}
+
+/**
+ * A request whose credential was refused (unknown key, bad signature, expired or skewed) acted as
+ * no one: an audit entry under `anonymous` with S3's reason, as an unsigned refusal is.
+ */
+async function auditRefusedSignature(exchange: S3Exchange, deps: GatewayDeps, error: unknown): Promise<void> {
+  if (!(error instanceof S3Error) || (error.status !== 403 && error.status !== 400)) return;
+  const resource = `S3 ${exchange.method} ${exchange.signable.rawPath}`;
+  await deps.core.identity.refuseUnauthenticated(exchange.ctx, { resource, reason: `S3 credential refused: ${error.code}` }).catch(() => undefined);
 }
 
 /**
