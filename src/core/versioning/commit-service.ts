@@ -171,7 +171,7 @@ export class CommitService {
     return out;
   }
 
-  private async listable(ctx: CallContext, repository: string, refs: string[], path: string): Promise<boolean> {
+  private async listable(ctx: CallContext, { repository, refs, path }: { repository: string; refs: string[]; path: string }): Promise<boolean> {
     for (const ref of refs) if (!(await permits(this.deps.authorizer, { actor: ctx.actor, action: 'object:list', repository, ref, path }))) return false;
     return true;
   }
@@ -186,7 +186,7 @@ export class CommitService {
     for await (const change of diffTrees(this.deps.nodes, { left: left.commit.treeId, right: right.commit.treeId, prefix: input.prefix })) {
       if (changes.length >= limit) break;
       // A path the caller may not list (a label or path rule) is left out, as in a listing.
-      if (await this.listable(ctx, input.repository, [input.left, input.right], change.path)) changes.push(change);
+      if (await this.listable(ctx, { repository: input.repository, refs: [input.left, input.right], path: change.path })) changes.push(change);
     }
     return changes;
   }
@@ -202,7 +202,7 @@ export class CommitService {
     for (;;) {
       const page = await this.deps.metadata.listStaged(input.repository, input.branch, { after, prefix: input.prefix, limit: STAGED_PAGE });
       for (const row of page) {
-        if (!(await this.listable(ctx, input.repository, [input.branch], row.path))) continue;
+        if (!(await this.listable(ctx, { repository: input.repository, refs: [input.branch], path: row.path }))) continue;
         const left = await getTreeEntry(this.deps.nodes, head.treeId, row.path);
         if (row.entry === null) {
           if (left) changes.push({ path: row.path, type: 'removed', left });
