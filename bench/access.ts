@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { FsBlobStore } from '../src/adapters/blob/fs/fs-blob-store.ts';
 import { openSqliteStore } from '../src/adapters/db/sqlite/open-sqlite-store.ts';
 import type { Authorizer } from '../src/core/ports/authorizer.ts';
@@ -41,7 +41,8 @@ const median = (values: number[]): number => [...values].sort((a, b) => a - b)[M
 
 /**
  * What authorization costs on the S3 hot path: signed 4 KiB GETs and small PUTs by a principal
- * holding the `writer` role, decided by the policy authorizer, against the same requests on a
+ * holding the `writer` role, decided by the policy authorizer with a label rule attached to
+ * everyone (so the path's labels are looked up too), against the same requests on a
  * gateway whose authorizer allows everything (same process, same data, rounds alternated).
  */
 export async function benchAccess(): Promise<void> {
@@ -51,6 +52,10 @@ export async function benchAccess(): Promise<void> {
   await policed.core.repositories.create(ctx, { name: 'bench', s3Layout: 'plain' });
   await policed.core.identity.createPrincipal(ctx, { id: 'trainer', kind: 'service' });
   await policed.core.identity.attach(ctx, { policy: 'writer', principal: 'trainer' });
+  // A label rule for everyone, so every decision also looks up the labels of the path.
+  await policed.core.datasets.create(ctx, { name: 'people', repository: 'bench', prefix: 'pii/', labels: ['pii'] });
+  await policed.core.identity.putPolicy(ctx, { name: 'pii-guard', document: { statements: [{ effect: 'deny', actions: ['object:read', 'object:list'], resources: ['*'], labels: ['pii'], exceptPrincipals: ['privacy'] }] } });
+  await policed.core.identity.attach(ctx, { policy: 'pii-guard', principal: 'everyone' });
   const key = await policed.core.accessKeys.create(ctx, { principal: 'trainer' });
   const open = await gateway(dir, allowAll);
   const client = (url: string) => new S3Client({ endpoint: url, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: key.id, secretAccessKey: key.secret }, maxAttempts: 1 });
@@ -61,7 +66,8 @@ export async function benchAccess(): Promise<void> {
   const get = (c: S3Client) => c.send(new GetObjectCommand({ Bucket: 'bench', Key: 'small.bin' })).then((r) => r.Body?.transformToByteArray());
   const put = (c: S3Client, i: number) => c.send(new PutObjectCommand({ Bucket: 'bench', Key: `put/${i % 1000}.bin`, Body: body }));
   try {
-    for (const [label, call, n] of [['4 KiB GETs', get, requests], ['4 KiB PUTs', put, Math.round(requests / 4)]] as const) {
+    const list = (c: S3Client) => c.send(new ListObjectsV2Command({ Bucket: 'bench', Prefix: 'put/' }));
+    for (const [label, call, n] of [['4 KiB GETs', get, requests], ['4 KiB PUTs', put, Math.round(requests / 4)], ['LISTs of 1,000 keys', list, Math.round(requests / 40)]] as const) {
       await load(clients.policed, 200, call);
       await load(clients.open, 200, call);
       const rates = { policed: [] as number[], open: [] as number[] };
@@ -72,7 +78,7 @@ export async function benchAccess(): Promise<void> {
       const [p, o] = [median(rates.policed), median(rates.open)];
       const overhead = (o / p - 1) * 100;
       report({
-        name: `S3 ${label} by a writer, ${CONNECTIONS} concurrent (aws-sdk, signed), policy authorizer vs allow-all; median of ${ROUNDS} alternated rounds of ${n}`,
+        name: `S3 ${label} by a writer, ${CONNECTIONS} concurrent (aws-sdk, signed), policy authorizer with a label rule vs allow-all; median of ${ROUNDS} alternated rounds of ${n}`,
         strata: `${fmt(p, 0)} req/s with policies`,
         baseline: `${fmt(o, 0)} req/s allow-all`,
         ratio: `${fmt(overhead, 1)}% slower`,

@@ -3,6 +3,8 @@ import type { DatasetRecord } from '../ports/metadata-store.ts';
 /** How long a process trusts a repository's labelled prefixes before reading them again. */
 const LABELS_TTL_MS = 1_000;
 
+const NONE: string[] = [];
+
 interface Labelled {
   prefix: string;
   labels: readonly string[];
@@ -23,10 +25,17 @@ export class DatasetLabels {
   constructor(private readonly deps: { datasets(repository: string): Promise<DatasetRecord[]>; now(): number }) {}
 
   async of(repository: string, path: string): Promise<string[]> {
+    return (await this.matcher(repository))(path);
+  }
+
+  /** The labels of any path of the repository, answered without waiting (for a listing's entries). */
+  async matcher(repository: string): Promise<(path: string) => string[]> {
     const entries = await this.entriesOf(repository);
-    const labels = new Set<string>();
-    for (const entry of entries) if (path.startsWith(entry.prefix)) for (const label of entry.labels) labels.add(label);
-    return [...labels];
+    return (path) => {
+      let labels: Set<string> | undefined;
+      for (const entry of entries) if (path.startsWith(entry.prefix)) for (const label of entry.labels) (labels ??= new Set()).add(label);
+      return labels === undefined ? NONE : [...labels];
+    };
   }
 
   invalidate(): void {

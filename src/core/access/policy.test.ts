@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decide, resourceMatches, resourceOf, type PolicyDocument } from './policy.ts';
+import { decide, decider, resourceMatches, resourceOf, type PolicyDocument } from './policy.ts';
 
 describe('resource patterns', () => {
   it('name a repository, a ref or a folder and everything inside it', () => {
@@ -37,5 +37,16 @@ describe('decide', () => {
     expect(decide(policies, { ...request, labels: [] })).toEqual({ allowed: true, reason: 'allowed by team#1' });
     expect(decide(policies, { ...request, members: new Set(['priya', 'privacy', 'everyone']) })).toEqual({ allowed: true, reason: 'allowed by team#1' });
     expect(decide(policies, { ...request, action: 'object:write' })).toEqual({ allowed: true, reason: 'allowed by team#1' });
+  });
+
+  it('decides each entry of a listing as decide would, label by label and path by path', () => {
+    const paths: Array<[string, string[]]> = [['notes/a.txt', []], ['people/a.txt', ['pii']], ['notes/b.txt', []], ['secret/x', []]];
+    const withPathRule: Array<[string, PolicyDocument]> = [...policies, ['no-secret', { statements: [{ effect: 'deny', actions: ['object:read'], resources: ['repository:web/main/secret/'] }] }]];
+    for (const set of [policies, withPathRule]) {
+      const each = decider(set, 'object:read');
+      const targets = paths.map(([path, labels]) => ({ ...request, resource: resourceOf({ repository: 'web', ref: 'main', path }), labels }));
+      expect(targets.map((t) => each(t))).toEqual(targets.map((t) => decide(set, t)));
+    }
+    expect(decider(withPathRule, 'object:read')({ ...request, resource: 'repository:web/main/secret/x', labels: [] })).toEqual({ allowed: false, reason: 'denied by no-secret#1' });
   });
 });

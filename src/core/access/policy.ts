@@ -90,6 +90,7 @@ export function resourceMatches(pattern: string, resource: string): boolean {
 
 /** `*` matches any run of characters; everything else literally. */
 export function globMatches(pattern: string, text: string): boolean {
+  if (pattern === '*') return true;
   const parts = pattern.split('*');
   if (parts.length === 1) return pattern === text;
   const first = parts[0] ?? '';
@@ -125,9 +126,9 @@ export function usesLabels(policies: ReadonlyArray<[string, PolicyDocument]>): b
   return policies.some(([, document]) => document.statements.some((statement) => statement.labels !== undefined));
 }
 
+/** Whether the statement, already known to name the action, applies to the request's resource and principal. */
 function applies(statement: Statement, request: DecisionRequest): boolean {
-  if (!statement.actions.some((pattern) => actionMatches(pattern, request.action))) return false;
-  if (!statement.resources.some((pattern) => resourceMatches(pattern.replaceAll('${principal}', request.principal), request.resource))) return false;
+  if (!statement.resources.some((pattern) => resourceMatches(pattern === '*' ? pattern : pattern.replaceAll('${principal}', request.principal), request.resource))) return false;
   if (statement.labels !== undefined && !statement.labels.some((label) => request.labels.includes(label))) return false;
   return !(statement.exceptPrincipals ?? []).some((id) => request.members.has(id));
 }
@@ -137,10 +138,43 @@ export function decide(policies: ReadonlyArray<[string, PolicyDocument]>, reques
   let allowedBy: string | undefined;
   for (const [name, document] of policies) {
     for (const [index, statement] of document.statements.entries()) {
-      if (!applies(statement, request)) continue;
+      if (!statement.actions.some((pattern) => actionMatches(pattern, request.action)) || !applies(statement, request)) continue;
       if (statement.effect === 'deny') return { allowed: false, reason: `denied by ${name}#${index + 1}` };
       allowedBy ??= `${name}#${index + 1}`;
     }
   }
   return allowedBy === undefined ? { allowed: false, reason: 'no statement allows it' } : { allowed: true, reason: `allowed by ${allowedBy}` };
+}
+
+/**
+ * `decide` for many requests of one action (a listing's entries): the statements naming the
+ * action are found once, then each request is matched against those only.
+ */
+export function decider(policies: ReadonlyArray<[string, PolicyDocument]>, action: string): (request: Omit<DecisionRequest, 'action'>) => Decision {
+  const named: Array<{ statement: Statement; at: string }> = [];
+  for (const [name, document] of policies) {
+    for (const [index, statement] of document.statements.entries()) {
+      if (statement.actions.some((pattern) => actionMatches(pattern, action))) named.push({ statement, at: `${name}#${index + 1}` });
+    }
+  }
+  // With no statement naming anything below a repository, paths differ only by their labels:
+  // the decision for an unlabelled path is the same for all of them.
+  const pathBlind = named.every(({ statement }) => statement.resources.every((pattern) => pattern === '*' || !/[*/]/.test(pattern)));
+  let unlabelled: Decision | undefined;
+  return (request) => {
+    if (pathBlind && request.labels.length === 0 && unlabelled !== undefined) return unlabelled;
+    const full = { ...request, action };
+    let allowedBy: string | undefined;
+    for (const { statement, at } of named) {
+      if (!applies(statement, full)) continue;
+      if (statement.effect === 'deny') return remember({ allowed: false, reason: `denied by ${at}` });
+      allowedBy ??= at;
+    }
+    return remember(allowedBy === undefined ? { allowed: false, reason: 'no statement allows it' } : { allowed: true, reason: `allowed by ${allowedBy}` });
+
+    function remember(decision: Decision): Decision {
+      if (pathBlind && request.labels.length === 0) unlabelled = decision;
+      return decision;
+    }
+  };
 }

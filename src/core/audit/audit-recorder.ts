@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { permits } from '../access/permits.ts';
+import { permits, permitsEach } from '../access/permits.ts';
 import { isStrataError } from '../errors.ts';
 import type { AccessRequest, Authorizer } from '../ports/authorizer.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -59,6 +59,7 @@ export class AuditRecorder {
       },
       // Deciding what a listing shows is not an action: nothing to record.
       permits: (request) => permits(inner, request),
+      permitsEach: (request, paths) => permitsEach(inner, request, paths),
     };
   }
 

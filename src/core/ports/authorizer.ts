@@ -31,4 +31,6 @@ export interface Authorizer {
    * never audited, never throws Forbidden. Authorizers without it are asked through `authorize`.
    */
   permits?(request: AccessRequest): Promise<boolean>;
+  /** `permits` for the same request at each of `paths` (a listing's entries), in order. */
+  permitsEach?(request: AccessRequest, paths: readonly string[]): Promise<boolean[]>;
 }

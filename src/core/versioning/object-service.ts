@@ -3,7 +3,7 @@ import { assertObjectPath, assertPrefix } from '../names.ts';
 import type { BlobRange } from '../ports/blob-store.ts';
 import { canonicalEntry, DEFAULT_CONTENT_TYPE, etagOf, type Entry, type ObjectTemplate, type Provenance } from '../objects/entry.ts';
 import type { StoredContent } from '../objects/object-store.ts';
-import { permits } from '../access/permits.ts';
+import { permitsEach } from '../access/permits.ts';
 import { authorize, type VersioningDeps } from './deps.ts';
 import { listVersions, MAX_VERSION_COMMITS, type ObjectVersion, type VersionListing, type VersionListOptions } from './object-versions.ts';
 import { listObjects, type ListOptions, type ListResult } from './list-objects.ts';
@@ -247,16 +247,17 @@ export class ObjectService {
     await authorize(this.deps, ctx, { action: 'object:list', repository: input.repository, ref: input.ref, path: input.prefix ?? '' });
     const resolved = await resolveRef(this.deps, input.repository, input.ref);
     const result = await listObjects(this.cursorAt(resolved, input.repository), input);
-    const shown = (path: string): Promise<boolean> => this.listable(ctx, { repository: input.repository, ref: input.ref, path }, input.hidden);
-    const objects = await filterAsync(result.objects, (object) => shown(object.path));
-    const commonPrefixes = await filterAsync(result.commonPrefixes, shown);
-    return { ...result, objects, commonPrefixes };
+    const at = { repository: input.repository, ref: input.ref };
+    const objects = await this.listable(ctx, { ...at, paths: result.objects.map((o) => o.path), hidden: input.hidden });
+    const prefixes = await this.listable(ctx, { ...at, paths: result.commonPrefixes, hidden: input.hidden });
+    return { ...result, objects: result.objects.filter((_, i) => objects[i]), commonPrefixes: result.commonPrefixes.filter((_, i) => prefixes[i]) };
   }
 
-  private async listable(ctx: CallContext, address: ObjectAddress, hidden: 'skip' | 'refuse' | undefined): Promise<boolean> {
-    if (await permits(this.deps.authorizer, { actor: ctx.actor, action: 'object:list', ...address })) return true;
-    if (hidden === 'refuse') await authorize(this.deps, ctx, { action: 'object:read', ...address });
-    return false;
+  private async listable(ctx: CallContext, { paths, hidden, ...at }: { repository: string; ref: string; paths: string[]; hidden: 'skip' | 'refuse' | undefined }): Promise<boolean[]> {
+    const shown = await permitsEach(this.deps.authorizer, { actor: ctx.actor, action: 'object:list', ...at }, paths);
+    const first = shown.indexOf(false);
+    if (first >= 0 && hidden === 'refuse') await authorize(this.deps, ctx, { action: 'object:read', ...at, path: paths[first] ?? '' });
+    return shown;
   }
 
   /**
@@ -285,8 +286,8 @@ export class ObjectService {
     assertPrefix(input.prefix ?? '');
     await authorize(this.deps, ctx, { action: 'object:list', repository: input.repository, ref: input.branch, path: input.prefix ?? '' });
     const listing = await listVersions(this.deps, input);
-    const versions = await filterAsync(listing.versions, (v) => permits(this.deps.authorizer, { actor: ctx.actor, action: 'object:list', repository: input.repository, ref: input.branch, path: v.path }));
-    return { ...listing, versions };
+    const shown = await permitsEach(this.deps.authorizer, { actor: ctx.actor, action: 'object:list', repository: input.repository, ref: input.branch }, listing.versions.map((v) => v.path));
+    return { ...listing, versions: listing.versions.filter((_, i) => shown[i]) };
   }
 
   private cursorAt(resolved: ResolvedRef, repository: string): EntryCursor {
@@ -307,8 +308,3 @@ export class ObjectService {
   }
 }
 
-async function filterAsync<T>(items: T[], keep: (item: T) => Promise<boolean>): Promise<T[]> {
-  const kept: T[] = [];
-  for (const item of items) if (await keep(item)) kept.push(item);
-  return kept;
-}
