@@ -11,6 +11,7 @@ import { DuckDbTableReader } from '../adapters/protection/duckdb-table-reader.ts
 import { HttpWebhookSender } from '../adapters/protection/http-webhook-sender.ts';
 import { LibraryDocumentText } from '../adapters/extract/document-text.ts';
 import { esbuildCompiler } from '../adapters/prep/esbuild-compiler.ts';
+import { QuickJsSandbox } from '../adapters/prep/quickjs-sandbox.ts';
 import { EldLanguageDetector } from '../adapters/extract/eld-language-detector.ts';
 import { Ed25519FileSigner } from '../adapters/audit/ed25519-signer.ts';
 import { AesGcmSealer } from '../adapters/secrets/aes-gcm-sealer.ts';
@@ -53,6 +54,7 @@ export async function openStrata(config: Config, options: OpenStrataOptions): Pr
     webhooks: new HttpWebhookSender({ allowPrivateNetworks: config.webhookAllowPrivateNetworks }),
     documentText: new LibraryDocumentText(),
     moduleCompiler: esbuildCompiler,
+    stepSandbox: new QuickJsSandbox(),
     ...(config.prepThreads === 0 ? {} : { mapper: new ThreadPoolMapper(config.prepThreads) }),
     ...(queue ? { tasks: { queue, expireInSeconds: config.taskTimeoutSeconds, retryLimit: config.taskRetries } } : {}),
     audit: { signer: openAuditSigner(config), log: { headEvery: config.auditHeadEvery }, retention: { minimumDays: config.auditMinRetentionDays, ...(config.auditRetentionDays === undefined ? {} : { days: config.auditRetentionDays }) } },

@@ -6,6 +6,7 @@ import { DatasetLabels } from './access/dataset-labels.ts';
 import { MergeChecks } from './protection/merge-checks.ts';
 import type { TableReader, WebhookSender } from './ports/merge-check-io.ts';
 import type { SecretSealer } from './ports/secret-sealer.ts';
+import type { StepSandbox } from './ports/step-sandbox.ts';
 import type { BlobStore } from './ports/blob-store.ts';
 import { systemClock, type Clock } from './ports/clock.ts';
 import type { MetadataStore } from './ports/metadata-store.ts';
@@ -68,6 +69,8 @@ export interface StrataCoreOptions {
   documentText?: DocumentTextExtractor;
   /** TypeScript custom recipe steps. */
   moduleCompiler?: ModuleCompiler;
+  /** Where custom recipe steps run, isolated (none: recipes with custom steps are refused). */
+  stepSandbox?: StepSandbox;
   /** Recipe shard formats besides JSON Lines (zstd, Parquet, WebDataset). */
   shardEncoder?: ShardEncoder;
   /** Where recipe runs map sources: a thread pool; in the calling thread when absent. */
@@ -155,7 +158,7 @@ export function createStrataCore(options: StrataCoreOptions): StrataCore {
   const datasets = new DatasetService(deps, objects, { search, labelsChanged: () => { labels.invalidate(); } });
   const runs = new RunService(deps, { objects, recorder: lineageRecorder, openLineage: { settings: openLineageSettings, emitter: options.openLineage?.emitter } });
   runs.setModelResolver((ctx, address) => models.versionNode(ctx, address));
-  const prep = new PrepService(deps, { objects, commits, runs, recorder: lineageRecorder, datasets, cache: new PrepCache(options.metadata.prepCache, options.blobs), env: { language: options.languageDetector, ...(options.shardEncoder ? { shards: options.shardEncoder } : {}), ...(options.documentText ? { documents: options.documentText } : {}), ...(options.moduleCompiler ? { compiler: options.moduleCompiler } : {}) }, ...(options.tasks ? { tasks: options.tasks } : {}), ...(options.mapper ? { mapper: options.mapper } : {}) });
+  const prep = new PrepService(deps, { objects, commits, runs, recorder: lineageRecorder, datasets, cache: new PrepCache(options.metadata.prepCache, options.blobs), env: { language: options.languageDetector, ...(options.shardEncoder ? { shards: options.shardEncoder } : {}), ...(options.documentText ? { documents: options.documentText } : {}), ...(options.moduleCompiler ? { compiler: options.moduleCompiler } : {}), ...(options.stepSandbox ? { sandbox: options.stepSandbox } : {}) }, ...(options.tasks ? { tasks: options.tasks } : {}), ...(options.mapper ? { mapper: options.mapper } : {}) });
   const repositories = new RepositoryService(deps);
   const inference = new InferenceService(deps, {
     objects,

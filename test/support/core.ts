@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { QuickJsSandbox } from '../../src/adapters/prep/quickjs-sandbox.ts';
 import { AesGcmSealer } from '../../src/adapters/secrets/aes-gcm-sealer.ts';
 import { Ed25519FileSigner } from '../../src/adapters/audit/ed25519-signer.ts';
 import { FsBlobStore } from '../../src/adapters/blob/fs/fs-blob-store.ts';
@@ -56,7 +57,7 @@ export async function createTestCore(dialect: Dialect, options: Partial<StrataCo
   const tasks = extras.tasks && databaseUrl ? { queue: new PgBossTaskQueue({ connectionString: databaseUrl, maintenanceIntervalSeconds: extras.tasks.expireInSeconds }), expireInSeconds: extras.tasks.expireInSeconds, retryLimit: 3 } : undefined;
   const signer = Ed25519FileSigner.open(join(dir, 'audit-signing-key.pem'), { create: true });
   const secrets = AesGcmSealer.open(join(dir, 's3-secrets.key'), { create: true });
-  const core = createStrataCore({ metadata, blobs, secrets, extractor: new BasicExtractor(), languageDetector: new EldLanguageDetector(), audit: { signer }, inference: { engine: new DuckDbArchiveEngine(), tokens: new TiktokenCounter(), options: { pseudonymKey: Buffer.alloc(32, 7) } }, ...(tasks ? { tasks } : {}), ...options });
+  const core = createStrataCore({ metadata, blobs, secrets, stepSandbox: new QuickJsSandbox(), extractor: new BasicExtractor(), languageDetector: new EldLanguageDetector(), audit: { signer }, inference: { engine: new DuckDbArchiveEngine(), tokens: new TiktokenCounter(), options: { pseudonymKey: Buffer.alloc(32, 7) } }, ...(tasks ? { tasks } : {}), ...options });
   // As `strata init` does: the first principal is the administrator; tests act as her.
   const { token } = await core.identity.bootstrap('ada');
   return {

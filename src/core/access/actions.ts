@@ -14,7 +14,7 @@ export const ACTIONS = [
   'lineage:read', 'lineage:write',
   'run:create', 'run:read', 'run:list', 'run:update',
   'model:create', 'model:read', 'model:list', 'model:register', 'model:alias',
-  'recipe:run', 'recipe:apply',
+  'recipe:run', 'recipe:apply', 'recipe:custom',
   'inference:write', 'inference:read', 'inference:delete', 'inference:retention', 'inference:prune', 'inference:prices', 'inference:compact',
   'audit:read', 'audit:sign', 'audit:prune',
   'access-key:create', 'access-key:list', 'access-key:revoke',

@@ -56,7 +56,7 @@ export const BUILT_IN_POLICIES: Readonly<Record<string, PolicyDocument>> = {
     statements: [
       {
         effect: 'allow',
-        actions: ['repository:create', 'repository:read', 'repository:list', 'repository:update', 'repository:delete', 'branch:*', 'tag:*', 'commit:*', 'object:*', 'dataset:*', 'catalog:*', 'lineage:*', 'run:*', 'model:*', 'recipe:*', 'inference:write', 'inference:read'],
+        actions: ['repository:create', 'repository:read', 'repository:list', 'repository:update', 'repository:delete', 'branch:*', 'tag:*', 'commit:*', 'object:*', 'dataset:*', 'catalog:*', 'lineage:*', 'run:*', 'model:*', 'recipe:run', 'recipe:apply', 'inference:write', 'inference:read'],
         resources: ['*'],
       },
       SELF,

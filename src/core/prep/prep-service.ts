@@ -135,6 +135,7 @@ export class PrepService {
    * returned as they are.
    */
   async resolve(ctx: CallContext, recipe: Recipe): Promise<Recipe> {
+    await this.mayRunCustom(ctx, recipe);
     if (!recipe.steps.some((s) => s.name === 'custom' && s.params.resolved === undefined)) return recipe;
     const steps = [];
     const newly: Array<{ address: string; sha256: string; source: string }> = [];
@@ -187,6 +188,7 @@ export class PrepService {
    */
   async apply(ctx: CallContext, input: { recipe: Recipe & { commit?: string }; text: string }): Promise<ApplyResult> {
     await authorize(this.deps, ctx, { action: 'recipe:apply' });
+    await this.mayRunCustom(ctx, input.recipe);
     const recipe = input.recipe;
     const result: ApplyResult = { counters: {}, skipped: [], recipe: { name: recipe.name, hash: recipe.hash, ...(recipe.commit === undefined ? {} : { commit: recipe.commit }) } };
     let record: PrepRecord = { id: 'input#0', text: input.text, meta: {}, source: { key: 'input', repository: '', path: '', sha256: '' } };
@@ -207,6 +209,11 @@ export class PrepService {
     }
     result.text = record.text;
     return result;
+  }
+
+  /** Code of one's own runs only for principals allowed `recipe:custom` (sandboxed even then). */
+  private async mayRunCustom(ctx: CallContext, recipe: Pick<Recipe, 'steps'>): Promise<void> {
+    if (recipe.steps.some((s) => s.name === 'custom')) await authorize(this.deps, ctx, { action: 'recipe:custom' });
   }
 
   async run(ctx: CallContext, request: PrepRunInput): Promise<PrepSummary> {

@@ -17,6 +17,7 @@ import type { LanguageDetector } from '../ports/language-detector.ts';
 import { SHARD_FORMATS, type ShardEncoder } from '../ports/shard-encoder.ts';
 import { ValidateParams, validateStep } from './steps/validate.ts';
 import { CustomParams, customStep } from './steps/custom.ts';
+import type { StepSandbox } from '../ports/step-sandbox.ts';
 
 /** What steps may need from the process they run in. */
 export interface StepEnvironment {
@@ -27,6 +28,8 @@ export interface StepEnvironment {
   documents?: DocumentTextExtractor;
   /** TypeScript custom steps. */
   compiler?: ModuleCompiler;
+  /** Where custom steps run (none: they are refused). */
+  sandbox?: StepSandbox;
 }
 
 /** A built-in step: its version (part of every run's record), parameters and constructor. */
@@ -55,7 +58,7 @@ export const STEPS: Record<string, StepDefinition> = {
   validate: define({ version: '1', params: ValidateParams, create: validateStep, textLevel: true }),
   tokenize: define({ version: '1', params: TokenizeParams, create: tokenizeStep, textLevel: true }),
   /** A user's module kept in Strata; its version is its code's digest once loaded. */
-  custom: define({ version: 'unloaded', params: CustomParams, create: customStep, textLevel: true }),
+  custom: define({ version: 'unloaded', params: CustomParams, create: (p, env) => customStep(p, env), textLevel: true }),
 };
 
 const ShardParams = z.strictObject({

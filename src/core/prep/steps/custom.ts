@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { invalidArgument } from '../../errors.ts';
+import { SandboxError, type SandboxedStep, type StepSandbox } from '../../ports/step-sandbox.ts';
 import type { PrepRecord, StepInstance, StepResult } from '../record.ts';
 
 const MetaType = z.enum(['string', 'number', 'boolean']);
@@ -25,46 +26,40 @@ const Types = z.strictObject({
   meta: z.record(z.string(), MetaType).default({}),
 });
 
-interface StepModule {
-  default?: unknown;
-  types?: unknown;
-}
-
-/** Imported modules by code digest: a module's code is imported once per process. */
-const modules = new Map<string, Promise<StepModule>>();
-
 /**
  * A custom step: `export const types = { input: 'text', output: 'text', meta: { field: 'number' } }`
  * and `export default function (params) { return (record) => ({ keep: record } | { drop: 'reason' }) }`.
- * The code travels inside the recipe (and so into its hash, to threads and to workers) and is
- * imported as a data: URL, so it must be self-contained (Node built-ins only). Like the built-in
- * record steps it must keep no state across records.
+ * The code travels inside the recipe (and so into its hash, to threads and to workers) and runs
+ * in the environment's sandbox: isolated from the process (no file system, network,
+ * environment, child processes or imports), within CPU time and memory limits, with records
+ * crossing as JSON. A process without a sandbox refuses custom steps. Like the built-in record
+ * steps it must keep no state across records.
  */
-export async function customStep(config: CustomConfig): Promise<StepInstance> {
+export async function customStep(config: CustomConfig, env: { sandbox?: StepSandbox } = {}): Promise<StepInstance> {
   const code = config.resolved;
   if (!code) throw invalidArgument(`custom step ${config.module} has not been loaded from Strata`);
-  let loading = modules.get(code.sha256);
-  if (!loading) {
-    loading = import(`data:text/javascript;base64,${Buffer.from(code.source).toString('base64')}`) as Promise<StepModule>;
-    modules.set(code.sha256, loading);
-  }
-  let module: StepModule;
+  if (!env.sandbox) throw invalidArgument(`custom step ${code.address}: this process has no sandbox to run custom steps in`);
+  let step: SandboxedStep;
   try {
-    module = await loading;
+    step = await env.sandbox.load({ address: code.address, source: code.source }, config.params);
   } catch (error) {
-    modules.delete(code.sha256);
-    throw invalidArgument(`custom step ${code.address} does not load: ${(error as Error).message.split('\n')[0] ?? ''}`);
+    if (!(error instanceof SandboxError)) throw error;
+    throw invalidArgument(error.kind === 'load' ? `custom step ${code.address} does not load: ${error.message}` : `custom step ${code.address} ${error.message} while loading`);
   }
-  const types = Types.safeParse(module.types);
+  const types = Types.safeParse(step.types);
   if (!types.success) throw invalidArgument(`custom step ${code.address} must export types = { input: 'text', output: 'text', meta?: { field: 'string' | 'number' | 'boolean' } }`);
-  if (typeof module.default !== 'function') throw invalidArgument(`custom step ${code.address} must export a default function (params) => (record) => result`);
-  const process = (await (module.default as (params: unknown) => unknown)(config.params));
-  if (typeof process !== 'function') throw invalidArgument(`custom step ${code.address}: its default export must return a function (record) => result`);
   const declared = types.data.meta;
   return {
     kind: 'record',
     process(record) {
-      return checked({ address: code.address, meta: declared }, (process as (record: PrepRecord) => unknown)(record), record);
+      let result: unknown;
+      try {
+        result = step.process(record);
+      } catch (error) {
+        if (error instanceof SandboxError) throw invalidArgument(`custom step ${code.address} on record ${record.id}: ${error.message}`);
+        throw error;
+      }
+      return checked({ address: code.address, meta: declared }, result, record);
     },
   };
 }
