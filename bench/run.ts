@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: each figure next to a baseline timed in the same run. BENCH_SCALE shrinks
  * the data sizes; BENCH_ONLY=name[,name] runs a subset (large, small, tree, dedup, memory, s3, s3list, s3memory,
- * ingesttexts, ingestmixed, search, lineage, prep, prepapply, audit, inference, concurrency, access).
+ * ingesttexts, ingestmixed, search, lineage, prep, prepapply, sandbox, audit, inference, concurrency, access).
  */
 import { cpus, totalmem } from 'node:os';
 import { rm } from 'node:fs/promises';
@@ -13,7 +13,7 @@ import { benchS3List, benchS3Memory, benchS3Transfer } from './s3.ts';
 import { benchLineage } from './lineage.ts';
 import { benchAudit } from './audit.ts';
 import { benchInference } from './inference.ts';
-import { benchPrep, benchPrepApply } from './prep.ts';
+import { benchPrep, benchPrepApply, benchSandbox } from './prep.ts';
 import { benchSearch } from './search.ts';
 import { benchCommitAndDiff } from './versioning.ts';
 import { benchConcurrency } from './concurrency.ts';
@@ -34,6 +34,7 @@ const all: Record<string, () => Promise<void>> = {
   lineage: benchLineage,
   prep: benchPrep,
   prepapply: benchPrepApply,
+  sandbox: benchSandbox,
   audit: benchAudit,
   inference: benchInference,
   concurrency: benchConcurrency,

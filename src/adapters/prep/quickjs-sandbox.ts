@@ -33,10 +33,11 @@ const SANDBOXED = 'custom steps run sandboxed, with no file system, network, env
  * Custom steps in QuickJS compiled to WebAssembly (quickjs-emscripten): a separate JavaScript
  * engine whose only reach outside is what the host passes in, which here is one JSON string per
  * record. Chosen over a child process under Node's permission model (Node 20's model does not
- * restrict the network) and over isolated-vm (a native addon built at install, which needs
- * Node 24 in its current major): nothing to build, the same on every platform, and a memory
- * limit and interrupt handler per runtime. Each step instance has its own runtime, so one
- * step's memory limit or state cannot touch another's.
+ * restrict the network) and over isolated-vm (a native addon compiled at install, whose current
+ * major needs Node 24): nothing to build, the same on every platform, and a memory limit and an
+ * interrupt handler per runtime. The price is an interpreter: about 20× slower than V8 on a
+ * step's own work, about 5% of the standard recipe per document (bench/RESULTS.md). Each step
+ * instance has its own runtime, so one step's memory limit or state cannot touch another's.
  */
 export class QuickJsSandbox implements StepSandbox {
   constructor(private readonly limits: QuickJsLimits = DEFAULT_SANDBOX_LIMITS) {}
