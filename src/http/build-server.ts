@@ -1,5 +1,6 @@
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
+import { pipeline } from 'node:stream';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { isStrataError, StrataError, toStrataError } from '../core/errors.ts';
@@ -25,6 +26,7 @@ import { registerRefRoutes } from './rest/refs.ts';
 import { registerRepositoryRoutes } from './rest/repositories.ts';
 import type { ServerIngestPolicy } from '../app/ingest-source.ts';
 import { hostAllowed, hostRefusal } from './host-check.ts';
+import { authenticateSigV4, checkEmptyPayload, claimsSigV4, payloadCheck } from './rest-sigv4.ts';
 
 export interface BuildServerOptions {
   core: StrataCore;
@@ -51,6 +53,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The authenticated principal (and its token's scope); set before any route runs. */
     actor: Actor | undefined;
+    /** The body's SHA-256 a SigV4 signature covers, until the body is checked against it. */
+    signedSha256: string | undefined;
   }
 }
 /** Paths anyone may fetch: liveness, metrics for scrapers, and the API's own description. */
@@ -75,11 +79,35 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   const metrics = createServerMetrics();
   app.decorate('metrics', metrics);
   app.decorateRequest('actor', undefined);
+  app.decorateRequest('signedSha256', undefined);
   app.addHook('onRequest', async (request) => {
     if (!hostAllowed(request.headers.host, { allowed: options.allowedHosts ?? [] })) throw new StrataError('Forbidden', hostRefusal(request.headers.host ?? ''));
     const path = request.url.split('?')[0] ?? '';
     if (PUBLIC_PATHS.some((pattern) => pattern.test(path))) return;
     request.actor = await authenticate(options.core, request);
+  });
+  // A SigV4 signature covers the body through x-amz-content-sha256: checked as the body streams in.
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    const sha256 = request.signedSha256;
+    if (sha256 === undefined) return payload;
+    request.signedSha256 = undefined;
+    const checked = payloadCheck(sha256);
+    // pipeline, not pipe: a client that goes away mid-body fails the checked stream too.
+    pipeline(payload, checked, () => undefined);
+    return checked;
+  });
+  app.addHook('preHandler', (request, _reply, done) => {
+    // preParsing did not run (no body): the signature must have been over an empty one.
+    if (request.signedSha256 === undefined) {
+      done();
+      return;
+    }
+    try {
+      checkEmptyPayload(request.signedSha256);
+      done();
+    } catch (error) {
+      done(error as Error);
+    }
   });
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -143,13 +171,20 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
  * claim, a proxy's say-so) stands in for a credential; a refusal is audited under `anonymous`.
  */
 async function authenticate(core: StrataCore, request: FastifyRequest): Promise<Actor> {
+  const ctx: CallContext = { actor: { id: ANONYMOUS }, requestId: request.id, source: request.ip };
+  const resource = `${request.method} ${request.url.split('?')[0] ?? ''}`;
+  if (claimsSigV4(request)) {
+    const signed = await authenticateSigV4(core, request);
+    if ('refused' in signed) return core.identity.refuseUnauthenticated(ctx, { resource, reason: signed.refused });
+    if (signed.sha256 !== undefined) request.signedSha256 = signed.sha256;
+    return signed.actor;
+  }
   const header = request.headers.authorization;
   const bearer = header !== undefined && /^bearer\s+/i.test(header) ? header.replace(/^bearer\s+/i, '').trim() : undefined;
   const actor = bearer === undefined ? undefined : await core.identity.authenticate(bearer);
   if (actor !== undefined) return actor;
-  const ctx: CallContext = { actor: { id: ANONYMOUS }, requestId: request.id, source: request.ip };
   const reason = header === undefined ? 'authentication required: send Authorization: Bearer <token> (create one with `strata token create`)' : 'the token is not valid: unknown, revoked, expired, or its principal disabled';
-  return core.identity.refuseUnauthenticated(ctx, { resource: `${request.method} ${request.url.split('?')[0] ?? ''}`, reason });
+  return core.identity.refuseUnauthenticated(ctx, { resource, reason });
 }
 
 function installErrorHandling(app: FastifyInstance): void {

@@ -18,8 +18,9 @@ const PathQuery = z.object({ path: z.string().min(1) });
  */
 export function registerObjectRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', (_request, _payload, done) => {
-    done(null);
+  // The body is the payload stream as the preParsing hooks left it (a signed body is checked as it flows).
+  app.addContentTypeParser('*', (_request, payload, done) => {
+    done(null, payload);
   });
   const api = app.withTypeProvider<ZodTypeProvider>();
   const tags = ['objects'];
@@ -37,7 +38,7 @@ export function registerObjectRoutes(app: FastifyInstance, deps: RouteDeps): voi
       repository: request.params.repo,
       branch: request.params.branch,
       path: request.query.path,
-      body: request.raw,
+      body: (request.body as AsyncIterable<Uint8Array> | undefined) ?? request.raw,
       contentType: headerValue(request, 'content-type'),
       metadata: userMetadata(request),
       maxBytes: deps.maxUploadBytes,
