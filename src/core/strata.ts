@@ -138,7 +138,7 @@ export function createStrataCore(options: StrataCoreOptions): StrataCore {
   const auditLog = new AuditLog({ store: options.metadata.audit, blobs: options.blobs, clock, ...(options.audit?.signer ? { signer: options.audit.signer } : {}) }, { ...DEFAULT_AUDIT_LOG_OPTIONS, ...options.audit?.log });
   const recorder = new AuditRecorder(auditLog, { clock, auditsReads: async (name) => (await options.metadata.getRepository(name))?.auditReads ?? false });
   const labels = new DatasetLabels({ datasets: (repository) => options.metadata.listDatasets({ repository }), now: () => clock.now().getTime() });
-  const policies = new PolicyAuthorizer({ identity: options.metadata.identity, labels, isPublicRead: async (name) => (await options.metadata.getRepository(name))?.publicRead ?? false, now: () => clock.now().getTime() });
+  const policies = new PolicyAuthorizer({ identity: options.metadata.identity, labels, repositoryAccess: async (name) => { const r = await options.metadata.getRepository(name); return r && { owner: r.createdBy, publicRead: r.publicRead, authenticatedRead: r.authenticatedRead === true }; }, now: () => clock.now().getTime() });
   const deps = {
     metadata: options.metadata,
     nodes: new NodeStore(options.blobs),

@@ -17,6 +17,7 @@ export const RepositorySchema = z.object({
   createdBy: z.string(),
   s3Layout: z.enum(['ref', 'plain']).describe("S3 gateway keys: 'ref' = <ref>/<path>, 'plain' = paths on the default branch"),
   publicRead: z.boolean().describe('anonymous S3 reads allowed'),
+  authenticatedRead: z.boolean().optional().describe('every authenticated principal may read it'),
   auditReads: z.boolean().describe('every data read (API and S3) is appended to the audit log'),
   protection: z.array(ProtectionRuleSchema).optional().describe('branch protection rules, first matching pattern wins'),
 }).meta({ id: 'Repository' });

@@ -188,7 +188,8 @@ describe('anonymous access', () => {
     const acl = await gw.client.send(new GetObjectCommand({ Bucket: 'secure', Key: 'doc.txt' })).then(() => raw({ method: 'GET', path: '/secure/doc.txt?acl' }));
     expect(acl.status).toBe(403);
     const { GetBucketAclCommand, PutBucketAclCommand, GetBucketPolicyCommand, GetBucketLifecycleConfigurationCommand, SelectObjectContentCommand } = await import('@aws-sdk/client-s3');
-    expect(await failure(gw.client.send(new PutBucketAclCommand({ Bucket: 'secure', ACL: 'public-read' })))).toEqual({ name: 'NotImplemented', status: 501 });
+    // ACLs beyond what a repository can grant (read for all or for the signed-in) are refused, not ignored.
+    expect(await failure(gw.client.send(new PutBucketAclCommand({ Bucket: 'secure', ACL: 'public-read-write' })))).toEqual({ name: 'NotImplemented', status: 501 });
     expect(await failure(gw.client.send(new SelectObjectContentCommand({ Bucket: 'secure', Key: 'doc.txt', Expression: 'select * from s3object', ExpressionType: 'SQL', InputSerialization: {}, OutputSerialization: {} })))).toMatchObject({ name: 'NotImplemented', status: 501 });
     // What Strata has no notion of is answered truthfully: no policy, no lifecycle, owner-only ACL.
     expect(await failure(gw.client.send(new GetBucketPolicyCommand({ Bucket: 'secure' })))).toEqual({ name: 'NoSuchBucketPolicy', status: 404 });

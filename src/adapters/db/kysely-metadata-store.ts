@@ -139,9 +139,10 @@ export class KyselyMetadataStore implements MetadataStore {
   }
 
   async updateRepository(name: string, settings: RepositorySettings): Promise<boolean> {
-    const values: { s3_layout?: string; public_read?: number; audit_reads?: number; cors?: string | null; protection?: string | null } = {};
+    const values: { s3_layout?: string; public_read?: number; authenticated_read?: number; audit_reads?: number; cors?: string | null; protection?: string | null } = {};
     if (settings.s3Layout !== undefined) values.s3_layout = settings.s3Layout;
     if (settings.publicRead !== undefined) values.public_read = settings.publicRead ? 1 : 0;
+    if (settings.authenticatedRead !== undefined) values.authenticated_read = settings.authenticatedRead ? 1 : 0;
     if (settings.auditReads !== undefined) values.audit_reads = settings.auditReads ? 1 : 0;
     if (settings.cors !== undefined) values.cors = settings.cors === null ? null : JSON.stringify(settings.cors);
     if (settings.protection !== undefined) values.protection = settings.protection === null || settings.protection.length === 0 ? null : JSON.stringify(settings.protection);
@@ -434,6 +435,7 @@ function toRepository(row: Selectable<RepositoriesTable>): RepositoryRecord {
     createdBy: row.created_by,
     s3Layout: row.s3_layout as S3Layout,
     publicRead: row.public_read === 1,
+    ...(row.authenticated_read === 1 ? { authenticatedRead: true } : {}),
     auditReads: row.audit_reads === 1,
     ...(row.cors === null ? {} : { cors: JSON.parse(row.cors) as CorsRule[] }),
     ...(row.protection === null ? {} : { protection: JSON.parse(row.protection) as ProtectionRule[] }),

@@ -16,6 +16,7 @@ export interface RepositoriesTable {
   /** JSON array of CorsRule; null: no CORS configuration. */
   cors: Generated<string | null>;
   protection: Generated<string | null>;
+  authenticated_read: Generated<number>;
 }
 
 export interface BranchesTable {

@@ -21,6 +21,18 @@ const PUBLIC_READ = new Set(['repository:read', 'branch:read', 'branch:list', 't
  */
 const SYSTEM_READS = new Set(['object:read', 'object:list', 'repository:read', 'branch:read', 'commit:read']);
 
+/** What a repository grants by itself, besides policies. */
+export interface RepositoryAccess {
+  owner: string;
+  publicRead: boolean;
+  authenticatedRead: boolean;
+}
+
+/** The resource kinds a repository's owner acts on in it without a policy saying so. */
+const OWNER_KINDS = new Set(['repository', 'branch', 'tag', 'commit', 'object', 'dataset']);
+
+const NO_STATEMENT = 'no statement allows it';
+
 /** How long a process trusts its cached grants before asking the store whether any changed. */
 const VERSION_TTL_MS = 1_000;
 
@@ -42,7 +54,7 @@ export class PolicyAuthorizer implements Authorizer {
   private version: { value: number; checkedAt: number } | undefined;
 
   constructor(
-    private readonly deps: { identity: IdentityStore; labels: DatasetLabels; isPublicRead(repository: string): Promise<boolean>; now(): number },
+    private readonly deps: { identity: IdentityStore; labels: DatasetLabels; repositoryAccess(repository: string): Promise<RepositoryAccess | undefined>; now(): number },
   ) {}
 
   async authorize(request: AccessRequest): Promise<void> {
@@ -66,10 +78,15 @@ export class PolicyAuthorizer implements Authorizer {
     const scope = request.actor.scope;
     const all = decider(grants.policies, request.action);
     const scoped = scope === undefined ? undefined : decider(grants.policies.filter(([name]) => scope.includes(name)), request.action);
-    return paths.map((path) => {
+    const decided = paths.map((path) => {
       const target = { principal, members: grants.members, resource: resourceOf({ ...request, path }), labels: labelsOf(path) };
-      return all(target).allowed && (scoped === undefined || scoped(target).allowed);
+      const decision = all(target);
+      return decision.allowed ? scoped === undefined || scoped(target).allowed : decision.reason === NO_STATEMENT ? undefined : false;
     });
+    // Entries no statement decided fall to the repository's own grants (ownership, authenticated-read).
+    if (!decided.includes(undefined)) return decided as boolean[];
+    const fallback = scope === undefined ? (await this.repositoryGrant(principal, request)).allowed : false;
+    return decided.map((d) => d ?? fallback);
   }
 
   /** The decision and the statement that made it (`strata access check`). */
@@ -83,14 +100,36 @@ export class PolicyAuthorizer implements Authorizer {
     const target = { principal, members: grants.members, action: request.action, resource: resourceOf(request), labels: await this.labelsFor(grants, request) };
     const decision = decide(grants.policies, target);
     const scope = request.actor.scope;
+    // What no statement decides, the repository's own grants may: its owner, or authenticated-read.
+    // A scoped token acts within its roles only, so it takes no such grant.
+    if (!decision.allowed && decision.reason === NO_STATEMENT && scope === undefined) {
+      const grant = await this.repositoryGrant(principal, request);
+      if (grant.allowed) return grant;
+    }
     if (!decision.allowed || scope === undefined) return decision;
     // `decision` saw every deny attached (`everyone`'s label rules too); the scope only narrows the allows.
     const scoped = decide(grants.policies.filter(([name]) => scope.includes(name)), target);
     return scoped.allowed ? scoped : { allowed: false, reason: `outside the token's roles (${scope.join(', ')})` };
   }
 
+  /**
+   * S3's model under the policies: a repository's creator owns it and may do in it what its
+   * owner may (`OWNER_KINDS`, never `repository:protect`); an authenticated-read repository may be
+   * read by every signed-in principal. Only asked where no statement decided; a deny still wins.
+   */
+  private async repositoryGrant(principal: string, request: AccessRequest): Promise<Decision> {
+    const none = { allowed: false, reason: NO_STATEMENT };
+    if (request.repository === undefined) return none;
+    const access = await this.deps.repositoryAccess(request.repository);
+    if (access === undefined) return none;
+    const kind = request.action.slice(0, request.action.indexOf(':'));
+    if (access.owner === principal && OWNER_KINDS.has(kind) && request.action !== 'repository:protect') return { allowed: true, reason: `${principal} owns repository ${request.repository}` };
+    if (access.authenticatedRead && PUBLIC_READ.has(request.action)) return { allowed: true, reason: `repository ${request.repository} is authenticated-read` };
+    return none;
+  }
+
   private async explainAnonymous(request: AccessRequest): Promise<Decision> {
-    const open = request.repository !== undefined && PUBLIC_READ.has(request.action) && (await this.deps.isPublicRead(request.repository));
+    const open = request.repository !== undefined && PUBLIC_READ.has(request.action) && ((await this.deps.repositoryAccess(request.repository))?.publicRead ?? false);
     if (!open) return { allowed: false, reason: 'not authenticated' };
     const everyone = await this.grantsOf(EVERYONE);
     if (everyone !== undefined) {

@@ -31,6 +31,8 @@ export interface RepositoryRecord {
   s3Layout: S3Layout;
   /** Anonymous S3 reads are allowed. */
   publicRead: boolean;
+  /** Every authenticated principal may read it (S3 `authenticated-read`); absent: only by policy or ownership. */
+  authenticatedRead?: boolean;
   /** Every data read (API and S3) is appended to the audit log, not only changes. */
   auditReads: boolean;
   /** CORS rules the S3 gateway answers browsers with; absent: none (preflights are refused). */
@@ -42,6 +44,7 @@ export interface RepositoryRecord {
 export interface RepositorySettings {
   s3Layout?: S3Layout;
   publicRead?: boolean;
+  authenticatedRead?: boolean;
   auditReads?: boolean;
   /** New CORS rules; null removes them. */
   cors?: CorsRule[] | null;

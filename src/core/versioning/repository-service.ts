@@ -57,6 +57,14 @@ export class RepositoryService {
    * The CORS rules, without a caller: a browser's preflight carries no credentials, and any
    * browser can learn the rules by sending one. Undefined when the repository has none.
    */
+  /**
+   * Who created (owns) a repository, without a caller: creating a bucket must tell "taken" from
+   * "yours" (S3's BucketAlreadyExists and BucketAlreadyOwnedByYou), which names no more than that.
+   */
+  async ownerOf(name: string): Promise<string | undefined> {
+    return (await this.deps.metadata.getRepository(name))?.createdBy;
+  }
+
   async corsRules(name: string): Promise<CorsRule[] | undefined> {
     return (await requireRepository(this.deps, name)).cors;
   }

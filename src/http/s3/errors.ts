@@ -36,6 +36,7 @@ export const s3Error = {
   invalidBucketName: () => new S3Error('InvalidBucketName', 400, 'The specified bucket is not valid.'),
   bucketNotEmpty: () => new S3Error('BucketNotEmpty', 409, 'The bucket you tried to delete is not empty'),
   bucketAlreadyOwnedByYou: () => new S3Error('BucketAlreadyOwnedByYou', 409, 'Your previous request to create the named bucket succeeded and you already own it.'),
+  bucketAlreadyExists: () => new S3Error('BucketAlreadyExists', 409, 'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.'),
   badDigest: (message = 'The Content-MD5 you specified did not match what we received.') => new S3Error('BadDigest', 400, message),
   invalidDigest: () => new S3Error('InvalidDigest', 400, 'The Content-MD5 you specified is not valid.'),
   sha256Mismatch: () => new S3Error('XAmzContentSHA256Mismatch', 400, "The provided 'x-amz-content-sha256' header does not match what was computed."),

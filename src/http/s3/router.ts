@@ -1,6 +1,6 @@
 import { s3Error } from './errors.ts';
 import type { S3Command, S3Exchange } from './exchange.ts';
-import { ABSENT_BUCKET_CONFIGURATIONS, getAbsentConfiguration, getAcl } from './commands/acl.ts';
+import { ABSENT_BUCKET_CONFIGURATIONS, getAbsentConfiguration, getAcl, putAcl } from './commands/acl.ts';
 import * as buckets from './commands/buckets.ts';
 import { copyObject } from './commands/copy-object.ts';
 import { deleteBucketCors, getBucketCors, putBucketCors } from './commands/cors.ts';
@@ -32,6 +32,7 @@ const write = (command: S3Command): Route => ({ command, access: 'write' });
 export function route(exchange: S3Exchange): Route {
   const has = (name: string): boolean => exchange.query.has(name);
   if (exchange.method === 'GET' && exchange.bucket !== undefined && has('acl')) return read(getAcl);
+  if (exchange.method === 'PUT' && exchange.bucket !== undefined && has('acl')) return write(putAcl);
   if (exchange.method === 'GET' && exchange.bucket !== undefined && exchange.key === undefined && ABSENT_BUCKET_CONFIGURATIONS.some(has)) {
     return read(getAbsentConfiguration);
   }

@@ -4,6 +4,7 @@ import { readSmallBody } from '../body.ts';
 import { s3Error } from '../errors.ts';
 import { requestBytes, isoDate, sendEmpty, sendXml, type GatewayDeps, type S3Exchange } from '../exchange.ts';
 import { keyword, parseXml } from '../xml.ts';
+import { bucketCannedAcl } from './acl.ts';
 
 const MAX_BUCKETS = 10_000;
 
@@ -40,13 +41,15 @@ export async function createBucket(exchange: S3Exchange, deps: GatewayDeps): Pro
   exchange.log.repository = name;
   const body = await readSmallBody(requestBytes(exchange));
   if (body.trim() !== '' && parseXml(body)?.CreateBucketConfiguration === undefined) throw s3Error.malformedXml();
+  const access = bucketCannedAcl(exchange.header('x-amz-acl'));
   try {
     await deps.core.repositories.create(exchange.ctx, { name, s3Layout: 'plain' });
+    if (access !== undefined) await deps.core.repositories.update(exchange.ctx, name, access);
   } catch (error) {
     if (isStrataError(error) && error.code === 'Conflict') {
-      // AWS answers 200 to a CreateBucket you repeat in us-east-1 (its legacy region), and 409
-      // BucketAlreadyOwnedByYou everywhere else. Every repository here belongs to the caller's
-      // account (principals share one namespace), so "owned by you" is the case that applies.
+      // Another principal's bucket: BucketAlreadyExists. One's own: AWS answers 200 to a
+      // CreateBucket repeated in us-east-1 (its legacy region), 409 BucketAlreadyOwnedByYou elsewhere.
+      if ((await deps.core.repositories.ownerOf(name)) !== exchange.ctx.actor.id) throw s3Error.bucketAlreadyExists();
       if (deps.region !== 'us-east-1') throw s3Error.bucketAlreadyOwnedByYou();
     } else if (isStrataError(error) && error.code === 'InvalidArgument') {
       throw s3Error.invalidBucketName();

@@ -1,6 +1,7 @@
 import { etagOf } from '../../../core/objects/entry.ts';
 import type { ObjectInfo } from '../../../core/versioning/types.ts';
 import { locateForWrite, requireBucket, type Located } from '../addressing.ts';
+import { checkObjectAcl } from './acl.ts';
 import { decode } from '../auth/canonical.ts';
 import { s3Error } from '../errors.ts';
 import { isoDate, sendXml, type GatewayDeps, type S3Exchange } from '../exchange.ts';
@@ -47,6 +48,7 @@ export async function copyObject(exchange: S3Exchange, deps: GatewayDeps): Promi
   const repository = await requireBucket(exchange, deps);
   const target = locateForWrite(repository, exchange.key ?? '');
   exchange.log.key = exchange.key;
+  checkObjectAcl(exchange, repository);
   const metadataDirective = (exchange.header('x-amz-metadata-directive') ?? 'COPY').toUpperCase();
   const taggingDirective = (exchange.header('x-amz-tagging-directive') ?? 'COPY').toUpperCase();
   if (!['COPY', 'REPLACE'].includes(metadataDirective) || !['COPY', 'REPLACE'].includes(taggingDirective)) {

@@ -1,5 +1,6 @@
 import { etagOf } from '../../../core/objects/entry.ts';
 import { locateForWrite, requireBucket, type Located } from '../addressing.ts';
+import { checkObjectAcl } from './acl.ts';
 import { readSmallBody } from '../body.ts';
 import { s3Error } from '../errors.ts';
 import { requestBytes, isoDate, sendEmpty, sendXml, type GatewayDeps, type S3Exchange } from '../exchange.ts';
@@ -27,6 +28,7 @@ function partNumber(exchange: S3Exchange): number {
 export async function createMultipartUpload(exchange: S3Exchange, deps: GatewayDeps): Promise<void> {
   exchange.log.operation = 'CreateMultipartUpload';
   const at = await target(exchange, deps);
+  checkObjectAcl(exchange, await requireBucket(exchange, deps));
   const upload = await deps.core.multipart.create(exchange.ctx, { repository: at.repository, branch: at.ref, path: at.path, template: templateFromRequest(exchange) });
   sendXml(exchange, 'InitiateMultipartUploadResult', { Bucket: exchange.bucket, Key: exchange.key, UploadId: upload.id });
 }

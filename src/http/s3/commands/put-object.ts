@@ -1,6 +1,7 @@
 import { etagOf } from '../../../core/objects/entry.ts';
 import type { WriteExpectation } from '../../../core/versioning/object-service.ts';
 import { locateForWrite, requireBucket } from '../addressing.ts';
+import { checkObjectAcl } from './acl.ts';
 import { bodyExpectations, verifiedBody } from '../body.ts';
 import { s3Error } from '../errors.ts';
 import { requestBytes, sendEmpty, type GatewayDeps, type S3Exchange } from '../exchange.ts';
@@ -37,6 +38,7 @@ export async function putObject(exchange: S3Exchange, deps: GatewayDeps): Promis
   const repository = await requireBucket(exchange, deps);
   const at = locateForWrite(repository, exchange.key ?? '');
   exchange.log.key = exchange.key;
+  checkObjectAcl(exchange, repository);
   checkDeclaredSize(exchange, deps.maxUploadBytes);
   const body = requestBody(exchange);
   const template = templateFromRequest(exchange);
