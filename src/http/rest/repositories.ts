@@ -33,6 +33,7 @@ export function registerRepositoryRoutes(app: FastifyInstance, deps: RouteDeps):
       body: z.strictObject({
         s3Layout: z.enum(['ref', 'plain']).optional(),
         publicRead: z.boolean().optional(),
+        authenticatedRead: z.boolean().optional().describe('every authenticated principal may read it'),
         auditReads: z.boolean().optional(),
         protection: z.array(ProtectionRuleSchema).nullable().optional().describe('replaces every rule; null or [] lifts all protection'),
       }),
