@@ -201,7 +201,7 @@ export function registerIdentityCommands(program: Command): void {
     policy
       .command(verb)
       .argument('<policy>')
-      .argument('<principal>')
+      .argument('<principal>', "a user, service or group; 'everyone' for every principal")
       .description(what)
       .action(async (name: string, principal: string, _opts: unknown, cmd: Command) => {
         await withContext(cmd, async ({ api, out }) => {
