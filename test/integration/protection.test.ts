@@ -159,6 +159,23 @@ describe.each(DIALECTS)('branch protection on %s', (dialect) => {
     expect(((await refused.json()) as { message: string }).message).toBe("merge into protected branch 'main' refused: schema under data/: data/bad.parquet row 1: /text must be string");
   });
 
+  it("runs a kept recipe's validate steps over the records a merge brings", async () => {
+    await gw.core.repositories.create(ctx, { name: 'recipes' });
+    const recipe = 'name: shard-check\nsteps:\n  - validate: { schema: { type: object, required: [meta], properties: { meta: { type: object, required: [lang], properties: { lang: { type: string } } } } } }\n';
+    await gw.core.objects.put(ctx, { repository: 'recipes', branch: 'main', path: 'shard-check.yaml', body: bytesOf(recipe) });
+    await gw.core.commits.commit(ctx, { repository: 'recipes', branch: 'main', message: 'checks' });
+    const rules = ((await gw.core.repositories.get(ctx, 'shop')).protection ?? []).filter((r) => r.branch !== 'release-*');
+    await gw.core.repositories.update(ctx, 'shop', { protection: [...rules, { branch: 'release-*', mergeOnly: true, noDelete: true, checks: [{ type: 'recipe', prefix: 'shards/', recipe: 'shard-check@main' }] }] });
+    await gw.core.repositories.createBranch(ctx, { repository: 'shop', name: 'release-2', from: 'main' });
+    const into = (source: string) => as(wes.token, 'POST', '/api/v1/repositories/shop/branches/release-2/merge', { source });
+    await branchWith('shards-bad', { 'shards/s.jsonl': '{"id":"a#0","text":"one","meta":{"lang":"en"}}\n{"id":"b#0","text":"two","meta":{}}\n' });
+    const refused = await into('shards-bad');
+    expect([refused.status, ((await refused.json()) as { message: string }).message]).toEqual([412, "merge into protected branch 'release-2' refused: recipe shard-check@main under shards/: shards/s.jsonl line 2: /meta must have required property 'lang'"]);
+    await branchWith('shards-good', { 'shards/s.jsonl': '{"id":"a#0","text":"one","meta":{"lang":"en"}}\n{"id":"b#0","text":"two","meta":{"lang":"fr"}}\n' });
+    const merged = await into('shards-good');
+    expect([merged.status, ((await merged.json()) as { checks: unknown[] }).checks]).toEqual([200, [{ check: 'recipe shard-check@main under shards/', passed: true, message: '2 record(s) pass its validate steps' }]]);
+  });
+
   it('CLI: protect, list and unprotect', async () => {
     const env = { STRATA_TOKEN: gw.token };
     const protect = await strata(gw.dir, ['--endpoint', base, 'branch', 'protect', 'shop@staging', '--max-size', '1024', '--forbid-label', 'pii'], env);
@@ -167,7 +184,7 @@ describe.each(DIALECTS)('branch protection on %s', (dialect) => {
     expect(listed.stdout).toBe(
       [
         'main                 merge only; no delete; checks: schema under data/, max size 1000000, forbid label pii, webhook ' + hook.url,
-        'release-*            direct writes allowed; no delete',
+        'release-*            merge only; no delete; checks: recipe shard-check@main under shards/',
         'staging              merge only; no delete; checks: forbid label pii, max size 1024',
         '',
       ].join('\n'),

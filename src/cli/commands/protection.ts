@@ -10,6 +10,7 @@ interface ProtectOptions {
   allowDelete?: boolean;
   schema?: string;
   schemaPrefix?: string;
+  recipe?: string;
   forbidLabel?: string[];
   maxSize?: string;
   webhook?: string[];
@@ -27,6 +28,7 @@ export function registerProtectionCommands(branch: Command): void {
     .option('--allow-delete', 'let the branch be deleted')
     .option('--schema <file>', 'require every record of JSON Lines and Parquet files a merge adds or changes to match this JSON Schema')
     .option('--schema-prefix <prefix>', 'only under this path (with --schema)')
+    .option('--recipe <name@version>', "require those records to pass a kept recipe's validate steps (with --schema-prefix: only there)")
     .option('--forbid-label <label>', 'refuse merges that add objects of a dataset with this label (repeatable)', collect)
     .option('--max-size <bytes>', 'refuse merges that add an object larger than this')
     .option('--webhook <url>', 'POST the merge summary here; a non-2xx answer blocks the merge (repeatable)', collect)
@@ -68,7 +70,7 @@ export function registerProtectionCommands(branch: Command): void {
 async function checksFrom(opts: ProtectOptions): Promise<MergeCheck[]> {
   const checks: MergeCheck[] = [];
   if (opts.schema !== undefined) {
-    const text = opts.schema === '-' ? '' : await readFile(opts.schema, 'utf8');
+    const text = await readFile(opts.schema, 'utf8');
     let schema: unknown;
     try {
       schema = JSON.parse(text);
@@ -77,9 +79,9 @@ async function checksFrom(opts: ProtectOptions): Promise<MergeCheck[]> {
     }
     if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) throw invalidArgument(`${opts.schema} is not a JSON Schema object`);
     checks.push({ type: 'schema', prefix: opts.schemaPrefix ?? '', schema: schema as Record<string, unknown> });
-  } else if (opts.schemaPrefix !== undefined) {
-    throw invalidArgument('--schema-prefix goes with --schema');
   }
+  if (opts.recipe !== undefined) checks.push({ type: 'recipe', prefix: opts.schemaPrefix ?? '', recipe: opts.recipe });
+  if (opts.schemaPrefix !== undefined && opts.schema === undefined && opts.recipe === undefined) throw invalidArgument('--schema-prefix goes with --schema or --recipe');
   for (const label of opts.forbidLabel ?? []) checks.push({ type: 'forbidden-label', label });
   if (opts.maxSize !== undefined) {
     const bytes = Number(opts.maxSize);
@@ -90,8 +92,24 @@ async function checksFrom(opts: ProtectOptions): Promise<MergeCheck[]> {
   return checks;
 }
 
+function describeCheck(check: MergeCheck): string {
+  const under = 'prefix' in check && check.prefix !== '' ? ` under ${check.prefix}` : '';
+  switch (check.type) {
+    case 'schema':
+      return `schema${under}`;
+    case 'recipe':
+      return `recipe ${check.recipe}${under}`;
+    case 'forbidden-label':
+      return `forbid label ${check.label}`;
+    case 'max-size':
+      return `max size ${check.bytes}`;
+    case 'webhook':
+      return `webhook ${check.url}`;
+  }
+}
+
 function describe(rule: ProtectionRule): string {
   const parts = [rule.mergeOnly ? 'merge only' : 'direct writes allowed', rule.noDelete ? 'no delete' : 'delete allowed'];
-  const checks = rule.checks.map((c) => (c.type === 'schema' ? `schema${c.prefix === '' ? '' : ` under ${c.prefix}`}` : c.type === 'forbidden-label' ? `forbid label ${c.label}` : c.type === 'max-size' ? `max size ${c.bytes}` : `webhook ${c.url}`));
+  const checks = rule.checks.map(describeCheck);
   return [...parts, ...(checks.length === 0 ? [] : [`checks: ${checks.join(', ')}`])].join('; ');
 }

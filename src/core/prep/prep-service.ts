@@ -211,6 +211,28 @@ export class PrepService {
     return result;
   }
 
+  /**
+   * The `validate` steps of a kept recipe as one function over records (`{ id, text, meta }`
+   * objects, as recipe shards hold them): undefined when a record passes, else the first
+   * failure's reason. A protected branch's `recipe` check uses it on what a merge brings.
+   */
+  async validator(ctx: CallContext, address: string): Promise<(row: unknown) => string | undefined> {
+    const recipe = await this.loadRecipe(ctx, address);
+    const steps = recipe.steps.filter((s) => s.name === 'validate');
+    if (steps.length === 0) throw invalidArgument(`recipe ${address} has no validate step`);
+    const instances = await instantiate({ steps }, this.parts.env);
+    return (row) => {
+      const fields = (typeof row === 'object' && row !== null ? row : {}) as Partial<PrepRecord>;
+      const record = { id: fields.id, text: fields.text, meta: fields.meta, source: { key: '', repository: '', path: '', sha256: '' } } as PrepRecord;
+      for (const step of instances) {
+        if (step.kind !== 'record') continue;
+        const result = step.process(record);
+        if ('drop' in result) return String(result.quarantine?.meta.quarantine_reason ?? result.drop);
+      }
+      return undefined;
+    };
+  }
+
   /** Code of one's own runs only for principals allowed `recipe:custom` (sandboxed even then). */
   private async mayRunCustom(ctx: CallContext, recipe: Pick<Recipe, 'steps'>): Promise<void> {
     if (recipe.steps.some((s) => s.name === 'custom')) await authorize(this.deps, ctx, { action: 'recipe:custom' });

@@ -2,6 +2,7 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { Entry } from '../objects/entry.ts';
 import type { TableReader, WebhookSender } from '../ports/merge-check-io.ts';
 import type { TreeChange } from '../versioning/tree/tree-diff.ts';
+import type { CallContext } from '../versioning/types.ts';
 import type { MergeCheck } from './protection-rules.ts';
 
 /** One check's verdict, as recorded on the merge commit and in the audit log. */
@@ -19,13 +20,20 @@ export interface MergeUnderCheck {
   /** The commit the destination's head is at, and the merge result's tree. */
   head: string;
   changes: readonly TreeChange[];
+  /** Who merges: recipes a check names are read as this principal. */
+  ctx: CallContext;
 }
+
+/** A record's verdict under a recipe's validate steps: undefined when it passes, else why not. */
+export type RecordValidator = (record: unknown) => string | undefined;
 
 export interface MergeCheckDeps {
   read(entry: Entry): Promise<AsyncIterable<Uint8Array>>;
   labelsOf(repository: string, path: string): Promise<string[]>;
   tables?: TableReader;
   webhooks?: WebhookSender;
+  /** The validate steps of a kept recipe (`<name>@<version>`), as one function. */
+  recipeValidator?(ctx: CallContext, recipe: string): Promise<RecordValidator>;
 }
 
 const JSON_LINES = new Set(['application/x-ndjson', 'application/jsonl', 'application/json-lines']);
@@ -66,6 +74,8 @@ export class MergeChecks {
       }
       case 'schema':
         return this.schema(check, written);
+      case 'recipe':
+        return this.recipe(check, merge, written);
       case 'webhook':
         return this.webhook(check, merge);
     }
@@ -87,6 +97,29 @@ export class MergeChecks {
       }
     }
     return { check: name, passed: true, message: `${records} record(s) match the schema` };
+  }
+
+  private async recipe(check: Extract<MergeCheck, { type: 'recipe' }>, merge: MergeUnderCheck, written: readonly TreeChange[]): Promise<CheckOutcome> {
+    const name = `recipe ${check.recipe}${check.prefix === '' ? '' : ` under ${check.prefix}`}`;
+    if (this.deps.recipeValidator === undefined) return { check: name, passed: false, message: 'this process cannot load recipes' };
+    let validate: RecordValidator;
+    try {
+      validate = await this.deps.recipeValidator(merge.ctx, check.recipe);
+    } catch (error) {
+      return { check: name, passed: false, message: `cannot load the recipe: ${(error as Error).message}` };
+    }
+    let records = 0;
+    for (const change of written) {
+      if (!change.path.startsWith(check.prefix)) continue;
+      const rows = this.rowsOf(change.path, change.right as Entry);
+      if (rows === undefined) continue;
+      for await (const [at, row] of rows) {
+        records++;
+        const why = row === NOT_JSON ? 'is not JSON' : validate(row);
+        if (why !== undefined) return { check: name, passed: false, message: `${change.path} ${at}: ${why}` };
+      }
+    }
+    return { check: name, passed: true, message: `${records} record(s) pass its validate steps` };
   }
 
   /** Each record with where it is (`line 3`, `row 3`); undefined for files that hold no records. */

@@ -12,6 +12,11 @@ const LABEL = /^[\w.:+-]{1,64}$/;
 export const MergeCheckSchema = z.discriminatedUnion('type', [
   /** Every record of the JSON Lines and Parquet files the merge adds or changes satisfies a JSON Schema (2020-12). */
   z.strictObject({ type: z.literal('schema'), prefix: z.string().default(''), schema: z.record(z.string(), z.unknown()) }),
+  /**
+   * Every record of the JSON Lines and Parquet files the merge adds or changes passes the
+   * `validate` steps of a kept recipe (`<name>@<version>`), as a run of it would check them.
+   */
+  z.strictObject({ type: z.literal('recipe'), prefix: z.string().default(''), recipe: z.string().regex(/^[a-z0-9][a-z0-9._-]*@[^:]+$/, 'must be <name>@<version> (a recipe kept in Strata)') }),
   /** No object the merge adds or changes lies in a dataset carrying this classification label. */
   z.strictObject({ type: z.literal('forbidden-label'), label: z.string().regex(LABEL, 'is not a label') }),
   /** No object the merge adds or changes is larger than this. */

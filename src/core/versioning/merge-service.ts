@@ -80,7 +80,7 @@ export class MergeService {
     const edits = strategy === 'source-wins' ? mergeSorted(plan.edits, plan.conflictEdits) : plan.edits;
     const treeId = await applyEdits(this.deps.nodes, dest.treeId, edits);
     await this.deps.nodes.flush();
-    const checks = await this.requiredChecks(input, { head: dest, treeId });
+    const checks = await this.requiredChecks(ctx, input, { head: dest, treeId });
     const message = input.message ?? `Merge '${input.source}' into '${input.destination}'`;
     const metadata = { ...input.metadata, ...(checks === undefined ? {} : { 'strata.checks': JSON.stringify(checks) }) };
     const commit = this.commits.newCommit(ctx, { repository: input.repository, treeId, parents: [dest, source], message, metadata });
@@ -93,11 +93,11 @@ export class MergeService {
    * The checks a protected destination requires, run on the merge's result before its head
    * moves; PreconditionFailed (naming every failed check) when one fails. Undefined: none required.
    */
-  private async requiredChecks(input: MergeInput, result: { head: CommitRecord; treeId: string | null }): Promise<CheckOutcome[] | undefined> {
+  private async requiredChecks(ctx: CallContext, input: MergeInput, result: { head: CommitRecord; treeId: string | null }): Promise<CheckOutcome[] | undefined> {
     const rule = ruleFor((await this.deps.metadata.getRepository(input.repository))?.protection, input.destination);
     if (rule === undefined || rule.checks.length === 0) return undefined;
     const changes = await collect(diffTrees(this.deps.nodes, { left: result.head.treeId, right: result.treeId }));
-    const outcomes = await this.checks.run(rule.checks, { repository: input.repository, source: input.source, destination: input.destination, head: result.head.id, changes });
+    const outcomes = await this.checks.run(rule.checks, { repository: input.repository, source: input.source, destination: input.destination, head: result.head.id, changes, ctx });
     const failed = outcomes.filter((o) => !o.passed);
     if (failed.length > 0) {
       throw new StrataError('PreconditionFailed', `merge into protected branch '${input.destination}' refused: ${failed.map((o) => `${o.check}: ${o.message}`).join('; ')}`, { details: { checks: outcomes } });
