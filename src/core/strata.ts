@@ -173,7 +173,7 @@ export function createStrataCore(options: StrataCoreOptions): StrataCore {
     repositories: audited(repositories, 'repositories'),
     objects: audited(objects, 'objects', { untraced: ['writeContent'] }),
     commits: audited(commits, 'commits'),
-    merges: audited(new MergeService(deps, commits, new MergeChecks({ read: (entry) => deps.objects.read(entry), labelsOf: (repository, path) => labels.of(repository, path), recipeValidator: (ctx, recipe) => prep.validator(ctx, recipe), ...(options.tables ? { tables: options.tables } : {}), ...(options.webhooks ? { webhooks: options.webhooks } : {}) })), 'merges'),
+    merges: audited(new MergeService(deps, commits, new MergeChecks({ read: (entry) => deps.objects.read(entry), labelsOf: (repository, path) => labels.of(repository, path), recipeValidator: (ctx, recipe) => prep.validator(ctx, recipe), ...(options.audit?.signer ? { signer: options.audit.signer } : {}), ...(options.tables ? { tables: options.tables } : {}), ...(options.webhooks ? { webhooks: options.webhooks } : {}) })), 'merges'),
     multipart: audited(new MultipartService(deps, objects, { minPartSize: options.minPartSize ?? MIN_PART_SIZE }), 'multipart'),
     accessKeys: audited(new AccessKeyService(deps, options.secrets), 'accessKeys', { untraced: ['resolve', 'sealStored'] }),
     identity: audited(new IdentityService({ ...deps, identity: options.metadata.identity, policies }), 'identity', { untraced: ['authenticate', 'bootstrap', 'bootstrapAdmin'] }),

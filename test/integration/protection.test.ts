@@ -1,6 +1,7 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { FastifyInstance } from 'fastify';
+import { verify } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,13 +18,15 @@ import { failure, startGateway, type TestGateway } from '../support/s3.ts';
 const SCHEMA = { type: 'object', required: ['id', 'text'], properties: { id: { type: 'integer' }, text: { type: 'string' } } };
 
 /** A webhook that answers what the test last set, and keeps what it was sent. */
-function startHook(): Promise<{ server: Server; url: string; answer: { status: number; body: string }; received: unknown[] }> {
-  const hook = { answer: { status: 200, body: 'looks good' }, received: [] as unknown[], server: undefined as unknown as Server, url: '' };
+function startHook(): Promise<{ server: Server; url: string; answer: { status: number; body: string }; received: unknown[]; signatures: Array<{ timestamp: string; signature: string; body: string }> }> {
+  const hook = { answer: { status: 200, body: 'looks good' }, received: [] as unknown[], signatures: [] as Array<{ timestamp: string; signature: string; body: string }>, server: undefined as unknown as Server, url: '' };
   const server = createServer((request, response) => {
     const parts: Buffer[] = [];
     request.on('data', (part: Buffer) => parts.push(part));
     request.on('end', () => {
-      hook.received.push(JSON.parse(Buffer.concat(parts).toString('utf8')));
+      const body = Buffer.concat(parts).toString('utf8');
+      hook.received.push(JSON.parse(body));
+      hook.signatures.push({ timestamp: String(request.headers['x-strata-timestamp']), signature: String(request.headers['x-strata-signature']), body });
       response.writeHead(hook.answer.status, { 'content-type': 'text/plain' }).end(hook.answer.body);
     });
   });
@@ -130,6 +133,13 @@ describe.each(DIALECTS)('branch protection on %s', (dialect) => {
     ]);
     expect(hook.received.at(-1)).toEqual({ repository: 'shop', source: 'labelled', destination: 'main', head: before, changes: { added: 1, changed: 0, removed: 0 }, paths: [{ path: 'people/ana.jsonl', type: 'added', size: 15 }], truncated: false });
     expect(await head()).toBe(before);
+    // Signed with the audit key: the receiver checks it with the public key alone.
+    const { keyId, publicKeyPem } = await gw.core.audit.publicKey(ctx);
+    const last = hook.signatures.at(-1) ?? { timestamp: '', signature: '', body: '' };
+    const [, id, sig] = /^ed25519 keyid=([0-9a-f]+) sig=(.+)$/.exec(last.signature) ?? [];
+    expect(id).toBe(keyId);
+    expect(verify(null, Buffer.from(`${last.timestamp}.${last.body}`), publicKeyPem, Buffer.from(sig ?? '', 'base64'))).toBe(true);
+    expect(verify(null, Buffer.from(`${last.timestamp}.${last.body} `), publicKeyPem, Buffer.from(sig ?? '', 'base64'))).toBe(false);
 
     const audited = (await gw.core.audit.entries(ctx, { limit: 10_000, details: true })).filter((e) => e.action === 'branch:merge' && e.actor === 'wes');
     expect(audited.map((e) => e.outcome)).toEqual(['PreconditionFailed', 'PreconditionFailed']);

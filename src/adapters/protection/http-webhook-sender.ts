@@ -17,11 +17,11 @@ export class HttpWebhookSender implements WebhookSender {
     this.dispatcher = options.allowPrivateNetworks ? undefined : guardedDispatcher();
   }
 
-  async post(url: string, payload: unknown, options: { timeoutMs: number }): Promise<{ status: number; body: string }> {
+  async post(url: string, body: string, options: { timeoutMs: number; headers: Record<string, string> }): Promise<{ status: number; body: string }> {
     const response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'user-agent': 'strata-merge-check' },
-      body: JSON.stringify(payload),
+      headers: { ...options.headers, 'content-type': 'application/json', 'user-agent': 'strata-merge-check' },
+      body,
       redirect: 'manual',
       signal: AbortSignal.timeout(options.timeoutMs),
       ...(this.dispatcher === undefined ? {} : { dispatcher: this.dispatcher }),

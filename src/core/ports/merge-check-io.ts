@@ -5,7 +5,7 @@ export interface TableReader {
   rows(body: AsyncIterable<Uint8Array>, contentType: string): AsyncIterable<Array<Record<string, unknown>>>;
 }
 
-/** Sends a merge check's webhook: a JSON POST, answered within the timeout or failed. */
+/** Sends a merge check's webhook: a POST of `body` (JSON) with `headers`, answered within the timeout or failed. */
 export interface WebhookSender {
-  post(url: string, payload: unknown, options: { timeoutMs: number }): Promise<{ status: number; body: string }>;
+  post(url: string, body: string, options: { timeoutMs: number; headers: Record<string, string> }): Promise<{ status: number; body: string }>;
 }

@@ -1,5 +1,6 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { Entry } from '../objects/entry.ts';
+import type { AuditSigner } from '../ports/audit-signer.ts';
 import type { TableReader, WebhookSender } from '../ports/merge-check-io.ts';
 import type { TreeChange } from '../versioning/tree/tree-diff.ts';
 import type { CallContext } from '../versioning/types.ts';
@@ -32,6 +33,8 @@ export interface MergeCheckDeps {
   labelsOf(repository: string, path: string): Promise<string[]>;
   tables?: TableReader;
   webhooks?: WebhookSender;
+  /** Signs webhook bodies (the audit key: receivers verify with `strata audit public-key`). */
+  signer?: AuditSigner;
   /** The validate steps of a kept recipe (`<name>@<version>`), as one function. */
   recipeValidator?(ctx: CallContext, recipe: string): Promise<RecordValidator>;
 }
@@ -161,6 +164,18 @@ export class MergeChecks {
     }
   }
 
+  /**
+   * `x-strata-timestamp` and `x-strata-signature: ed25519 keyid=<id> sig=<base64>`, the signature
+   * over `<timestamp>.<body>` by the audit key, so a receiver can tell Strata's POST (and its
+   * age) from anyone else's with the public key alone.
+   */
+  private signed(body: string): Record<string, string> {
+    if (this.deps.signer === undefined) return {};
+    const timestamp = new Date().toISOString();
+    const signature = this.deps.signer.sign(Buffer.from(`${timestamp}.${body}`, 'utf8')).toString('base64');
+    return { 'x-strata-timestamp': timestamp, 'x-strata-signature': `ed25519 keyid=${this.deps.signer.keyId} sig=${signature}` };
+  }
+
   private async webhook(check: Extract<MergeCheck, { type: 'webhook' }>, merge: MergeUnderCheck): Promise<CheckOutcome> {
     const name = `webhook ${new URL(check.url).origin}`;
     if (this.deps.webhooks === undefined) return { check: name, passed: false, message: 'this process cannot send webhooks' };
@@ -175,8 +190,9 @@ export class MergeChecks {
       paths: merge.changes.slice(0, PAYLOAD_PATHS).map((c) => ({ path: c.path, type: c.type, size: c.right?.size ?? null })),
       truncated: merge.changes.length > PAYLOAD_PATHS,
     };
+    const body = JSON.stringify(payload);
     try {
-      const answer = await this.deps.webhooks.post(check.url, payload, { timeoutMs: check.timeoutSeconds * 1000 });
+      const answer = await this.deps.webhooks.post(check.url, body, { timeoutMs: check.timeoutSeconds * 1000, headers: this.signed(body) });
       const text = answer.body.trim().slice(0, 500);
       if (answer.status >= 200 && answer.status < 300) return { check: name, passed: true, message: text === '' ? `answered ${answer.status}` : text };
       return { check: name, passed: false, message: text === '' ? `answered ${answer.status}` : `answered ${answer.status}: ${text}` };
