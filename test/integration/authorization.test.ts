@@ -13,6 +13,7 @@ type Role = (typeof ROLES)[number];
 /** Expected HTTP status per role, in ROLES order. */
 type Row = [name: string, method: string, path: (role: Role) => string, body: ((role: Role) => unknown) | undefined, statuses: number[]];
 
+const DENIED_READ = [403, 403, 401];
 const CALL = { application: 'bot', model: 'gpt-4o', usage: { inputTokens: 1, outputTokens: 1 } };
 const REST: Row[] = [
   ['list repositories', 'GET', () => '/api/v1/repositories', undefined, [200, 200, 200, 200, 403, 403, 401]],
@@ -26,6 +27,27 @@ const REST: Row[] = [
   ['issue a token to another', 'POST', () => '/api/v1/tokens', () => ({ name: 'theirs', principal: 'p-target' }), [201, 403, 403, 403, 403, 403, 401]],
   ['attach a policy', 'PUT', () => '/api/v1/principals/p-target/policies/reader', undefined, [200, 403, 403, 403, 403, 403, 401]],
   ['who am I', 'GET', () => '/api/v1/whoami', undefined, [200, 200, 200, 200, 200, 200, 401]],
+  // One row per action family, named by the action a refusal names.
+  ['branch:list', 'GET', () => '/api/v1/repositories/shared/branches', undefined, [200, 200, 200, 200, ...DENIED_READ]],
+  ['branch:create', 'POST', () => '/api/v1/repositories/shared/branches', (r) => ({ name: `b-${r}` }), [201, 201, 403, 403, ...DENIED_READ]],
+  ['tag:create', 'POST', () => '/api/v1/repositories/shared/tags', (r) => ({ name: `t-${r}`, ref: 'main' }), [201, 201, 403, 403, ...DENIED_READ]],
+  ['commit:read (diff)', 'GET', () => '/api/v1/repositories/shared/diff?left=main&right=main', undefined, [200, 200, 200, 200, ...DENIED_READ]],
+  ['branch:merge', 'POST', () => '/api/v1/repositories/shared/branches/side/merge', () => ({ source: 'main' }), [200, 200, 403, 403, ...DENIED_READ]],
+  ['repository:protect', 'PATCH', () => '/api/v1/repositories/shared', () => ({ protection: [] }), [200, 403, 403, 403, ...DENIED_READ]],
+  ['repository:delete', 'DELETE', (r) => `/api/v1/repositories/del-${r}`, undefined, [204, 204, 403, 403, ...DENIED_READ]],
+  ['dataset:create', 'POST', () => '/api/v1/datasets', (r) => ({ name: `d-${r}`, repository: 'shared' }), [201, 201, 403, 403, ...DENIED_READ]],
+  ['dataset:list', 'GET', () => '/api/v1/datasets', undefined, [200, 200, 200, 200, ...DENIED_READ]],
+  ['catalog:search', 'GET', () => '/api/v1/search?q=shared', undefined, [200, 200, 200, 200, ...DENIED_READ]],
+  ['lineage:read', 'GET', () => '/api/v1/lineage/graph?node=shared@main:doc.txt', undefined, [200, 200, 200, 200, ...DENIED_READ]],
+  ['run:create', 'POST', () => '/api/v1/runs', (r) => ({ job: `job-${r}` }), [201, 201, 403, 403, ...DENIED_READ]],
+  ['model:create', 'POST', () => '/api/v1/models', (r) => ({ name: `m-${r}` }), [201, 201, 403, 403, ...DENIED_READ]],
+  ['recipe:custom', 'POST', () => '/api/v1/recipes/validate', () => ({ recipe: "name: c\nsteps:\n  - custom: { module: 'shared@main:missing.mjs' }\n" }), [404, 403, 403, 403, ...DENIED_READ]],
+  ['inference:read', 'GET', () => '/api/v1/inference', undefined, [200, 200, 403, 200, ...DENIED_READ]],
+  ['inference:read (SQL)', 'POST', () => '/api/v1/inference/query', () => ({ sql: 'select 1 as one' }), [200, 200, 403, 200, ...DENIED_READ]],
+  ['audit:read (verify)', 'GET', () => '/api/v1/audit/verify', undefined, [200, 403, 403, 200, ...DENIED_READ]],
+  ['principal:list', 'GET', () => '/api/v1/principals', undefined, [200, 403, 403, 200, ...DENIED_READ]],
+  ['policy:write', 'PUT', (r) => `/api/v1/policies/p-${r}`, () => ({ statements: [{ effect: 'allow', actions: ['object:read'], resources: ['*'] }] }), [200, 403, 403, 403, ...DENIED_READ]],
+  ['access-key:create (own)', 'POST', () => '/api/v1/access-keys', () => ({}), [201, 201, 201, 201, 201, 403, 401]],
 ];
 
 describe.each(DIALECTS)('authorization by role on %s', (dialect) => {
@@ -41,6 +63,9 @@ describe.each(DIALECTS)('authorization by role on %s', (dialect) => {
     base = await server.listen({ host: '127.0.0.1', port: 0 });
     await gw.core.repositories.create(ctx, { name: 'shared' });
     await gw.core.objects.put(ctx, { repository: 'shared', branch: 'main', path: 'doc.txt', body: (async function* () { await Promise.resolve(); yield Buffer.from('shared text'); })() });
+    await gw.core.commits.commit(ctx, { repository: 'shared', branch: 'main', message: 'doc' });
+    for (const role of ROLES) await gw.core.repositories.create(ctx, { name: `del-${role}` });
+    await gw.core.repositories.createBranch(ctx, { repository: 'shared', name: 'side', from: 'main' });
     await gw.client.send(new CreateBucketCommand({ Bucket: 'plain' }));
     await gw.client.send(new PutObjectCommand({ Bucket: 'plain', Key: 'doc.txt', Body: 'plain text' }));
     // Changed by the tests (a token issued to it, a policy attached), never acting itself.
@@ -70,7 +95,12 @@ describe.each(DIALECTS)('authorization by role on %s', (dialect) => {
         headers: { ...(token === undefined ? {} : { authorization: `Bearer ${token}` }), ...(typeof payload === 'object' ? { 'content-type': 'application/json' } : {}) },
         ...(payload === undefined ? {} : { body: typeof payload === 'string' ? payload : JSON.stringify(payload) }),
       });
-      if (response.status >= 400) expect(((await response.json()) as { code?: string }).code).toBe(response.status === 401 ? 'Unauthorized' : 'Forbidden');
+      if (response.status === 401 || response.status === 403) {
+        const error = (await response.json()) as { code: string; message: string };
+        expect(error.code).toBe(response.status === 401 ? 'Unauthorized' : 'Forbidden');
+        const action = /^[a-z-]+:[a-z]+/.exec(_name)?.[0];
+        if (response.status === 403 && action !== undefined) expect(error.message).toMatch(new RegExp(`^p-${role} may not ${action}`));
+      }
       got.push([role, response.status]);
     }
     expect(got).toEqual(ROLES.map((role, i) => [role, statuses[i]]));
