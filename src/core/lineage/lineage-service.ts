@@ -1,6 +1,6 @@
 import { invalidArgument, notFound } from '../errors.ts';
 import { LINEAGE_NODE_TYPES, type LineageDirection, type LineageEdge, type LineageEdgeType, type LineageNode, type LineageNodeType } from '../ports/lineage-store.ts';
-import { permits } from '../access/permits.ts';
+import { permitsEach } from '../access/permits.ts';
 import { authorize, type VersioningDeps } from '../versioning/deps.ts';
 import type { ObjectService } from '../versioning/object-service.ts';
 import type { CallContext } from '../versioning/types.ts';
@@ -131,14 +131,27 @@ export class LineageService {
    * The start node itself must be readable, or the question is refused.
    */
   private async redacted(ctx: CallContext, nodes: LineageNode[]): Promise<LineageNode[]> {
-    let hidden = 0;
-    const out: LineageNode[] = [];
-    for (const node of [...nodes].sort((a, b) => a.id - b.id)) {
+    const sorted = [...nodes].sort((a, b) => a.id - b.id);
+    // One authorizer call per repository, ref and action: a walk can reach thousands of versions.
+    const groups = new Map<string, { request: { action: string; repository: string; ref: string }; nodes: Array<{ node: LineageNode; path: string }> }>();
+    for (const node of sorted) {
       const request = dataRequest(node);
-      if (request === undefined || (await permits(this.deps.authorizer, { actor: ctx.actor, ...request }))) out.push(node);
-      else out.push({ ...node, key: `hidden:${++hidden}`, label: '(hidden by an access rule)', data: {} });
+      if (request === undefined) continue;
+      const { path, ...at } = request;
+      const key = `${at.action}\u0000${at.repository}\u0000${at.ref}`;
+      const group = groups.get(key) ?? { request: at, nodes: [] };
+      group.nodes.push({ node, path });
+      groups.set(key, group);
     }
-    return out;
+    const hidden = new Set<LineageNode>();
+    for (const group of groups.values()) {
+      const shown = await permitsEach(this.deps.authorizer, { actor: ctx.actor, ...group.request }, group.nodes.map((n) => n.path));
+      group.nodes.forEach((n, i) => {
+        if (shown[i] !== true) hidden.add(n.node);
+      });
+    }
+    let count = 0;
+    return sorted.map((node) => (hidden.has(node) ? { ...node, key: `hidden:${++count}`, label: '(hidden by an access rule)', data: {} } : node));
   }
 
   private async requireReadable(ctx: CallContext, node: LineageNode): Promise<void> {
