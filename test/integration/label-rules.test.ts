@@ -118,9 +118,20 @@ describe.each(DIALECTS)('label rules on %s', (dialect) => {
     expect((JSON.parse(seenByRita) as { nodes: Array<{ key: string; label: string }> }).nodes).toEqual([expect.objectContaining({ key: expect.stringMatching(/^hidden:\d+$/) as string, label: '(hidden by an access rule)', data: {} })]);
   });
 
+  it('a path rule refuses a batch that reaches under it, naming the path, and stages none of it', async () => {
+    await gw.core.identity.putPolicy(ctx, { name: 'no-pii-writes', document: { statements: [{ effect: 'deny', actions: ['object:write'], resources: ['repository:corpus/*/pii/'] }] } });
+    await gw.core.identity.attach(ctx, { policy: 'no-pii-writes', principal: 'rita' });
+    const rita = { actor: { id: 'rita' } };
+    const contents = await Promise.all(['fine', 'not fine'].map((text) => gw.core.objects.writeContent(rita, { repository: 'corpus', branch: 'main', body: bytesOf(text) })));
+    const objects = [{ path: 'open/fine.txt', content: contents[0] as never }, { path: 'pii/added.txt', content: contents[1] as never }];
+    await expect(gw.core.objects.stage(rita, { repository: 'corpus', branch: 'main', objects })).rejects.toMatchObject({ code: 'Forbidden', message: 'rita may not object:write on repository:corpus/main/pii/added.txt' });
+    expect(await gw.metadata.getStaged('corpus', 'main', 'open/fine.txt')).toBeUndefined();
+    await gw.core.identity.detach(ctx, { policy: 'no-pii-writes', principal: 'rita' });
+  });
+
   it('every refusal is an audit entry under the authenticated principal; access check explains the label rule', async () => {
     const denied = (await gw.core.audit.entries(ctx, { limit: 10_000 })).filter((e) => e.actor === 'rita' && e.outcome === 'denied');
-    expect(new Set(denied.map((e) => e.action))).toEqual(new Set(['object:read', 'object:list', 'dataset:read']));
+    expect(new Set(denied.map((e) => e.action))).toEqual(new Set(['object:read', 'object:list', 'object:write', 'dataset:read']));
     expect(await gw.core.identity.check(ctx, { principal: 'rita', action: 'object:read', resource: 'repository:corpus/main/pii/people.txt' })).toEqual({ allowed: false, reason: 'denied by pii-guard#1' });
     expect(await gw.core.identity.check(ctx, { principal: 'priya', action: 'object:read', resource: 'repository:corpus/main/pii/people.txt' })).toEqual({ allowed: true, reason: 'allowed by writer#1' });
   });

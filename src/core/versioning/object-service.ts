@@ -144,7 +144,7 @@ export class ObjectService {
   async stage(ctx: CallContext, input: StageInput): Promise<ObjectInfo[]> {
     for (const object of input.objects) assertObjectPath(object.path);
     await requireBranch(this.deps, input.repository, input.branch);
-    for (const object of input.objects) await authorize(this.deps, ctx, { action: 'object:write', repository: input.repository, ref: input.branch, path: object.path });
+    await this.authorizeBatch(ctx, { action: 'object:write', repository: input.repository, ref: input.branch }, input.objects.map((o) => o.path));
     await this.deps.objects.flush();
     if (input.expect !== undefined) {
       const [only, ...more] = input.objects;
@@ -152,6 +152,18 @@ export class ObjectService {
       await this.checkExpectation({ repository: input.repository, branch: input.branch, path: only.path }, input.expect);
     }
     return this.stageChecked(input.repository, input.branch, input.objects);
+  }
+
+  /**
+   * One audited decision for a batch (one audit entry for the batch, as before paths counted),
+   * then each path asked silently; the first path a rule refuses is refused, audited, by itself.
+   */
+  private async authorizeBatch(ctx: CallContext, at: { action: string; repository: string; ref: string }, paths: string[]): Promise<void> {
+    await authorize(this.deps, ctx, paths.length === 1 ? { ...at, path: paths[0] ?? '' } : at);
+    if (paths.length <= 1) return;
+    const allowed = await permitsEach(this.deps.authorizer, { actor: ctx.actor, ...at }, paths);
+    const refused = allowed.indexOf(false);
+    if (refused >= 0) await authorize(this.deps, ctx, { ...at, path: paths[refused] ?? '' });
   }
 
   private async stageChecked(repository: string, branch: string, objects: StageInput['objects']): Promise<ObjectInfo[]> {
