@@ -161,6 +161,8 @@ describe.each(DIALECTS)('branch protection on %s', (dialect) => {
     ]);
     expect(await head()).toBe(result.commit.id);
     expect(JSON.parse(result.commit.metadata['strata.checks'] ?? '[]')).toEqual(result.checks);
+    const forged = await as(wes.token, 'POST', '/api/v1/repositories/shop/branches/bad-records/merge', { source: 'main', metadata: { 'strata.checks': '[]' } });
+    expect([forged.status, ((await forged.json()) as { message: string }).message]).toEqual([400, "metadata key 'strata.checks' is reserved: Strata records a protected branch's check outcomes there"]);
     const audited = (await gw.core.audit.entries(ctx, { limit: 10_000, details: true })).filter((e) => e.action === 'branch:merge' && e.actor === 'wes');
     expect(audited.at(-1)?.outcome).toBe('ok');
     expect((JSON.parse(audited.at(-1)?.detailsJson ?? '{}') as { checks: unknown }).checks).toEqual(result.checks);

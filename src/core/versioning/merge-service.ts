@@ -42,6 +42,8 @@ export class MergeService {
    * times): it fails with Conflict only for conflicting paths, or when the head never held still.
    */
   async merge(ctx: CallContext, input: MergeInput): Promise<MergeResult> {
+    // `strata.checks` on a merge commit is Strata's record of a protected branch's checks: not a caller's to write.
+    if (input.metadata?.['strata.checks'] !== undefined) throw invalidArgument("metadata key 'strata.checks' is reserved: Strata records a protected branch's check outcomes there");
     await requireBranch(this.deps, input.repository, input.destination);
     await authorize(this.deps, ctx, { action: 'branch:merge', repository: input.repository, ref: input.destination });
     return this.untilHeadHolds({ repository: input.repository, branch: input.destination, what: 'merge' }, () => this.mergeOnce(ctx, input));
