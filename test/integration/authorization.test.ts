@@ -1,4 +1,4 @@
-import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteObjectCommand, GetBucketAclCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListBucketsCommand, ListObjectsV2Command, PutBucketAclCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../../src/http/build-server.ts';
@@ -119,6 +119,15 @@ describe.each(DIALECTS)('authorization by role on %s', (dialect) => {
       ['ListBuckets', (client) => client.send(new ListBucketsCommand({})), [200, 200, 200, 200, 403, 403]],
       ['GetObject', (client) => client.send(new GetObjectCommand({ Bucket: 'plain', Key: 'doc.txt' })), [200, 200, 200, 200, 403, 403]],
       ['PutObject', (client, role) => client.send(new PutObjectCommand({ Bucket: 'plain', Key: `by-${role}.txt`, Body: 'x' })), [200, 200, 403, 403, 403, 403]],
+      ['HeadObject', (client) => client.send(new HeadObjectCommand({ Bucket: 'plain', Key: 'doc.txt' })), [200, 200, 200, 200, 403, 403]],
+      ['ListObjectsV2', (client) => client.send(new ListObjectsV2Command({ Bucket: 'plain' })), [200, 200, 200, 200, 403, 403]],
+      ['CopyObject', (client, role) => client.send(new CopyObjectCommand({ Bucket: 'plain', Key: `copy-${role}.txt`, CopySource: 'plain/doc.txt' })), [200, 200, 403, 403, 403, 403]],
+      ['DeleteObject', (client, role) => client.send(new DeleteObjectCommand({ Bucket: 'plain', Key: `by-${role}.txt` })), [200, 200, 403, 403, 403, 403]],
+      ['CreateMultipartUpload', (client, role) => client.send(new CreateMultipartUploadCommand({ Bucket: 'plain', Key: `big-${role}.bin` })), [200, 200, 403, 403, 403, 403]],
+      ['HeadBucket', (client) => client.send(new HeadBucketCommand({ Bucket: 'plain' })), [200, 200, 200, 200, 403, 403]],
+      ['GetBucketAcl', (client) => client.send(new GetBucketAclCommand({ Bucket: 'plain' })), [200, 200, 200, 200, 403, 403]],
+      ['PutBucketAcl', (client) => client.send(new PutBucketAclCommand({ Bucket: 'plain', ACL: 'private' })), [200, 200, 403, 403, 403, 403]],
+      ['CreateBucket', (client, role) => client.send(new CreateBucketCommand({ Bucket: `s3-made-by-${role}` })), [200, 200, 403, 403, 403, 403]],
     ];
     for (const [name, call, statuses] of rows) {
       const got: Array<[string, Role, number]> = [];
@@ -136,6 +145,23 @@ describe.each(DIALECTS)('authorization by role on %s', (dialect) => {
     expect(await failure(gw.clientWith({ accessKeyId: 'AKIANOSUCHKEY0000000', secretAccessKey: 'x' }).send(new GetObjectCommand({ Bucket: 'plain', Key: 'doc.txt' })))).toEqual({ name: 'InvalidAccessKeyId', status: 403 });
     const audited = (await gw.core.audit.entries(ctx, { limit: 10_000 })).filter((e) => e.actor === 'anonymous' && e.outcome === 'denied' && e.resource.startsWith('S3 '));
     expect(audited.map((e) => [e.action, e.resource])).toEqual([['api:call', 'S3 GET /plain/doc.txt'], ['api:call', 'S3 GET /plain/doc.txt'], ['api:call', 'S3 GET /plain/doc.txt']]);
+  });
+
+  it('CLI --endpoint: each role gets the exit code its rights give (0, or 6 with one line naming the refusal)', async () => {
+    const rows: Array<[string[], number[]]> = [
+      [['ls', 'shared@main'], [0, 0, 0, 0, 6, 6, 6]],
+      [['branch', 'create', 'shared@cli-${role}'], [0, 0, 6, 6, 6, 6, 6]],
+      [['audit', 'list', '--limit', '1'], [0, 6, 6, 0, 6, 6, 6]],
+    ];
+    for (const [args, codes] of rows) {
+      const got: Array<[string, Role, number]> = [];
+      for (const role of ROLES) {
+        const run = await strata(gw.dir, ['--endpoint', base, ...args.map((a) => a.replace('${role}', role))], { STRATA_TOKEN: tokens.get(role) ?? '' });
+        if (run.code !== 0) expect(run.stderr).toMatch(role === 'anonymous' ? /^strata: authentication required/ : new RegExp(`^strata: p-${role} may not [a-z-]+:[a-z]+`));
+        got.push([args[0] ?? '', role, run.code ?? -1]);
+      }
+      expect(got).toEqual(ROLES.map((role, i) => [args[0] ?? '', role, codes[i]]));
+    }
   });
 
   it('CLI --endpoint: acts as the token\'s principal, and a refusal is one line with a non-zero exit', async () => {
