@@ -94,6 +94,8 @@ describe.each(DIALECTS)('branch protection on %s', (dialect) => {
     expect([refused.status, ((await refused.json()) as { message: string }).message]).toEqual([403, 'wes may not repository:protect on repository:shop']);
     const invalid = await as(gw.token, 'PATCH', '/api/v1/repositories/shop', { protection: [{ branch: 'main', checks: [{ type: 'max-size', bytes: -1 }] }] });
     expect(invalid.status).toBe(400);
+    const uncompilable = await as(gw.token, 'PATCH', '/api/v1/repositories/shop', { protection: [{ branch: 'main', checks: [{ type: 'schema', schema: { type: 'nonsense' } }] }] });
+    expect([uncompilable.status, ((await uncompilable.json()) as { message: string }).message]).toEqual([400, expect.stringContaining('does not compile') as unknown]);
     const set = await as(gw.token, 'PATCH', '/api/v1/repositories/shop', { protection: rules });
     expect(set.status).toBe(200);
     const saved = ((await set.json()) as { protection: Array<{ branch: string; mergeOnly: boolean; noDelete: boolean; checks: unknown[] }> }).protection;

@@ -1,5 +1,4 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { ACTIONS } from '../../core/access/actions.ts';
@@ -7,6 +6,7 @@ import { invalidArgument } from '../../core/errors.ts';
 import type { PrincipalInfo, PrincipalKind } from '../../sdk/api.ts';
 import { StrataClient } from '../../sdk/client.ts';
 import { credentialsFile, withContext, type GlobalOptions } from '../context.ts';
+import { readJson, readStdin } from '../input.ts';
 import { createOutput } from '../output.ts';
 
 function describe(p: PrincipalInfo & { scope?: string[] }): string {
@@ -185,13 +185,7 @@ export function registerIdentityCommands(program: Command): void {
     .argument('<file>', "a JSON policy document ({ \"statements\": [{ \"effect\", \"actions\", \"resources\" }] }); '-' for standard input")
     .description('create or replace a policy')
     .action(async (name: string, file: string, _opts: unknown, cmd: Command) => {
-      const text = file === '-' ? await readStdin() : await readFile(file, 'utf8');
-      let document: unknown;
-      try {
-        document = JSON.parse(text);
-      } catch (error) {
-        throw invalidArgument(`${file} is not JSON: ${(error as Error).message}`);
-      }
+      const document = await readJson(file);
       await withContext(cmd, async ({ api, out }) => {
         const saved = await api.identity.putPolicy(name, document);
         out.print(saved, () => `saved policy ${saved.name}`);
@@ -227,8 +221,3 @@ export function registerIdentityCommands(program: Command): void {
     });
 }
 
-async function readStdin(): Promise<string> {
-  const parts: Buffer[] = [];
-  for await (const part of process.stdin) parts.push(part as Buffer);
-  return Buffer.concat(parts).toString('utf8');
-}

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { invalidArgument } from '../../core/errors.ts';
 import type { InferenceRecord, QueryResult, ReportDimension } from '../../sdk/inference-api.ts';
 import { withContext } from '../context.ts';
+import { readText } from '../input.ts';
 
 const integer = (name: string) => (text: string): number => {
   const n = Number(text);
@@ -20,7 +21,7 @@ export function formatTable(result: QueryResult): string {
 
 /** Records from a file or stdin: one JSON record, a JSON array, `{ records: [...] }`, or JSON Lines. */
 async function readRecords(file: string): Promise<unknown[]> {
-  const text = file === '-' ? await readStdin() : await readFile(file, 'utf8');
+  const text = await readText(file);
   const trimmed = text.trim();
   if (trimmed === '') throw invalidArgument(`no records in ${file === '-' ? 'standard input' : file}`);
   try {
@@ -39,11 +40,6 @@ async function readRecords(file: string): Promise<unknown[]> {
   }
 }
 
-async function readStdin(): Promise<string> {
-  const parts: Buffer[] = [];
-  for await (const part of process.stdin) parts.push(part as Buffer);
-  return Buffer.concat(parts).toString('utf8');
-}
 
 function recordLine(r: InferenceRecord): string {
   const { usage, cost } = r;

@@ -1,9 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { invalidArgument } from '../../core/errors.ts';
 import type { MergeCheck, ProtectionRule } from '../../core/protection/protection-rules.ts';
 import { parseAddress, requireRef } from '../address.ts';
 import { withContext } from '../context.ts';
+import { readJson } from '../input.ts';
 
 interface ProtectOptions {
   allowDirectWrites?: boolean;
@@ -70,13 +70,7 @@ export function registerProtectionCommands(branch: Command): void {
 async function checksFrom(opts: ProtectOptions): Promise<MergeCheck[]> {
   const checks: MergeCheck[] = [];
   if (opts.schema !== undefined) {
-    const text = await readFile(opts.schema, 'utf8');
-    let schema: unknown;
-    try {
-      schema = JSON.parse(text);
-    } catch (error) {
-      throw invalidArgument(`${opts.schema} is not JSON: ${(error as Error).message}`);
-    }
+    const schema = await readJson(opts.schema);
     if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) throw invalidArgument(`${opts.schema} is not a JSON Schema object`);
     checks.push({ type: 'schema', prefix: opts.schemaPrefix ?? '', schema: schema as Record<string, unknown> });
   }

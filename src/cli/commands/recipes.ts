@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { invalidArgument } from '../../core/errors.ts';
 import type { PrepSummary, Recipe, RecipeSource } from '../../sdk/api.ts';
 import { withContext } from '../context.ts';
+import { readStdin } from '../input.ts';
 import { formatBytes } from '../output.ts';
 import { createStatusLine } from '../progress.ts';
 
@@ -77,11 +78,6 @@ export function registerRecipeCommands(program: Command): void {
     });
 }
 
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 function formatRecipe(recipe: Recipe): string {
   const lines = [`recipe ${recipe.name} (hash ${recipe.hash})`, `extract ${recipe.extract.types.join(', ')}`];

@@ -13,8 +13,8 @@ interface Labelled {
 /**
  * The classification labels of a path: those of every dataset of its repository whose prefix
  * contains it, on any ref (a label follows the prefix, not a branch, so reading an older commit
- * or a tag does not escape it). A listed prefix also carries the labels of the datasets under it
- * only when the whole listing is inside them; what lies deeper is decided object by object.
+ * or a tag does not escape it). A listed prefix carries a dataset's labels only when it lies
+ * inside that dataset; the entries of a wider listing are decided one by one.
  *
  * Read per repository and cached; this process's dataset changes drop the cache at once
  * (`invalidate`), another process's show within `LABELS_TTL_MS`.

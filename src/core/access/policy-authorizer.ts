@@ -3,7 +3,7 @@ import { ANONYMOUS, type AccessRequest, type Authorizer } from '../ports/authori
 import type { IdentityStore } from '../ports/identity-store.ts';
 import { isAction } from './actions.ts';
 import type { DatasetLabels } from './dataset-labels.ts';
-import { BUILT_IN_POLICIES, decide, decider, resourceOf, usesLabels, type Decision, type PolicyDocument } from './policy.ts';
+import { BUILT_IN_POLICIES, decide, decider, NO_STATEMENT, resourceOf, usesLabels, type Decision, type PolicyDocument } from './policy.ts';
 
 /**
  * The group every principal belongs to without being added: policies attached to it apply to
@@ -30,8 +30,6 @@ export interface RepositoryAccess {
 
 /** The resource kinds a repository's owner acts on in it without a policy saying so. */
 const OWNER_KINDS = new Set(['repository', 'branch', 'tag', 'commit', 'object', 'dataset']);
-
-const NO_STATEMENT = 'no statement allows it';
 
 /** How long a process trusts its cached grants before asking the store whether any changed. */
 const VERSION_TTL_MS = 1_000;
@@ -135,7 +133,7 @@ export class PolicyAuthorizer implements Authorizer {
     if (everyone !== undefined) {
       const target = { principal: ANONYMOUS, members: everyone.members, action: request.action, resource: resourceOf(request), labels: await this.labelsFor(everyone, request) };
       const denied = decide(everyone.policies.map(([name, document]) => [name, { statements: document.statements.filter((s) => s.effect === 'deny') }] as [string, PolicyDocument]), target);
-      if (denied.reason.startsWith('denied')) return denied;
+      if (denied.reason !== NO_STATEMENT) return denied;
     }
     return { allowed: true, reason: `repository ${request.repository ?? ''} is public-read` };
   }

@@ -105,6 +105,9 @@ export function globMatches(pattern: string, text: string): boolean {
   return text.endsWith(last) && text.length - last.length >= at;
 }
 
+/** The reason of a decision no statement made (neither allowed nor denied): what other grants may fill. */
+export const NO_STATEMENT = 'no statement allows it';
+
 export interface Decision {
   allowed: boolean;
   /** The statement that decided (`policy#index`), or why nothing did. */
@@ -143,7 +146,7 @@ export function decide(policies: ReadonlyArray<[string, PolicyDocument]>, reques
       allowedBy ??= `${name}#${index + 1}`;
     }
   }
-  return allowedBy === undefined ? { allowed: false, reason: 'no statement allows it' } : { allowed: true, reason: `allowed by ${allowedBy}` };
+  return allowedBy === undefined ? { allowed: false, reason: NO_STATEMENT } : { allowed: true, reason: `allowed by ${allowedBy}` };
 }
 
 /**
@@ -170,7 +173,7 @@ export function decider(policies: ReadonlyArray<[string, PolicyDocument]>, actio
       if (statement.effect === 'deny') return remember({ allowed: false, reason: `denied by ${at}` });
       allowedBy ??= at;
     }
-    return remember(allowedBy === undefined ? { allowed: false, reason: 'no statement allows it' } : { allowed: true, reason: `allowed by ${allowedBy}` });
+    return remember(allowedBy === undefined ? { allowed: false, reason: NO_STATEMENT } : { allowed: true, reason: `allowed by ${allowedBy}` });
 
     function remember(decision: Decision): Decision {
       if (pathBlind && request.labels.length === 0) unlabelled = decision;

@@ -69,33 +69,33 @@ export class SearchService {
     const filters = await this.propertyFilters(input);
     // Every repository readable and none asked for: no repository condition for the planner to weigh.
     const scope = all ? {} : { repositories: readable };
-    const hidden = await this.hiddenScopes(ctx, readable);
+    // Objects are indexed from default branches: what a rule hides is asked there, each repository's read once.
+    const branches = new Map<string, Promise<string>>();
+    const defaultBranch = (repository: string): Promise<string> => {
+      let branch = branches.get(repository);
+      if (branch === undefined) branches.set(repository, (branch = this.deps.metadata.getRepository(repository).then((r) => r?.defaultBranch ?? 'main')));
+      return branch;
+    };
+    const hidden = await this.hiddenScopes(ctx, { repositories: readable, defaultBranch });
     const result = await this.deps.metadata.search.search({ ...query, ...filters, ...(input.type === undefined ? {} : { type: input.type }), ...scope, ...(hidden.length > 0 ? { hidden } : {}) });
     // Path rules (not tied to a dataset) are applied hit by hit: a page may come out shorter, never leak.
-    const shown = await Promise.all(result.hits.map((hit) => this.visible(ctx, hit)));
+    const shown = await Promise.all(result.hits.map(async (hit) => {
+      const request = { actor: ctx.actor, repository: hit.repository, path: hit.path };
+      return hit.kind === 'dataset' ? permits(this.deps.authorizer, { ...request, action: 'dataset:read' }) : permits(this.deps.authorizer, { ...request, action: 'object:list', ref: await defaultBranch(hit.repository) });
+    }));
     return { ...result, hits: result.hits.filter((_, i) => shown[i]) };
   }
 
   /** The labelled datasets of `repositories` the caller may not list (by a label rule): their documents stay out. */
-  private async hiddenScopes(ctx: CallContext, repositories: string[]): Promise<SearchScope[]> {
-    const readable = new Set(repositories);
+  private async hiddenScopes(ctx: CallContext, input: { repositories: string[]; defaultBranch(repository: string): Promise<string> }): Promise<SearchScope[]> {
+    const readable = new Set(input.repositories);
     const labelled = (await this.deps.metadata.listDatasets({})).filter((d) => d.labels.length > 0 && readable.has(d.repository));
     const hidden: SearchScope[] = [];
     for (const dataset of labelled) {
-      const listable = await permits(this.deps.authorizer, { actor: ctx.actor, action: 'object:list', repository: dataset.repository, path: dataset.prefix, ref: await this.defaultBranch(dataset.repository) });
+      const listable = await permits(this.deps.authorizer, { actor: ctx.actor, action: 'object:list', repository: dataset.repository, path: dataset.prefix, ref: await input.defaultBranch(dataset.repository) });
       if (!listable) hidden.push({ repository: dataset.repository, prefix: dataset.prefix });
     }
     return hidden;
-  }
-
-  private async visible(ctx: CallContext, hit: SearchHit): Promise<boolean> {
-    const request = { actor: ctx.actor, repository: hit.repository, path: hit.path };
-    if (hit.kind === 'dataset') return permits(this.deps.authorizer, { ...request, action: 'dataset:read' });
-    return permits(this.deps.authorizer, { ...request, action: 'object:list', ref: await this.defaultBranch(hit.repository) });
-  }
-
-  private async defaultBranch(repository: string): Promise<string> {
-    return (await this.deps.metadata.getRepository(repository))?.defaultBranch ?? 'main';
   }
 
   /**

@@ -1,4 +1,5 @@
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ValidateFunction } from 'ajv/dist/2020.js';
+import { compileSchema } from '../prep/steps/validate.ts';
 import type { Entry } from '../objects/entry.ts';
 import type { AuditSigner } from '../ports/audit-signer.ts';
 import type { TableReader, WebhookSender } from '../ports/merge-check-io.ts';
@@ -86,20 +87,9 @@ export class MergeChecks {
 
   private async schema(check: Extract<MergeCheck, { type: 'schema' }>, written: readonly TreeChange[]): Promise<CheckOutcome> {
     const name = `schema${check.prefix === '' ? '' : ` under ${check.prefix}`}`;
-    const validate = new Ajv2020({ strict: false, allErrors: false }).compile(check.schema);
-    let records = 0;
-    for (const change of written) {
-      const entry = change.right as Entry;
-      if (!change.path.startsWith(check.prefix)) continue;
-      const rows = this.rowsOf(change.path, entry);
-      if (rows === undefined) continue;
-      for await (const [at, row] of rows) {
-        records++;
-        if (row === NOT_JSON) return { check: name, passed: false, message: `${change.path} ${at}: is not JSON` };
-        if (!validate(row)) return { check: name, passed: false, message: `${change.path} ${at}: ${reason(validate)}` };
-      }
-    }
-    return { check: name, passed: true, message: `${records} record(s) match the schema` };
+    const validate = compileSchema(check.schema);
+    const failure = await this.firstFailure(written, check.prefix, (row) => (validate(row) ? undefined : schemaError(validate)));
+    return typeof failure === 'string' ? { check: name, passed: false, message: failure } : { check: name, passed: true, message: `${failure.records} record(s) match the schema` };
   }
 
   private async recipe(check: Extract<MergeCheck, { type: 'recipe' }>, merge: MergeUnderCheck, written: readonly TreeChange[]): Promise<CheckOutcome> {
@@ -111,18 +101,27 @@ export class MergeChecks {
     } catch (error) {
       return { check: name, passed: false, message: `cannot load the recipe: ${(error as Error).message}` };
     }
+    const failure = await this.firstFailure(written, check.prefix, validate);
+    return typeof failure === 'string' ? { check: name, passed: false, message: failure } : { check: name, passed: true, message: `${failure.records} record(s) pass its validate steps` };
+  }
+
+  /**
+   * Judges every record of the JSON Lines and Parquet files written under `prefix`: the first
+   * failure as `<path> <where>: <why>`, or how many records there were when all passed.
+   */
+  private async firstFailure(written: readonly TreeChange[], prefix: string, judge: (row: unknown) => string | undefined): Promise<string | { records: number }> {
     let records = 0;
     for (const change of written) {
-      if (!change.path.startsWith(check.prefix)) continue;
+      if (!change.path.startsWith(prefix)) continue;
       const rows = this.rowsOf(change.path, change.right as Entry);
       if (rows === undefined) continue;
       for await (const [at, row] of rows) {
         records++;
-        const why = row === NOT_JSON ? 'is not JSON' : validate(row);
-        if (why !== undefined) return { check: name, passed: false, message: `${change.path} ${at}: ${why}` };
+        const why = row === NOT_JSON ? 'is not JSON' : judge(row);
+        if (why !== undefined) return `${change.path} ${at}: ${why}`;
       }
     }
-    return { check: name, passed: true, message: `${records} record(s) pass its validate steps` };
+    return { records };
   }
 
   /** Each record with where it is (`line 3`, `row 3`); undefined for files that hold no records. */
@@ -204,7 +203,7 @@ export class MergeChecks {
 
 const NOT_JSON = Symbol('not JSON');
 
-function reason(validate: ValidateFunction): string {
+function schemaError(validate: ValidateFunction): string {
   const error = validate.errors?.[0];
   if (error === undefined) return 'is invalid';
   const at = error.instancePath === '' ? 'record' : error.instancePath;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { globMatches } from '../access/policy.ts';
 import { invalidArgument, StrataError } from '../errors.ts';
+import { compileSchema } from '../prep/steps/validate.ts';
 import type { MetadataStore } from '../ports/metadata-store.ts';
 
 const LABEL = /^[\w.:+-]{1,64}$/;
@@ -11,7 +12,15 @@ const LABEL = /^[\w.:+-]{1,64}$/;
  */
 export const MergeCheckSchema = z.discriminatedUnion('type', [
   /** Every record of the JSON Lines and Parquet files the merge adds or changes satisfies a JSON Schema (2020-12). */
-  z.strictObject({ type: z.literal('schema'), prefix: z.string().default(''), schema: z.record(z.string(), z.unknown()) }),
+  z
+    .strictObject({ type: z.literal('schema'), prefix: z.string().default(''), schema: z.record(z.string(), z.unknown()) })
+    .superRefine((check, issues) => {
+      try {
+        compileSchema(check.schema);
+      } catch (error) {
+        issues.addIssue({ code: 'custom', path: ['schema'], message: `does not compile: ${(error as Error).message}` });
+      }
+    }),
   /**
    * Every record of the JSON Lines and Parquet files the merge adds or changes passes the
    * `validate` steps of a kept recipe (`<name>@<version>`), as a run of it would check them.

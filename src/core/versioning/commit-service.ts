@@ -5,7 +5,7 @@ import { compareKeys } from '../keys.ts';
 import type { CommitRecord, StagedRow } from '../ports/metadata-store.ts';
 import { backoff, BranchLocks } from './branch-locks.ts';
 import { commitId } from './commit-id.ts';
-import { permits } from '../access/permits.ts';
+import { permitsEach } from '../access/permits.ts';
 import { authorize, type VersioningDeps } from './deps.ts';
 import { requireBranch, requireCommit, resolveRef } from './refs.ts';
 import { applyEdits, type TreeEdit } from './tree/apply-edits.ts';
@@ -34,6 +34,8 @@ export interface CommitInput {
 /** How many times a commit rebuilds on a head that another process moved under it. */
 const MAX_COMMIT_ATTEMPTS = 20;
 const STAGED_PAGE = 5000;
+/** Changes of a diff decided by the authorizer at once (a label or path rule may hide some). */
+const DIFF_BATCH = 1000;
 
 /** Commits, history and differences. */
 export class CommitService {
@@ -171,9 +173,17 @@ export class CommitService {
     return out;
   }
 
-  private async listable(ctx: CallContext, { repository, refs, path }: { repository: string; refs: string[]; path: string }): Promise<boolean> {
-    for (const ref of refs) if (!(await permits(this.deps.authorizer, { actor: ctx.actor, action: 'object:list', repository, ref, path }))) return false;
-    return true;
+  /**
+   * The changes the caller may list at every one of `refs` (a label or path rule leaves the rest
+   * out, as a listing does): one authorizer call per ref for the whole batch.
+   */
+  private async listable<T extends { path: string }>(ctx: CallContext, { repository, refs, changes }: { repository: string; refs: string[]; changes: T[] }): Promise<T[]> {
+    let kept = changes;
+    for (const ref of refs) {
+      const shown = await permitsEach(this.deps.authorizer, { actor: ctx.actor, action: 'object:list', repository, ref }, kept.map((c) => c.path));
+      kept = kept.filter((_, i) => shown[i]);
+    }
+    return kept;
   }
 
   /** Differences between two refs' commits (staged changes are not included; see `status`). */
@@ -183,11 +193,18 @@ export class CommitService {
     const [left, right] = await Promise.all([resolveRef(this.deps, input.repository, input.left), resolveRef(this.deps, input.repository, input.right)]);
     const changes: ObjectChange[] = [];
     const limit = input.limit ?? Number.POSITIVE_INFINITY;
+    let batch: ObjectChange[] = [];
+    const flush = async (): Promise<void> => {
+      const shown = await this.listable(ctx, { repository: input.repository, refs: [input.left, input.right], changes: batch });
+      changes.push(...shown.slice(0, limit - changes.length));
+      batch = [];
+    };
     for await (const change of diffTrees(this.deps.nodes, { left: left.commit.treeId, right: right.commit.treeId, prefix: input.prefix })) {
+      batch.push(change);
+      if (batch.length >= DIFF_BATCH) await flush();
       if (changes.length >= limit) break;
-      // A path the caller may not list (a label or path rule) is left out, as in a listing.
-      if (await this.listable(ctx, { repository: input.repository, refs: [input.left, input.right], path: change.path })) changes.push(change);
     }
+    if (changes.length < limit) await flush();
     return changes;
   }
 
@@ -201,8 +218,7 @@ export class CommitService {
     let after: string | undefined;
     for (;;) {
       const page = await this.deps.metadata.listStaged(input.repository, input.branch, { after, prefix: input.prefix, limit: STAGED_PAGE });
-      for (const row of page) {
-        if (!(await this.listable(ctx, { repository: input.repository, refs: [input.branch], path: row.path }))) continue;
+      for (const row of await this.listable(ctx, { repository: input.repository, refs: [input.branch], changes: page })) {
         const left = await getTreeEntry(this.deps.nodes, head.treeId, row.path);
         if (row.entry === null) {
           if (left) changes.push({ path: row.path, type: 'removed', left });

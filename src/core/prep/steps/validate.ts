@@ -9,13 +9,14 @@ export const ValidateParams = z
   })
   .superRefine((params, issues) => {
     try {
-      compile(params.schema);
+      compileSchema(params.schema);
     } catch (error) {
       issues.addIssue({ code: 'custom', path: ['schema'], message: `does not compile: ${(error as Error).message}` });
     }
   });
 
-function compile(schema: Record<string, unknown>): ValidateFunction {
+/** A JSON Schema (2020-12) compiled for checking records; throws when it does not compile. */
+export function compileSchema(schema: Record<string, unknown>): ValidateFunction {
   return new Ajv2020({ strict: false, allErrors: false }).compile(schema);
 }
 
@@ -24,7 +25,7 @@ function compile(schema: Record<string, unknown>): ValidateFunction {
  * the reason (the first schema error) in `meta.quarantine_reason`.
  */
 export function validateStep(params: z.infer<typeof ValidateParams>): StepInstance {
-  const check = compile(params.schema);
+  const check = compileSchema(params.schema);
   return {
     kind: 'record',
     process(record) {
