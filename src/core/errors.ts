@@ -11,6 +11,7 @@ export const ERROR_CODES = [
   'Forbidden',
   'PreconditionFailed',
   'PayloadTooLarge',
+  'Gone',
   'Unavailable',
   'Internal',
 ] as const;

@@ -43,6 +43,7 @@ import type { AuditSigner } from './ports/audit-signer.ts';
 import { InferenceService, type InferenceOptions } from './inference/inference-service.ts';
 import type { ArchiveEngine, TokenCounter } from './ports/archive-engine.ts';
 import { StrataError } from './errors.ts';
+import { GcService } from './gc/gc-service.ts';
 
 export interface StrataCoreOptions {
   metadata: MetadataStore;
@@ -127,6 +128,8 @@ export interface StrataCore {
   audit: AuditService;
   /** Every model call's input, output, usage and cost. */
   inference: InferenceService;
+  /** Garbage collection and retention. */
+  gc: GcService;
   /** How this Strata names itself in OpenLineage events. */
   openLineageSettings: OpenLineageSettings;
   /** Releases the metadata store. */
@@ -169,10 +172,14 @@ export function createStrataCore(options: StrataCoreOptions): StrataCore {
     ...(options.inference?.tokens ? { tokens: options.inference.tokens } : {}),
     options: { ...DEFAULT_INFERENCE_OPTIONS, ...options.inference?.options },
   });
+  const auditedRepositories = audited(repositories, 'repositories');
+  const auditedObjects = audited(objects, 'objects', { untraced: ['writeContent'] });
+  const auditedCommits = audited(commits, 'commits');
   return {
-    repositories: audited(repositories, 'repositories'),
-    objects: audited(objects, 'objects', { untraced: ['writeContent'] }),
-    commits: audited(commits, 'commits'),
+    repositories: auditedRepositories,
+    objects: auditedObjects,
+    commits: auditedCommits,
+    gc: audited(new GcService({ ...deps, blobs: options.blobs }, { objects: auditedObjects, commits: auditedCommits, repositories: auditedRepositories }), 'gc'),
     merges: audited(new MergeService(deps, commits, new MergeChecks({ read: (entry) => deps.objects.read(entry), labelsOf: (repository, path) => labels.of(repository, path), recipeValidator: (ctx, recipe) => prep.validator(ctx, recipe), ...(options.audit?.signer ? { signer: options.audit.signer } : {}), ...(options.tables ? { tables: options.tables } : {}), ...(options.webhooks ? { webhooks: options.webhooks } : {}) })), 'merges'),
     multipart: audited(new MultipartService(deps, objects, { minPartSize: options.minPartSize ?? MIN_PART_SIZE }), 'multipart'),
     accessKeys: audited(new AccessKeyService(deps, options.secrets), 'accessKeys', { untraced: ['resolve', 'sealStored'] }),

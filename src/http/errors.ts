@@ -9,6 +9,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   Forbidden: 403,
   PreconditionFailed: 412,
   PayloadTooLarge: 413,
+  Gone: 410,
   Unavailable: 503,
   Internal: 500,
 };

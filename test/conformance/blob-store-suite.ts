@@ -45,8 +45,49 @@ export function blobStoreConformance(name: string, create: () => Promise<BlobSto
       const second = await store.put(streamOf(bytes, 3));
       expect(second).toEqual(first);
       const listed: string[] = [];
-      for await (const hash of store.list()) listed.push(hash);
+      for await (const info of store.list()) listed.push(info.sha256);
       expect(listed).toEqual([first.sha256]);
+    });
+
+    it('lists each blob with its size and last modification time', async () => {
+      const store = await create();
+      const before = Date.now() - 1;
+      const a = await store.put(Buffer.from('first blob'));
+      const b = await store.put(randomBytes(300_000));
+      const listed = new Map<string, { size: number; modifiedAt: number }>();
+      for await (const info of store.list()) listed.set(info.sha256, info);
+      expect([...listed.keys()].sort()).toEqual([a.sha256, b.sha256].sort());
+      expect(listed.get(a.sha256)?.size).toBe(10);
+      expect(listed.get(b.sha256)?.size).toBe(300_000);
+      for (const info of listed.values()) expect(info.modifiedAt).toBeGreaterThanOrEqual(before);
+    });
+
+    it('collects only blobs not written or freshened since the cutoff', async () => {
+      const store = await create();
+      const { sha256 } = await store.put(Buffer.from('garbage, perhaps'));
+      const written = Date.now();
+      expect(await store.collect(sha256, written - 60_000)).toBe('kept');
+      expect(await store.has(sha256)).toBe(true);
+      expect(await store.collect(sha256, written + 60_000)).toBe('deleted');
+      expect(await store.has(sha256)).toBe(false);
+      expect(await store.collect(sha256, written + 60_000)).toBe('absent');
+      expect(await store.freshen(sha256)).toBe(false);
+    });
+
+    it('freshens a blob, and a put of existing bytes freshens it too', async () => {
+      const store = await create();
+      const small = Buffer.from('kept alive');
+      const large = randomBytes(400_000);
+      await store.put(small, { sha256: sha(small) });
+      await store.put(large, { sha256: sha(large) });
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      const cutoff = Date.now();
+      expect(await store.freshen(sha(small))).toBe(true);
+      await store.put(large, { sha256: sha(large) });
+      expect(await store.collect(sha(small), cutoff)).toBe('kept');
+      expect(await store.collect(sha(large), cutoff)).toBe('kept');
+      expect(Buffer.from(await store.read(sha(large))).equals(large)).toBe(true);
+      expect(Buffer.from(await store.read(sha(small))).equals(small)).toBe(true);
     });
 
     it('stores the empty blob', async () => {
@@ -94,7 +135,7 @@ export function blobStoreConformance(name: string, create: () => Promise<BlobSto
       }
       await expect(store.put(failing(), { signal: controller.signal })).rejects.toThrow();
       const listed: string[] = [];
-      for await (const hash of store.list()) listed.push(hash);
+      for await (const info of store.list()) listed.push(info.sha256);
       expect(listed).toEqual([]);
     });
   });

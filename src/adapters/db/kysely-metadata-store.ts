@@ -1,5 +1,7 @@
+import { KyselyGcStore, type GcFence } from './gc-queries.ts';
+import type { RetentionRules } from '../../core/gc/retention.ts';
 import { sql, type Kysely, type RawBuilder, type Selectable, type Transaction } from 'kysely';
-import { conflict } from '../../core/errors.ts';
+import { conflict, StrataError } from '../../core/errors.ts';
 import { prefixEnd } from '../../core/keys.ts';
 import type {
   AccessKeyRecord,
@@ -43,6 +45,8 @@ export interface DialectCapabilities {
   isUniqueViolation(error: unknown): boolean;
   /** True when the engine rolled the transaction back for a deadlock or serialization failure. */
   isRetryable(error: unknown): boolean;
+  /** The garbage-collection fence inside a transaction (see GcFence); absent: the engine orders writers already. */
+  gcFence?: GcFence;
   /** A lock every process on the database shares, if the engine has one (see MetadataStore.withBranchLock). */
   withBranchLock?: <T>(key: string, task: () => Promise<T>) => Promise<T>;
   /** Rows per multi-row INSERT, within the engine's bound-parameter limit. */
@@ -80,6 +84,7 @@ export class KyselyMetadataStore implements MetadataStore {
   readonly audit: KyselyAuditStore;
   readonly inference: KyselyInferenceStore;
   readonly identity: KyselyIdentityStore;
+  readonly gc: KyselyGcStore;
   private readonly commits = new Map<string, CommitRecord>();
 
   constructor(
@@ -96,6 +101,17 @@ export class KyselyMetadataStore implements MetadataStore {
     this.audit = new KyselyAuditStore(db, capabilities.maxRowsPerInsert);
     this.inference = new KyselyInferenceStore(db, capabilities.maxRowsPerInsert, capabilities.name === 'sqlite' ? 32_000 : 65_000);
     this.identity = new KyselyIdentityStore(db, (error) => capabilities.isUniqueViolation(error));
+    this.gc = new KyselyGcStore(db, this.fence, capabilities.maxRowsPerInsert);
+  }
+
+  /** Writers that name a commit take the fence shared; the collector's `expire` takes it exclusive. */
+  private readonly fence: GcFence = (trx, mode) => this.capabilities.gcFence?.(trx, mode) ?? Promise.resolve();
+
+  /** Inside a writer's transaction: Gone if any of `commits` expired (the fence held shared). */
+  private async requireUnexpired(trx: Transaction<Database>, repository: string, commits: string[]): Promise<void> {
+    await this.fence(trx, 'shared');
+    const expired = await trx.selectFrom('expired_commits').select(['commit_id', 'rule']).where('repository', '=', repository).where('commit_id', 'in', commits).executeTakeFirst();
+    if (expired) throw new StrataError('Gone', `commit ${expired.commit_id} has expired (rule: ${expired.rule}); its objects were garbage-collected`, { details: { reason: 'expired-commit', commit: expired.commit_id, rule: expired.rule } });
   }
 
   async createRepository(repository: RepositoryRecord, root: CommitRecord): Promise<void> {
@@ -139,13 +155,14 @@ export class KyselyMetadataStore implements MetadataStore {
   }
 
   async updateRepository(name: string, settings: RepositorySettings): Promise<boolean> {
-    const values: { s3_layout?: string; public_read?: number; authenticated_read?: number; audit_reads?: number; cors?: string | null; protection?: string | null } = {};
+    const values: { s3_layout?: string; public_read?: number; authenticated_read?: number; audit_reads?: number; cors?: string | null; protection?: string | null; retention?: string | null } = {};
     if (settings.s3Layout !== undefined) values.s3_layout = settings.s3Layout;
     if (settings.publicRead !== undefined) values.public_read = settings.publicRead ? 1 : 0;
     if (settings.authenticatedRead !== undefined) values.authenticated_read = settings.authenticatedRead ? 1 : 0;
     if (settings.auditReads !== undefined) values.audit_reads = settings.auditReads ? 1 : 0;
     if (settings.cors !== undefined) values.cors = settings.cors === null ? null : JSON.stringify(settings.cors);
     if (settings.protection !== undefined) values.protection = settings.protection === null || settings.protection.length === 0 ? null : JSON.stringify(settings.protection);
+    if (settings.retention !== undefined) values.retention = settings.retention === null ? null : JSON.stringify(settings.retention);
     if (Object.keys(values).length === 0) return (await this.getRepository(name)) !== undefined;
     const result = await this.db.updateTable('repositories').set(values).where('name', '=', name).executeTakeFirst();
     return result.numUpdatedRows > 0n;
@@ -155,7 +172,7 @@ export class KyselyMetadataStore implements MetadataStore {
     this.commits.clear();
     return this.db.transaction().execute(async (trx) => {
       const deleted = await trx.deleteFrom('repositories').where('name', '=', name).executeTakeFirst();
-      for (const table of ['branches', 'tags', 'commits', 'staging'] as const) {
+      for (const table of ['branches', 'tags', 'commits', 'staging', 'expired_commits'] as const) {
         await trx.deleteFrom(table).where('repository', '=', name).execute();
       }
       await trx
@@ -172,10 +189,13 @@ export class KyselyMetadataStore implements MetadataStore {
 
   async createBranch(branch: BranchRecord): Promise<void> {
     await this.uniquely(`branch '${branch.name}' already exists`, () =>
-      this.db
-        .insertInto('branches')
-        .values({ repository: branch.repository, name: branch.name, head: branch.head, created_at: branch.createdAt, created_by: branch.createdBy })
-        .execute(),
+      this.db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('branches')
+          .values({ repository: branch.repository, name: branch.name, head: branch.head, created_at: branch.createdAt, created_by: branch.createdBy })
+          .execute();
+        await this.requireUnexpired(trx, branch.repository, [branch.head]);
+      }),
     );
   }
 
@@ -199,10 +219,13 @@ export class KyselyMetadataStore implements MetadataStore {
 
   async createTag(tag: TagRecord): Promise<void> {
     await this.uniquely(`tag '${tag.name}' already exists`, () =>
-      this.db
-        .insertInto('tags')
-        .values({ repository: tag.repository, name: tag.name, commit_id: tag.commitId, created_at: tag.createdAt, created_by: tag.createdBy })
-        .execute(),
+      this.db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('tags')
+          .values({ repository: tag.repository, name: tag.name, commit_id: tag.commitId, created_at: tag.createdAt, created_by: tag.createdBy })
+          .execute();
+        await this.requireUnexpired(trx, tag.repository, [tag.commitId]);
+      }),
     );
   }
 
@@ -250,6 +273,7 @@ export class KyselyMetadataStore implements MetadataStore {
 
   advanceBranch(input: AdvanceBranchInput): Promise<boolean> {
     return this.onHead(input, input.commit.id, async (trx) => {
+      await this.requireUnexpired(trx, input.repository, [input.commit.id, ...(input.builtFrom ?? [])]);
       await insertCommit(trx, input.commit);
       if (input.consumed !== undefined) await staging.deleteWrites(trx, input, input.consumed);
     });
@@ -439,6 +463,7 @@ function toRepository(row: Selectable<RepositoriesTable>): RepositoryRecord {
     auditReads: row.audit_reads === 1,
     ...(row.cors === null ? {} : { cors: JSON.parse(row.cors) as CorsRule[] }),
     ...(row.protection === null ? {} : { protection: JSON.parse(row.protection) as ProtectionRule[] }),
+    ...(row.retention === null ? {} : { retention: JSON.parse(row.retention) as RetentionRules }),
   };
 }
 

@@ -17,6 +17,24 @@ export interface RepositoriesTable {
   cors: Generated<string | null>;
   protection: Generated<string | null>;
   authenticated_read: Generated<number>;
+  /** JSON RetentionRules; null: keep everything a ref reaches. */
+  retention: Generated<string | null>;
+}
+
+export interface ExpiredCommitsTable {
+  repository: string;
+  commit_id: string;
+  expired_at: string;
+  rule: string;
+}
+
+export interface GcRunsTable {
+  id: string;
+  started_at: string;
+  finished_at: string;
+  actor: string;
+  dry_run: number;
+  report: string;
 }
 
 export interface BranchesTable {
@@ -285,6 +303,8 @@ export interface Database {
   branches: BranchesTable;
   tags: TagsTable;
   commits: CommitsTable;
+  expired_commits: ExpiredCommitsTable;
+  gc_runs: GcRunsTable;
   staging: StagingTable;
   access_keys: AccessKeysTable;
   multipart_uploads: MultipartUploadsTable;

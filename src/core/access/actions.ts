@@ -4,7 +4,7 @@
  * unknown one as an internal error). `<resource kind>:<verb>`.
  */
 export const ACTIONS = [
-  'repository:create', 'repository:read', 'repository:list', 'repository:update', 'repository:delete', 'repository:protect',
+  'repository:create', 'repository:read', 'repository:list', 'repository:update', 'repository:delete', 'repository:protect', 'repository:retention',
   'branch:create', 'branch:read', 'branch:list', 'branch:delete', 'branch:commit', 'branch:merge', 'branch:revert', 'branch:reset',
   'tag:create', 'tag:list', 'tag:delete',
   'commit:read',
@@ -17,6 +17,7 @@ export const ACTIONS = [
   'recipe:run', 'recipe:apply', 'recipe:custom',
   'inference:write', 'inference:read', 'inference:delete', 'inference:retention', 'inference:prune', 'inference:prices', 'inference:compact',
   'audit:read', 'audit:sign', 'audit:prune',
+  'storage:gc',
   'access-key:create', 'access-key:list', 'access-key:revoke',
   'principal:create', 'principal:read', 'principal:list', 'principal:update',
   'token:create', 'token:list', 'token:revoke',

@@ -29,6 +29,8 @@ export interface RepositoryAccess {
 }
 
 /** The resource kinds a repository's owner acts on in it without a policy saying so. */
+/** What ownership never grants: branch protection and retention (shortening it destroys history) stay with policies. */
+const OWNER_NEVER = new Set(['repository:protect', 'repository:retention']);
 const OWNER_KINDS = new Set(['repository', 'branch', 'tag', 'commit', 'object', 'dataset']);
 
 /** How long a process trusts its cached grants before asking the store whether any changed. */
@@ -112,7 +114,7 @@ export class PolicyAuthorizer implements Authorizer {
 
   /**
    * S3's model under the policies: a repository's creator owns it and may do in it what its
-   * owner may (`OWNER_KINDS`, never `repository:protect`); an authenticated-read repository may be
+   * owner may (`OWNER_KINDS`, never `repository:protect` nor `repository:retention`); an authenticated-read repository may be
    * read by every signed-in principal. Only asked where no statement decided; a deny still wins.
    */
   private async repositoryGrant(principal: string, request: AccessRequest): Promise<Decision> {
@@ -121,7 +123,7 @@ export class PolicyAuthorizer implements Authorizer {
     const access = await this.deps.repositoryAccess(request.repository);
     if (access === undefined) return none;
     const kind = request.action.slice(0, request.action.indexOf(':'));
-    if (access.owner === principal && OWNER_KINDS.has(kind) && request.action !== 'repository:protect') return { allowed: true, reason: `${principal} owns repository ${request.repository}` };
+    if (access.owner === principal && OWNER_KINDS.has(kind) && !OWNER_NEVER.has(request.action)) return { allowed: true, reason: `${principal} owns repository ${request.repository}` };
     if (access.authenticatedRead && PUBLIC_READ.has(request.action)) return { allowed: true, reason: `repository ${request.repository} is authenticated-read` };
     return none;
   }

@@ -3,6 +3,7 @@ import { StrataError, invalidArgument } from '../errors.ts';
 import type { BlobRange, BlobStore } from '../ports/blob-store.ts';
 import { DEFAULT_CHUNKING, FastCdc, StreamChunker, type ChunkingOptions } from './fastcdc.ts';
 import { readManifest, writeManifest, type ChunkRef } from './manifest.ts';
+import { mapConcurrent } from '../concurrency.ts';
 
 export interface ObjectStoreOptions {
   chunking: ChunkingOptions;
@@ -51,6 +52,15 @@ export class ObjectStore {
   }
 
   async write(body: AsyncIterable<Uint8Array>, options: WriteContentOptions = {}): Promise<StoredContent> {
+    const started = Date.now();
+    const content = await this.writeOnce(body, options);
+    // The collection protocol needs a reference recorded soon after its blobs were written:
+    // a long upload's first chunks are freshened again before the caller stages it.
+    if (Date.now() - started > LONG_WRITE_MS) await this.retain(content);
+    return content;
+  }
+
+  private async writeOnce(body: AsyncIterable<Uint8Array>, options: WriteContentOptions): Promise<StoredContent> {
     const sha256 = createHash('sha256');
     const md5 = createHash('md5');
     const whole: Uint8Array[] = [];
@@ -117,6 +127,19 @@ export class ObjectStore {
     return { ...digests, size, manifest };
   }
 
+  /**
+   * Freshens every blob of a stored content before a new reference to it is recorded (a copy,
+   * a re-tag, an older version made current again): a garbage collection that started earlier
+   * then keeps them. Gone when one was already collected (the version is no longer readable).
+   */
+  async retain(content: StoredContent): Promise<void> {
+    const blobs = content.manifest === undefined ? [content.sha256] : [content.manifest, ...(await this.chunksOf(content)).map((c) => c.sha256)];
+    const present = await mapConcurrent(blobs, 8, (sha256) => this.blobs.freshen(sha256));
+    if (present.includes(false)) {
+      throw new StrataError('Gone', `content ${content.sha256} was garbage-collected`, { details: { reason: 'collected-version', sha256: content.sha256 } });
+    }
+  }
+
   /** Makes contents written with `deferSync` durable. */
   flush(): Promise<void> {
     return this.blobs.flush();
@@ -143,6 +166,12 @@ export class ObjectStore {
     }
   }
 }
+
+/**
+ * A write that took longer freshens its blobs again at its end. Garbage collection's grace
+ * period must be well above this plus the time to stage (docs/architecture.md).
+ */
+export const LONG_WRITE_MS = 60_000;
 
 /** Contents up to this size are read whole and kept in `SmallContentCache`. */
 const SMALL_CONTENT = 64 * 1024;

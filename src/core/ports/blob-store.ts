@@ -40,18 +40,50 @@ export interface PutBlobResult {
 
 export type BlobBody = Uint8Array | AsyncIterable<Uint8Array>;
 
+/** A stored blob as a listing sees it. */
+export interface BlobInfo {
+  sha256: string;
+  size: number;
+  /**
+   * When the blob was last written or freshened (ms since the epoch), or a later time where the
+   * backend's clock is coarser (S3: whole seconds). Garbage collection keeps anything this new.
+   */
+  modifiedAt: number;
+}
+
+/** What `collect` did: deleted it, kept it (written or freshened since the cutoff), or found nothing. */
+export type CollectOutcome = 'deleted' | 'kept' | 'absent';
+
 export interface BlobStore {
-  /** Stores `body` under its SHA-256. Idempotent: storing existing bytes again is a no-op. */
+  /**
+   * Stores `body` under its SHA-256. Idempotent: storing existing bytes again keeps one copy,
+   * but always freshens it (its `modifiedAt` becomes now), so a collection that started before
+   * this put cannot delete a blob the caller is about to reference (see `collect`).
+   */
   put(body: BlobBody, options?: PutBlobOptions): Promise<PutBlobResult>;
   /** Streams a blob or a byte range of it. Rejects with NotFound before streaming if absent. */
   get(sha256: string, options?: GetBlobOptions): Promise<AsyncIterable<Uint8Array>>;
   /** Reads a whole small blob (tree nodes, manifests). Use `get` for contents. */
   read(sha256: string): Promise<Uint8Array>;
   has(sha256: string): Promise<boolean>;
-  /** Deletes a blob; returns false if it was absent. Only garbage collection calls this. */
+  /** Deletes a blob unconditionally; returns false if it was absent. Only erasure calls this. */
   delete(sha256: string): Promise<boolean>;
-  /** Every stored hash, in no particular order. */
-  list(): AsyncIterable<string>;
+  /**
+   * Makes the blob's `modifiedAt` now, without its bytes: a caller about to record a new
+   * reference to a blob it did not just put (a copy of an old version) freshens it first.
+   * False when the blob is absent (already collected).
+   */
+  freshen(sha256: string): Promise<boolean>;
+  /**
+   * Garbage collection's delete: removes the blob unless it was written or freshened at or after
+   * `unlessModifiedSince` (ms). On the file system the check and the delete are one atomic
+   * step (the blob is renamed away, checked, and put back if fresh); on S3 they are a HEAD and a
+   * DELETE, so a freshen landing between the two is lost (docs/architecture.md, "Garbage
+   * collection").
+   */
+  collect(sha256: string, unlessModifiedSince: number): Promise<CollectOutcome>;
+  /** Every stored blob, in no particular order. */
+  list(): AsyncIterable<BlobInfo>;
   /**
    * Makes every blob this process put with `deferSync` durable. Call it before recording a
    * reference to those blobs (a staging row, a commit). A no-op where puts are always durable.

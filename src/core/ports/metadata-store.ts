@@ -8,6 +8,8 @@ import type { InferenceStore } from './inference-store.ts';
 import type { PrepCacheStore } from './prep-cache-store.ts';
 import type { RunStore } from './run-store.ts';
 import type { SearchIndex } from './search-index.ts';
+import type { GcStore } from './gc-store.ts';
+import type { RetentionRules } from '../gc/retention.ts';
 
 /**
  * The metadata database: the small, mutable state (repositories, refs, staging) plus commit
@@ -39,6 +41,8 @@ export interface RepositoryRecord {
   cors?: CorsRule[];
   /** Branch protection rules, first match wins; absent: no branch is protected. */
   protection?: ProtectionRule[];
+  /** How long replaced versions stay, and lifecycle and stale-branch rules; absent: forever. */
+  retention?: RetentionRules;
 }
 
 export interface RepositorySettings {
@@ -50,6 +54,8 @@ export interface RepositorySettings {
   cors?: CorsRule[] | null;
   /** New branch protection rules; null or [] removes them. */
   protection?: ProtectionRule[] | null;
+  /** New retention rules; null removes them (keep everything). */
+  retention?: RetentionRules | null;
 }
 
 /**
@@ -177,6 +183,12 @@ export interface AdvanceBranchInput {
   commit: CommitRecord;
   /** Staging rows the commit took: deleted in the same transaction, unless rewritten since. */
   consumed?: StagedWrite[];
+  /**
+   * Other commits whose trees or entries the new one was built from (a merge's source, a
+   * revert's target). The move fails with Gone if any of them, or the commit itself, has
+   * expired: garbage collection may be deleting what they hold.
+   */
+  builtFrom?: string[];
 }
 
 export interface MetadataStore {
@@ -192,6 +204,8 @@ export interface MetadataStore {
   readonly audit: AuditStore;
   readonly inference: InferenceStore;
   readonly identity: IdentityStore;
+  /** What garbage collection reads and the fence it expires commits under. */
+  readonly gc: GcStore;
 
   createRepository(repository: RepositoryRecord, root: CommitRecord): Promise<void>;
   getRepository(name: string): Promise<RepositoryRecord | undefined>;
@@ -201,12 +215,13 @@ export interface MetadataStore {
   /** Deletes the repository and all its refs, commits, staging rows and uploads. */
   deleteRepository(name: string): Promise<boolean>;
 
-  /** Inserts a branch; Conflict if it exists. */
+  /** Inserts a branch; Conflict if it exists, Gone if its head commit has expired. */
   createBranch(branch: BranchRecord): Promise<void>;
   getBranch(repository: string, name: string): Promise<BranchRecord | undefined>;
   listBranches(repository: string): Promise<BranchRecord[]>;
   deleteBranch(repository: string, name: string): Promise<boolean>;
 
+  /** Inserts a tag; Conflict if it exists, Gone if its commit has expired. */
   createTag(tag: TagRecord): Promise<void>;
   getTag(repository: string, name: string): Promise<TagRecord | undefined>;
   listTags(repository: string): Promise<TagRecord[]>;

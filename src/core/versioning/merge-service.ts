@@ -86,7 +86,8 @@ export class MergeService {
     const message = input.message ?? `Merge '${input.source}' into '${input.destination}'`;
     const metadata = { ...input.metadata, ...(checks === undefined ? {} : { 'strata.checks': JSON.stringify(checks) }) };
     const commit = this.commits.newCommit(ctx, { repository: input.repository, treeId, parents: [dest, source], message, metadata });
-    const moved = await this.deps.metadata.advanceBranch({ repository: input.repository, branch: input.destination, expectedHead: dest.id, commit });
+    // Entries came from the source: it must not have expired meanwhile (garbage collection).
+    const moved = await this.deps.metadata.advanceBranch({ repository: input.repository, branch: input.destination, expectedHead: dest.id, commit, builtFrom: [source.id] });
     if (!moved) return 'moved';
     return { commit: toCommitInfo(commit), merged: true, resolvedConflicts: plan.conflicts, changes: edits.length, ...(checks === undefined ? {} : { checks }) };
   }
@@ -148,7 +149,8 @@ export class MergeService {
       message: `Revert "${target.message}"\n\nThis reverts commit ${target.id}.`,
       metadata: { 'strata.revert': target.id },
     });
-    const moved = await this.deps.metadata.advanceBranch({ repository: input.repository, branch: input.branch, expectedHead: head.id, commit });
+    // Entries came from the parent of the reverted commit, which must not have expired meanwhile.
+    const moved = await this.deps.metadata.advanceBranch({ repository: input.repository, branch: input.branch, expectedHead: head.id, commit, builtFrom: [target.id, parent.id] });
     return moved ? { commit: toCommitInfo(commit) } : 'moved';
   }
 

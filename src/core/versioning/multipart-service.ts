@@ -86,6 +86,7 @@ export class MultipartService {
     const source = await this.objects.stat(ctx, input.source);
     const whole = input.range === undefined || (input.range.start === 0 && input.range.end === source.size);
     if (whole && source.etag === undefined) {
+      await this.deps.objects.retain(source);
       const part = await this.savePart(input, { sha256: source.sha256, md5: source.md5, size: source.size, manifest: source.manifest });
       return { part, source };
     }

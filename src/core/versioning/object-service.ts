@@ -91,6 +91,7 @@ export class ObjectService {
     await authorize(this.deps, ctx, { action: 'object:write', repository: input.target.repository, ref: input.target.branch, path: input.target.path });
     await this.checkExpectation(input.target, input.expect);
     const content = { sha256: source.sha256, md5: source.md5, size: source.size, manifest: source.manifest };
+    await this.deps.objects.retain(content);
     const template = input.replace ?? source;
     const object: StagedObject = { path: input.target.path, content, contentType: template.contentType, metadata: template.metadata, headers: template.headers, tags: template.tags };
     const [info] = await this.stageChecked(input.target.repository, input.target.branch, [object]);
@@ -103,6 +104,7 @@ export class ObjectService {
     await requireBranch(this.deps, input.repository, input.branch);
     await authorize(this.deps, ctx, { action: 'object:write', repository: input.repository, ref: input.branch, path: input.path });
     const { path, mtime: _mtime, ...entry } = current;
+    await this.deps.objects.retain(entry);
     const [info] = await this.stageChecked(input.repository, input.branch, [
       { path, content: entry, contentType: entry.contentType, metadata: entry.metadata, headers: entry.headers, tags: input.tags, etag: entry.etag, partSizes: entry.partSizes },
     ]);
@@ -289,6 +291,7 @@ export class ObjectService {
       throw new StrataError('Forbidden', `version ${input.versionId} of '${input.path}' is part of the branch's history, which is immutable; only the current version can be deleted`);
     }
     const next = ofKey[1];
+    if (next?.entry) await this.deps.objects.retain(next.entry);
     await this.deps.metadata.stage(input.repository, input.branch, [{ path: input.path, entry: next?.entry ?? null }]);
     return next;
   }

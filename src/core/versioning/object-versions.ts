@@ -61,10 +61,12 @@ export async function listVersions(deps: VersioningDeps, options: VersionListOpt
     if (row.entry) version.entry = row.entry;
     add(version);
   }
+  // History before an expired commit was garbage-collected: the walk ends at the last kept one.
+  const expired = await deps.metadata.gc.expiredCommits(options.repository);
   let commit: CommitRecord | undefined = head;
   for (let walked = 0; commit && walked < MAX_VERSION_COMMITS; walked++) {
     const parentId: string | undefined = commit.parents[0];
-    const parent: CommitRecord | undefined = parentId === undefined ? undefined : await requireCommit(deps, options.repository, parentId);
+    const parent: CommitRecord | undefined = parentId === undefined || expired.has(parentId) ? undefined : await requireCommit(deps, options.repository, parentId);
     // The oldest commit walked shows its whole tree, so every key has at least one version.
     const left = parent === undefined || walked === MAX_VERSION_COMMITS - 1 ? null : parent.treeId;
     for await (const change of diffTrees(deps.nodes, { left, right: commit.treeId, prefix })) {

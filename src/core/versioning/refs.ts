@@ -1,4 +1,4 @@
-import { invalidArgument, notFound } from '../errors.ts';
+import { invalidArgument, notFound, StrataError } from '../errors.ts';
 import { assertRefName, assertRepositoryName, COMMIT_ID, isCommitIdPrefix } from '../names.ts';
 import type { BranchRecord, CommitRecord, RepositoryRecord } from '../ports/metadata-store.ts';
 import type { VersioningDeps } from './deps.ts';
@@ -39,14 +39,26 @@ export async function resolveRef(deps: VersioningDeps, repository: string, ref: 
   if (tag) return { kind: 'tag', name: ref, commit: await requireCommit(deps, repository, tag.commitId) };
   if (COMMIT_ID.test(ref)) {
     const commit = await deps.metadata.getCommit(repository, ref);
-    if (commit) return { kind: 'commit', name: ref, commit };
+    if (commit) return { kind: 'commit', name: ref, commit: await unexpired(deps, repository, commit) };
   }
   if (isCommitIdPrefix(ref)) {
     const ids = await deps.metadata.findCommitIds(repository, ref, 2);
     if (ids.length > 1) throw invalidArgument(`commit id prefix '${ref}' is ambiguous`);
     const id = ids[0];
-    if (id !== undefined) return { kind: 'commit', name: id, commit: await requireCommit(deps, repository, id) };
+    if (id !== undefined) return { kind: 'commit', name: id, commit: await unexpired(deps, repository, await requireCommit(deps, repository, id)) };
   }
   await requireRepository(deps, repository);
   throw notFound(`ref '${ref}' not found in repository '${repository}'`);
+}
+
+/**
+ * A commit read by id: Gone when garbage collection gave up its tree (the log still shows it).
+ * Branch heads and tagged commits never expire, so only reads by id ask.
+ */
+async function unexpired(deps: VersioningDeps, repository: string, commit: CommitRecord): Promise<CommitRecord> {
+  const expiry = await deps.metadata.gc.commitExpiry(repository, commit.id);
+  if (expiry === undefined) return commit;
+  throw new StrataError('Gone', `commit ${commit.id.slice(0, 12)} of '${repository}' has expired under the rule '${expiry.rule}' (${expiry.expiredAt}); its objects were garbage-collected`, {
+    details: { reason: 'expired-commit', commit: commit.id, rule: expiry.rule, expiredAt: expiry.expiredAt },
+  });
 }

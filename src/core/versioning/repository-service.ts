@@ -1,3 +1,4 @@
+import { parseRetentionRules } from '../gc/retention.ts';
 import { conflict, invalidArgument, notFound, StrataError } from '../errors.ts';
 import { parseProtection } from '../protection/protection-rules.ts';
 import { assertRefName, assertRepositoryName } from '../names.ts';
@@ -44,12 +45,15 @@ export class RepositoryService {
     }
     if (settings.cors !== undefined && settings.cors !== null) validateCorsRules(settings.cors);
     const protection = settings.protection === undefined || settings.protection === null ? settings.protection : parseProtection(settings.protection);
+    const retention = settings.retention === undefined || settings.retention === null ? settings.retention : parseRetentionRules(settings.retention);
     await requireRepository(this.deps, name);
-    const { protection: _protection, ...others } = settings;
-    if (Object.keys(others).length > 0 || protection === undefined) await authorize(this.deps, ctx, { action: 'repository:update', repository: name });
+    const { protection: _protection, retention: _retention, ...others } = settings;
+    if (Object.keys(others).length > 0 || (protection === undefined && retention === undefined)) await authorize(this.deps, ctx, { action: 'repository:update', repository: name });
     // Protecting a branch, or lifting its protection, is its own right: a writer of the branch does not hold it.
     if (protection !== undefined) await authorize(this.deps, ctx, { action: 'repository:protect', repository: name });
-    await this.deps.metadata.updateRepository(name, { ...others, ...(protection === undefined ? {} : { protection }) });
+    // So is deciding how long history stays: shortening it lets garbage collection destroy versions.
+    if (retention !== undefined) await authorize(this.deps, ctx, { action: 'repository:retention', repository: name });
+    await this.deps.metadata.updateRepository(name, { ...others, ...(protection === undefined ? {} : { protection }), ...(retention === undefined ? {} : { retention }) });
     return requireRepository(this.deps, name);
   }
 

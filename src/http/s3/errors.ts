@@ -60,6 +60,8 @@ const BY_CODE: Record<ErrorCode, { code: string; status: number }> = {
   Forbidden: { code: 'AccessDenied', status: 403 },
   PreconditionFailed: { code: 'PreconditionFailed', status: 412 },
   PayloadTooLarge: { code: 'EntityTooLarge', status: 400 },
+  // Collected by garbage collection: for S3 the version simply no longer exists.
+  Gone: { code: 'NoSuchKey', status: 404 },
   Unavailable: { code: 'ServiceUnavailable', status: 503 },
   Internal: { code: 'InternalError', status: 500 },
 };
@@ -72,6 +74,7 @@ const BY_REASON: Record<string, { code: string; status: number }> = {
   'entity-too-small': { code: 'EntityTooSmall', status: 400 },
   'malformed-xml': { code: 'MalformedXML', status: 400 },
   'invalid-part-number': { code: 'InvalidArgument', status: 400 },
+  'collected-version': { code: 'NoSuchVersion', status: 404 },
 };
 
 export function fromStrataError(error: StrataError): S3Error {

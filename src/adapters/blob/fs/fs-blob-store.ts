@@ -1,13 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { mapConcurrent } from '../../../core/concurrency.ts';
 import { StrataError, notFound } from '../../../core/errors.ts';
-import type { BlobBody, BlobStore, GetBlobOptions, PutBlobOptions, PutBlobResult } from '../../../core/ports/blob-store.ts';
+import type { BlobBody, BlobInfo, BlobStore, CollectOutcome, GetBlobOptions, PutBlobOptions, PutBlobResult } from '../../../core/ports/blob-store.ts';
 
 /** Blobs are the data itself: readable by Strata's user only (before the umask, which can only narrow it). */
 const PRIVATE_DIR = 0o700;
@@ -119,6 +119,7 @@ export class FsBlobStore implements BlobStore {
       const match = /^(.*)-(\d+)-[0-9a-f]{8}$/.exec(name);
       const abandoned = match !== null && match[1] === hostname() ? !isAlive(Number(match[2])) : await untouchedFor(path, ABANDONED_AFTER_MS);
       if (!abandoned) continue;
+      await this.restoreClaimed(path);
       try {
         await rm(path, { recursive: true, force: true });
       } catch (error) {
@@ -128,9 +129,28 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
+  /**
+   * A collector that died between claiming a blob and deciding leaves it as `gc-<sha>` in its
+   * temp folder. It may have been freshened just before the claim, so it goes back; a blob
+   * that was garbage is simply collected again by the next run.
+   */
+  private async restoreClaimed(folder: string): Promise<void> {
+    const names = await readdir(folder).catch((error: unknown) => {
+      if (isVanished(error)) return [];
+      throw error;
+    });
+    for (const name of names) {
+      const sha256 = name.startsWith('gc-') ? name.slice(3) : '';
+      if (!SHA256.test(sha256)) continue;
+      await rename(join(folder, name), join(await this.shardDir(sha256), sha256)).catch((error: unknown) => {
+        if (!isVanished(error)) throw error;
+      });
+    }
+  }
+
   async put(body: BlobBody, options: PutBlobOptions = {}): Promise<PutBlobResult> {
     const defer = options.deferSync === true;
-    if (options.sha256 !== undefined && body instanceof Uint8Array && (await this.has(options.sha256))) {
+    if (options.sha256 !== undefined && body instanceof Uint8Array && (await this.freshen(options.sha256))) {
       // It may be another writer's blob that is not durable yet: sync it as if written here.
       await this.settle(this.pathOf(options.sha256), defer);
       return { sha256: options.sha256, size: body.length };
@@ -245,6 +265,42 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
+  async freshen(sha256: string): Promise<boolean> {
+    const now = new Date();
+    try {
+      await utimes(this.pathOf(sha256), now, now);
+      return true;
+    } catch (error) {
+      if (isNoEntry(error)) return false;
+      throw wrap(error);
+    }
+  }
+
+  /**
+   * Renames the blob into this process's temp folder (atomic: a freshen or put after it finds the
+   * blob absent and writes it again), then looks at the moved file: freshened before the rename,
+   * it goes back; else it is deleted.
+   */
+  async collect(sha256: string, unlessModifiedSince: number): Promise<CollectOutcome> {
+    const path = this.pathOf(sha256);
+    const claimed = join(this.tmp, `gc-${sha256}`);
+    try {
+      await rename(path, claimed);
+    } catch (error) {
+      if (isNoEntry(error)) return 'absent';
+      throw wrap(error);
+    }
+    const { mtimeMs } = await guard(() => stat(claimed));
+    if (mtimeMs >= unlessModifiedSince) {
+      // Fresh: a writer freshened it just before the rename. If a writer also wrote it again
+      // since, that copy holds the same bytes; either one may stay.
+      await guard(() => rename(claimed, path));
+      return 'kept';
+    }
+    await guard(() => unlink(claimed));
+    return 'deleted';
+  }
+
   async delete(sha256: string): Promise<boolean> {
     try {
       await unlink(this.pathOf(sha256));
@@ -255,9 +311,16 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
-  async *list(): AsyncIterable<string> {
+  async *list(): AsyncIterable<BlobInfo> {
     for (const shard of await readdir(this.objects)) {
-      for (const name of await readdir(join(this.objects, shard))) if (SHA256.test(name)) yield name;
+      for (const name of await readdir(join(this.objects, shard))) {
+        if (!SHA256.test(name)) continue;
+        const info = await stat(join(this.objects, shard, name)).catch((error: unknown) => {
+          if (isNoEntry(error)) return undefined; // collected or erased while listing
+          throw wrap(error);
+        });
+        if (info) yield { sha256: name, size: info.size, modifiedAt: info.mtimeMs };
+      }
     }
   }
 

@@ -1,15 +1,17 @@
 import { createHash } from 'node:crypto';
 import { notFound } from '../../../core/errors.ts';
-import type { BlobBody, BlobStore, GetBlobOptions, PutBlobOptions, PutBlobResult } from '../../../core/ports/blob-store.ts';
+import type { BlobBody, BlobInfo, BlobStore, CollectOutcome, GetBlobOptions, PutBlobOptions, PutBlobResult } from '../../../core/ports/blob-store.ts';
 
 /** Keeps blobs in memory. For unit tests and throwaway stores; passes the conformance suite. */
 export class MemoryBlobStore implements BlobStore {
   private readonly blobs = new Map<string, Buffer>();
+  private readonly modified = new Map<string, number>();
 
   async put(body: BlobBody, options: PutBlobOptions = {}): Promise<PutBlobResult> {
     const bytes = body instanceof Uint8Array ? Buffer.from(body) : await collect(body, options.signal);
     const sha256 = options.sha256 ?? createHash('sha256').update(bytes).digest('hex');
     if (!this.blobs.has(sha256)) this.blobs.set(sha256, bytes);
+    this.modified.set(sha256, Date.now());
     return { sha256, size: bytes.length };
   }
 
@@ -35,12 +37,28 @@ export class MemoryBlobStore implements BlobStore {
   }
 
   delete(sha256: string): Promise<boolean> {
+    this.modified.delete(sha256);
     return Promise.resolve(this.blobs.delete(sha256));
   }
 
-  async *list(): AsyncIterable<string> {
+  freshen(sha256: string): Promise<boolean> {
+    if (!this.blobs.has(sha256)) return Promise.resolve(false);
+    this.modified.set(sha256, Date.now());
+    return Promise.resolve(true);
+  }
+
+  collect(sha256: string, unlessModifiedSince: number): Promise<CollectOutcome> {
+    const modifiedAt = this.modified.get(sha256);
+    if (modifiedAt === undefined) return Promise.resolve('absent');
+    if (modifiedAt >= unlessModifiedSince) return Promise.resolve('kept');
+    this.blobs.delete(sha256);
+    this.modified.delete(sha256);
+    return Promise.resolve('deleted');
+  }
+
+  async *list(): AsyncIterable<BlobInfo> {
     await Promise.resolve();
-    yield* this.blobs.keys();
+    for (const [sha256, bytes] of [...this.blobs]) yield { sha256, size: bytes.length, modifiedAt: this.modified.get(sha256) ?? 0 };
   }
 
   flush(): Promise<void> {

@@ -1,4 +1,5 @@
 import {
+  CopyObjectCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -12,7 +13,7 @@ import {
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { invalidArgument, notFound, StrataError } from '../../../core/errors.ts';
-import type { BlobBody, BlobStore, GetBlobOptions, PutBlobOptions, PutBlobResult } from '../../../core/ports/blob-store.ts';
+import type { BlobBody, BlobInfo, BlobStore, CollectOutcome, GetBlobOptions, PutBlobOptions, PutBlobResult } from '../../../core/ports/blob-store.ts';
 
 export interface S3BlobStoreOptions {
   bucket: string;
@@ -32,6 +33,12 @@ export interface S3BlobStoreOptions {
  * size. The object store never streams more: it splits large contents into chunks first.
  */
 export const MAX_STREAMED_BLOB = 64 * 1024 * 1024;
+
+/** Below this size, PUT again beats HEAD + server-side copy to freshen an existing blob. */
+const REPUT_BELOW = 256 * 1024;
+
+/** S3's LastModified has whole seconds: a blob may be up to this much newer than it says. */
+const CLOCK_GRAIN_MS = 1000;
 
 /**
  * Blobs on any S3-compatible service, at `<prefix>/<sha[0..2]>/<sha>`. A PUT is atomic and
@@ -66,7 +73,9 @@ export class S3BlobStore implements BlobStore {
   async put(body: BlobBody, options: PutBlobOptions = {}): Promise<PutBlobResult> {
     const bytes = body instanceof Uint8Array ? body : await collect(body, options.signal);
     const sha256 = options.sha256 ?? createHash('sha256').update(bytes).digest('hex');
-    if (options.sha256 !== undefined && (await this.has(sha256))) return { sha256, size: bytes.length };
+    // An existing blob must still be freshened (the port's contract): a small one is simply
+    // written again, a large one copied onto itself, which costs no upload.
+    if (options.sha256 !== undefined && bytes.length >= REPUT_BELOW && (await this.freshen(sha256))) return { sha256, size: bytes.length };
     await this.call(() => this.client.send(new PutObjectCommand({ Bucket: this.options.bucket, Key: this.key(sha256), Body: bytes, ContentLength: bytes.length }), { abortSignal: options.signal }));
     return { sha256, size: bytes.length };
   }
@@ -105,14 +114,41 @@ export class S3BlobStore implements BlobStore {
     return true;
   }
 
-  async *list(): AsyncIterable<string> {
+  /** A copy onto itself with replaced metadata: S3's way to give an object a new LastModified. */
+  async freshen(sha256: string): Promise<boolean> {
+    const key = this.key(sha256);
+    try {
+      await this.call(() => this.client.send(new CopyObjectCommand({ Bucket: this.options.bucket, Key: key, CopySource: `${this.options.bucket}/${key}`, MetadataDirective: 'REPLACE', Metadata: { freshened: new Date().toISOString() } })), sha256);
+      return true;
+    } catch (error) {
+      if (error instanceof StrataError && error.code === 'NotFound') return false;
+      throw error;
+    }
+  }
+
+  /** HEAD then DELETE: not atomic (S3 has no conditional delete everywhere); see the port. */
+  async collect(sha256: string, unlessModifiedSince: number): Promise<CollectOutcome> {
+    let modifiedAt: number;
+    try {
+      const head = await this.call(() => this.client.send(new HeadObjectCommand({ Bucket: this.options.bucket, Key: this.key(sha256) })), sha256);
+      modifiedAt = (head.LastModified?.getTime() ?? Date.now()) + CLOCK_GRAIN_MS;
+    } catch (error) {
+      if (error instanceof StrataError && error.code === 'NotFound') return 'absent';
+      throw error;
+    }
+    if (modifiedAt >= unlessModifiedSince) return 'kept';
+    await this.call(() => this.client.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: this.key(sha256) })));
+    return 'deleted';
+  }
+
+  async *list(): AsyncIterable<BlobInfo> {
     let token: string | undefined;
     const prefix = this.options.prefix === '' ? '' : `${this.options.prefix}/`;
     do {
       const page = await this.call(() => this.client.send(new ListObjectsV2Command({ Bucket: this.options.bucket, Prefix: prefix, ContinuationToken: token })));
       for (const object of page.Contents ?? []) {
         const name = object.Key?.split('/').pop() ?? '';
-        if (/^[0-9a-f]{64}$/.test(name)) yield name;
+        if (/^[0-9a-f]{64}$/.test(name)) yield { sha256: name, size: object.Size ?? 0, modifiedAt: (object.LastModified?.getTime() ?? Date.now()) + CLOCK_GRAIN_MS };
       }
       token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
     } while (token !== undefined);

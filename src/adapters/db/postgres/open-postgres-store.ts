@@ -18,8 +18,12 @@ import * as partVersions from './migrations/010-part-versions.ts';
 import * as bucketCors from './migrations/011-bucket-cors.ts';
 import * as branchProtection from './migrations/013-branch-protection.ts';
 import * as identity from './migrations/012-identity.ts';
+import * as gc from './migrations/014-gc.ts';
 import { postgresFullText } from '../search-queries.ts';
 import { createBranchLocks } from './branch-lock.ts';
+
+/** The advisory lock key of the garbage-collection fence ('strata-gc' as an int8). */
+const GC_FENCE_KEY = 0x7374726174612d67n.toString();
 
 /** PostgreSQL, for many processes and machines. `url` is a postgres:// connection string. */
 export async function openPostgresStore(url: string, options: { poolSize?: number } = {}): Promise<KyselyMetadataStore> {
@@ -32,11 +36,17 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
     throw new StrataError('Unavailable', `cannot connect to PostgreSQL at ${redact(url)}: ${(error as Error).message}`, { cause: error });
   }
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
-  await migrateToLatest(db as Kysely<unknown>, { '001-initial': initial, '002-s3-gateway': s3Gateway, '003-datasets': datasets, '004-search': search, '005-lineage': lineage, '006-prep-cache': prepCache, '007-audit': audit, '008-inference': inference, '009-staging-writes': stagingWrites, '010-part-versions': partVersions, '011-bucket-cors': bucketCors, '012-identity': identity, '013-branch-protection': branchProtection });
+  await migrateToLatest(db as Kysely<unknown>, { '001-initial': initial, '002-s3-gateway': s3Gateway, '003-datasets': datasets, '004-search': search, '005-lineage': lineage, '006-prep-cache': prepCache, '007-audit': audit, '008-inference': inference, '009-staging-writes': stagingWrites, '010-part-versions': partVersions, '011-bucket-cors': bucketCors, '012-identity': identity, '013-branch-protection': branchProtection, '014-gc': gc });
   const branchLocks = createBranchLocks(url);
   return new KyselyMetadataStore(db, {
     name: 'postgres',
     withBranchLock: (key, task) => branchLocks.run(key, task),
+    // A transaction-scoped advisory lock: held in memory by the server, released at commit, and
+    // no row is written for it (FOR SHARE on a row would churn multixacts on every commit).
+    gcFence: async (trx, mode) => {
+      if (mode === 'shared') await sql`select pg_advisory_xact_lock_shared(${GC_FENCE_KEY})`.execute(trx);
+      else await sql`select pg_advisory_xact_lock(${GC_FENCE_KEY})`.execute(trx);
+    },
     isUniqueViolation: (error) => (error as { code?: unknown } | undefined)?.code === '23505',
     // deadlock_detected and serialization_failure: the transaction was rolled back whole.
     isRetryable: (error) => ['40P01', '40001'].includes(String((error as { code?: unknown } | undefined)?.code)),

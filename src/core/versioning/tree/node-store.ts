@@ -41,10 +41,10 @@ export class NodeStore {
   async put(node: TreeNode): Promise<string> {
     const bytes = Buffer.from(encodeNode(node), 'utf8');
     const id = createHash('sha256').update(bytes).digest('hex');
-    if (!this.cache.has(id)) {
-      await this.blobs.put(bytes, { sha256: id, deferSync: true });
-      this.remember(id, node);
-    }
+    // Put even when cached: the blob store freshens an existing node, and a cached node may have
+    // been collected since it was read (garbage collection keeps only what is fresh or reachable).
+    await this.blobs.put(bytes, { sha256: id, deferSync: true });
+    if (!this.cache.has(id)) this.remember(id, node);
     return id;
   }
 

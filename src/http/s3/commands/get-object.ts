@@ -21,7 +21,8 @@ export async function statForRead(exchange: S3Exchange, deps: GatewayDeps, { key
   try {
     return { info: await deps.core.objects.stat(exchange.ctx, at), at, versionId };
   } catch (error) {
-    if (isStrataError(error) && error.code === 'NotFound') throw versionId === undefined ? s3Error.noSuchKey() : s3Error.noSuchVersion();
+    // A version garbage collection took is as gone as one that never was (S3 has no 410).
+    if (isStrataError(error) && (error.code === 'NotFound' || error.code === 'Gone')) throw versionId === undefined ? s3Error.noSuchKey() : s3Error.noSuchVersion();
     throw error;
   }
 }

@@ -1,0 +1,194 @@
+import { randomUUID } from 'node:crypto';
+import { invalidArgument } from '../errors.ts';
+import type { BlobStore } from '../ports/blob-store.ts';
+import type { CommitNode, ExpiryCandidate, GcRunRecord } from '../ports/gc-store.ts';
+import type { RepositoryRecord } from '../ports/metadata-store.ts';
+import { authorize, type VersioningDeps } from '../versioning/deps.ts';
+import type { CallContext } from '../versioning/types.ts';
+import { ReachableSet } from './reachability.ts';
+import { branchRetention, retainedOnBranch } from './retention.ts';
+import { applyRefRules, type RefRuleActions, type RefRuleOutcome } from './ref-rules.ts';
+
+export interface CollectInput {
+  /** Count what would go; change nothing. */
+  dryRun?: boolean;
+  /**
+   * Blobs written or freshened this recently are never collected, and commits this young never
+   * expire: the time a writer may take between storing a blob and recording a reference to it.
+   */
+  graceMs: number;
+  /** Called as the run moves on, for progress bars. */
+  progress?: (phase: GcPhase, done: number) => void;
+}
+
+export type GcPhase = 'rules' | 'mark' | 'fence' | 'sweep';
+
+export interface Tally {
+  count: number;
+  bytes: number;
+}
+
+export interface GcReport {
+  id: string;
+  dryRun: boolean;
+  startedAt: string;
+  finishedAt: string;
+  graceMs: number;
+  repositories: number;
+  /** Commits whose trees stay readable, those expired by this run (or that would be), and those expired before. */
+  commits: { kept: number; expired: number; expiredBefore: number };
+  /** Every blob listed; those a kept version or a root holds; unreferenced but too young; collected (or that would be); freshened during the sweep and so kept. */
+  blobs: { listed: Tally; reachable: Tally; young: Tally; collected: Tally; kept: number };
+  /** What lifecycle and stale-branch rules did (or would do). */
+  rules: RefRuleOutcome[];
+}
+
+/** Commits of one repository as the mark phase classified them. */
+interface RepositoryMark {
+  repository: string;
+  commits: Map<string, CommitNode>;
+  kept: Set<string>;
+  candidates: ExpiryCandidate[];
+}
+
+/**
+ * Garbage collection: expires commits the retention rules let go and deletes every blob no kept
+ * version or other root reaches. Safe beside writers on any number of processes; the protocol
+ * is in docs/architecture.md ("Garbage collection"):
+ *
+ * 1. mark: the trees of every commit that stays, and every blob a root outside trees holds;
+ * 2. fence: in one transaction that ref creations and head moves wait for, expire the commits
+ *    no ref names (from then on nothing can build on them);
+ * 3. mark again what changed meanwhile: roots, new commits, commits a new ref spared;
+ * 4. sweep: delete each unmarked blob older than the grace period, re-checked atomically.
+ */
+export class GcService {
+  constructor(
+    private readonly deps: VersioningDeps & { blobs: BlobStore },
+    private readonly actions: RefRuleActions,
+  ) {}
+
+  async collect(ctx: CallContext, input: CollectInput): Promise<GcReport> {
+    if (!Number.isFinite(input.graceMs) || input.graceMs < 0) throw invalidArgument('the grace period must be a non-negative duration');
+    await authorize(this.deps, ctx, { action: 'storage:gc' });
+    const dryRun = input.dryRun === true;
+    const progress = input.progress ?? ((): void => undefined);
+    // Wall-clock time: blob modification times are the file system's (or S3's), not the Clock port's.
+    const started = Date.now();
+    const cutoff = started - input.graceMs;
+    // Commit times are the Clock's, so their age is judged on it.
+    const commitCutoff = this.deps.clock.now().getTime() - input.graceMs;
+    const startedAt = new Date(started).toISOString();
+    const repositories = await this.deps.metadata.listRepositories();
+    progress('rules', 0);
+    const rules = await applyRefRules(this.actions, ctx, { repositories, now: this.deps.clock.now(), dryRun });
+    const reachable = new ReachableSet(this.deps.blobs);
+    const marks: RepositoryMark[] = [];
+    let expiredBefore = 0;
+    for (const repository of await this.deps.metadata.listRepositories()) {
+      const mark = await this.markRepository(repository, { reachable, youngerThan: commitCutoff, dryRunRules: dryRun ? rules : [] });
+      expiredBefore += mark.expiredBefore;
+      marks.push(mark);
+      progress('mark', reachable.size);
+    }
+    for await (const held of this.deps.metadata.gc.heldBlobs()) await reachable.addHeld(held);
+    progress('fence', reachable.size);
+    const candidates = marks.flatMap((m) => m.candidates);
+    const spared = dryRun ? [] : (await this.deps.metadata.gc.expire(candidates, new Date().toISOString())).spared;
+    await this.markChanges({ reachable, marks, spared });
+    const blobs = await this.sweep({ reachable, cutoff, dryRun, progress });
+    const report: GcReport = {
+      id: randomUUID(),
+      dryRun,
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      graceMs: input.graceMs,
+      repositories: repositories.length,
+      commits: { kept: marks.reduce((n, m) => n + m.kept.size, 0) + spared.length, expired: candidates.length - spared.length, expiredBefore },
+      blobs,
+      rules,
+    };
+    await this.deps.metadata.gc.recordRun(toRecord(report, ctx.actor.id));
+    return report;
+  }
+
+  /** The last runs, newest first. */
+  async history(ctx: CallContext, limit = 20): Promise<GcReport[]> {
+    await authorize(this.deps, ctx, { action: 'storage:gc' });
+    return (await this.deps.metadata.gc.listRuns(limit)).map((run) => JSON.parse(run.report) as GcReport);
+  }
+
+  /**
+   * Marks a repository's kept commits: every branch's retained history and every tag. A commit
+   * no rule keeps is a candidate for expiry unless it is younger than the grace period (it may
+   * be a commit whose branch move is still in flight). In a dry run, the branches the rules
+   * would delete count as gone.
+   */
+  private async markRepository(repository: RepositoryRecord, at: { reachable: ReachableSet; youngerThan: number; dryRunRules: RefRuleOutcome[] }): Promise<RepositoryMark & { expiredBefore: number }> {
+    const name = repository.name;
+    const commits = new Map((await this.deps.metadata.gc.listCommits(name)).map((c) => [c.id, c]));
+    const expired = await this.deps.metadata.gc.expiredCommits(name);
+    const kept = new Set<string>();
+    /** The rule of the first branch whose history holds a commit: what let it go when it expires. */
+    const ruleOf = new Map<string, string>();
+    const doomedBranches = new Set(at.dryRunRules.filter((r) => r.repository === name && r.kind === 'stale-branch').map((r) => r.branch));
+    for (const branch of await this.deps.metadata.listBranches(name)) {
+      if (doomedBranches.has(branch.name)) continue;
+      const { days, rule } = branchRetention(repository.retention, branch.name);
+      for (const id of retainedOnBranch({ head: branch.head, commits, days, now: this.deps.clock.now() })) kept.add(id);
+      for (const id of retainedOnBranch({ head: branch.head, commits, days: null, now: this.deps.clock.now() })) if (!ruleOf.has(id)) ruleOf.set(id, `${rule} on ${branch.name}`);
+    }
+    for (const tag of await this.deps.metadata.listTags(name)) kept.add(tag.commitId);
+    const candidates: ExpiryCandidate[] = [];
+    for (const commit of commits.values()) {
+      if (expired.has(commit.id) || kept.has(commit.id)) continue;
+      if (Date.parse(commit.createdAt) >= at.youngerThan) kept.add(commit.id);
+      else candidates.push({ repository: name, commitId: commit.id, rule: ruleOf.get(commit.id) ?? 'unreachable from any branch or tag' });
+    }
+    for (const id of kept) if (!expired.has(id)) await at.reachable.addTree(commits.get(id)?.treeId ?? null);
+    return { repository: name, commits, kept: new Set([...kept].filter((id) => !expired.has(id))), candidates, expiredBefore: expired.size };
+  }
+
+  /**
+   * After the fence: roots read again (staged rows, parts… in the order that sees a moving row
+   * once), commits made since the mark (their trees may hold entries no root showed before),
+   * and commits a new ref spared. Commits made after this read build on kept or fresh things.
+   */
+  private async markChanges(input: { reachable: ReachableSet; marks: RepositoryMark[]; spared: ExpiryCandidate[] }): Promise<void> {
+    for await (const held of this.deps.metadata.gc.heldBlobs()) await input.reachable.addHeld(held);
+    const byName = new Map(input.marks.map((m) => [m.repository, m]));
+    for (const candidate of input.spared) await input.reachable.addTree(byName.get(candidate.repository)?.commits.get(candidate.commitId)?.treeId ?? null);
+    for (const repository of await this.deps.metadata.listRepositories()) {
+      const seen = byName.get(repository.name)?.commits;
+      for (const commit of await this.deps.metadata.gc.listCommits(repository.name)) {
+        if (seen?.has(commit.id) !== true) await input.reachable.addTree(commit.treeId);
+      }
+    }
+  }
+
+  private async sweep(input: { reachable: ReachableSet; cutoff: number; dryRun: boolean; progress: (phase: GcPhase, done: number) => void }): Promise<GcReport['blobs']> {
+    const tally = (): Tally => ({ count: 0, bytes: 0 });
+    const result = { listed: tally(), reachable: tally(), young: tally(), collected: tally(), kept: 0 };
+    const add = (t: Tally, size: number): void => {
+      t.count++;
+      t.bytes += size;
+    };
+    for await (const blob of this.deps.blobs.list()) {
+      add(result.listed, blob.size);
+      if (input.reachable.has(blob.sha256)) add(result.reachable, blob.size);
+      else if (blob.modifiedAt >= input.cutoff) add(result.young, blob.size);
+      else if (input.dryRun) add(result.collected, blob.size);
+      else {
+        const outcome = await this.deps.blobs.collect(blob.sha256, input.cutoff);
+        if (outcome === 'deleted') add(result.collected, blob.size);
+        else if (outcome === 'kept') result.kept++;
+      }
+      if (result.listed.count % 10_000 === 0) input.progress('sweep', result.listed.count);
+    }
+    return result;
+  }
+}
+
+function toRecord(report: GcReport, actor: string): GcRunRecord {
+  return { id: report.id, startedAt: report.startedAt, finishedAt: report.finishedAt, actor, dryRun: report.dryRun, report: JSON.stringify(report) };
+}

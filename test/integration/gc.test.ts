@@ -1,0 +1,183 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { S3BlobStore } from '../../src/adapters/blob/s3/s3-blob-store.ts';
+import type { BlobStore } from '../../src/core/ports/blob-store.ts';
+import type { StrataCore } from '../../src/core/strata.ts';
+import { ObjectStore, DEFAULT_OBJECT_STORE_OPTIONS } from '../../src/core/objects/object-store.ts';
+import { bytesOf, createTestCore, ctx, DIALECTS, errorCode, readAll, type TestCore } from '../support/core.ts';
+import { startGateway, type TestGateway } from '../support/s3.ts';
+
+const DAY = 24 * 60 * 60 * 1000;
+const sha = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
+
+/** A clock the test moves: commit times (and so retention) follow it. */
+function movableClock(start: string): { now(): Date; set(day: number): void } {
+  const origin = Date.parse(start);
+  let at = origin;
+  return { now: () => new Date(at), set: (day) => { at = origin + day * DAY; } };
+}
+
+type Backend = 'fs' | 's3';
+const BACKENDS: Backend[] = ['fs', 's3'];
+
+let gateway: TestGateway | undefined;
+let buckets = 0;
+afterAll(async () => {
+  await gateway?.close();
+});
+
+async function blobsFor(backend: Backend, t: TestCore): Promise<BlobStore> {
+  if (backend === 'fs') return t.blobs;
+  gateway ??= await startGateway();
+  const bucket = `gc-blobs-${++buckets}`;
+  await gateway.client.send(new CreateBucketCommand({ Bucket: bucket }));
+  return new S3BlobStore({ bucket, prefix: 'objects', endpoint: gateway.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: gateway.key.id, secretAccessKey: gateway.key.secret } });
+}
+
+async function listed(blobs: BlobStore): Promise<Map<string, number>> {
+  const all = new Map<string, number>();
+  for await (const blob of blobs.list()) all.set(blob.sha256, blob.size);
+  return all;
+}
+
+describe.each(DIALECTS.flatMap((dialect) => BACKENDS.map((backend) => ({ dialect, backend }))))('garbage collection ($dialect metadata, $backend blobs)', ({ dialect, backend }) => {
+  let t: TestCore;
+  let s: StrataCore;
+  let blobs: BlobStore;
+  const clock = movableClock('2026-01-01T00:00:00Z');
+  const big1 = randomBytes(6 * 1024 * 1024);
+  const big2 = Buffer.from(big1);
+  randomBytes(4096).copy(big2, 5 * 1024 * 1024);
+  /** Blob hashes the scenario makes unreachable, with their sizes. */
+  const garbage = new Map<string, number>();
+  let c1 = '';
+  let c2 = '';
+  let c3 = '';
+
+  const put = (repository: string, path: string, body: string | Buffer, branch = 'main'): Promise<unknown> => s.objects.put(ctx, { repository, branch, path, body: bytesOf(body) });
+  const commit = (repository: string, message: string, branch = 'main'): Promise<{ id: string }> => s.commits.commit(ctx, { repository, branch, message });
+  const read = async (ref: string, path: string): Promise<Buffer> => readAll((await s.objects.get(ctx, { repository: 'data', ref, path })).body);
+
+  beforeAll(async () => {
+    const probe = await createTestCore(dialect);
+    const store = await blobsFor(backend, probe);
+    await probe.dispose();
+    t = await createTestCore(dialect, { clock, blobs: store, minPartSize: 1 });
+    s = t.core;
+    blobs = store;
+    const objects = new ObjectStore(blobs, DEFAULT_OBJECT_STORE_OPTIONS);
+    await s.repositories.create(ctx, { name: 'data' });
+    await s.repositories.update(ctx, 'data', { retention: { days: 30, branches: [], lifecycle: [], staleBranches: [] } });
+    // Day 0: the first versions, and a large file stored as chunks.
+    clock.set(0);
+    await put('data', 'a.txt', 'A1: replaced on day 1');
+    await put('data', 'b.txt', 'B1: deleted on day 1');
+    await put('data', 'shared.txt', 'SHARED by two repositories');
+    await put('data', 'big.bin', big1);
+    c1 = (await commit('data', 'day 0')).id;
+    await s.repositories.createBranch(ctx, { repository: 'data', name: 'exp', from: 'main' });
+    // Day 1: a replaced, b deleted, big changed in one place.
+    clock.set(1);
+    await put('data', 'a.txt', 'A2: current');
+    await s.objects.delete(ctx, { repository: 'data', branch: 'main', path: 'b.txt' });
+    await put('data', 'big.bin', big2);
+    c2 = (await commit('data', 'day 1')).id;
+    await s.repositories.createTag(ctx, { repository: 'data', name: 'v1', ref: c2 });
+    // Day 40: one more commit; something staged and never committed; a write never staged.
+    clock.set(40);
+    await put('data', 'c.txt', 'C1: day 40');
+    c3 = (await commit('data', 'day 40')).id;
+    await put('data', 'staged.txt', 'S1: staged, not committed');
+    await s.objects.writeContent(ctx, { repository: 'data', branch: 'main', body: bytesOf('ORPHAN: stored, never staged') });
+    // An aborted multipart upload.
+    const upload = await s.multipart.create(ctx, { repository: 'data', branch: 'main', path: 'up.bin', template: {} });
+    await s.multipart.uploadPart(ctx, { repository: 'data', path: 'up.bin', uploadId: upload.id, partNumber: 1, body: bytesOf('PART: of an aborted upload') });
+    await s.multipart.abort(ctx, { repository: 'data', path: 'up.bin', uploadId: upload.id });
+    // A deleted repository: its own blobs go, what it shared with `data` stays.
+    await s.repositories.create(ctx, { name: 'old' });
+    await put('old', 'old.txt', 'OLD: in a deleted repository');
+    await put('old', 'shared.txt', 'SHARED by two repositories');
+    await commit('old', 'old data');
+    const oldTree = (await s.commits.show(ctx, { repository: 'old', ref: 'main' })).treeId;
+    await s.repositories.delete(ctx, 'old');
+    // The exp branch (at day 0) is deleted: nothing but main and the tag is left.
+    await s.repositories.deleteBranch(ctx, { repository: 'data', name: 'exp' });
+    clock.set(45);
+
+    // What must go: day 0's a and b, its tree, big1's manifest and the chunks big2 does not
+    // share, the orphan, the aborted part, the deleted repository's own object and tree.
+    const show = (ref: string): Promise<{ treeId: string | null }> => s.commits.show(ctx, { repository: 'data', ref });
+    const big1Entry = await s.objects.stat(ctx, { repository: 'data', ref: c1, path: 'big.bin' });
+    const big2Entry = await s.objects.stat(ctx, { repository: 'data', ref: c2, path: 'big.bin' });
+    const kept = new Set((await objects.chunksOf(big2Entry)).map((c) => c.sha256));
+    for (const chunk of await objects.chunksOf(big1Entry)) if (!kept.has(chunk.sha256)) garbage.set(chunk.sha256, chunk.size);
+    const all = await listed(blobs);
+    const sized = (hash: string): void => {
+      garbage.set(hash, all.get(hash) ?? -1);
+    };
+    sized(big1Entry.manifest ?? '');
+    for (const text of ['A1: replaced on day 1', 'B1: deleted on day 1', 'ORPHAN: stored, never staged', 'PART: of an aborted upload', 'OLD: in a deleted repository']) sized(sha(text));
+    sized((await show(c1)).treeId ?? '');
+    sized(oldTree ?? '');
+    expect([...garbage.values()].every((size) => size > 0)).toBe(true);
+    expect(garbage.size).toBeGreaterThanOrEqual(9); // 5 contents, 2 trees, a manifest, at least one chunk
+    // Blobs are compared with the time the collection starts: let the clock pass their mtimes.
+    await new Promise((resolve) => setTimeout(resolve, backend === 's3' ? 1100 : 30));
+  }, 120_000);
+
+  afterAll(async () => {
+    await t.dispose();
+  });
+
+  it('a dry run counts exactly the unreachable blobs and deletes nothing', async () => {
+    const before = await listed(blobs);
+    const report = await s.gc.collect(ctx, { dryRun: true, graceMs: 0 });
+    expect(report.dryRun).toBe(true);
+    expect(report.blobs.collected).toEqual({ count: garbage.size, bytes: [...garbage.values()].reduce((a, b) => a + b, 0) });
+    expect(report.blobs.listed.count).toBe(before.size);
+    expect(report.blobs.reachable.count + report.blobs.collected.count + report.blobs.young.count).toBe(before.size);
+    expect(report.commits.expired).toBe(2); // day 0's commit and the repository's empty root commit
+    expect(await listed(blobs)).toEqual(before);
+    expect(await read(c1, 'a.txt')).toEqual(Buffer.from('A1: replaced on day 1')); // nothing expired yet
+  });
+
+  it('collects exactly those blobs, and every kept version reads back byte for byte', async () => {
+    const before = await listed(blobs);
+    const report = await s.gc.collect(ctx, { graceMs: 0 });
+    expect(report.blobs.collected).toEqual({ count: garbage.size, bytes: [...garbage.values()].reduce((a, b) => a + b, 0) });
+    const after = await listed(blobs);
+    expect(after.size).toBe(before.size - garbage.size);
+    for (const hash of garbage.keys()) expect(after.has(hash)).toBe(false);
+    for (const hash of before.keys()) if (!garbage.has(hash)) expect(after.has(hash)).toBe(true);
+
+    for (const ref of [c2, 'v1']) {
+      expect((await read(ref, 'a.txt')).toString()).toBe('A2: current');
+      expect((await read(ref, 'big.bin')).equals(big2)).toBe(true);
+      expect((await read(ref, 'shared.txt')).toString()).toBe('SHARED by two repositories');
+    }
+    expect((await read(c3, 'c.txt')).toString()).toBe('C1: day 40');
+    expect((await read('main', 'staged.txt')).toString()).toBe('S1: staged, not committed');
+    expect((await read('main', 'big.bin')).equals(big2)).toBe(true);
+  });
+
+  it('answers Gone for a version it collected, naming the rule, and the log still shows the commit', async () => {
+    const failure = await s.objects.get(ctx, { repository: 'data', ref: c1, path: 'a.txt' }).then(() => undefined, (e: unknown) => e as { code: string; message: string; details: Record<string, unknown> });
+    expect(failure?.code).toBe('Gone');
+    expect(failure?.message).toContain('retention 30d on main');
+    expect(failure?.details.commit).toBe(c1);
+    const log = await s.commits.log(ctx, { repository: 'data', ref: 'main' });
+    expect(log.map((c) => c.message)).toEqual(['day 40', 'day 1', 'day 0', 'Repository created']);
+    // Nothing can be built on it again: no branch, no tag.
+    expect(await errorCode(s.repositories.createBranch(ctx, { repository: 'data', name: 'back', from: c1 }))).toBe('Gone');
+    expect(await errorCode(s.repositories.createTag(ctx, { repository: 'data', name: 'back', ref: c1 }))).toBe('Gone');
+  });
+
+  it('a second collection finds nothing more', async () => {
+    const report = await s.gc.collect(ctx, { graceMs: 0 });
+    expect(report.blobs.collected).toEqual({ count: 0, bytes: 0 });
+    expect(report.commits).toMatchObject({ expired: 0, expiredBefore: 2 });
+    const history = await s.gc.history(ctx);
+    expect(history.map((r) => r.dryRun)).toEqual([false, false, true]);
+  });
+});
