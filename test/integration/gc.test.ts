@@ -123,7 +123,7 @@ describe.each(DIALECTS.flatMap((dialect) => BACKENDS.map((backend) => ({ dialect
     expect([...garbage.values()].every((size) => size > 0)).toBe(true);
     expect(garbage.size).toBeGreaterThanOrEqual(9); // 5 contents, 2 trees, a manifest, at least one chunk
     // Blobs are compared with the time the collection starts: let the clock pass their mtimes.
-    await new Promise((resolve) => setTimeout(resolve, backend === 's3' ? 1100 : 30));
+    await new Promise((resolve) => setTimeout(resolve, backend === 's3' ? 1100 : 60));
   }, 120_000);
 
   afterAll(async () => {

@@ -23,6 +23,12 @@ export interface FsBlobStoreOptions {
 const SHA256 = /^[0-9a-f]{64}$/;
 const execFileAsync = promisify(execFile);
 const ABANDONED_AFTER_MS = 24 * 60 * 60 * 1000;
+/**
+ * File times lag the wall clock by up to a scheduler tick (the kernel stamps writes with a coarse
+ * clock) and `utimes` rounds through floating-point seconds, so a blob is taken to be this much
+ * newer than its mtime says: garbage collection then never counts a fresh blob as old.
+ */
+const TIME_SLACK_MS = 20;
 /** From this many pending blobs on, one file-system sync beats one fsync each. */
 const SYNCFS_THRESHOLD = 16;
 
@@ -152,8 +158,8 @@ export class FsBlobStore implements BlobStore {
     const defer = options.deferSync === true;
     if (options.sha256 !== undefined && body instanceof Uint8Array && (await this.freshen(options.sha256))) {
       // It may be another writer's blob that is not durable yet: sync it as if written here.
-      await this.settle(this.pathOf(options.sha256), defer);
-      return { sha256: options.sha256, size: body.length };
+      // A collector may hold it for an instant (claimed, found fresh, put back): then write it.
+      if (await this.settle(this.pathOf(options.sha256), defer)) return { sha256: options.sha256, size: body.length };
     }
     const temp = join(this.tmp, randomUUID());
     try {
@@ -186,18 +192,26 @@ export class FsBlobStore implements BlobStore {
     try {
       if (paths.length >= SYNCFS_THRESHOLD && (await syncFileSystem(this.objects))) return;
       const dirs = new Set(paths.map((path) => dirname(path)));
-      await mapConcurrent([...paths, ...dirs], 8, (path) => guard(() => fsyncPath(path)));
+      await mapConcurrent([...paths, ...dirs], 8, (path) => guard(() => onceMore(() => fsyncPath(path))));
     } catch (error) {
       for (const path of paths) this.pending.add(path);
       throw error;
     }
   }
 
-  /** A blob already in place: make it durable now, or at the next flush. */
-  private async settle(path: string, defer: boolean): Promise<void> {
-    if (!this.fsync) return;
+  /** A blob already in place: make it durable now, or at the next flush. False when it vanished. */
+  private async settle(path: string, defer: boolean): Promise<boolean> {
+    if (!this.fsync) return true;
     if (defer) this.pending.add(path);
-    else await guard(() => fsyncPath(path));
+    else {
+      try {
+        await fsyncPath(path);
+      } catch (error) {
+        if (isNoEntry(error)) return false;
+        throw wrap(error);
+      }
+    }
+    return true;
   }
 
   /** Opens a new temp file; this process's folder is made again if something removed it. */
@@ -232,7 +246,7 @@ export class FsBlobStore implements BlobStore {
 
   async get(sha256: string, options: GetBlobOptions = {}): Promise<AsyncIterable<Uint8Array>> {
     const path = this.pathOf(sha256);
-    const file = await open(path, 'r').catch((error: unknown) => {
+    const file = await onceMore(() => open(path, 'r')).catch((error: unknown) => {
       throw isNoEntry(error) ? notFound(`blob ${sha256} not found`) : wrap(error);
     });
     const range = options.range;
@@ -250,7 +264,7 @@ export class FsBlobStore implements BlobStore {
   }
 
   async read(sha256: string): Promise<Uint8Array> {
-    return readFile(this.pathOf(sha256)).catch((error: unknown) => {
+    return onceMore(() => readFile(this.pathOf(sha256))).catch((error: unknown) => {
       throw isNoEntry(error) ? notFound(`blob ${sha256} not found`) : wrap(error);
     });
   }
@@ -291,7 +305,7 @@ export class FsBlobStore implements BlobStore {
       throw wrap(error);
     }
     const { mtimeMs } = await guard(() => stat(claimed));
-    if (mtimeMs >= unlessModifiedSince) {
+    if (mtimeMs + TIME_SLACK_MS >= unlessModifiedSince) {
       // Fresh: a writer freshened it just before the rename. If a writer also wrote it again
       // since, that copy holds the same bytes; either one may stay.
       await guard(() => rename(claimed, path));
@@ -319,7 +333,7 @@ export class FsBlobStore implements BlobStore {
           if (isNoEntry(error)) return undefined; // collected or erased while listing
           throw wrap(error);
         });
-        if (info) yield { sha256: name, size: info.size, modifiedAt: info.mtimeMs };
+        if (info) yield { sha256: name, size: info.size, modifiedAt: info.mtimeMs + TIME_SLACK_MS };
       }
     }
   }
@@ -349,6 +363,24 @@ async function writeAll(file: FileHandle, data: Uint8Array): Promise<void> {
 
 async function* emptyStream(): AsyncGenerator<Uint8Array> {
   // An empty range yields nothing.
+}
+
+/** How long a read waits before looking again for a blob it did not find. */
+const ABSENT_RETRY_MS = 5;
+
+/**
+ * Runs a read; if the blob was absent, waits a moment and runs it once more. A collector that
+ * claimed a blob and found it freshened puts it back within that moment (see `collect`), so a
+ * reader racing it never sees a kept blob as missing. A truly absent blob costs the wait.
+ */
+async function onceMore<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (!isNoEntry(error)) throw error;
+    await new Promise((resolve) => setTimeout(resolve, ABSENT_RETRY_MS));
+    return read();
+  }
 }
 
 function isNoEntry(error: unknown): boolean {
