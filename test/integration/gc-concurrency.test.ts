@@ -100,10 +100,10 @@ describe.each(['sqlite', 'postgres'] as const)('garbage collection beside writer
       const ROUNDS = 40;
       const GRACE_MS = 1500;
       const workers = Array.from({ length: WORKERS }, (_, w) => churn(env, `w${w}`, ROUNDS));
-      let running = true;
-      const done = Promise.all(workers.map((w) => w.exited)).finally(() => (running = false));
+      const state = { running: true };
+      const done = Promise.all(workers.map((w) => w.exited)).finally(() => (state.running = false));
       const totals = { runs: 0, collected: 0, expired: 0, checked: 0 };
-      while (running) {
+      while (state.running) {
         const report = await core.gc.collect(ctx, { graceMs: GRACE_MS });
         totals.runs++;
         totals.collected += report.blobs.collected.count;
