@@ -87,6 +87,7 @@ export async function openContext(command: Command, options: { create?: boolean 
     openSource: (source, sourceOptions) => openIngestSource(source, { cwd: process.cwd(), ...sourceOptions }),
     provenance: { 'ingest.strata-version': STRATA_VERSION, 'ingest.user': localActor(), 'ingest.host': hostname() },
     preview: (ctx, input) => previewObject(core, ctx, input),
+    gcGraceSeconds: config.gcGraceSeconds,
   });
   return { api, out, config };
 }

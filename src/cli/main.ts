@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerAuditCommands } from './commands/audit.ts';
+import { registerGcCommands } from './commands/gc.ts';
 import { registerInferenceCommands } from './commands/inference.ts';
 import { registerDatasetCommands } from './commands/datasets.ts';
 import { registerHistoryCommands } from './commands/history.ts';
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   registerLineageCommands(program);
   registerRecipeCommands(program);
   registerAuditCommands(program);
+  registerGcCommands(program);
   registerInferenceCommands(program);
   registerServeCommand(program);
   registerWorkerCommand(program);

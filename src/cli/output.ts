@@ -13,7 +13,7 @@ export const EXIT_CODE: Record<ErrorCode, number> = {
   Forbidden: 6,
   PayloadTooLarge: 7,
   Unavailable: 8,
-  Gone: 9,
+  Gone: 10,
 };
 
 export interface Output {

@@ -85,6 +85,13 @@ const ConfigSchema = z.strictObject({
   queryTimeoutSeconds: z.coerce.number().positive().max(3600).default(30),
   /** Memory one archive SQL query may use (DuckDB's syntax: 512MB, 2GB). */
   queryMemoryLimit: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'use a size such as 512MB or 2GB').default('1GB'),
+  /**
+   * Garbage collection keeps blobs and commits younger than this, so writers in flight are never
+   * collected under (docs/architecture.md). Must exceed the longest a write takes to stage.
+   */
+  gcGraceSeconds: z.coerce.number().int().min(0).default(3600),
+  /** `strata serve` collects garbage this often (0: never; run `strata gc`). */
+  gcIntervalSeconds: z.coerce.number().int().min(0).default(24 * 3600),
   /** Largest inference batch or OTLP request body, in bytes (larger: 413). */
   inferenceMaxBodyBytes: z.coerce.number().int().min(1024).default(32 * 1024 * 1024),
 });
@@ -125,6 +132,8 @@ const ENV_KEYS: Record<string, keyof z.input<typeof ConfigSchema>> = {
   STRATA_INFERENCE_MAX_BODY_BYTES: 'inferenceMaxBodyBytes',
   STRATA_QUERY_TIMEOUT_SECONDS: 'queryTimeoutSeconds',
   STRATA_QUERY_MEMORY_LIMIT: 'queryMemoryLimit',
+  STRATA_GC_GRACE_SECONDS: 'gcGraceSeconds',
+  STRATA_GC_INTERVAL_SECONDS: 'gcIntervalSeconds',
 };
 
 export interface LoadConfigOptions {

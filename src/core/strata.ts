@@ -179,7 +179,7 @@ export function createStrataCore(options: StrataCoreOptions): StrataCore {
     repositories: auditedRepositories,
     objects: auditedObjects,
     commits: auditedCommits,
-    gc: audited(new GcService({ ...deps, blobs: options.blobs }, { objects: auditedObjects, commits: auditedCommits, repositories: auditedRepositories }), 'gc'),
+    gc: audited(new GcService({ ...deps, blobs: options.blobs }, { objects: auditedObjects, commits: auditedCommits, repositories: auditedRepositories }, options.tasks), 'gc', { untraced: ['serveTasks'] }),
     merges: audited(new MergeService(deps, commits, new MergeChecks({ read: (entry) => deps.objects.read(entry), labelsOf: (repository, path) => labels.of(repository, path), recipeValidator: (ctx, recipe) => prep.validator(ctx, recipe), ...(options.audit?.signer ? { signer: options.audit.signer } : {}), ...(options.tables ? { tables: options.tables } : {}), ...(options.webhooks ? { webhooks: options.webhooks } : {}) })), 'merges'),
     multipart: audited(new MultipartService(deps, objects, { minPartSize: options.minPartSize ?? MIN_PART_SIZE }), 'multipart'),
     accessKeys: audited(new AccessKeyService(deps, options.secrets), 'accessKeys', { untraced: ['resolve', 'sealStored'] }),

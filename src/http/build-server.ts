@@ -18,6 +18,8 @@ import { registerLineageRoutes } from './rest/lineage.ts';
 import { registerModelRoutes } from './rest/models.ts';
 import { registerRecipeRoutes } from './rest/recipes.ts';
 import { registerAuditRoutes } from './rest/audit.ts';
+import { registerGcRoutes } from './rest/gc.ts';
+import { DEFAULT_GC_GRACE_SECONDS } from '../core/gc/gc-service.ts';
 import { registerInferenceRoutes } from './rest/inference.ts';
 import { registerOtlpRoutes } from './otlp/traces.ts';
 import { registerRunRoutes } from './rest/runs.ts';
@@ -41,6 +43,8 @@ export interface BuildServerOptions {
   allowedHosts?: readonly string[];
   /** What REST ingest may read on the server; default: no server paths, no private networks, no s3://. */
   ingest?: ServerIngestPolicy;
+  /** Garbage collection's grace period when a request names none (default 3600 s). */
+  gcGraceSeconds?: number;
 }
 
 export const API_PREFIX = '/api/v1';
@@ -150,6 +154,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
       registerLineageRoutes(api, deps);
       registerRecipeRoutes(api, deps);
       registerAuditRoutes(api, deps);
+      registerGcRoutes(api, { ...deps, gcGraceSeconds: options.gcGraceSeconds ?? DEFAULT_GC_GRACE_SECONDS });
       registerInferenceRoutes(api, { ...deps, maxBodyBytes: options.maxInferenceBodyBytes ?? 32 * 1024 ** 2 });
       await api.register(async (objects) => {
         registerObjectRoutes(objects, deps);

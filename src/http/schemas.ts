@@ -1,4 +1,5 @@
 import { ProtectionRuleSchema } from '../core/protection/protection-rules.ts';
+import { RetentionRulesSchema } from '../core/gc/retention.ts';
 import { z } from 'zod';
 import { ERROR_CODES } from '../core/errors.ts';
 import { MERGE_STRATEGIES } from '../core/versioning/types.ts';
@@ -20,6 +21,7 @@ export const RepositorySchema = z.object({
   authenticatedRead: z.boolean().optional().describe('every authenticated principal may read it'),
   auditReads: z.boolean().describe('every data read (API and S3) is appended to the audit log'),
   protection: z.array(ProtectionRuleSchema).optional().describe('branch protection rules, first matching pattern wins'),
+  retention: RetentionRulesSchema.optional().describe('how long replaced versions stay; lifecycle and stale-branch rules'),
 }).meta({ id: 'Repository' });
 
 export const AccessKeySchema = z.object({

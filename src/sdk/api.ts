@@ -10,11 +10,13 @@ import type { CommitInfo, MergeResult, MergeStrategy, ObjectChange, ObjectInfo }
 import type { LineageApi, ModelsApi, RunsApi } from './lineage-api.ts';
 import type { RecipesApi } from './recipes-api.ts';
 import type { AuditApi } from './audit-api.ts';
+import type { GcApi } from './gc-api.ts';
 import type { IdentityApi } from './identity-api.ts';
 import type { InferenceApi } from './inference-api.ts';
 
 export type * from './recipes-api.ts';
 export type * from './audit-api.ts';
+export type * from './gc-api.ts';
 export type * from './identity-api.ts';
 export type * from './inference-api.ts';
 import type { StorageUsage } from '../core/versioning/storage-usage.ts';
@@ -73,6 +75,8 @@ export interface StrataApi {
   readonly inference: InferenceApi;
   /** Principals, groups, tokens and policies. */
   readonly identity: IdentityApi;
+  /** Garbage collection and its past runs. */
+  readonly gc: GcApi;
 
   listRepositories(): Promise<RepositoryInfo[]>;
   createRepository(input: { name: string; defaultBranch?: string }): Promise<RepositoryInfo>;

@@ -3,6 +3,7 @@ import { mapConcurrent } from '../core/concurrency.ts';
 import { ERROR_CODES, StrataError, type ErrorCode } from '../core/errors.ts';
 import { httpRecipesApi, type RecipesApi } from './recipes-api.ts';
 import { httpAuditApi, type AuditApi } from './audit-api.ts';
+import { httpGcApi, type GcApi } from './gc-api.ts';
 import { httpIdentityApi, type IdentityApi } from './identity-api.ts';
 import { httpInferenceApi, type InferenceApi } from './inference-api.ts';
 import { httpLineageApi, httpModelsApi, httpRunsApi, type LineageApi, type ModelsApi, type RunsApi } from './lineage-api.ts';
@@ -27,6 +28,7 @@ export class StrataClient implements StrataApi {
   readonly audit: AuditApi;
   readonly inference: InferenceApi;
   readonly identity: IdentityApi;
+  readonly gc: GcApi;
 
   constructor(private readonly options: StrataClientOptions) {
     this.base = `${options.endpoint.replace(/\/+$/, '')}/api/v1`;
@@ -38,6 +40,7 @@ export class StrataClient implements StrataApi {
     this.audit = httpAuditApi(json);
     this.inference = httpInferenceApi(json);
     this.identity = httpIdentityApi(json);
+    this.gc = httpGcApi(json);
   }
 
   listRepositories = async (): Promise<RepositoryInfo[]> => (await this.json<{ repositories: RepositoryInfo[] }>('GET', '/repositories')).repositories;

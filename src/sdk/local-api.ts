@@ -8,6 +8,8 @@ import type { ObjectRef, Preview, StrataApi, UploadInput } from './api.ts';
 import { localLineageApi, localModelsApi, localRunsApi } from './lineage-api.ts';
 import { localRecipesApi } from './recipes-api.ts';
 import { localAuditApi } from './audit-api.ts';
+import { localGcApi } from './gc-api.ts';
+import { DEFAULT_GC_GRACE_SECONDS } from '../core/gc/gc-service.ts';
 import { localIdentityApi } from './identity-api.ts';
 import { localInferenceApi } from './inference-api.ts';
 
@@ -21,6 +23,8 @@ export interface LocalApiOptions {
   openSource?: (source: string, options: { followSymlinks?: boolean }) => Promise<IngestSource>;
   /** Recorded on ingest commits: version, user, host. */
   provenance?: Record<string, string>;
+  /** Garbage collection's default grace period (STRATA_GC_GRACE_SECONDS). */
+  gcGraceSeconds?: number;
   /** Previews objects (the composition root knows DuckDB). */
   preview?: (ctx: CallContext, input: ObjectRef & { rows?: number; bytes?: number }) => Promise<Preview>;
 }
@@ -36,6 +40,7 @@ export function createLocalApi(core: StrataCore, actor: string, options: LocalAp
     audit: localAuditApi(core, ctx),
     inference: localInferenceApi(core, ctx),
     identity: localIdentityApi(core, ctx),
+    gc: localGcApi(core, ctx, { graceSeconds: options.gcGraceSeconds ?? DEFAULT_GC_GRACE_SECONDS }),
     createDataset: (input) => core.datasets.create(ctx, input),
     listDatasets: (filter) => core.datasets.list(ctx, filter),
     showDataset: async (input) => ({ dataset: await core.datasets.get(ctx, input.name), version: await core.datasets.version(ctx, input) }),

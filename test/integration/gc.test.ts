@@ -181,3 +181,56 @@ describe.each(DIALECTS.flatMap((dialect) => BACKENDS.map((backend) => ({ dialect
     expect(history.map((r) => r.dryRun)).toEqual([false, false, true]);
   });
 });
+
+describe('garbage collection over REST', () => {
+  let t: TestCore;
+  let old = '';
+  beforeAll(async () => {
+    t = await createTestCore('sqlite');
+    const s = t.core;
+    await s.repositories.create(ctx, { name: 'data' });
+    await s.objects.put(ctx, { repository: 'data', branch: 'main', path: 'a.txt', body: bytesOf('first') });
+    old = (await s.commits.commit(ctx, { repository: 'data', branch: 'main', message: 'first' })).id;
+    await s.objects.put(ctx, { repository: 'data', branch: 'main', path: 'a.txt', body: bytesOf('second') });
+    await s.commits.commit(ctx, { repository: 'data', branch: 'main', message: 'second' });
+    await s.identity.createPrincipal(ctx, { id: 'wes', kind: 'user' });
+    await s.identity.attach(ctx, { policy: 'writer', principal: 'wes' });
+  });
+  afterAll(async () => {
+    await t.dispose();
+  });
+
+  it('needs storage:gc and repository:retention, and reports what it did', async () => {
+    const { buildServer } = await import('../../src/http/build-server.ts');
+    const server = await buildServer({ core: t.core, logLevel: 'silent' });
+    try {
+      const writer = (await t.core.identity.createToken(ctx, { principal: 'wes', name: 'test' })).token;
+      const as = (token: string | undefined, method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown) =>
+        server.inject({ method, url, ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }), headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
+      expect((await as(undefined, 'POST', '/api/v1/gc', {})).statusCode).toBe(401);
+      const refused = await as(writer, 'POST', '/api/v1/gc', { dryRun: true });
+      expect(refused.statusCode).toBe(403);
+      expect(refused.json()).toMatchObject({ code: 'Forbidden' });
+      expect((await as(writer, 'PATCH', '/api/v1/repositories/data', { retention: { days: 0 } })).statusCode).toBe(403);
+      const bad = await as(t.token, 'PATCH', '/api/v1/repositories/data', { retention: { days: -1 } });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json()).toMatchObject({ code: 'InvalidArgument' });
+      const set = await as(t.token, 'PATCH', '/api/v1/repositories/data', { retention: { days: 0 } });
+      expect(set.statusCode).toBe(200);
+      expect(set.json()).toMatchObject({ retention: { days: 0, branches: [], lifecycle: [], staleBranches: [] } });
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      const run = await as(t.token, 'POST', '/api/v1/gc', { graceSeconds: 0 });
+      expect(run.statusCode).toBe(200);
+      expect(run.json()).toMatchObject({ dryRun: false, graceMs: 0, commits: { expired: 2 }, blobs: { collected: { count: 2 } } });
+      const gone = await as(t.token, 'GET', `/api/v1/repositories/data/refs/${old}/objects?path=a.txt`);
+      expect(gone.statusCode).toBe(410);
+      expect(gone.json()).toMatchObject({ code: 'Gone', details: { reason: 'expired-commit', commit: old, rule: 'retention 0d on main' } });
+      expect((gone.json() as { message: string }).message).toContain("has expired under the rule 'retention 0d on main'");
+      const runs = await as(t.token, 'GET', '/api/v1/gc/runs?limit=5');
+      expect((runs.json() as { runs: unknown[] }).runs).toHaveLength(1);
+      expect((await as(writer, 'GET', '/api/v1/gc/runs')).statusCode).toBe(403);
+    } finally {
+      await server.close();
+    }
+  });
+});

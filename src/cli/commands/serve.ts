@@ -1,7 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import type { Command } from 'commander';
 import { openStrata } from '../../app/open-strata.ts';
-import { describeDatabase, loadConfig } from '../../config/config.ts';
+import { describeDatabase, loadConfig, type Config } from '../../config/config.ts';
+import type { StrataCore } from '../../core/strata.ts';
+import type { FastifyBaseLogger } from 'fastify';
 import { adminName, type GlobalOptions } from '../context.ts';
 import { STRATA_VERSION } from '../version.ts';
 
@@ -22,7 +24,7 @@ export function registerServeCommand(program: Command): void {
       // Loaded here, not at start-up: the other commands never need the HTTP stack.
       const { buildServer } = await import('../../http/build-server.ts');
       const { buildS3Server } = await import('../../http/s3/server.ts');
-      const server = await buildServer({ core, logLevel: config.logLevel, maxUploadBytes: config.maxUploadBytes, maxInferenceBodyBytes: config.inferenceMaxBodyBytes, version: STRATA_VERSION, allowedHosts: config.allowedHosts, ingest: { roots: config.ingestRoots, forbidden: [config.dataDir], allowPrivateNetworks: config.ingestAllowPrivateNetworks, allowS3: config.ingestS3 } });
+      const server = await buildServer({ core, gcGraceSeconds: config.gcGraceSeconds, logLevel: config.logLevel, maxUploadBytes: config.maxUploadBytes, maxInferenceBodyBytes: config.inferenceMaxBodyBytes, version: STRATA_VERSION, allowedHosts: config.allowedHosts, ingest: { roots: config.ingestRoots, forbidden: [config.dataDir], allowPrivateNetworks: config.ingestAllowPrivateNetworks, allowS3: config.ingestS3 } });
       const address = await server.listen({ host: config.host, port: config.port });
       const s3 = buildS3Server({ core, region: config.s3Region, domain: config.s3Domain, allowedHosts: config.allowedHosts, maxUploadBytes: config.maxUploadBytes, logger: server.log, registry: server.metrics.registry });
       await new Promise<void>((resolve, reject) => {
@@ -39,11 +41,13 @@ export function registerServeCommand(program: Command): void {
           server.log.error({ err: error }, 'could not sign an audit tree head');
         });
       }, config.auditHeadSeconds * 1000);
+      const gc = scheduleGc({ core, admin: bootstrap.admin, config, log: server.log });
       server.log.info({ dataDir: config.dataDir, database: describeDatabase(config) }, `Strata ${STRATA_VERSION} serving at ${address} (API docs: ${address}/api/v1/docs); S3 gateway at ${s3Address}`);
       if (bootstrap.token !== undefined) server.log.warn({ admin: bootstrap.admin }, `created the administrator ${bootstrap.admin}; its API token, shown once: ${bootstrap.token.token}`);
       const stop = (): void => {
         server.log.info('shutting down');
         clearInterval(heads);
+        clearInterval(gc);
         s3.close();
         s3.closeAllConnections();
         void server.close().then(() => core.close()).then(() => process.exit(0));
@@ -51,4 +55,36 @@ export function registerServeCommand(program: Command): void {
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
+}
+
+/**
+ * Collects garbage every STRATA_GC_INTERVAL_SECONDS as the data folder's administrator. Several
+ * servers on one database each keep the schedule, but a server skips its turn when any of them
+ * collected within the interval (collections beside each other are safe, only wasted work).
+ */
+function scheduleGc(input: { core: StrataCore; admin: string; config: Config; log: FastifyBaseLogger }): NodeJS.Timeout | undefined {
+  const { core, config, log } = input;
+  if (config.gcIntervalSeconds === 0) return undefined;
+  const ctx = { actor: { id: input.admin }, source: 'schedule' };
+  const intervalMs = config.gcIntervalSeconds * 1000;
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    const run = async (): Promise<void> => {
+      const [last] = await core.gc.history(ctx, 1);
+      if (last && Date.now() - Date.parse(last.finishedAt) < intervalMs * 0.9) return;
+      const report = await core.gc.collect(ctx, { graceMs: config.gcGraceSeconds * 1000 });
+      log.info({ collected: report.blobs.collected, expired: report.commits.expired }, 'garbage collected');
+    };
+    run()
+      .catch((error: unknown) => {
+        log.error({ err: error }, 'scheduled garbage collection failed');
+      })
+      .finally(() => {
+        running = false;
+      });
+  }, intervalMs);
+  timer.unref();
+  return timer;
 }

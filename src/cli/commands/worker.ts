@@ -13,7 +13,7 @@ import { STRATA_VERSION } from '../version.ts';
 export function registerWorkerCommand(program: Command): void {
   program
     .command('worker')
-    .description('run recipe tasks from the shared queue (PostgreSQL + a shared blob store) until stopped')
+    .description('run recipe and garbage-collection tasks from the shared queue (PostgreSQL + a shared blob store) until stopped')
     .option('--concurrency <n>', 'tasks at once (default: the number of cores)')
     .action(async (opts: { concurrency?: string }, command: Command) => {
       const global = command.optsWithGlobals<GlobalOptions>();
@@ -29,6 +29,8 @@ export function registerWorkerCommand(program: Command): void {
           process.stderr.write(`task ${done}: ${paths} source(s) in ${ms} ms\n`);
         },
       });
+      // Garbage collections queued with `strata gc --on-worker`, one at a time.
+      await core.gc.serveTasks();
       process.stderr.write(`strata worker ${STRATA_VERSION}: ${concurrency} task(s) at once from ${describeDatabase(config)}\n`);
       const stop = (): void => {
         void core.close().then(() => process.exit(0));

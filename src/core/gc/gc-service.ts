@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { invalidArgument } from '../errors.ts';
+import { invalidArgument, StrataError } from '../errors.ts';
+import type { TaskQueue } from '../ports/task-queue.ts';
 import type { BlobStore } from '../ports/blob-store.ts';
 import type { CommitNode, ExpiryCandidate, GcRunRecord } from '../ports/gc-store.ts';
 import type { RepositoryRecord } from '../ports/metadata-store.ts';
@@ -8,6 +9,9 @@ import type { CallContext } from '../versioning/types.ts';
 import { ReachableSet } from './reachability.ts';
 import { branchRetention, retainedOnBranch } from './retention.ts';
 import { applyRefRules, type RefRuleActions, type RefRuleOutcome } from './ref-rules.ts';
+
+/** One hour: far above the time a writer takes between storing a blob and staging it. */
+export const DEFAULT_GC_GRACE_SECONDS = 3600;
 
 export interface CollectInput {
   /** Count what would go; change nothing. */
@@ -19,6 +23,19 @@ export interface CollectInput {
   graceMs: number;
   /** Called as the run moves on, for progress bars. */
   progress?: (phase: GcPhase, done: number) => void;
+  /** The id to record the run under (a queued run's waiter knows it in advance). */
+  runId?: string;
+}
+
+/** The queue collections handed to workers go through. */
+const GC_QUEUE = 'strata-gc';
+
+interface GcTask {
+  actor: string;
+  scope?: string[];
+  dryRun: boolean;
+  graceMs: number;
+  runId: string;
 }
 
 export type GcPhase = 'rules' | 'mark' | 'fence' | 'sweep';
@@ -66,7 +83,41 @@ export class GcService {
   constructor(
     private readonly deps: VersioningDeps & { blobs: BlobStore },
     private readonly actions: RefRuleActions,
+    private readonly tasks?: { queue: TaskQueue; expireInSeconds: number },
   ) {}
+
+  /**
+   * Hands the collection to a `strata worker` through the task queue (PostgreSQL) and waits for
+   * its report. The worker acts as the caller: authorization is checked here and there.
+   */
+  async collectOnWorker(ctx: CallContext, input: Omit<CollectInput, 'progress'>): Promise<GcReport> {
+    const tasks = this.tasks;
+    if (!tasks) throw invalidArgument('a collection on a worker needs PostgreSQL (STRATA_DATABASE_URL=postgres://…): the task queue lives there');
+    await authorize(this.deps, ctx, { action: 'storage:gc' });
+    const task: GcTask = { actor: ctx.actor.id, ...(ctx.actor.scope ? { scope: ctx.actor.scope } : {}), dryRun: input.dryRun === true, graceMs: input.graceMs, runId: randomUUID() };
+    // One attempt: a collection cut short is harmless, and the next one starts over.
+    const [id] = await tasks.queue.send(GC_QUEUE, [task], { retryLimit: 0, expireInSeconds: tasks.expireInSeconds });
+    for (;;) {
+      const state = (await tasks.queue.states(GC_QUEUE, [id ?? ''])).get(id ?? '');
+      if (state?.state === 'completed') break;
+      if (state?.state === 'failed' || state?.state === 'cancelled') throw new StrataError('Unavailable', `the collection task ${state.state}: ${state.error ?? 'no reason given'}`);
+      await tasks.queue.expire();
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    const run = (await this.deps.metadata.gc.listRuns(100)).find((r) => r.id === task.runId);
+    if (!run) throw new StrataError('Internal', `the collection task finished without recording run ${task.runId}`);
+    return JSON.parse(run.report) as GcReport;
+  }
+
+  /** In `strata worker`: runs queued collections, one at a time, as the principal who queued each. */
+  serveTasks(): Promise<void> {
+    const tasks = this.tasks;
+    if (!tasks) return Promise.reject(invalidArgument('workers need PostgreSQL (STRATA_DATABASE_URL=postgres://…): the task queue lives there'));
+    return tasks.queue.work(GC_QUEUE, { concurrency: 1 }, async (data) => {
+      const task = data as GcTask;
+      await this.collect({ actor: { id: task.actor, ...(task.scope ? { scope: task.scope } : {}) }, source: 'worker' }, { dryRun: task.dryRun, graceMs: task.graceMs, runId: task.runId });
+    });
+  }
 
   async collect(ctx: CallContext, input: CollectInput): Promise<GcReport> {
     if (!Number.isFinite(input.graceMs) || input.graceMs < 0) throw invalidArgument('the grace period must be a non-negative duration');
@@ -98,7 +149,7 @@ export class GcService {
     await this.markChanges({ reachable, marks, spared });
     const blobs = await this.sweep({ reachable, cutoff, dryRun, progress });
     const report: GcReport = {
-      id: randomUUID(),
+      id: input.runId ?? randomUUID(),
       dryRun,
       startedAt,
       finishedAt: new Date().toISOString(),

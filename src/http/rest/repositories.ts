@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { RouteDeps } from '../build-server.ts';
 import { ProtectionRuleSchema } from '../../core/protection/protection-rules.ts';
+import { RetentionRulesSchema } from '../../core/gc/retention.ts';
 import { ERROR_RESPONSES, RepoParams, RepositorySchema } from '../schemas.ts';
 
 export function registerRepositoryRoutes(app: FastifyInstance, deps: RouteDeps): void {
@@ -28,7 +29,7 @@ export function registerRepositoryRoutes(app: FastifyInstance, deps: RouteDeps):
   api.patch('/repositories/:repo', {
     schema: {
       tags,
-      summary: "Change a repository's settings (S3 key layout, anonymous reads, audited reads) or its branch protection rules (needs repository:protect)",
+      summary: "Change a repository's settings (S3 key layout, anonymous reads, audited reads) its branch protection rules (needs repository:protect) or its retention rules (needs repository:retention)",
       params: RepoParams,
       body: z.strictObject({
         s3Layout: z.enum(['ref', 'plain']).optional(),
@@ -36,6 +37,7 @@ export function registerRepositoryRoutes(app: FastifyInstance, deps: RouteDeps):
         authenticatedRead: z.boolean().optional().describe('every authenticated principal may read it'),
         auditReads: z.boolean().optional(),
         protection: z.array(ProtectionRuleSchema).nullable().optional().describe('replaces every rule; null or [] lifts all protection'),
+        retention: RetentionRulesSchema.nullable().optional().describe('replaces the retention rules (needs repository:retention); null keeps everything'),
       }),
       response: { 200: RepositorySchema, ...ERROR_RESPONSES },
     },
