@@ -225,9 +225,9 @@ describe('garbage collection over REST', () => {
       const gone = await as(t.token, 'GET', `/api/v1/repositories/data/refs/${old}/objects?path=a.txt`);
       expect(gone.statusCode).toBe(410);
       expect(gone.json()).toMatchObject({ code: 'Gone', details: { reason: 'expired-commit', commit: old, rule: 'retention 0d on main' } });
-      expect((gone.json() as { message: string }).message).toContain("has expired under the rule 'retention 0d on main'");
+      expect(gone.json<{ message: string }>().message).toContain("has expired under the rule 'retention 0d on main'");
       const runs = await as(t.token, 'GET', '/api/v1/gc/runs?limit=5');
-      expect((runs.json() as { runs: unknown[] }).runs).toHaveLength(1);
+      expect(runs.json<{ runs: unknown[] }>().runs).toHaveLength(1);
       expect((await as(writer, 'GET', '/api/v1/gc/runs')).statusCode).toBe(403);
     } finally {
       await server.close();
