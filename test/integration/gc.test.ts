@@ -234,3 +234,58 @@ describe('garbage collection over REST', () => {
     }
   });
 });
+
+describe('lifecycle and stale-branch rules, run by a worker through the task queue (postgres)', () => {
+  let t: TestCore;
+  const clock = movableClock('2026-03-01T00:00:00Z');
+  beforeAll(async () => {
+    t = await createTestCore('postgres', { clock }, { tasks: { expireInSeconds: 30 } });
+    const s = t.core;
+    clock.set(0);
+    await s.repositories.create(ctx, { name: 'logs' });
+    await s.objects.put(ctx, { repository: 'logs', branch: 'main', path: 'logs/old.txt', body: bytesOf('day 0 log') });
+    await s.objects.put(ctx, { repository: 'logs', branch: 'main', path: 'other/keep.txt', body: bytesOf('not under the prefix') });
+    await s.commits.commit(ctx, { repository: 'logs', branch: 'main', message: 'day 0' });
+    await s.repositories.createBranch(ctx, { repository: 'logs', name: 'exp-1' });
+    await s.repositories.createBranch(ctx, { repository: 'logs', name: 'exp-p' });
+    clock.set(20);
+    await s.objects.put(ctx, { repository: 'logs', branch: 'main', path: 'logs/new.txt', body: bytesOf('day 20 log') });
+    await s.commits.commit(ctx, { repository: 'logs', branch: 'main', message: 'day 20' });
+    await s.repositories.createBranch(ctx, { repository: 'logs', name: 'exp-2' });
+    await s.repositories.update(ctx, 'logs', {
+      protection: [{ branch: 'exp-p', mergeOnly: true, noDelete: true, checks: [] }],
+      retention: { branches: [], lifecycle: [{ prefix: 'logs/', days: 10, branches: ['main'] }], staleBranches: [{ pattern: 'exp-*', days: 14 }] },
+    });
+    clock.set(25);
+    await s.gc.serveTasks(); // this process is the worker too
+  }, 120_000);
+  afterAll(async () => {
+    await t.dispose();
+  });
+
+  it('a dry run reports what the rules would do and changes nothing', async () => {
+    const report = await t.core.gc.collect(ctx, { dryRun: true, graceMs: 0 });
+    expect(report.rules).toEqual([
+      { kind: 'lifecycle', repository: 'logs', branch: 'main', rule: 'lifecycle logs/ 10d', objects: 1 },
+      { kind: 'stale-branch', repository: 'logs', branch: 'exp-1', rule: 'stale-branch exp-* 14d' },
+    ]);
+    expect((await t.core.repositories.listBranches(ctx, 'logs')).map((b) => b.name)).toEqual(['exp-1', 'exp-2', 'exp-p', 'main']);
+    expect((await t.core.objects.list(ctx, { repository: 'logs', ref: 'main', limit: 10 })).objects.map((o) => o.path)).toEqual(['logs/new.txt', 'logs/old.txt', 'other/keep.txt']);
+  });
+
+  it('a worker applies them: a lifecycle commit on main, the stale branch deleted, the protected one kept', async () => {
+    const report = await t.core.gc.collectOnWorker(ctx, { graceMs: 0 });
+    expect(report.rules).toHaveLength(2);
+    expect(report.rules[0]).toMatchObject({ kind: 'lifecycle', branch: 'main', objects: 1 });
+    expect(report.rules[0]?.commit).toMatch(/^[0-9a-f]{64}$/);
+    expect(report.rules[1]).toEqual({ kind: 'stale-branch', repository: 'logs', branch: 'exp-1', rule: 'stale-branch exp-* 14d' });
+    expect((await t.core.repositories.listBranches(ctx, 'logs')).map((b) => b.name)).toEqual(['exp-2', 'exp-p', 'main']);
+    expect((await t.core.objects.list(ctx, { repository: 'logs', ref: 'main', limit: 10 })).objects.map((o) => o.path)).toEqual(['logs/new.txt', 'other/keep.txt']);
+    const [head] = await t.core.commits.log(ctx, { repository: 'logs', ref: 'main', limit: 1 });
+    expect(head?.message).toBe('lifecycle logs/ 10d: 1 object(s) older than 10 days deleted');
+    expect(head?.metadata).toEqual({ 'strata.lifecycle': 'lifecycle logs/ 10d' });
+    // No retention rule: the deleted object stays readable in history.
+    expect((await readAll((await t.core.objects.get(ctx, { repository: 'logs', ref: 'exp-p', path: 'logs/old.txt' })).body)).toString()).toBe('day 0 log');
+    expect((await t.core.gc.history(ctx, 1))[0]?.id).toBe(report.id);
+  });
+});
