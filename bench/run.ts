@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: each figure next to a baseline timed in the same run. BENCH_SCALE shrinks
  * the data sizes; BENCH_ONLY=name[,name] runs a subset (large, small, tree, dedup, memory, s3, s3list, s3memory,
- * ingesttexts, ingestmixed, search, lineage, prep, prepapply, sandbox, audit, inference, concurrency, access).
+ * ingesttexts, ingestmixed, search, lineage, prep, prepapply, sandbox, audit, inference, concurrency, access, gc).
  */
 import { cpus, totalmem } from 'node:os';
 import { rm } from 'node:fs/promises';
@@ -18,6 +18,7 @@ import { benchSearch } from './search.ts';
 import { benchCommitAndDiff } from './versioning.ts';
 import { benchConcurrency } from './concurrency.ts';
 import { benchAccess } from './access.ts';
+import { benchGc } from './gc.ts';
 
 const all: Record<string, () => Promise<void>> = {
   large: benchLargeFile,
@@ -39,6 +40,7 @@ const all: Record<string, () => Promise<void>> = {
   inference: benchInference,
   concurrency: benchConcurrency,
   access: benchAccess,
+  gc: benchGc,
 };
 const only = process.env.BENCH_ONLY?.split(',') ?? Object.keys(all);
 console.log(`Strata benchmarks — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, scale ${SCALE}\n`);

@@ -25,7 +25,7 @@ function reportLines(report: GcReport): string {
   const lines = [
     `${report.dryRun ? 'dry run: nothing changed' : 'garbage collected'} (${report.repositories} repositories, grace ${report.graceMs / 1000} s)`,
     `commits: ${report.commits.kept} kept, ${report.commits.expired} ${report.dryRun ? 'would expire' : 'expired'}, ${report.commits.expiredBefore} expired before`,
-    `blobs:   ${b.listed.count} listed (${formatBytes(b.listed.bytes)}), ${b.reachable.count} reachable (${formatBytes(b.reachable.bytes)}), ${b.young.count} too young (${formatBytes(b.young.bytes)})`,
+    `blobs:   ${b.listed} listed, ${b.reachable} reachable, ${b.young.count} unreferenced but too young (${formatBytes(b.young.bytes)})`,
     `         ${verb} ${b.collected.count} (${formatBytes(b.collected.bytes)})${b.kept > 0 ? `, ${b.kept} kept (written again during the sweep)` : ''}`,
   ];
   for (const rule of report.rules) {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { invalidArgument, StrataError } from '../errors.ts';
 import type { TaskQueue } from '../ports/task-queue.ts';
-import type { BlobStore } from '../ports/blob-store.ts';
+import type { BlobStore, ListedBlob } from '../ports/blob-store.ts';
+import { mapConcurrent } from '../concurrency.ts';
 import type { CommitNode, ExpiryCandidate, GcRunRecord } from '../ports/gc-store.ts';
 import type { RepositoryRecord } from '../ports/metadata-store.ts';
 import { authorize, type VersioningDeps } from '../versioning/deps.ts';
@@ -26,6 +27,10 @@ export interface CollectInput {
   /** The id to record the run under (a queued run's waiter knows it in advance). */
   runId?: string;
 }
+
+/** Deletes in flight at once, and how many unreachable blobs are gathered before deleting them. */
+const COLLECT_CONCURRENCY = 32;
+const COLLECT_BATCH = 2048;
 
 /** The queue collections handed to workers go through. */
 const GC_QUEUE = 'strata-gc';
@@ -54,10 +59,12 @@ export interface GcReport {
   repositories: number;
   /** Commits whose trees stay readable, those expired by this run (or that would be), and those expired before. */
   commits: { kept: number; expired: number; expiredBefore: number };
-  /** Every blob listed; those a kept version or a root holds; unreferenced but too young; collected (or that would be); freshened during the sweep and so kept. */
-  blobs: { listed: Tally; reachable: Tally; young: Tally; collected: Tally; kept: number };
+  /** Blobs listed; those a kept version or a root holds; unreferenced but too young; collected (or that would be); freshened during the sweep and so kept. */
+  blobs: { listed: number; reachable: number; young: Tally; collected: Tally; kept: number };
   /** What lifecycle and stale-branch rules did (or would do). */
   rules: RefRuleOutcome[];
+  /** Milliseconds each phase took. */
+  phases: Record<GcPhase, number>;
 }
 
 /** Commits of one repository as the mark phase classified them. */
@@ -130,9 +137,16 @@ export class GcService {
     // Commit times are the Clock's, so their age is judged on it.
     const commitCutoff = this.deps.clock.now().getTime() - input.graceMs;
     const startedAt = new Date(started).toISOString();
+    const phases: Record<GcPhase, number> = { rules: 0, mark: 0, fence: 0, sweep: 0 };
+    let phaseStart = Date.now();
+    const phaseDone = (phase: GcPhase): void => {
+      phases[phase] = Date.now() - phaseStart;
+      phaseStart = Date.now();
+    };
     const repositories = await this.deps.metadata.listRepositories();
     progress('rules', 0);
     const rules = await applyRefRules(this.actions, ctx, { repositories, now: this.deps.clock.now(), dryRun });
+    phaseDone('rules');
     const reachable = new ReachableSet(this.deps.blobs);
     const marks: RepositoryMark[] = [];
     let expiredBefore = 0;
@@ -143,11 +157,14 @@ export class GcService {
       progress('mark', reachable.size);
     }
     for await (const held of this.deps.metadata.gc.heldBlobs()) await reachable.addHeld(held);
+    phaseDone('mark');
     progress('fence', reachable.size);
     const candidates = marks.flatMap((m) => m.candidates);
     const spared = dryRun ? [] : (await this.deps.metadata.gc.expire(candidates, new Date().toISOString())).spared;
     await this.markChanges({ reachable, marks, spared });
+    phaseDone('fence');
     const blobs = await this.sweep({ reachable, cutoff, dryRun, progress });
+    phaseDone('sweep');
     const report: GcReport = {
       id: input.runId ?? randomUUID(),
       dryRun,
@@ -158,6 +175,7 @@ export class GcService {
       commits: { kept: marks.reduce((n, m) => n + m.kept.size, 0) + spared.length, expired: candidates.length - spared.length, expiredBefore },
       blobs,
       rules,
+      phases,
     };
     await this.deps.metadata.gc.recordRun(toRecord(report, ctx.actor.id));
     return report;
@@ -217,25 +235,42 @@ export class GcService {
     }
   }
 
+  /**
+   * Lists every blob; the unmarked ones are looked at (size and age, when the listing did not
+   * carry them) and those older than the cutoff collected, a batch at a time, many at once.
+   * Marked blobs cost nothing but the listing.
+   */
   private async sweep(input: { reachable: ReachableSet; cutoff: number; dryRun: boolean; progress: (phase: GcPhase, done: number) => void }): Promise<GcReport['blobs']> {
     const tally = (): Tally => ({ count: 0, bytes: 0 });
-    const result = { listed: tally(), reachable: tally(), young: tally(), collected: tally(), kept: 0 };
+    const result = { listed: 0, reachable: 0, young: tally(), collected: tally(), kept: 0 };
     const add = (t: Tally, size: number): void => {
       t.count++;
       t.bytes += size;
     };
-    for await (const blob of this.deps.blobs.list()) {
-      add(result.listed, blob.size);
-      if (input.reachable.has(blob.sha256)) add(result.reachable, blob.size);
-      else if (blob.modifiedAt >= input.cutoff) add(result.young, blob.size);
-      else if (input.dryRun) add(result.collected, blob.size);
-      else {
-        const outcome = await this.deps.blobs.collect(blob.sha256, input.cutoff);
-        if (outcome === 'deleted') add(result.collected, blob.size);
+    let unmarked: ListedBlob[] = [];
+    const settle = async (): Promise<void> => {
+      const batch = unmarked;
+      unmarked = [];
+      await mapConcurrent(batch, COLLECT_CONCURRENCY, async (listed) => {
+        const info = listed.size !== undefined && listed.modifiedAt !== undefined ? { size: listed.size, modifiedAt: listed.modifiedAt } : await this.deps.blobs.stat(listed.sha256);
+        if (!info) return; // gone meanwhile (another collector)
+        if (info.modifiedAt >= input.cutoff || input.dryRun) {
+          add(info.modifiedAt >= input.cutoff ? result.young : result.collected, info.size);
+          return;
+        }
+        const outcome = await this.deps.blobs.collect(listed.sha256, input.cutoff);
+        if (outcome === 'deleted') add(result.collected, info.size);
         else if (outcome === 'kept') result.kept++;
-      }
-      if (result.listed.count % 10_000 === 0) input.progress('sweep', result.listed.count);
+      });
+    };
+    for await (const blob of this.deps.blobs.list()) {
+      result.listed++;
+      if (input.reachable.has(blob.sha256)) result.reachable++;
+      else unmarked.push(blob);
+      if (unmarked.length >= COLLECT_BATCH) await settle();
+      if (result.listed % 10_000 === 0) input.progress('sweep', result.listed);
     }
+    await settle();
     return result;
   }
 }

@@ -40,9 +40,8 @@ export interface PutBlobResult {
 
 export type BlobBody = Uint8Array | AsyncIterable<Uint8Array>;
 
-/** A stored blob as a listing sees it. */
+/** A stored blob's size and age. */
 export interface BlobInfo {
-  sha256: string;
   size: number;
   /**
    * When the blob was last written or freshened (ms since the epoch), or a later time where the
@@ -50,6 +49,9 @@ export interface BlobInfo {
    */
   modifiedAt: number;
 }
+
+/** A blob as a listing sees it: its hash, and its size and age where the listing carries them for free (S3). */
+export type ListedBlob = { sha256: string } & Partial<BlobInfo>;
 
 /** What `collect` did: deleted it, kept it (written or freshened since the cutoff), or found nothing. */
 export type CollectOutcome = 'deleted' | 'kept' | 'absent';
@@ -83,7 +85,9 @@ export interface BlobStore {
    */
   collect(sha256: string, unlessModifiedSince: number): Promise<CollectOutcome>;
   /** Every stored blob, in no particular order. */
-  list(): AsyncIterable<BlobInfo>;
+  list(): AsyncIterable<ListedBlob>;
+  /** A blob's size and age; undefined when absent. */
+  stat(sha256: string): Promise<BlobInfo | undefined>;
   /**
    * Makes every blob this process put with `deferSync` durable. Call it before recording a
    * reference to those blobs (a staging row, a commit). A no-op where puts are always durable.

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { notFound } from '../../../core/errors.ts';
-import type { BlobBody, BlobInfo, BlobStore, CollectOutcome, GetBlobOptions, PutBlobOptions, PutBlobResult } from '../../../core/ports/blob-store.ts';
+import type { BlobBody, BlobInfo, BlobStore, CollectOutcome, GetBlobOptions, ListedBlob, PutBlobOptions, PutBlobResult } from '../../../core/ports/blob-store.ts';
 
 /** Keeps blobs in memory. For unit tests and throwaway stores; passes the conformance suite. */
 export class MemoryBlobStore implements BlobStore {
@@ -56,7 +56,12 @@ export class MemoryBlobStore implements BlobStore {
     return Promise.resolve('deleted');
   }
 
-  async *list(): AsyncIterable<BlobInfo> {
+  stat(sha256: string): Promise<BlobInfo | undefined> {
+    const bytes = this.blobs.get(sha256);
+    return Promise.resolve(bytes && { size: bytes.length, modifiedAt: this.modified.get(sha256) ?? 0 });
+  }
+
+  async *list(): AsyncIterable<ListedBlob> {
     await Promise.resolve();
     for (const [sha256, bytes] of [...this.blobs]) yield { sha256, size: bytes.length, modifiedAt: this.modified.get(sha256) ?? 0 };
   }

@@ -13,7 +13,7 @@ import {
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { invalidArgument, notFound, StrataError } from '../../../core/errors.ts';
-import type { BlobBody, BlobInfo, BlobStore, CollectOutcome, GetBlobOptions, PutBlobOptions, PutBlobResult } from '../../../core/ports/blob-store.ts';
+import type { BlobBody, BlobInfo, BlobStore, CollectOutcome, GetBlobOptions, ListedBlob, PutBlobOptions, PutBlobResult } from '../../../core/ports/blob-store.ts';
 
 export interface S3BlobStoreOptions {
   bucket: string;
@@ -141,7 +141,17 @@ export class S3BlobStore implements BlobStore {
     return 'deleted';
   }
 
-  async *list(): AsyncIterable<BlobInfo> {
+  async stat(sha256: string): Promise<BlobInfo | undefined> {
+    try {
+      const head = await this.call(() => this.client.send(new HeadObjectCommand({ Bucket: this.options.bucket, Key: this.key(sha256) })), sha256);
+      return { size: head.ContentLength ?? 0, modifiedAt: (head.LastModified?.getTime() ?? Date.now()) + CLOCK_GRAIN_MS };
+    } catch (error) {
+      if (error instanceof StrataError && error.code === 'NotFound') return undefined;
+      throw error;
+    }
+  }
+
+  async *list(): AsyncIterable<ListedBlob> {
     let token: string | undefined;
     const prefix = this.options.prefix === '' ? '' : `${this.options.prefix}/`;
     do {
