@@ -73,11 +73,11 @@ export function blobStoreConformance(name: string, create: () => Promise<BlobSto
       const store = await create();
       const { sha256 } = await store.put(Buffer.from('garbage, perhaps'));
       const written = Date.now();
-      expect(await store.collect(sha256, written - 60_000)).toBe('kept');
+      expect((await store.collect(sha256, written - 60_000)).outcome).toBe('kept');
       expect(await store.has(sha256)).toBe(true);
-      expect(await store.collect(sha256, written + 60_000)).toBe('deleted');
+      expect(await store.collect(sha256, written + 60_000)).toEqual({ outcome: 'deleted', size: 16 });
       expect(await store.has(sha256)).toBe(false);
-      expect(await store.collect(sha256, written + 60_000)).toBe('absent');
+      expect((await store.collect(sha256, written + 60_000)).outcome).toBe('absent');
       expect(await store.freshen(sha256)).toBe(false);
     });
 
@@ -91,8 +91,8 @@ export function blobStoreConformance(name: string, create: () => Promise<BlobSto
       const cutoff = Date.now();
       expect(await store.freshen(sha(small))).toBe(true);
       await store.put(large, { sha256: sha(large) });
-      expect(await store.collect(sha(small), cutoff)).toBe('kept');
-      expect(await store.collect(sha(large), cutoff)).toBe('kept');
+      expect((await store.collect(sha(small), cutoff)).outcome).toBe('kept');
+      expect((await store.collect(sha(large), cutoff)).outcome).toBe('kept');
       expect(Buffer.from(await store.read(sha(large))).equals(large)).toBe(true);
       expect(Buffer.from(await store.read(sha(small))).equals(small)).toBe(true);
     });

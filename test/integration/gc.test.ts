@@ -168,6 +168,11 @@ describe.each(DIALECTS.flatMap((dialect) => BACKENDS.map((backend) => ({ dialect
     expect(failure?.details.commit).toBe(c1);
     const log = await s.commits.log(ctx, { repository: 'data', ref: 'main' });
     expect(log.map((c) => c.message)).toEqual(['day 40', 'day 1', 'day 0', 'Repository created']);
+    // S3 versions end at the last kept commit, and each one listed reads back.
+    const { versions } = await s.objects.listVersions(ctx, { repository: 'data', branch: 'main', limit: 100 });
+    expect(new Set(versions.map((v) => v.versionId)).has(c1)).toBe(false);
+    expect(versions.filter((v) => v.path === 'a.txt').map((v) => v.versionId)).toEqual([c2]);
+    for (const v of versions) if (v.entry && v.versionId !== 'null') expect((await read(v.versionId, v.path)).length).toBe(v.entry.size);
     // Nothing can be built on it again: no branch, no tag.
     expect(await errorCode(s.repositories.createBranch(ctx, { repository: 'data', name: 'back', from: c1 }))).toBe('Gone');
     expect(await errorCode(s.repositories.createTag(ctx, { repository: 'data', name: 'back', ref: c1 }))).toBe('Gone');

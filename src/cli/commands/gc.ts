@@ -23,10 +23,10 @@ function reportLines(report: GcReport): string {
   const b = report.blobs;
   const verb = report.dryRun ? 'would delete' : 'deleted';
   const lines = [
-    `${report.dryRun ? 'dry run: nothing changed' : 'garbage collected'} (${report.repositories} repositories, grace ${report.graceMs / 1000} s)`,
+    `${report.dryRun ? 'dry run: nothing changed' : 'garbage collected'} (${report.repositories} ${report.repositories === 1 ? 'repository' : 'repositories'}, grace ${report.graceMs / 1000} s)`,
     `commits: ${report.commits.kept} kept, ${report.commits.expired} ${report.dryRun ? 'would expire' : 'expired'}, ${report.commits.expiredBefore} expired before`,
     `blobs:   ${b.listed} listed, ${b.reachable} reachable, ${b.young.count} unreferenced but too young (${formatBytes(b.young.bytes)})`,
-    `         ${verb} ${b.collected.count} (${formatBytes(b.collected.bytes)})${b.kept > 0 ? `, ${b.kept} kept (written again during the sweep)` : ''}`,
+    `         ${verb} ${b.collected.count} (${formatBytes(b.collected.bytes)})`,
   ];
   for (const rule of report.rules) {
     const what = rule.kind === 'lifecycle' ? `${rule.objects ?? 0} object(s)${rule.commit === undefined ? '' : ` in commit ${rule.commit.slice(0, 12)}`}` : 'branch deleted';
@@ -60,7 +60,7 @@ export function registerGcCommands(program: Command): void {
     .action(async (opts: { limit: string }, command: Command) => {
       await withContext(command, async ({ api, out }) => {
         const runs = await api.gc.runs(Number(opts.limit));
-        out.print(runs, () => (runs.length === 0 ? '(no runs yet)' : runs.map((r) => `${r.startedAt}  ${r.dryRun ? 'dry run ' : 'collected'}  ${r.blobs.collected.count} blobs (${formatBytes(r.blobs.collected.bytes)}), ${r.commits.expired} commits expired`).join('\n')));
+        out.print(runs, () => (runs.length === 0 ? '(no runs yet)' : runs.map((r) => `${r.startedAt}  ${r.dryRun ? 'dry run: would delete' : 'deleted'} ${r.blobs.collected.count} blob(s) (${formatBytes(r.blobs.collected.bytes)}), ${r.commits.expired} commit(s) ${r.dryRun ? 'would expire' : 'expired'}`).join('\n')));
       });
     });
 

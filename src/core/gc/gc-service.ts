@@ -59,8 +59,8 @@ export interface GcReport {
   repositories: number;
   /** Commits whose trees stay readable, those expired by this run (or that would be), and those expired before. */
   commits: { kept: number; expired: number; expiredBefore: number };
-  /** Blobs listed; those a kept version or a root holds; unreferenced but too young; collected (or that would be); freshened during the sweep and so kept. */
-  blobs: { listed: number; reachable: number; young: Tally; collected: Tally; kept: number };
+  /** Blobs listed; those a kept version or a root holds; unreferenced but written or freshened inside the grace period; collected (or that would be). */
+  blobs: { listed: number; reachable: number; young: Tally; collected: Tally };
   /** What lifecycle and stale-branch rules did (or would do). */
   rules: RefRuleOutcome[];
   /** Milliseconds each phase took. */
@@ -242,7 +242,7 @@ export class GcService {
    */
   private async sweep(input: { reachable: ReachableSet; cutoff: number; dryRun: boolean; progress: (phase: GcPhase, done: number) => void }): Promise<GcReport['blobs']> {
     const tally = (): Tally => ({ count: 0, bytes: 0 });
-    const result = { listed: 0, reachable: 0, young: tally(), collected: tally(), kept: 0 };
+    const result = { listed: 0, reachable: 0, young: tally(), collected: tally() };
     const add = (t: Tally, size: number): void => {
       t.count++;
       t.bytes += size;
@@ -252,15 +252,17 @@ export class GcService {
       const batch = unmarked;
       unmarked = [];
       await mapConcurrent(batch, COLLECT_CONCURRENCY, async (listed) => {
-        const info = listed.size !== undefined && listed.modifiedAt !== undefined ? { size: listed.size, modifiedAt: listed.modifiedAt } : await this.deps.blobs.stat(listed.sha256);
-        if (!info) return; // gone meanwhile (another collector)
-        if (info.modifiedAt >= input.cutoff || input.dryRun) {
+        const known = listed.size !== undefined && listed.modifiedAt !== undefined ? { size: listed.size, modifiedAt: listed.modifiedAt } : undefined;
+        // A real run goes straight to `collect`, whose own atomic check says whether the blob is young.
+        const info = known ?? (input.dryRun ? await this.deps.blobs.stat(listed.sha256) : undefined);
+        if (info && (info.modifiedAt >= input.cutoff || input.dryRun)) {
           add(info.modifiedAt >= input.cutoff ? result.young : result.collected, info.size);
           return;
         }
-        const outcome = await this.deps.blobs.collect(listed.sha256, input.cutoff);
-        if (outcome === 'deleted') add(result.collected, info.size);
-        else if (outcome === 'kept') result.kept++;
+        if (input.dryRun) return; // gone meanwhile (another collector)
+        const { outcome, size } = await this.deps.blobs.collect(listed.sha256, input.cutoff);
+        if (outcome === 'deleted') add(result.collected, size);
+        else if (outcome === 'kept') add(result.young, size);
       });
     };
     for await (const blob of this.deps.blobs.list()) {

@@ -53,8 +53,11 @@ export interface BlobInfo {
 /** A blob as a listing sees it: its hash, and its size and age where the listing carries them for free (S3). */
 export type ListedBlob = { sha256: string } & Partial<BlobInfo>;
 
-/** What `collect` did: deleted it, kept it (written or freshened since the cutoff), or found nothing. */
-export type CollectOutcome = 'deleted' | 'kept' | 'absent';
+/** What `collect` did: deleted it, kept it (written or freshened since the cutoff), or found nothing; and the blob's size. */
+export interface CollectOutcome {
+  outcome: 'deleted' | 'kept' | 'absent';
+  size: number;
+}
 
 export interface BlobStore {
   /**

@@ -16,9 +16,8 @@ const GcReportSchema = z.object({
   blobs: z.object({
     listed: z.number(),
     reachable: z.number().describe('held by a kept version or another root'),
-    young: Tally.describe('unreferenced but inside the grace period'),
+    young: Tally.describe('unreferenced but written or freshened inside the grace period'),
     collected: Tally.describe('deleted (or that would be, in a dry run)'),
-    kept: z.number().describe('freshened by a writer during the sweep, so kept'),
   }),
   phases: z.object({ rules: z.number(), mark: z.number(), fence: z.number(), sweep: z.number() }).describe('milliseconds each phase took'),
   rules: z.array(z.object({ kind: z.enum(['lifecycle', 'stale-branch']), repository: z.string(), branch: z.string(), rule: z.string(), objects: z.number().optional(), commit: z.string().optional(), error: z.string().optional() })),

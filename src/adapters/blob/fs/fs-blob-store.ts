@@ -301,18 +301,18 @@ export class FsBlobStore implements BlobStore {
     try {
       await rename(path, claimed);
     } catch (error) {
-      if (isNoEntry(error)) return 'absent';
+      if (isNoEntry(error)) return { outcome: 'absent', size: 0 };
       throw wrap(error);
     }
-    const { mtimeMs } = await guard(() => stat(claimed));
+    const { mtimeMs, size } = await guard(() => stat(claimed));
     if (mtimeMs + TIME_SLACK_MS >= unlessModifiedSince) {
       // Fresh: a writer freshened it just before the rename. If a writer also wrote it again
       // since, that copy holds the same bytes; either one may stay.
       await guard(() => rename(claimed, path));
-      return 'kept';
+      return { outcome: 'kept', size };
     }
     await guard(() => unlink(claimed));
-    return 'deleted';
+    return { outcome: 'deleted', size };
   }
 
   async delete(sha256: string): Promise<boolean> {

@@ -49,11 +49,12 @@ export class MemoryBlobStore implements BlobStore {
 
   collect(sha256: string, unlessModifiedSince: number): Promise<CollectOutcome> {
     const modifiedAt = this.modified.get(sha256);
-    if (modifiedAt === undefined) return Promise.resolve('absent');
-    if (modifiedAt >= unlessModifiedSince) return Promise.resolve('kept');
+    const size = this.blobs.get(sha256)?.length ?? 0;
+    if (modifiedAt === undefined) return Promise.resolve({ outcome: 'absent', size: 0 });
+    if (modifiedAt >= unlessModifiedSince) return Promise.resolve({ outcome: 'kept', size });
     this.blobs.delete(sha256);
     this.modified.delete(sha256);
-    return Promise.resolve('deleted');
+    return Promise.resolve({ outcome: 'deleted', size });
   }
 
   stat(sha256: string): Promise<BlobInfo | undefined> {

@@ -128,17 +128,11 @@ export class S3BlobStore implements BlobStore {
 
   /** HEAD then DELETE: not atomic (S3 has no conditional delete everywhere); see the port. */
   async collect(sha256: string, unlessModifiedSince: number): Promise<CollectOutcome> {
-    let modifiedAt: number;
-    try {
-      const head = await this.call(() => this.client.send(new HeadObjectCommand({ Bucket: this.options.bucket, Key: this.key(sha256) })), sha256);
-      modifiedAt = (head.LastModified?.getTime() ?? Date.now()) + CLOCK_GRAIN_MS;
-    } catch (error) {
-      if (error instanceof StrataError && error.code === 'NotFound') return 'absent';
-      throw error;
-    }
-    if (modifiedAt >= unlessModifiedSince) return 'kept';
+    const info = await this.stat(sha256);
+    if (!info) return { outcome: 'absent', size: 0 };
+    if (info.modifiedAt >= unlessModifiedSince) return { outcome: 'kept', size: info.size };
     await this.call(() => this.client.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: this.key(sha256) })));
-    return 'deleted';
+    return { outcome: 'deleted', size: info.size };
   }
 
   async stat(sha256: string): Promise<BlobInfo | undefined> {
