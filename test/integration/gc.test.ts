@@ -294,3 +294,40 @@ describe('lifecycle and stale-branch rules, run by a worker through the task que
     expect((await t.core.gc.history(ctx, 1))[0]?.id).toBe(report.id);
   });
 });
+
+describe('garbage collection prunes the recipe cache of sources no kept version holds', () => {
+  let t: TestCore;
+  afterAll(async () => {
+    await t.dispose();
+  });
+
+  it('keeps the entries of kept sources and drops (then collects) the others', async () => {
+    t = await createTestCore('sqlite');
+    const s = t.core;
+    for (const name of ['raw', 'prepared']) await s.repositories.create(ctx, { name });
+    const text = (topic: string): string => `A paragraph about ${topic}, long enough for the recipe, with words and more words about ${topic}.\n`;
+    await s.objects.put(ctx, { repository: 'raw', branch: 'main', path: 'docs/a.txt', body: bytesOf(text('apples')), contentType: 'text/plain' });
+    await s.objects.put(ctx, { repository: 'raw', branch: 'main', path: 'docs/b.txt', body: bytesOf(text('bananas')), contentType: 'text/plain' });
+    await s.commits.commit(ctx, { repository: 'raw', branch: 'main', message: 'docs' });
+    const { parseRecipe } = await import('../../src/core/prep/recipe.ts');
+    const recipe = parseRecipe('name: cache\nsteps:\n  - normalize\nshard: { target_bytes: 4096 }\n');
+    await s.prep.run(ctx, { recipe, input: 'raw@main:docs/', output: 'prepared@main' });
+    // b.txt is replaced: with no history kept, its first version's cache entry can never be hit again.
+    await s.objects.put(ctx, { repository: 'raw', branch: 'main', path: 'docs/b.txt', body: bytesOf(text('blueberries')), contentType: 'text/plain' });
+    await s.commits.commit(ctx, { repository: 'raw', branch: 'main', message: 'b changed' });
+    const second = await s.prep.run(ctx, { recipe, input: 'raw@main:docs/', output: 'prepared@main' });
+    await s.repositories.update(ctx, 'raw', { retention: { days: 0, branches: [], lifecycle: [], staleBranches: [] } });
+    await s.repositories.update(ctx, 'prepared', { retention: { days: 0, branches: [], lifecycle: [], staleBranches: [] } });
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    const dry = await s.gc.collect(ctx, { dryRun: true, graceMs: 0 });
+    expect(dry.prepCache.pruned).toBe(1);
+    const real = await s.gc.collect(ctx, { graceMs: 0 });
+    expect(real.prepCache.pruned).toBe(1);
+    expect(real.blobs.collected.count).toBe(dry.blobs.collected.count);
+    // A rerun still finds both current sources in the cache and writes the same shards.
+    const rerun = await s.prep.run(ctx, { recipe, input: 'raw@main:docs/', output: 'prepared@main' });
+    expect(rerun.reused).toBe(2);
+    expect(rerun.shards.map((shard) => shard.sha256)).toEqual(second.shards.map((shard) => shard.sha256));
+    expect((await s.gc.collect(ctx, { graceMs: 0 })).prepCache.pruned).toBe(0);
+  });
+});

@@ -61,8 +61,27 @@ export class KyselyGcStore implements GcStore {
   async *heldBlobs(): AsyncIterable<HeldBlob> {
     yield* this.partBlobs();
     yield* this.stagedBlobs();
-    for await (const sha256 of this.pages('prep_cache', 'key', 'blob')) yield { sha256 };
     yield* this.auditBlobs();
+  }
+
+  async *prepCacheEntries(): AsyncIterable<{ key: string; blob: string; source: string | null }> {
+    let after = '';
+    for (;;) {
+      const rows = await this.db.selectFrom('prep_cache').select(['key', 'blob', 'source_sha256']).where('key', '>', after).orderBy('key').limit(PAGE).execute();
+      for (const row of rows) yield { key: row.key, blob: row.blob, source: row.source_sha256 };
+      const last = rows.at(-1);
+      if (!last || rows.length < PAGE) return;
+      after = last.key;
+    }
+  }
+
+  async dropPrepCache(keys: string[]): Promise<number> {
+    let dropped = 0;
+    for (let i = 0; i < keys.length; i += this.rowsPerQuery) {
+      const result = await this.db.deleteFrom('prep_cache').where('key', 'in', keys.slice(i, i + this.rowsPerQuery)).executeTakeFirst();
+      dropped += Number(result.numDeletedRows);
+    }
+    return dropped;
   }
 
   private async *partBlobs(): AsyncIterable<HeldBlob> {
@@ -115,17 +134,6 @@ export class KyselyGcStore implements GcStore {
       const last = rows.at(-1);
       if (!last || rows.length < PAGE) return;
       after = Number(last.seq);
-    }
-  }
-
-  private async *pages(table: 'prep_cache', key: 'key', column: 'blob'): AsyncIterable<string> {
-    let after = '';
-    for (;;) {
-      const rows = await this.db.selectFrom(table).select([key, column]).where(key, '>', after).orderBy(key).limit(PAGE).execute();
-      for (const row of rows) yield row[column];
-      const last = rows.at(-1);
-      if (!last || rows.length < PAGE) return;
-      after = last[key];
     }
   }
 

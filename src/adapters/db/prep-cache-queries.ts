@@ -17,8 +17,8 @@ export class KyselyPrepCacheStore implements PrepCacheStore {
     return found;
   }
 
-  async record(entries: Array<PrepCacheLocation & { key: string }>): Promise<void> {
-    const rows = entries.map((e) => ({ key: e.key, blob: e.blob, byte_offset: e.offset, byte_length: e.length }));
+  async record(entries: Array<PrepCacheLocation & { key: string; source: string }>): Promise<void> {
+    const rows = entries.map((e) => ({ key: e.key, blob: e.blob, byte_offset: e.offset, byte_length: e.length, source_sha256: e.source }));
     const batch = this.maxRowsPerInsert;
     for (let i = 0; i < rows.length; i += batch) {
       await this.db

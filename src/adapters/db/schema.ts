@@ -246,6 +246,8 @@ export interface PrepCacheTable {
   /** PostgreSQL returns bigint as a string. */
   byte_offset: number | string;
   byte_length: number | string;
+  /** The content the entry was computed from (null before migration 014). */
+  source_sha256: Generated<string | null>;
 }
 
 export interface PrincipalsTable {

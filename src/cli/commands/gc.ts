@@ -28,6 +28,7 @@ function reportLines(report: GcReport): string {
     `blobs:   ${b.listed} listed, ${b.reachable} reachable, ${b.young.count} unreferenced but too young (${formatBytes(b.young.bytes)})`,
     `         ${verb} ${b.collected.count} (${formatBytes(b.collected.bytes)})`,
   ];
+  if (report.prepCache.pruned > 0) lines.push(`recipe cache: ${report.prepCache.pruned} entr${report.prepCache.pruned === 1 ? 'y' : 'ies'} of sources no longer kept ${report.dryRun ? 'would be ' : ''}dropped`);
   for (const rule of report.rules) {
     const what = rule.kind === 'lifecycle' ? `${rule.objects ?? 0} object(s)${rule.commit === undefined ? '' : ` in commit ${rule.commit.slice(0, 12)}`}` : 'branch deleted';
     lines.push(`rule:    ${rule.repository}@${rule.branch} ${rule.rule}: ${rule.error === undefined ? what : `not applied: ${rule.error}`}`);

@@ -61,6 +61,8 @@ export interface GcReport {
   commits: { kept: number; expired: number; expiredBefore: number };
   /** Blobs listed; those a kept version or a root holds; unreferenced but written or freshened inside the grace period; collected (or that would be). */
   blobs: { listed: number; reachable: number; young: Tally; collected: Tally };
+  /** Recipe cache entries dropped (or that would be) because no kept version holds their source. */
+  prepCache: { pruned: number };
   /** What lifecycle and stale-branch rules did (or would do). */
   rules: RefRuleOutcome[];
   /** Milliseconds each phase took. */
@@ -157,10 +159,12 @@ export class GcService {
       progress('mark', reachable.size);
     }
     for await (const held of this.deps.metadata.gc.heldBlobs()) await reachable.addHeld(held);
+    const staleCache = await this.markPrepCache(reachable);
     phaseDone('mark');
     progress('fence', reachable.size);
     const candidates = marks.flatMap((m) => m.candidates);
     const spared = dryRun ? [] : (await this.deps.metadata.gc.expire(candidates, new Date().toISOString())).spared;
+    const prunedCache = dryRun ? staleCache.length : await this.deps.metadata.gc.dropPrepCache(staleCache);
     await this.markChanges({ reachable, marks, spared });
     phaseDone('fence');
     const blobs = await this.sweep({ reachable, cutoff, dryRun, progress });
@@ -173,6 +177,7 @@ export class GcService {
       graceMs: input.graceMs,
       repositories: repositories.length,
       commits: { kept: marks.reduce((n, m) => n + m.kept.size, 0) + spared.length, expired: candidates.length - spared.length, expiredBefore },
+      prepCache: { pruned: prunedCache },
       blobs,
       rules,
       phases,
@@ -219,12 +224,28 @@ export class GcService {
   }
 
   /**
+   * Marks the segments of recipe cache entries whose source a kept version still holds (or whose
+   * source is unknown: entries recorded before sources were); returns the keys of the others,
+   * which can never be looked up again by a run over kept data.
+   */
+  private async markPrepCache(reachable: ReachableSet): Promise<string[]> {
+    const stale: string[] = [];
+    for await (const entry of this.deps.metadata.gc.prepCacheEntries()) {
+      if (entry.source === null || reachable.has(entry.source)) await reachable.addHeld({ sha256: entry.blob });
+      else stale.push(entry.key);
+    }
+    return stale;
+  }
+
+  /**
    * After the fence: roots read again (staged rows, parts… in the order that sees a moving row
    * once), commits made since the mark (their trees may hold entries no root showed before),
    * and commits a new ref spared. Commits made after this read build on kept or fresh things.
    */
   private async markChanges(input: { reachable: ReachableSet; marks: RepositoryMark[]; spared: ExpiryCandidate[] }): Promise<void> {
     for await (const held of this.deps.metadata.gc.heldBlobs()) await input.reachable.addHeld(held);
+    // Entries recorded since: a stale one left here is only unmarked, and its segment is fresh.
+    await this.markPrepCache(input.reachable);
     const byName = new Map(input.marks.map((m) => [m.repository, m]));
     for (const candidate of input.spared) await input.reachable.addTree(byName.get(candidate.repository)?.commits.get(candidate.commitId)?.treeId ?? null);
     for (const repository of await this.deps.metadata.listRepositories()) {

@@ -57,9 +57,13 @@ export interface GcStore {
   /**
    * Blobs held outside version trees, read in this order so a row moving from one to the next
    * (a part into a staged entry, a staged entry into a commit) is seen at least once: multipart
-   * parts, staged entries, prep cache segments, audit details kept as blobs.
+   * parts, staged entries, audit details kept as blobs.
    */
   heldBlobs(): AsyncIterable<HeldBlob>;
+  /** Every recipe cache entry: its segment blob and the content it was computed from (null: unknown). */
+  prepCacheEntries(): AsyncIterable<{ key: string; blob: string; source: string | null }>;
+  /** Deletes recipe cache entries; returns how many. */
+  dropPrepCache(keys: string[]): Promise<number>;
   recordRun(run: GcRunRecord): Promise<void>;
   listRuns(limit: number): Promise<GcRunRecord[]>;
 }

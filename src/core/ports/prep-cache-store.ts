@@ -9,10 +9,10 @@ export interface PrepCacheLocation {
   length: number;
 }
 
-/** The index of recipe results by key, in the metadata database. */
+/** The index of recipe results by key, in the metadata database. `source` is the SHA-256 of the content the entry was computed from. */
 export interface PrepCacheStore {
   /** The locations of the keys that have one; absent keys are not in the map. */
   lookup(keys: string[]): Promise<Map<string, PrepCacheLocation>>;
   /** Records locations; a key already recorded keeps its first location (a retried task writes the same bytes). */
-  record(entries: Array<PrepCacheLocation & { key: string }>): Promise<void>;
+  record(entries: Array<PrepCacheLocation & { key: string; source: string }>): Promise<void>;
 }

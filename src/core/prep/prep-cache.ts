@@ -9,6 +9,8 @@ const BIG_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 0;
 /** One source's mapped records, under its cache key. */
 export interface CacheEntry {
   key: string;
+  /** SHA-256 of the source's content: garbage collection prunes entries whose source is gone. */
+  source: string;
   mapped: MappedRecord[];
 }
 
@@ -52,16 +54,16 @@ export class PrepCache {
 
   /** Stores the entries as one segment, durably, then indexes them. */
   write(entries: CacheEntry[]): Promise<void> {
-    return this.writeEncoded(entries.map((entry) => ({ key: entry.key, bytes: encodeEntry(entry.mapped) })));
+    return this.writeEncoded(entries.map((entry) => ({ key: entry.key, source: entry.source, bytes: encodeEntry(entry.mapped) })));
   }
 
   /** Like `write`, for entries already encoded (by a mapping thread). */
-  async writeEncoded(entries: Array<{ key: string; bytes: Uint8Array }>): Promise<void> {
+  async writeEncoded(entries: Array<{ key: string; source: string; bytes: Uint8Array }>): Promise<void> {
     if (entries.length === 0) return;
-    const locations: Array<{ key: string; offset: number; length: number }> = [];
+    const locations: Array<{ key: string; source: string; offset: number; length: number }> = [];
     let offset = 0;
     for (const entry of entries) {
-      locations.push({ key: entry.key, offset, length: entry.bytes.length });
+      locations.push({ key: entry.key, source: entry.source, offset, length: entry.bytes.length });
       offset += entry.bytes.length;
     }
     const { sha256 } = await this.blobs.put(Buffer.concat(entries.map((e) => e.bytes)));

@@ -40,7 +40,7 @@ export async function preparePage(
   const fresh = new Map<string, MappedRecord[]>();
   if (!mapper || misses.length < POOL_MIN_SOURCES) {
     for (const source of misses) fresh.set(source.cacheKey, await readAndMap({ objects, ctx }, { repository: input.repository, source, steps: await input.steps(), ...documents }));
-    await cache.write([...fresh].map(([key, mapped]) => ({ key, mapped })));
+    await cache.write(misses.map((source) => ({ key: source.cacheKey, source: source.object.sha256, mapped: fresh.get(source.cacheKey) ?? [] })));
     return { page: input.page, hits, fresh };
   }
   const texts = [];
@@ -58,7 +58,7 @@ export async function preparePage(
   }
   const recipe = { extract: input.recipe.extract, steps: input.recipe.steps, mapHash: input.recipe.mapHash };
   const encoded = (await Promise.all(batches.map((sources) => mapper.map({ recipe, sources })))).flat();
-  const entries = misses.map((source, i) => ({ key: source.cacheKey, bytes: encoded[i] as Uint8Array }));
+  const entries = misses.map((source, i) => ({ key: source.cacheKey, source: source.object.sha256, bytes: encoded[i] as Uint8Array }));
   await cache.writeEncoded(entries);
   for (const entry of entries) fresh.set(entry.key, decodeEntry(entry.bytes));
   return { page: input.page, hits, fresh };

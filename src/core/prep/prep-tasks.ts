@@ -110,7 +110,7 @@ export function serveTasks(
     const entries = [];
     for (const path of task.paths) {
       for await (const [source] of sourcePages({ objects: scope.objects, ctx }, { recipe: task.recipe, set: { ...set, prefix: path }, skipped: {} })) {
-        if (source) entries.push({ key: source.cacheKey, mapped: await readAndMap({ objects: scope.objects, ctx }, { repository: task.repository, source, steps: ready, ...(scope.env.documents ? { documents: scope.env.documents } : {}) }) });
+        if (source) entries.push({ key: source.cacheKey, source: source.object.sha256, mapped: await readAndMap({ objects: scope.objects, ctx }, { repository: task.repository, source, steps: ready, ...(scope.env.documents ? { documents: scope.env.documents } : {}) }) });
       }
     }
     await scope.cache.write(entries);

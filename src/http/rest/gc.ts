@@ -19,6 +19,7 @@ const GcReportSchema = z.object({
     young: Tally.describe('unreferenced but written or freshened inside the grace period'),
     collected: Tally.describe('deleted (or that would be, in a dry run)'),
   }),
+  prepCache: z.object({ pruned: z.number().describe('recipe cache entries dropped because no kept version holds their source') }),
   phases: z.object({ rules: z.number(), mark: z.number(), fence: z.number(), sweep: z.number() }).describe('milliseconds each phase took'),
   rules: z.array(z.object({ kind: z.enum(['lifecycle', 'stale-branch']), repository: z.string(), branch: z.string(), rule: z.string(), objects: z.number().optional(), commit: z.string().optional(), error: z.string().optional() })),
 }).meta({ id: 'GcReport' });

@@ -2,11 +2,14 @@ import type { Kysely } from 'kysely';
 
 /**
  * Garbage collection: a repository's retention rules (JSON; null: keep everything a ref
- * reaches), the commits whose trees were given up (the log still shows them), and a record of
- * each collection. The same on both dialects.
+ * reaches), the source of each recipe cache entry, the commits whose trees were given up (the
+ * log still shows them), and a record of each collection. The same on both dialects.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable('repositories').addColumn('retention', 'text').execute();
+  // The content a recipe cache entry was computed from: an entry whose source no kept version
+  // holds any more is pruned. Null for entries recorded before: kept.
+  await db.schema.alterTable('prep_cache').addColumn('source_sha256', 'text').execute();
   await db.schema
     .createTable('expired_commits')
     .addColumn('repository', 'text', (c) => c.notNull())
