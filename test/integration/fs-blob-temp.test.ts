@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -56,5 +56,22 @@ describe('FsBlobStore temp folders', () => {
     const { sha256, size } = await store.put(Buffer.from('still works'));
     expect(size).toBe(11);
     expect(Buffer.from(await store.read(sha256)).toString()).toBe('still works');
+  });
+
+  it('collects even when its temp folder was removed, and a killed collector\'s claimed blob is put back on open', async () => {
+    const store = await FsBlobStore.open({ root });
+    const { sha256 } = await store.put(Buffer.from('garbage'));
+    const later = Date.now() + 60_000;
+    for (const name of await readdir(join(root, 'tmp'))) await rm(join(root, 'tmp', name), { recursive: true });
+    expect(await store.collect(sha256, later)).toEqual({ outcome: 'deleted', size: 7 });
+    // A dead process's folder holding a claimed blob: the next open puts it back where it was.
+    const kept = await store.put(Buffer.from('claimed, then the collector died'));
+    const dead = `${hostname()}-${await deadPid()}-deadbeef`;
+    await mkdir(join(root, 'tmp', dead));
+    await rename(join(root, 'objects', kept.sha256.slice(0, 2), kept.sha256), join(root, 'tmp', dead, `gc-${kept.sha256}`));
+    expect(await store.has(kept.sha256)).toBe(false);
+    const reopened = await FsBlobStore.open({ root });
+    expect(Buffer.from(await reopened.read(kept.sha256)).toString()).toBe('claimed, then the collector died');
+    expect(await readdir(join(root, 'tmp'))).not.toContain(dead);
   });
 });

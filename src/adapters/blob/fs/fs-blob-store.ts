@@ -301,8 +301,11 @@ export class FsBlobStore implements BlobStore {
     try {
       await rename(path, claimed);
     } catch (error) {
-      if (isNoEntry(error)) return { outcome: 'absent', size: 0 };
-      throw wrap(error);
+      if (!isNoEntry(error)) throw wrap(error);
+      // ENOENT names either side: the blob is gone, or this process's temp folder was removed.
+      if (!(await this.has(sha256))) return { outcome: 'absent', size: 0 };
+      await guard(() => mkdir(this.tmp, { recursive: true, mode: PRIVATE_DIR }));
+      return this.collect(sha256, unlessModifiedSince);
     }
     const { mtimeMs, size } = await guard(() => stat(claimed));
     if (mtimeMs + TIME_SLACK_MS >= unlessModifiedSince) {
