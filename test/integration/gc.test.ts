@@ -27,8 +27,9 @@ afterAll(async () => {
   await gateway?.close();
 });
 
-async function blobsFor(backend: Backend, t: TestCore): Promise<BlobStore> {
-  if (backend === 'fs') return t.blobs;
+/** An S3 blob store in a fresh bucket of a gateway started once; undefined for fs (the test core's own). */
+async function s3BlobsFor(backend: Backend): Promise<BlobStore | undefined> {
+  if (backend === 'fs') return undefined;
   gateway ??= await startGateway();
   const bucket = `gc-blobs-${++buckets}`;
   await gateway.client.send(new CreateBucketCommand({ Bucket: bucket }));
@@ -60,12 +61,10 @@ describe.each(DIALECTS.flatMap((dialect) => BACKENDS.map((backend) => ({ dialect
   const read = async (ref: string, path: string): Promise<Buffer> => readAll((await s.objects.get(ctx, { repository: 'data', ref, path })).body);
 
   beforeAll(async () => {
-    const probe = await createTestCore(dialect);
-    const store = await blobsFor(backend, probe);
-    await probe.dispose();
-    t = await createTestCore(dialect, { clock, blobs: store, minPartSize: 1 });
+    const s3 = await s3BlobsFor(backend);
+    t = await createTestCore(dialect, { clock, minPartSize: 1, ...(s3 ? { blobs: s3 } : {}) });
     s = t.core;
-    blobs = store;
+    blobs = s3 ?? t.blobs;
     const objects = new ObjectStore(blobs, DEFAULT_OBJECT_STORE_OPTIONS);
     await s.repositories.create(ctx, { name: 'data' });
     await s.repositories.update(ctx, 'data', { retention: { days: 30, branches: [], lifecycle: [], staleBranches: [] } });

@@ -146,8 +146,17 @@ export class KyselyGcStore implements GcStore {
 
   async listRuns(limit: number): Promise<GcRunRecord[]> {
     const rows = await this.db.selectFrom('gc_runs').selectAll().orderBy('started_at', 'desc').limit(limit).execute();
-    return rows.map((row) => ({ id: row.id, startedAt: row.started_at, finishedAt: row.finished_at, actor: row.actor, dryRun: row.dry_run === 1, report: row.report }));
+    return rows.map(toRun);
   }
+
+  async getRun(id: string): Promise<GcRunRecord | undefined> {
+    const row = await this.db.selectFrom('gc_runs').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toRun(row);
+  }
+}
+
+function toRun(row: { id: string; started_at: string; finished_at: string; actor: string; dry_run: number; report: string }): GcRunRecord {
+  return { id: row.id, startedAt: row.started_at, finishedAt: row.finished_at, actor: row.actor, dryRun: row.dry_run === 1, report: row.report };
 }
 
 function held(content: { sha256: string; manifest?: string }): HeldBlob {

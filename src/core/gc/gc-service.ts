@@ -113,7 +113,7 @@ export class GcService {
       await tasks.queue.expire();
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
-    const run = (await this.deps.metadata.gc.listRuns(100)).find((r) => r.id === task.runId);
+    const run = await this.deps.metadata.gc.getRun(task.runId);
     if (!run) throw new StrataError('Internal', `the collection task finished without recording run ${task.runId}`);
     return JSON.parse(run.report) as GcReport;
   }
@@ -209,8 +209,11 @@ export class GcService {
     for (const branch of await this.deps.metadata.listBranches(name)) {
       if (doomedBranches.has(branch.name)) continue;
       const { days, rule } = branchRetention(repository.retention, branch.name);
-      for (const id of retainedOnBranch({ head: branch.head, commits, days, now: this.deps.clock.now() })) kept.add(id);
-      for (const id of retainedOnBranch({ head: branch.head, commits, days: null, now: this.deps.clock.now() })) if (!ruleOf.has(id)) ruleOf.set(id, `${rule} on ${branch.name}`);
+      const retained = retainedOnBranch({ head: branch.head, commits, days, now: this.deps.clock.now() });
+      for (const id of retained) kept.add(id);
+      // The whole history, for the rule an expired commit names (the same set when kept forever).
+      const history = days === null ? retained : retainedOnBranch({ head: branch.head, commits, days: null, now: this.deps.clock.now() });
+      for (const id of history) if (!ruleOf.has(id)) ruleOf.set(id, `${rule} on ${branch.name}`);
     }
     for (const tag of await this.deps.metadata.listTags(name)) kept.add(tag.commitId);
     const candidates: ExpiryCandidate[] = [];

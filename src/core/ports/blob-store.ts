@@ -71,7 +71,10 @@ export interface BlobStore {
   /** Reads a whole small blob (tree nodes, manifests). Use `get` for contents. */
   read(sha256: string): Promise<Uint8Array>;
   has(sha256: string): Promise<boolean>;
-  /** Deletes a blob unconditionally; returns false if it was absent. Only erasure calls this. */
+  /**
+   * Deletes a blob unconditionally; returns false if it was absent. Never for garbage, which
+   * goes through `collect` (a writer may be reusing it); for bytes that must go whatever refers to them.
+   */
   delete(sha256: string): Promise<boolean>;
   /**
    * Makes the blob's `modifiedAt` now, without its bytes: a caller about to record a new

@@ -66,4 +66,5 @@ export interface GcStore {
   dropPrepCache(keys: string[]): Promise<number>;
   recordRun(run: GcRunRecord): Promise<void>;
   listRuns(limit: number): Promise<GcRunRecord[]>;
+  getRun(id: string): Promise<GcRunRecord | undefined>;
 }
