@@ -14,6 +14,7 @@ export const EXIT_CODE: Record<ErrorCode, number> = {
   PayloadTooLarge: 7,
   Unavailable: 8,
   Gone: 10,
+  Erased: 11,
 };
 
 export interface Output {

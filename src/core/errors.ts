@@ -12,6 +12,8 @@ export const ERROR_CODES = [
   'PreconditionFailed',
   'PayloadTooLarge',
   'Gone',
+  /** Destroyed by an erasure (HTTP 451 Unavailable For Legal Reasons); `details.erasure` names it. */
+  'Erased',
   'Unavailable',
   'Internal',
 ] as const;

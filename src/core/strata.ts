@@ -44,6 +44,8 @@ import { InferenceService, type InferenceOptions } from './inference/inference-s
 import type { ArchiveEngine, TokenCounter } from './ports/archive-engine.ts';
 import { StrataError } from './errors.ts';
 import { GcService } from './gc/gc-service.ts';
+import { ErasedContents } from './erasure/erased-contents.ts';
+import { ErasureService } from './erasure/erasure-service.ts';
 
 export interface StrataCoreOptions {
   metadata: MetadataStore;
@@ -130,6 +132,8 @@ export interface StrataCore {
   inference: InferenceService;
   /** Garbage collection and retention. */
   gc: GcService;
+  /** Erasure along lineage, with signed certificates. */
+  erasure: ErasureService;
   /** How this Strata names itself in OpenLineage events. */
   openLineageSettings: OpenLineageSettings;
   /** Releases the metadata store. */
@@ -149,6 +153,8 @@ export function createStrataCore(options: StrataCoreOptions): StrataCore {
     authorizer: recorder.authorizer(options.authorizer ?? policies),
     clock,
   };
+  const erased = new ErasedContents(options.metadata.erasure);
+  deps.objects.erased = erased;
   const audited = <T extends object>(service: T, name: string, how: { untraced?: ReadonlyArray<keyof T & string>; brief?: ReadonlyArray<keyof T & string> } = {}): T => recorder.wrap(service, name, how);
   const commits = new CommitService(deps);
   const objects = new ObjectService(deps);
@@ -194,6 +200,7 @@ export function createStrataCore(options: StrataCoreOptions): StrataCore {
     openLineage: audited(new OpenLineageService(deps, { objects, recorder: lineageRecorder, strataNamespace: openLineageSettings.namespace }), 'openLineage'),
     prep: audited(prep, 'prep', { untraced: ['serveTasks'] }),
     inference: audited(inference, 'inference', { brief: ['log'] }),
+    erasure: audited(new ErasureService(deps, { objects, commits, inference, search, erased, blobs: options.blobs, ...(options.audit?.signer ? { signer: options.audit.signer } : {}) }), 'erasure', { untraced: ['marksOf'] }),
     audit: new AuditService({ authorizer: deps.authorizer, clock, blobs: options.blobs }, auditLog, { ...DEFAULT_AUDIT_RETENTION, ...options.audit?.retention }),
     openLineageSettings,
     close: async () => {

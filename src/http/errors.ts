@@ -10,6 +10,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   PreconditionFailed: 412,
   PayloadTooLarge: 413,
   Gone: 410,
+  Erased: 451,
   Unavailable: 503,
   Internal: 500,
 };

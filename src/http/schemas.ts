@@ -50,7 +50,7 @@ export const EntrySchema = z.object({
   extracted: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional().describe('metadata extracted at ingest'),
 });
 
-export const ObjectSchema = EntrySchema.extend({ path: z.string() }).meta({ id: 'Object' });
+export const ObjectSchema = EntrySchema.extend({ path: z.string(), erased: z.string().optional().describe('In listings: the erasure that destroyed this content (reading it answers 451)') }).meta({ id: 'Object' });
 
 export const CommitSchema = z.object({
   id: z.string(),

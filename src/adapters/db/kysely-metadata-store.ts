@@ -1,4 +1,5 @@
 import { KyselyGcStore, type GcFence } from './gc-queries.ts';
+import { KyselyErasureStore } from './erasure-queries.ts';
 import type { RetentionRules } from '../../core/gc/retention.ts';
 import { sql, type Kysely, type RawBuilder, type Selectable, type Transaction } from 'kysely';
 import { conflict, StrataError } from '../../core/errors.ts';
@@ -51,6 +52,8 @@ export interface DialectCapabilities {
   withBranchLock?: <T>(key: string, task: () => Promise<T>) => Promise<T>;
   /** Rows per multi-row INSERT, within the engine's bound-parameter limit. */
   maxRowsPerInsert: number;
+  /** After an erasure: leave no deleted row's bytes in the database's files (see ErasureStore.scrub). */
+  scrub(db: Kysely<Database>): Promise<void>;
   /** How the engine matches and ranks words for the catalog search. */
   fullText: FullTextDialect;
   /** `column` is one of `values`, as one bound parameter whatever the count (an index lookup per value). */
@@ -85,6 +88,7 @@ export class KyselyMetadataStore implements MetadataStore {
   readonly inference: KyselyInferenceStore;
   readonly identity: KyselyIdentityStore;
   readonly gc: KyselyGcStore;
+  readonly erasure: KyselyErasureStore;
   private readonly commits = new Map<string, CommitRecord>();
 
   constructor(
@@ -102,6 +106,7 @@ export class KyselyMetadataStore implements MetadataStore {
     this.inference = new KyselyInferenceStore(db, capabilities.maxRowsPerInsert, capabilities.name === 'sqlite' ? 32_000 : 65_000);
     this.identity = new KyselyIdentityStore(db, (error) => capabilities.isUniqueViolation(error));
     this.gc = new KyselyGcStore(db, this.fence, capabilities.maxRowsPerInsert);
+    this.erasure = new KyselyErasureStore(db, { rowsPerQuery: capabilities.maxRowsPerInsert, scrub: () => capabilities.scrub(db) });
   }
 
   /** Writers that name a commit take the fence shared; the collector's `expire` takes it exclusive. */

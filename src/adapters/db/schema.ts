@@ -37,6 +37,29 @@ export interface GcRunsTable {
   report: string;
 }
 
+export interface ErasedContentsTable {
+  sha256: string;
+  erasure_id: string;
+  erased_at: string;
+}
+
+export interface ErasuresTable {
+  id: string;
+  created_at: string;
+  actor: string;
+  target: string;
+  certificate: string;
+  signature: string;
+  key_id: string;
+}
+
+export interface ErasureMarksTable {
+  subject: string;
+  erasure_id: string;
+  mark: string;
+  created_at: string;
+}
+
 export interface BranchesTable {
   repository: string;
   name: string;
@@ -307,6 +330,9 @@ export interface Database {
   commits: CommitsTable;
   expired_commits: ExpiredCommitsTable;
   gc_runs: GcRunsTable;
+  erased_contents: ErasedContentsTable;
+  erasures: ErasuresTable;
+  erasure_marks: ErasureMarksTable;
   staging: StagingTable;
   access_keys: AccessKeysTable;
   multipart_uploads: MultipartUploadsTable;

@@ -18,6 +18,7 @@ export const ACTIONS = [
   'inference:write', 'inference:read', 'inference:delete', 'inference:retention', 'inference:prune', 'inference:prices', 'inference:compact',
   'audit:read', 'audit:sign', 'audit:prune',
   'storage:gc',
+  'erasure:run', 'erasure:read',
   'access-key:create', 'access-key:list', 'access-key:revoke',
   'principal:create', 'principal:read', 'principal:list', 'principal:update',
   'token:create', 'token:list', 'token:revoke',

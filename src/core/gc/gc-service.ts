@@ -149,7 +149,8 @@ export class GcService {
     progress('rules', 0);
     const rules = await applyRefRules(this.actions, ctx, { repositories, now: this.deps.clock.now(), dryRun });
     phaseDone('rules');
-    const reachable = new ReachableSet(this.deps.blobs);
+    const erased = new Set((await this.deps.metadata.erasure.listErased()).map((e) => e.sha256));
+    const reachable = new ReachableSet(this.deps.blobs, erased);
     const marks: RepositoryMark[] = [];
     let expiredBefore = 0;
     for (const repository of await this.deps.metadata.listRepositories()) {
@@ -165,6 +166,8 @@ export class GcService {
     const candidates = marks.flatMap((m) => m.candidates);
     const spared = dryRun ? [] : (await this.deps.metadata.gc.expire(candidates, new Date().toISOString())).spared;
     const prunedCache = dryRun ? staleCache.length : await this.deps.metadata.gc.dropPrepCache(staleCache);
+    // An erasure finished meanwhile: its contents' manifests are gone, and must not be read.
+    for (const e of await this.deps.metadata.erasure.listErased()) erased.add(e.sha256);
     await this.markChanges({ reachable, marks, spared });
     phaseDone('fence');
     const blobs = await this.sweep({ reachable, cutoff, dryRun, progress });

@@ -23,7 +23,14 @@ export class ReachableSet {
   private readonly walked = new Set<string>();
   private readonly manifestsRead = new Set<string>();
 
-  constructor(private readonly blobs: BlobStore) {}
+  /**
+   * `erased`: contents an erasure destroyed. Their blobs are gone on purpose, so a kept tree
+   * naming one marks nothing for it (and a copy put back later is garbage).
+   */
+  constructor(
+    private readonly blobs: BlobStore,
+    private readonly erased: ReadonlySet<string> = new Set(),
+  ) {}
 
   has(sha256: string): boolean {
     return this.hashes.has(sha256);
@@ -67,6 +74,7 @@ export class ReachableSet {
 
   /** Marks a content; returns its manifest when that still has to be read. */
   private addContent(content: { sha256: string; manifest?: string }): string[] {
+    if (this.erased.has(content.sha256)) return [];
     // A chunked content's own hash names no blob; marking it costs nothing and keeps the rule simple.
     this.hashes.add(content.sha256);
     const manifest = content.manifest;

@@ -8,7 +8,7 @@ import type { CommitService } from '../versioning/commit-service.ts';
 import { authorize, type VersioningDeps } from '../versioning/deps.ts';
 import type { ObjectService } from '../versioning/object-service.ts';
 import type { RepositoryService } from '../versioning/repository-service.ts';
-import type { CallContext } from '../versioning/types.ts';
+import type { CallContext, ObjectInfo } from '../versioning/types.ts';
 import { ArchiveRepository } from './archive-repository.ts';
 import { InferenceInputSchema, toInferenceRecord, type InferenceRecord, type InferenceRow, type ParsedInferenceInput } from './inference-record.ts';
 import { BUILTIN_PRICES, findPrice, parsePriceTable, priceCall, type PriceEntry, type PriceTable } from './prices.ts';
@@ -179,6 +179,67 @@ export class InferenceService {
     const recent = await this.deps.metadata.inference.deleteSubject(column === 'user_id' ? { userId: pseudonym } : { sessionId: pseudonym });
     const compacted = await this.archive.rewrite(ctx, (r) => r[column] !== pseudonym, `erase the records of ${column === 'user_id' ? 'user' : 'session'} ${pseudonym}`);
     return { deleted: recent + compacted.removed, commit: compacted.commit };
+  }
+
+  /** The repository holding compacted partitions and large payloads. */
+  get archiveName(): string {
+    return this.env.options.repository;
+  }
+
+  /**
+   * For an erasure (authorized there): finds every record `matches` accepts — recent rows, the
+   * current partitions and every earlier version of a partition (`history`, the partition
+   * contents of all readable commits) — and, unless `dryRun`, deletes the rows, rewrites the
+   * current partitions without them, removes their large payloads from main, and commits once.
+   * Returns the ids and the archive contents that held any of them (to be destroyed).
+   */
+  async eraseMatching(
+    ctx: CallContext,
+    input: { matches: (row: InferenceRow, texts: string[]) => boolean; history: ObjectInfo[]; message: string; dryRun: boolean },
+  ): Promise<{ ids: string[]; contents: string[]; payloads: string[]; commit: string | null }> {
+    const ids = new Set<string>();
+    const payloads = new Set<string>();
+    const consider = async (row: InferenceRow): Promise<boolean> => {
+      const texts = [row.input_text ?? '', row.output_text ?? '', row.params, row.attributes, row.notes ?? ''];
+      for (const ref of [row.input_ref, row.output_ref]) if (ref !== null) texts.push((await this.payloadText(ctx, ref)) ?? '');
+      if (!input.matches(row, texts)) return false;
+      ids.add(row.id);
+      for (const ref of [row.input_ref, row.output_ref]) if (ref !== null) payloads.add(ref);
+      return true;
+    };
+    const recent: string[] = [];
+    for await (const row of this.recent()) if (await consider(row)) recent.push(row.id);
+    const contents = new Set<string>();
+    for (const version of input.history) {
+      const rows = await this.env.engine.fromParquet(await readAll(await this.env.objects.read(ctx, version)));
+      let held = false;
+      for (const row of rows) if (await consider(row)) held = true;
+      if (held) contents.add(version.sha256);
+    }
+    const payloadContents: string[] = [];
+    const archive = this.env.options.repository;
+    for (const ref of payloads) {
+      const path = ref.slice(ref.indexOf(':') + 1);
+      const info = await this.env.objects.stat(ctx, { repository: archive, ref: 'main', path }).catch(() => undefined);
+      if (info) payloadContents.push(info.sha256);
+    }
+    if (input.dryRun || ids.size === 0) return { ids: [...ids].sort(), contents: [...contents].sort(), payloads: payloadContents, commit: null };
+    await this.deps.metadata.inference.deleteIds(recent);
+    for (const ref of payloads) await this.env.objects.delete(ctx, { repository: archive, branch: 'main', path: ref.slice(ref.indexOf(':') + 1), ifExists: true });
+    const rewritten = await this.archive.rewrite(ctx, (r) => !ids.has(r.id), input.message);
+    const commit = rewritten.commit ?? (payloads.size > 0 ? await this.archive.commit(ctx, input.message) : null);
+    return { ids: [...ids].sort(), contents: [...contents].sort(), payloads: payloadContents, commit };
+  }
+
+  /** The text of a large payload (`repo@branch:path`), or undefined when it is gone. */
+  private async payloadText(ctx: CallContext, ref: string): Promise<string | undefined> {
+    const path = ref.slice(ref.indexOf(':') + 1);
+    try {
+      const { body } = await this.env.objects.get(ctx, { repository: this.env.options.repository, ref: 'main', path });
+      return (await readAll(body)).toString('utf8');
+    } catch {
+      return undefined;
+    }
   }
 
   async retention(ctx: CallContext): Promise<Array<{ application: string; days: number }>> {
@@ -355,4 +416,10 @@ export class InferenceService {
 function textOf(content: unknown): string | null {
   if (content === undefined || content === null) return null;
   return typeof content === 'string' ? content : JSON.stringify(content);
+}
+
+async function readAll(body: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  for await (const part of body) parts.push(part);
+  return Buffer.concat(parts);
 }

@@ -98,8 +98,20 @@ export class ObjectStore {
     return { ...content, manifest };
   }
 
+  /**
+   * Consulted before every read: throws for a content that must not be served (an erased one).
+   * Set once by the composition root.
+   */
+  erased: { check(sha256: string): Promise<void>; erasureOf(sha256: string): Promise<string | undefined> } | undefined;
+
+  /** Drops a content's bytes from the in-memory cache (after an erasure destroyed them). */
+  forget(sha256: string): void {
+    this.small.forget(sha256);
+  }
+
   /** Streams a content or a byte range of it; a chunked content reads only the chunks in range. */
   async read(content: StoredContent, options: { range?: BlobRange; signal?: AbortSignal } = {}): Promise<AsyncIterable<Uint8Array>> {
+    await this.erased?.check(content.sha256);
     const range = options.range ?? { start: 0, end: content.size };
     if (range.start < 0 || range.end > content.size || range.start > range.end) {
       throw invalidArgument(`byte range ${range.start}-${range.end} is outside the content (size ${content.size})`);
@@ -207,6 +219,13 @@ class SmallContentCache {
       this.bytes -= value.length;
     }
     return bytes;
+  }
+
+  forget(sha256: string): void {
+    const hit = this.entries.get(sha256);
+    if (!hit) return;
+    this.entries.delete(sha256);
+    this.bytes -= hit.length;
   }
 }
 

@@ -8,6 +8,7 @@ import type { InferenceStore } from './inference-store.ts';
 import type { PrepCacheStore } from './prep-cache-store.ts';
 import type { RunStore } from './run-store.ts';
 import type { SearchIndex } from './search-index.ts';
+import type { ErasureStore } from './erasure-store.ts';
 import type { GcStore } from './gc-store.ts';
 import type { RetentionRules } from '../gc/retention.ts';
 
@@ -206,6 +207,8 @@ export interface MetadataStore {
   readonly identity: IdentityStore;
   /** What garbage collection reads and the fence it expires commits under. */
   readonly gc: GcStore;
+  /** Erased contents, certificates and marks (see ports/erasure-store.ts). */
+  readonly erasure: ErasureStore;
 
   createRepository(repository: RepositoryRecord, root: CommitRecord): Promise<void>;
   getRepository(name: string): Promise<RepositoryRecord | undefined>;

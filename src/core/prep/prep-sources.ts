@@ -43,6 +43,11 @@ export async function* sourcePages(
       : await objects.list(ctx, { repository: set.repository, ref: set.commit, prefix: set.prefix, after, limit: LIST_PAGE, hidden: 'refuse' });
     const sources: Source[] = [];
     for (const object of page.objects) {
+      // An erased entry of an old commit: its bytes are gone; a run over that commit goes without it.
+      if (object.erased !== undefined) {
+        input.skipped.erased = (input.skipped.erased ?? 0) + 1;
+        continue;
+      }
       if (!accepts(input.recipe, object.contentType)) {
         input.skipped[object.contentType] = (input.skipped[object.contentType] ?? 0) + 1;
         continue;

@@ -60,6 +60,16 @@ export class CommitService {
   }
 
   /**
+   * An erasure's commit: made whatever the branch's protection rules say (removing erased data
+   * is a legal obligation, and the erasure service has already authorized `erasure:run`), and
+   * only of the paths it staged. Not reachable from any edge but the erasure service.
+   */
+  async commitErasure(ctx: CallContext, input: CommitInput & { only: string[] }): Promise<CommitInfo> {
+    await requireBranch(this.deps, input.repository, input.branch);
+    return this.serialized(input.repository, input.branch, () => this.commitOnce(ctx, input, commitScopes(input.only)));
+  }
+
+  /**
    * Runs a task that moves the branch head after the others on that branch: in this process
    * (BranchLocks), then across processes where the database offers a lock.
    */

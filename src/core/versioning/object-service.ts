@@ -236,6 +236,7 @@ export class ObjectService {
     const resolved = await resolveRef(this.deps, address.repository, address.ref);
     const entry = await this.entryAt(resolved, address);
     if (!entry) throw notFound(`object '${address.path}' not found at ${address.repository}@${address.ref}`);
+    await this.deps.objects.erased?.check(entry.sha256);
     return { path: address.path, ...entry };
   }
 
@@ -264,7 +265,20 @@ export class ObjectService {
     const at = { repository: input.repository, ref: input.ref };
     const objects = await this.listable(ctx, { ...at, paths: result.objects.map((o) => o.path), hidden: input.hidden });
     const prefixes = await this.listable(ctx, { ...at, paths: result.commonPrefixes, hidden: input.hidden });
-    return { ...result, objects: result.objects.filter((_, i) => objects[i]), commonPrefixes: result.commonPrefixes.filter((_, i) => prefixes[i]) };
+    const shown = await this.markErased(result.objects.filter((_, i) => objects[i]));
+    return { ...result, objects: shown, commonPrefixes: result.commonPrefixes.filter((_, i) => prefixes[i]) };
+  }
+
+  /** Listings show erased entries as such (`erased`: the erasure's id); their bytes answer `Erased`. */
+  private async markErased(listed: ObjectInfo[]): Promise<ObjectInfo[]> {
+    const erased = this.deps.objects.erased;
+    if (!erased) return listed;
+    return Promise.all(
+      listed.map(async (info) => {
+        const id = await erased.erasureOf(info.sha256);
+        return id === undefined ? info : { ...info, erased: id };
+      }),
+    );
   }
 
   private async listable(ctx: CallContext, { paths, hidden, ...at }: { repository: string; ref: string; paths: string[]; hidden: 'skip' | 'refuse' | undefined }): Promise<boolean[]> {

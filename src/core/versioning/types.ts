@@ -19,6 +19,8 @@ export type CommitInfo = Omit<CommitRecord, 'repository'>;
 /** An object as listed or stat'ed: its path and its entry. */
 export interface ObjectInfo extends Entry {
   path: string;
+  /** In listings: the erasure that destroyed this entry's content (its bytes answer `Erased`). Never part of an entry. */
+  erased?: string;
 }
 
 export interface ObjectChange {

@@ -62,6 +62,8 @@ const BY_CODE: Record<ErrorCode, { code: string; status: number }> = {
   PayloadTooLarge: { code: 'EntityTooLarge', status: 400 },
   // Collected by garbage collection: for S3 the version simply no longer exists.
   Gone: { code: 'NoSuchKey', status: 404 },
+  // Erased for legal reasons: S3 has no 451; the message names the erasure.
+  Erased: { code: 'AccessDenied', status: 403 },
   Unavailable: { code: 'ServiceUnavailable', status: 503 },
   Internal: { code: 'InternalError', status: 500 },
 };

@@ -19,6 +19,7 @@ import * as bucketCors from './migrations/011-bucket-cors.ts';
 import * as branchProtection from './migrations/013-branch-protection.ts';
 import * as identity from './migrations/012-identity.ts';
 import * as gc from './migrations/014-gc.ts';
+import * as erasure from './migrations/015-erasure.ts';
 import { postgresFullText } from '../search-queries.ts';
 import { createBranchLocks } from './branch-lock.ts';
 
@@ -36,7 +37,7 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
     throw new StrataError('Unavailable', `cannot connect to PostgreSQL at ${redact(url)}: ${(error as Error).message}`, { cause: error });
   }
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
-  await migrateToLatest(db as Kysely<unknown>, { '001-initial': initial, '002-s3-gateway': s3Gateway, '003-datasets': datasets, '004-search': search, '005-lineage': lineage, '006-prep-cache': prepCache, '007-audit': audit, '008-inference': inference, '009-staging-writes': stagingWrites, '010-part-versions': partVersions, '011-bucket-cors': bucketCors, '012-identity': identity, '013-branch-protection': branchProtection, '014-gc': gc });
+  await migrateToLatest(db as Kysely<unknown>, { '001-initial': initial, '002-s3-gateway': s3Gateway, '003-datasets': datasets, '004-search': search, '005-lineage': lineage, '006-prep-cache': prepCache, '007-audit': audit, '008-inference': inference, '009-staging-writes': stagingWrites, '010-part-versions': partVersions, '011-bucket-cors': bucketCors, '012-identity': identity, '013-branch-protection': branchProtection, '014-gc': gc, '015-erasure': erasure });
   const branchLocks = createBranchLocks(url);
   return new KyselyMetadataStore(db, {
     name: 'postgres',
@@ -51,6 +52,11 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
     // deadlock_detected and serialization_failure: the transaction was rolled back whole.
     isRetryable: (error) => ['40P01', '40001'].includes(String((error as { code?: unknown } | undefined)?.code)),
     maxRowsPerInsert: 1000,
+    // VACUUM marks the deleted tuples' space free for reuse; it does not zero it (VACUUM FULL
+    // would rewrite the tables under an exclusive lock). Documented as PostgreSQL's limit.
+    scrub: async (db) => {
+      for (const table of ['inference_records', 'prep_cache', 'staging', 'search_documents', 'multipart_parts']) await sql`vacuum ${sql.table(table)}`.execute(db);
+    },
     fullText: postgresFullText,
     // `= any(array)` plans as index lookups; `in (select unnest(…))` may hash-join a whole table.
     integerIn: (column, values) => sql<boolean>`${sql.ref(column)} = any(${values}::bigint[])`,

@@ -21,6 +21,7 @@ import * as bucketCors from './migrations/011-bucket-cors.ts';
 import * as branchProtection from './migrations/013-branch-protection.ts';
 import * as identity from './migrations/012-identity.ts';
 import * as gc from './migrations/014-gc.ts';
+import * as erasure from './migrations/015-erasure.ts';
 import { sqliteFullText } from '../search-queries.ts';
 
 const BUSY_TIMEOUT_MS = 30_000;
@@ -46,6 +47,9 @@ export async function openSqliteStore(file: string): Promise<KyselyMetadataStore
     database.pragma('journal_mode = WAL');
     database.pragma('synchronous = FULL');
     database.pragma('foreign_keys = ON');
+    // Deleted rows are overwritten with zeros, not left in free pages: erasure deletes rows
+    // holding personal data, and their bytes must not linger in the file.
+    database.pragma('secure_delete = ON');
   } catch (error) {
     throw new StrataError('Unavailable', `cannot open SQLite database ${file}: ${(error as Error).message}`, { cause: error });
   }
@@ -56,7 +60,7 @@ export async function openSqliteStore(file: string): Promise<KyselyMetadataStore
   // the write lock (busy_timeout), then finds them applied; a failing migration leaves nothing.
   database.exec('BEGIN IMMEDIATE');
   try {
-    await migrateToLatest(db as Kysely<unknown>, { '001-initial': initial, '002-s3-gateway': s3Gateway, '003-datasets': datasets, '004-search': search, '005-lineage': lineage, '006-prep-cache': prepCache, '007-audit': audit, '008-inference': inference, '009-staging-writes': stagingWrites, '010-part-versions': partVersions, '011-bucket-cors': bucketCors, '012-identity': identity, '013-branch-protection': branchProtection, '014-gc': gc });
+    await migrateToLatest(db as Kysely<unknown>, { '001-initial': initial, '002-s3-gateway': s3Gateway, '003-datasets': datasets, '004-search': search, '005-lineage': lineage, '006-prep-cache': prepCache, '007-audit': audit, '008-inference': inference, '009-staging-writes': stagingWrites, '010-part-versions': partVersions, '011-bucket-cors': bucketCors, '012-identity': identity, '013-branch-protection': branchProtection, '014-gc': gc, '015-erasure': erasure });
     database.exec('COMMIT');
   } catch (error) {
     database.exec('ROLLBACK');
@@ -71,6 +75,12 @@ export async function openSqliteStore(file: string): Promise<KyselyMetadataStore
     // One connection per process, and busy_timeout waits out other processes' write locks.
     isRetryable: () => false,
     maxRowsPerInsert: 500,
+    // The full-text index keeps deleted words in its segments until they are merged; the WAL
+    // keeps old page images until it is checkpointed and truncated.
+    scrub: async (db) => {
+      await sql`insert into search_fts(search_fts) values ('optimize')`.execute(db);
+      database.pragma('wal_checkpoint(TRUNCATE)');
+    },
     fullText: sqliteFullText,
     // json_each turns one JSON array parameter into rows; SQLite has no array parameters.
     integerIn: (column, values) => sql<boolean>`${sql.ref(column)} in (select value from json_each(${JSON.stringify(values)}))`,

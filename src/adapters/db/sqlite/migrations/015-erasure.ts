@@ -1,0 +1,1 @@
+export { up } from '../../shared/erasure-migration.ts';
