@@ -11,12 +11,14 @@ import type { LineageApi, ModelsApi, RunsApi } from './lineage-api.ts';
 import type { RecipesApi } from './recipes-api.ts';
 import type { AuditApi } from './audit-api.ts';
 import type { GcApi } from './gc-api.ts';
+import type { ErasureApi } from './erasure-api.ts';
 import type { IdentityApi } from './identity-api.ts';
 import type { InferenceApi } from './inference-api.ts';
 
 export type * from './recipes-api.ts';
 export type * from './audit-api.ts';
 export type * from './gc-api.ts';
+export type * from './erasure-api.ts';
 export type * from './identity-api.ts';
 export type * from './inference-api.ts';
 import type { StorageUsage } from '../core/versioning/storage-usage.ts';
@@ -77,6 +79,7 @@ export interface StrataApi {
   readonly identity: IdentityApi;
   /** Garbage collection and its past runs. */
   readonly gc: GcApi;
+  readonly erasure: ErasureApi;
 
   listRepositories(): Promise<RepositoryInfo[]>;
   createRepository(input: { name: string; defaultBranch?: string }): Promise<RepositoryInfo>;

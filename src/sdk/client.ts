@@ -4,6 +4,7 @@ import { ERROR_CODES, StrataError, type ErrorCode } from '../core/errors.ts';
 import { httpRecipesApi, type RecipesApi } from './recipes-api.ts';
 import { httpAuditApi, type AuditApi } from './audit-api.ts';
 import { httpGcApi, type GcApi } from './gc-api.ts';
+import { httpErasureApi, type ErasureApi } from './erasure-api.ts';
 import { httpIdentityApi, type IdentityApi } from './identity-api.ts';
 import { httpInferenceApi, type InferenceApi } from './inference-api.ts';
 import { httpLineageApi, httpModelsApi, httpRunsApi, type LineageApi, type ModelsApi, type RunsApi } from './lineage-api.ts';
@@ -29,6 +30,7 @@ export class StrataClient implements StrataApi {
   readonly inference: InferenceApi;
   readonly identity: IdentityApi;
   readonly gc: GcApi;
+  readonly erasure: ErasureApi;
 
   constructor(private readonly options: StrataClientOptions) {
     this.base = `${options.endpoint.replace(/\/+$/, '')}/api/v1`;
@@ -41,6 +43,7 @@ export class StrataClient implements StrataApi {
     this.inference = httpInferenceApi(json);
     this.identity = httpIdentityApi(json);
     this.gc = httpGcApi(json);
+    this.erasure = httpErasureApi(json);
   }
 
   listRepositories = async (): Promise<RepositoryInfo[]> => (await this.json<{ repositories: RepositoryInfo[] }>('GET', '/repositories')).repositories;

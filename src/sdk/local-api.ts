@@ -9,6 +9,7 @@ import { localLineageApi, localModelsApi, localRunsApi } from './lineage-api.ts'
 import { localRecipesApi } from './recipes-api.ts';
 import { localAuditApi } from './audit-api.ts';
 import { localGcApi } from './gc-api.ts';
+import { localErasureApi } from './erasure-api.ts';
 import { DEFAULT_GC_GRACE_SECONDS } from '../core/gc/gc-service.ts';
 import { localIdentityApi } from './identity-api.ts';
 import { localInferenceApi } from './inference-api.ts';
@@ -40,6 +41,7 @@ export function createLocalApi(core: StrataCore, actor: string, options: LocalAp
     audit: localAuditApi(core, ctx),
     inference: localInferenceApi(core, ctx),
     identity: localIdentityApi(core, ctx),
+    erasure: localErasureApi(core, ctx),
     gc: localGcApi(core, ctx, { graceSeconds: options.gcGraceSeconds ?? DEFAULT_GC_GRACE_SECONDS }),
     createDataset: (input) => core.datasets.create(ctx, input),
     listDatasets: (filter) => core.datasets.list(ctx, filter),
