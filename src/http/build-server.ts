@@ -19,6 +19,7 @@ import { registerModelRoutes } from './rest/models.ts';
 import { registerRecipeRoutes } from './rest/recipes.ts';
 import { registerAuditRoutes } from './rest/audit.ts';
 import { registerGcRoutes } from './rest/gc.ts';
+import { registerErasureRoutes } from './rest/erasure.ts';
 import { DEFAULT_GC_GRACE_SECONDS } from '../core/gc/gc-service.ts';
 import { registerInferenceRoutes } from './rest/inference.ts';
 import { registerOtlpRoutes } from './otlp/traces.ts';
@@ -155,6 +156,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
       registerRecipeRoutes(api, deps);
       registerAuditRoutes(api, deps);
       registerGcRoutes(api, { ...deps, gcGraceSeconds: options.gcGraceSeconds ?? DEFAULT_GC_GRACE_SECONDS });
+      registerErasureRoutes(api, deps);
       registerInferenceRoutes(api, { ...deps, maxBodyBytes: options.maxInferenceBodyBytes ?? 32 * 1024 ** 2 });
       await api.register(async (objects) => {
         registerObjectRoutes(objects, deps);

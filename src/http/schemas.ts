@@ -93,4 +93,4 @@ export const RefParams = z.object({ repo: z.string(), ref: z.string() });
 export const MetadataSchema = z.record(z.string(), z.string());
 
 /** Standard error responses, documented on every route. */
-export const ERROR_RESPONSES = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 500: ErrorSchema, 503: ErrorSchema };
+export const ERROR_RESPONSES = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 410: ErrorSchema, 451: ErrorSchema, 500: ErrorSchema, 503: ErrorSchema };

@@ -14,6 +14,8 @@ export interface EraseRequest {
 /** A stored erasure: its certificate as signed, the signature and the key that made it. */
 export interface ErasureRecordView {
   certificate: ErasureCertificate;
+  /** The exact text the signature is over. */
+  text: string;
   signature: string;
   keyId: string;
 }

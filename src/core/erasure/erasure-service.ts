@@ -233,11 +233,12 @@ export class ErasureService {
     return certificate;
   }
 
-  async show(ctx: CallContext, id: string): Promise<{ certificate: ErasureCertificate; signature: string; keyId: string }> {
+  /** The certificate, and its exact signed text (to check the signature offline with the audit log's public key). */
+  async show(ctx: CallContext, id: string): Promise<{ certificate: ErasureCertificate; text: string; signature: string; keyId: string }> {
     await authorize(this.deps, ctx, { action: 'erasure:read', resource: `erasure:${id}` });
     const record = await this.deps.metadata.erasure.getErasure(id);
     if (!record) throw notFound(`erasure ${id} not found`);
-    return { certificate: JSON.parse(record.certificate) as ErasureCertificate, signature: record.signature, keyId: record.keyId };
+    return { certificate: JSON.parse(record.certificate) as ErasureCertificate, text: record.certificate, signature: record.signature, keyId: record.keyId };
   }
 
   async list(ctx: CallContext, limit = 50): Promise<ErasureSummary[]> {
