@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAuditCommands } from './commands/audit.ts';
 import { registerGcCommands } from './commands/gc.ts';
+import { registerEraseCommands } from './commands/erase.ts';
 import { registerInferenceCommands } from './commands/inference.ts';
 import { registerDatasetCommands } from './commands/datasets.ts';
 import { registerHistoryCommands } from './commands/history.ts';
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   registerRecipeCommands(program);
   registerAuditCommands(program);
   registerGcCommands(program);
+  registerEraseCommands(program);
   registerInferenceCommands(program);
   registerServeCommand(program);
   registerWorkerCommand(program);
