@@ -18,6 +18,7 @@ const JANE = 'Jane Doe, 12 Elm Street, asked to be forgotten.\n';
 const sha = createHash('sha256').update(JANE).digest('hex');
 let dir = '';
 let first = '';
+let run = '';
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'strata-cli-erase-'));
   await ok(dir, ['init']);
@@ -27,6 +28,14 @@ beforeAll(async () => {
   await ok(dir, ['put', join(dir, 'jane.txt'), 'people@main:jane.txt']);
   await ok(dir, ['put', join(dir, 'other.txt'), 'people@main:other.txt']);
   first = (JSON.parse(await ok(dir, ['--json', 'commit', 'people@main', '-m', 'one'])) as { id: string }).id;
+  // A training run read the file and made a model: an erasure cannot undo that, so it marks them.
+  await ok(dir, ['repo', 'create', 'models']);
+  run = (await ok(dir, ['run', 'start', '--job', 'train', '--kind', 'training', '--input', 'people@main:jane.txt'])).trim();
+  await writeFile(join(dir, 'ckpt.bin'), Buffer.alloc(64, 1));
+  await ok(dir, ['put', join(dir, 'ckpt.bin'), 'models@main:ckpt.bin']);
+  await ok(dir, ['commit', 'models@main', '-m', 'ckpt']);
+  await ok(dir, ['run', 'finish', '--output', 'models@main:ckpt.bin'], { STRATA_RUN_ID: run });
+  await ok(dir, ['model', 'register', 'kelp', 'models@main:ckpt.bin', '--run', run]);
 }, 120_000);
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -54,7 +63,7 @@ it('lists what a dry run would reach, erases, answers Erased with exit 11, and v
     '  shards: 0, 0 records removed (0 record ids)',
     '  inference records: 0 in 0 partition versions, 0 payloads',
     '  recipe cache: 0 entries, 0 segments',
-    '  marked: nothing',
+    `  marked: model:kelp/1 (trained-on-erased-data), run:${run} (read-erased-data)`,
     '',
   ].join('\n'));
   expect(await ok(dir, ['cat', 'people@main:jane.txt'])).toBe(JANE);
@@ -75,6 +84,9 @@ it('lists what a dry run would reach, erases, answers Erased with exit 11, and v
   expect(shown.split('\n')[0]).toBe(`erased people@main:jane.txt (erasure ${done.id})`);
   expect(shown).toContain(`  blobs deleted: 1 (checked absent: 1/1)\n`);
   expect(await ok(dir, ['erase', 'verify', done.id])).toBe(`erasure ${done.id} verifies: signature valid, none of 1 blob is stored\n`);
+  // The registry and lineage show what could not be undone.
+  expect(await ok(dir, ['model', 'show', 'kelp'])).toContain(`  run ${run}\n       ! trained-on-erased-data (erasure ${done.id})\n`);
+  expect((await ok(dir, ['lineage', 'provenance', 'model:kelp/1'])).split('\n').slice(0, 2)).toEqual([expect.stringMatching(/^sources behind model:kelp\/1: /), `  ! trained-on-erased-data (erasure ${done.id})`]);
 
   // The same bytes put again are stored again (reads still answer Erased): verify says so and fails...
   await ok(dir, ['repo', 'create', 'again']);

@@ -167,6 +167,8 @@ describe.each(DIALECTS)('erasure along lineage on %s', (dialect) => {
     expect((await s.erasure.marksOf(['model:kelp/1'])).map((m) => [m.mark, m.erasureId])).toEqual([['trained-on-erased-data', id]]);
     const node = (await t.metadata.lineage.getNodes(['model:kelp/1']))[0];
     expect(node?.data.erasures).toEqual([{ id, mark: 'trained-on-erased-data' }]);
+    // The registry shows it on the version.
+    expect((await s.models.get(ctx, 'kelp')).versions.map((v) => [v.version, v.marks])).toEqual([[1, [{ erasureId: id, mark: 'trained-on-erased-data' }]]]);
 
     // Nothing of its bytes is left in the blob folder, nor in the database files.
     const destroyed = new Set(certificate.destroyed);

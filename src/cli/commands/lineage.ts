@@ -47,14 +47,20 @@ export function registerLineageCommands(program: Command): void {
 
 function formatGraph(graph: LineageGraph, what: string): string {
   if (!graph.root) return `no lineage recorded for ${graph.key}`;
-  const lines = [`${what} ${graph.key}: ${graph.nodes.length} node(s)${graph.truncated ? ' (stopped at the node limit)' : ''}`];
+  const lines = [`${what} ${graph.key}: ${graph.nodes.length} node(s)${graph.truncated ? ' (stopped at the node limit)' : ''}`, ...erasureMarks(graph.root.data)];
   for (const type of LINEAGE_NODE_TYPES) {
     const nodes = graph.nodes.filter((n) => n.type === type);
     if (nodes.length === 0) continue;
     lines.push(`${type} (${nodes.length})`);
-    for (const n of nodes) lines.push(`  ${n.key}${n.type === 'run' ? `  ${n.label}` : ''}`);
+    for (const n of nodes) lines.push(`  ${n.key}${n.type === 'run' ? `  ${n.label}` : ''}`, ...erasureMarks(n.data).map((m) => `  ${m}`));
   }
   return lines.join('\n');
+}
+
+/** What erasures left on a node (`trained-on-erased-data`, `read-erased-data`), one line each. */
+function erasureMarks(data: Record<string, unknown>): string[] {
+  const marks = Array.isArray(data.erasures) ? (data.erasures as Array<{ id: string; mark: string }>) : [];
+  return marks.map((m) => `  ! ${m.mark} (erasure ${m.id})`);
 }
 
 function types(text: string | undefined): LineageNodeType[] | undefined {

@@ -70,6 +70,7 @@ export function registerModelCommands(program: Command): void {
           for (const v of shown.versions) {
             const tags = aliases.get(v.version);
             lines.push(`  ${String(v.version).padStart(3)}  ${v.repository}@${v.commit.slice(0, 12)}:${v.path}${v.runId === undefined ? '' : `  run ${v.runId}`}${tags ? `  [${tags.join(', ')}]` : ''}`);
+            for (const m of v.marks) lines.push(`       ! ${m.mark} (erasure ${m.erasureId})`);
           }
           return lines.join('\n');
         });

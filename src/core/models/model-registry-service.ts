@@ -9,8 +9,13 @@ import { authorize, type VersioningDeps } from '../versioning/deps.ts';
 import type { ObjectService } from '../versioning/object-service.ts';
 import type { CallContext } from '../versioning/types.ts';
 
+/** A version as the registry shows it: with what erasures left on it (`trained-on-erased-data`). */
+export interface ModelVersionView extends ModelVersionRecord {
+  marks: Array<{ erasureId: string; mark: string }>;
+}
+
 export interface ModelView extends RegisteredModelRecord {
-  versions: ModelVersionRecord[];
+  versions: ModelVersionView[];
   aliases: ModelAliasRecord[];
 }
 
@@ -62,7 +67,9 @@ export class ModelRegistryService {
     await authorize(this.deps, ctx, { action: 'model:read' });
     const model = await this.requireModel(name);
     const [versions, aliases] = await Promise.all([this.deps.metadata.models.listVersions(name), this.deps.metadata.models.listAliases(name)]);
-    return { ...model, versions, aliases };
+    const marks = await this.deps.metadata.erasure.marksOf(versions.map((v) => modelKey(name, v.version)));
+    const marksOf = (version: number) => marks.filter((m) => m.subject === modelKey(name, version)).map((m) => ({ erasureId: m.erasureId, mark: m.mark }));
+    return { ...model, versions: versions.map((v) => ({ ...v, marks: marksOf(v.version) })), aliases };
   }
 
   /**

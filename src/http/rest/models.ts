@@ -43,7 +43,7 @@ export function registerModelRoutes(app: FastifyInstance, deps: RouteDeps): void
   }, async (request) => deps.core.models.resolve(deps.context(request), request.query.address));
 
   api.get('/models/:name', {
-    schema: { tags, summary: 'A model with its versions and aliases', ...Name, response: { 200: ModelSchema.extend({ versions: z.array(VersionSchema), aliases: z.array(AliasSchema) }), ...ERROR_RESPONSES } },
+    schema: { tags, summary: 'A model with its versions and aliases', ...Name, response: { 200: ModelSchema.extend({ versions: z.array(VersionSchema.extend({ marks: z.array(z.object({ erasureId: z.string(), mark: z.string() })).describe("left by erasures: 'trained-on-erased-data' when data it was trained on was erased") })), aliases: z.array(AliasSchema) }), ...ERROR_RESPONSES } },
   }, async (request) => deps.core.models.get(deps.context(request), request.params.name));
 
   api.post('/models/:name/versions', {
