@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: each figure next to a baseline timed in the same run. BENCH_SCALE shrinks
  * the data sizes; BENCH_ONLY=name[,name] runs a subset (large, small, tree, dedup, memory, s3, s3list, s3memory,
- * ingesttexts, ingestmixed, search, lineage, prep, prepapply, sandbox, audit, inference, concurrency, access, gc).
+ * ingesttexts, ingestmixed, search, lineage, prep, prepapply, sandbox, audit, inference, concurrency, access, gc, erasure).
  */
 import { cpus, totalmem } from 'node:os';
 import { rm } from 'node:fs/promises';
@@ -19,6 +19,7 @@ import { benchCommitAndDiff } from './versioning.ts';
 import { benchConcurrency } from './concurrency.ts';
 import { benchAccess } from './access.ts';
 import { benchGc } from './gc.ts';
+import { benchErasure } from './erasure.ts';
 
 const all: Record<string, () => Promise<void>> = {
   large: benchLargeFile,
@@ -41,6 +42,7 @@ const all: Record<string, () => Promise<void>> = {
   concurrency: benchConcurrency,
   access: benchAccess,
   gc: benchGc,
+  erasure: benchErasure,
 };
 const only = process.env.BENCH_ONLY?.split(',') ?? Object.keys(all);
 console.log(`Strata benchmarks — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, scale ${SCALE}\n`);
