@@ -389,34 +389,43 @@ export class ErasureService {
     for (const rewrite of input.rewrites) at(rewrite.repository, rewrite.branch).rewrites.push(rewrite);
     const commits: ErasureCertificate['commits'] = [];
     for (const change of changes.values()) {
-      const staged = [...change.deleted].map((path) => ({ path, entry: null as Entry | null }));
-      const manifests = new Map<string, Map<string, ManifestShard>>();
-      for (const rewrite of change.rewrites) {
-        const shard = await this.store(rewrite.entry, rewrite.result.jsonl);
-        staged.push({ path: rewrite.path, entry: shard });
-        const info: ManifestShard = { path: rewrite.path, records: rewrite.result.kept, size: shard.size, sha256: shard.sha256 };
-        if (rewrite.tokens && rewrite.result.tokens) {
-          const tokens = await this.store(rewrite.tokens, rewrite.result.tokens);
-          staged.push({ path: tokensPathOf(rewrite.path), entry: tokens });
-          info.tokens = { path: tokensPathOf(rewrite.path), count: tokens.size / 4, size: tokens.size, sha256: tokens.sha256 };
-        }
-        const manifestPath = `${shardFolder(rewrite.path)}manifest.json`;
-        manifests.set(manifestPath, (manifests.get(manifestPath) ?? new Map<string, ManifestShard>()).set(rewrite.path, info));
-      }
-      const head = await this.deps.metadata.getBranch(change.repository, change.branch);
-      const tree = head ? (await this.deps.metadata.getCommit(change.repository, head.head))?.treeId ?? null : null;
-      for (const [path, shards] of manifests) {
-        const current = await getTreeEntry(this.deps.nodes, tree, path);
-        if (!current) continue;
-        staged.push({ path, entry: await this.store(current, updateManifest(await this.bytes(current), shards)) });
-      }
-      await this.deps.metadata.stage(change.repository, change.branch, staged);
       const records = change.rewrites.reduce((n, r) => n + r.result.removed.length, 0);
       const message = `erase ${input.id}: ${input.target}` + (change.deleted.size > 0 ? `; ${change.deleted.size} object(s) removed` : '') + (change.rewrites.length > 0 ? `; ${change.rewrites.length} shard(s) rewritten without ${records} record(s)` : '');
-      const commit = await this.parts.commits.commitErasure(ctx, { repository: change.repository, branch: change.branch, message, metadata: { erasure: input.id }, only: staged.map((s) => s.path), unchangedIsHead: true });
+      const commit = await this.parts.commits.commitErasure(ctx, { repository: change.repository, branch: change.branch, message, metadata: { erasure: input.id }, unchangedIsHead: true }, () => this.stageChange(change));
       commits.push({ repository: change.repository, branch: change.branch, commit: commit.id });
     }
     return commits.sort((a, b) => (a.repository + a.branch < b.repository + b.branch ? -1 : 1));
+  }
+
+  /**
+   * Stages one branch's part of an erasure (under its commit lock): erased objects deleted,
+   * shards replaced by their rewritten versions, token files and the manifest with them; the
+   * manifest is read from the head the commit builds on. Returns the paths staged.
+   */
+  private async stageChange(change: { repository: string; branch: string; deleted: Set<string>; rewrites: ShardRewrite[] }): Promise<string[]> {
+    const staged = [...change.deleted].map((path) => ({ path, entry: null as Entry | null }));
+    const manifests = new Map<string, Map<string, ManifestShard>>();
+    for (const rewrite of change.rewrites) {
+      const shard = await this.store(rewrite.entry, rewrite.result.jsonl);
+      staged.push({ path: rewrite.path, entry: shard });
+      const info: ManifestShard = { path: rewrite.path, records: rewrite.result.kept, size: shard.size, sha256: shard.sha256 };
+      if (rewrite.tokens && rewrite.result.tokens) {
+        const tokens = await this.store(rewrite.tokens, rewrite.result.tokens);
+        staged.push({ path: tokensPathOf(rewrite.path), entry: tokens });
+        info.tokens = { path: tokensPathOf(rewrite.path), count: tokens.size / 4, size: tokens.size, sha256: tokens.sha256 };
+      }
+      const manifestPath = `${shardFolder(rewrite.path)}manifest.json`;
+      manifests.set(manifestPath, (manifests.get(manifestPath) ?? new Map<string, ManifestShard>()).set(rewrite.path, info));
+    }
+    const head = await this.deps.metadata.getBranch(change.repository, change.branch);
+    const tree = head ? (await this.deps.metadata.getCommit(change.repository, head.head))?.treeId ?? null : null;
+    for (const [path, shards] of manifests) {
+      const current = await getTreeEntry(this.deps.nodes, tree, path);
+      if (!current) continue;
+      staged.push({ path, entry: await this.store(current, updateManifest(await this.bytes(current), shards)) });
+    }
+    await this.deps.metadata.stage(change.repository, change.branch, staged);
+    return staged.map((s) => s.path);
   }
 
   /** A staged row holding an erased content goes back to what the head holds (or to nothing). */

@@ -62,11 +62,16 @@ export class CommitService {
   /**
    * An erasure's commit: made whatever the branch's protection rules say (removing erased data
    * is a legal obligation, and the erasure service has already authorized `erasure:run`), and
-   * only of the paths it staged. Not reachable from any edge but the erasure service.
+   * only of the paths `stage` staged. `stage` runs under the branch's commit lock, so what it
+   * reads of the head (a manifest it rewrites) is what the commit builds on. Not reachable from
+   * any edge but the erasure service.
    */
-  async commitErasure(ctx: CallContext, input: CommitInput & { only: string[] }): Promise<CommitInfo> {
+  async commitErasure(ctx: CallContext, input: Omit<CommitInput, 'only'>, stage: () => Promise<string[]>): Promise<CommitInfo> {
     await requireBranch(this.deps, input.repository, input.branch);
-    return this.serialized(input.repository, input.branch, () => this.commitOnce(ctx, input, commitScopes(input.only)));
+    return this.serialized(input.repository, input.branch, async () => {
+      const only = await stage();
+      return this.commitOnce(ctx, { ...input, only }, commitScopes(only));
+    });
   }
 
   /**
