@@ -136,3 +136,44 @@ describe('erasure with blobs in an S3 bucket', () => {
     expect(await s.erasure.verify(ctx, certificate.id)).toMatchObject({ valid: true, present: [] });
   });
 });
+
+describe('erasure of a large content that is only staged', () => {
+  let t: TestCore;
+  beforeAll(async () => {
+    t = await createTestCore('sqlite');
+  });
+  afterAll(async () => {
+    await t.dispose();
+  });
+
+  it('deletes its manifest and the chunks only it holds, keeps those a committed content shares, and unstages it', async () => {
+    const s = t.core;
+    await s.repositories.create(ctx, { name: 'ckpt' });
+    const random = (seed: number, size: number): Buffer => {
+      const out = Buffer.alloc(size);
+      let x = seed;
+      for (let i = 0; i < size; i += 4) {
+        x = (Math.imul(x ^ (x >>> 15), 0x2c1b3c6d) + 0x9e3779b9) >>> 0;
+        out.writeUInt32LE(x, i);
+      }
+      return out;
+    };
+    const head = random(1, 5 * 1024 * 1024);
+    const kept = Buffer.concat([head, random(2, 1024 * 1024)]);
+    const erased = Buffer.concat([head, random(3, 1024 * 1024)]);
+    await s.objects.put(ctx, { repository: 'ckpt', branch: 'main', path: 'kept.bin', body: bytesOf(kept) });
+    await s.commits.commit(ctx, { repository: 'ckpt', branch: 'main', message: 'kept' });
+    const staged = await s.objects.put(ctx, { repository: 'ckpt', branch: 'main', path: 'erased.bin', body: bytesOf(erased) });
+    expect(staged.manifest).toBeDefined();
+    const certificate = await s.erasure.erase(ctx, { target: `sha256:${staged.sha256}` });
+    expect(certificate.staged).toEqual([{ repository: 'ckpt', branch: 'main', path: 'erased.bin', sha256: staged.sha256 }]);
+    expect(certificate.blobs).toContain(staged.manifest);
+    expect(certificate.shared.length).toBeGreaterThan(0);
+    expect(certificate.blobs.length).toBeGreaterThan(1);
+    for (const sha of certificate.blobs) expect(await t.blobs.stat(sha)).toBeUndefined();
+    for (const sha of certificate.shared) expect(await t.blobs.stat(sha)).toBeDefined();
+    expect(await errorCode(s.objects.stat(ctx, { repository: 'ckpt', ref: 'main', path: 'erased.bin' }))).toBe('NotFound');
+    expect((await readAll((await s.objects.get(ctx, { repository: 'ckpt', ref: 'main', path: 'kept.bin' })).body)).equals(kept)).toBe(true);
+    expect(await s.erasure.verify(ctx, certificate.id)).toMatchObject({ valid: true, present: [] });
+  });
+});

@@ -107,6 +107,16 @@ export async function scanStore(scope: Scope, input: { contents: ReadonlySet<str
       versions.set(objectKey(name, path, entry.sha256), { repository: name, path, sha256: entry.sha256 });
       entries.set(entry.sha256, entry);
     });
+    // Staged contents: an erased one may be staged only (its manifest and chunks must go too),
+    // and a staged one may share chunks with an erased one (those stay).
+    for (const branch of await deps.metadata.listBranches(name)) {
+      for (const row of await deps.metadata.listStaged(name, branch.name, { limit: 1_000_000 })) {
+        const entry = row.entry;
+        if (!entry) continue;
+        if (entry.manifest !== undefined) manifests.set(entry.manifest, entry.sha256);
+        if (input.contents.has(entry.sha256) && !entries.has(entry.sha256)) entries.set(entry.sha256, entry);
+      }
+    }
   }
   return { versions: [...versions.values()].sort(byKey), entries, manifests, partitions: [...partitions.values()] };
 }
