@@ -16,7 +16,7 @@ import type { CallContext } from '../versioning/types.ts';
 import type { ErasedContents } from './erased-contents.ts';
 import { commitTrees, parseTarget, scanStore, seedContents, walkDownstream, type ErasedVersion } from './erasure-plan.ts';
 import { QuoteFinder } from './quotes.ts';
-import { filterShard, shardFolder, tokensPathOf, updateManifest, type RemovedRecord } from './shard-rewrite.ts';
+import { filterShard, shardFolder, tokensPathOf, updateManifest, type ManifestShard, type RemovedRecord } from './shard-rewrite.ts';
 
 export const CERTIFICATE_FORMAT = 'strata-erasure/1';
 
@@ -489,14 +489,6 @@ export class ErasureService {
     for await (const part of await this.deps.objects.read(entry)) parts.push(part);
     return Buffer.concat(parts);
   }
-}
-
-interface ManifestShard {
-  path: string;
-  records: number;
-  size: number;
-  sha256: string;
-  tokens?: { path: string; count: number; size: number; sha256: string };
 }
 
 interface ShardRewrite {

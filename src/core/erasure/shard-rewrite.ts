@@ -71,7 +71,8 @@ export function shardFolder(shardPath: string): string {
   return slash < 0 ? '' : shardPath.slice(0, slash + 1);
 }
 
-interface ManifestShard {
+/** One shard's line in a manifest: what `updateManifest` writes for a rewritten shard. */
+export interface ManifestShard {
   path: string;
   records: number;
   size: number;
