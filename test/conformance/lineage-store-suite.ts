@@ -38,6 +38,15 @@ export function lineageStoreConformance(name: string, open: () => Promise<Metada
       expect((await store.lineage.findNodes({ keyPrefix: 'object:r:b', limit: 10 })).map((n) => n.key)).toEqual(['object:r:b@2']);
     });
 
+    it('keeps OpenLineage intake warnings, newest first, by subject', async () => {
+      const warning = (n: number, subject: string) => ({ id: `w${n}`, receivedAt: `2026-01-0${n}T00:00:00.000Z`, actor: 'ada', kind: 'run' as const, eventType: n === 2 ? null : 'START', eventTime: T, producer: 'https://example.com/p', subject, warnings: [`/run/facets/f${n} must have required property '_producer'`, 'second'] });
+      await store.lineage.recordIntakeWarnings([]);
+      await store.lineage.recordIntakeWarnings([warning(1, 'run:a'), warning(2, 'run:b'), warning(3, 'run:a')]);
+      expect((await store.lineage.listIntakeWarnings({ limit: 10 })).map((w) => w.id)).toEqual(['w3', 'w2', 'w1']);
+      expect(await store.lineage.listIntakeWarnings({ limit: 1, subject: 'run:a' })).toEqual([warning(3, 'run:a')]);
+      expect((await store.lineage.listIntakeWarnings({ limit: 10, subject: 'run:b' }))[0]).toEqual(warning(2, 'run:b'));
+    });
+
     it('adds each edge once and reads them by either end, across many ids', async () => {
       const nodes = await store.lineage.ensureNodes(Array.from({ length: 1200 }, (_, i) => ({ key: `object:r:${i}@x`, type: 'object' as const, label: String(i), data: {} })), T);
       const ids = nodes.map((n) => n.id);

@@ -83,7 +83,6 @@ describe('OpenLineage in and out, and the Marquez-compatible graph', () => {
       [{ ...startEvent, producer: undefined }, "must have required property 'producer'"],
       [{ ...startEvent, eventType: 'DONE' }, '/eventType must be equal to one of the allowed values (START, RUNNING, COMPLETE, ABORT, FAIL, OTHER)'],
       [{ ...startEvent, run: { runId: 'not-a-uuid' } }, '/run/runId must match format "uuid"'],
-      [{ ...startEvent, run: { runId: startEvent.run.runId, facets: { nominalTime: { nominalStartTime: '2020-12-17T03:00:00.000Z' } } } }, "/run/facets/nominalTime must have required property '_producer'"],
       [{ ...startEvent, eventTime: 'yesterday' }, '/eventTime must match format "date-time"'],
       [{ ...jobEvent, dataset: datasetEvent.dataset }, 'is not a valid OpenLineage 2-0-2 event'],
       ['hello', 'is not a valid OpenLineage 2-0-2 event'],
@@ -94,6 +93,10 @@ describe('OpenLineage in and out, and the Marquez-compatible graph', () => {
       expect(response.json<{ code: string; message: string }>()).toMatchObject({ code: 'InvalidArgument' });
       expect(response.json<{ message: string }>().message).toContain(reason);
     }
+    // A facet without its base fields is no reason to refuse the event: accepted, with warnings.
+    const bare = await post('/lineage', { ...startEvent, run: { runId: startEvent.run.runId, facets: { nominalTime: { nominalStartTime: '2020-12-17T03:00:00.000Z' } } } });
+    expect(bare.statusCode).toBe(201);
+    expect(bare.json()).toMatchObject({ accepted: 1, warnings: [{ event: 0, warnings: ["/run/facets/nominalTime must have required property '_producer'", "/run/facets/nominalTime must have required property '_schemaURL'"] }] });
     const fresh = { ...startEvent, run: { runId: '0f1e2d3c-4b5a-4968-8776-655443322110' }, job: { namespace: 'my-namespace', name: 'myjob.other' } };
     const batch = await post('/lineage/batch', [fresh, { ...startEvent, schemaURL: undefined }]);
     expect(batch.statusCode).toBe(400);
@@ -157,6 +160,8 @@ describe('OpenLineage in and out, and the Marquez-compatible graph', () => {
     const job = graph.find((n) => n.id === 'job:my-namespace:myjob.mytask');
     expect(job?.inEdges).toEqual([{ origin: 'dataset:my-namespace:my-input', destination: 'job:my-namespace:myjob.mytask' }]);
     expect(job?.data.latestRun?.state).toBe('COMPLETED');
+    // Marquez's dataset fields come from the schema facet.
+    expect((graph.find((n) => n.id === 'dataset:my-namespace:my-output')?.data as { fields?: unknown }).fields).toEqual([{ name: 'a', type: 'VARCHAR', tags: [], description: null }]);
     expect((await get('/lineage?nodeId=job:my-namespace:myjob.mytask&depth=1')).json<{ graph: unknown[] }>().graph).toHaveLength(3);
     expect((await get('/lineage?nodeId=dataset:nowhere:x')).statusCode).toBe(404);
   });

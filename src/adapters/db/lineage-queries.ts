@@ -1,5 +1,5 @@
 import type { Kysely, RawBuilder } from 'kysely';
-import { LINEAGE_EDGE_TYPES, type LineageDirection, type LineageEdge, type LineageEdgeType, type LineageNode, type LineageNodeInput, type LineageNodeType, type LineageStore } from '../../core/ports/lineage-store.ts';
+import { LINEAGE_EDGE_TYPES, type IntakeWarning, type LineageDirection, type LineageEdge, type LineageEdgeType, type LineageNode, type LineageNodeInput, type LineageNodeType, type LineageStore } from '../../core/ports/lineage-store.ts';
 import type { Database, LineageNodesTable } from './schema.ts';
 import type { Selectable } from 'kysely';
 
@@ -137,5 +137,20 @@ export class KyselyLineageStore implements LineageStore {
   async countEdges(): Promise<number> {
     const row = await this.db.selectFrom('lineage_edges').select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow();
     return Number(row.n);
+  }
+
+  async recordIntakeWarnings(warnings: IntakeWarning[]): Promise<void> {
+    if (warnings.length === 0) return;
+    const rows = warnings.map((w) => ({ id: w.id, received_at: w.receivedAt, actor: w.actor, kind: w.kind, event_type: w.eventType, event_time: w.eventTime, producer: w.producer, subject: w.subject, warnings: JSON.stringify(w.warnings) }));
+    await this.db.transaction().execute(async (trx) => {
+      for (const batch of chunks(rows, Math.max(1, Math.floor(this.maxRowsPerInsert / 9)))) await trx.insertInto('openlineage_warnings').values(batch).execute();
+    });
+  }
+
+  async listIntakeWarnings(input: { limit: number; subject?: string }): Promise<IntakeWarning[]> {
+    let query = this.db.selectFrom('openlineage_warnings').selectAll();
+    if (input.subject !== undefined) query = query.where('subject', '=', input.subject);
+    const rows = await query.orderBy('received_at', 'desc').orderBy('id', 'desc').limit(input.limit).execute();
+    return rows.map((r) => ({ id: r.id, receivedAt: r.received_at, actor: r.actor, kind: r.kind as IntakeWarning['kind'], eventType: r.event_type, eventTime: r.event_time, producer: r.producer, subject: r.subject, warnings: JSON.parse(r.warnings) as string[] }));
   }
 }

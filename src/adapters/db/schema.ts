@@ -317,6 +317,20 @@ export interface IdentitySettingsTable {
   value: string;
 }
 
+export interface OpenLineageWarningsTable {
+  id: string;
+  received_at: string;
+  actor: string;
+  kind: string;
+  event_type: string | null;
+  event_time: string;
+  producer: string;
+  /** The run id, job (`namespace:name`) or dataset (`namespace:name`) the event was about. */
+  subject: string;
+  /** JSON array of strings. */
+  warnings: string;
+}
+
 export interface Database {
   principals: PrincipalsTable;
   group_members: GroupMembersTable;
@@ -333,6 +347,7 @@ export interface Database {
   erased_contents: ErasedContentsTable;
   erasures: ErasuresTable;
   erasure_marks: ErasureMarksTable;
+  openlineage_warnings: OpenLineageWarningsTable;
   staging: StagingTable;
   access_keys: AccessKeysTable;
   multipart_uploads: MultipartUploadsTable;

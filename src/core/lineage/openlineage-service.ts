@@ -1,4 +1,5 @@
-import type { LineageEdge } from '../ports/lineage-store.ts';
+import { randomUUID } from 'node:crypto';
+import type { IntakeWarning, LineageEdge } from '../ports/lineage-store.ts';
 import type { RunRecord, RunStatus } from '../ports/run-store.ts';
 import { authorize, type VersioningDeps } from '../versioning/deps.ts';
 import type { ObjectService } from '../versioning/object-service.ts';
@@ -9,6 +10,7 @@ import type { LineageRecorder } from './lineage-recorder.ts';
 import { jobKey } from './node-keys.ts';
 import { isDatasetEvent, isRunEvent, type Facets, type OpenLineageDataset, type OpenLineageEvent, type OpenLineageJobEvent, type OpenLineageRunEvent } from './openlineage-events.ts';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const STATUS_OF: Record<string, RunStatus | undefined> = { START: 'running', RUNNING: 'running', COMPLETE: 'completed', FAIL: 'failed', ABORT: 'aborted' };
 
 /** What one accepted event touched. */
@@ -40,7 +42,11 @@ export class OpenLineageService {
     this.strataNamespace = parts.strataNamespace;
   }
 
-  async ingest(ctx: CallContext, events: OpenLineageEvent[]): Promise<IngestedEvent[]> {
+  /**
+   * Applies the events; `warnings[i]` are the schema deviations of `events[i]` (the edge checked
+   * them), recorded for `intakeWarnings` to list.
+   */
+  async ingest(ctx: CallContext, events: OpenLineageEvent[], warnings: string[][] = []): Promise<IngestedEvent[]> {
     await authorize(this.deps, ctx, { action: 'lineage:write' });
     const out: IngestedEvent[] = [];
     for (const event of events) {
@@ -52,7 +58,20 @@ export class OpenLineageService {
       else if (isDatasetEvent(event)) out.push({ kind: 'dataset', keys: [await this.datasetNode(ctx, event.dataset)] });
       else out.push(await this.jobEvent(ctx, event));
     }
+    const receivedAt = this.deps.clock.now().toISOString();
+    await this.deps.metadata.lineage.recordIntakeWarnings(
+      events.flatMap((event, i) => {
+        const found = warnings[i] ?? [];
+        return found.length === 0 ? [] : [intakeWarning(event, { actor: ctx.actor.id, receivedAt, warnings: found })];
+      }),
+    );
     return out;
+  }
+
+  /** Accepted events whose facets deviated from their schema, newest first (of one subject when given). */
+  async intakeWarnings(ctx: CallContext, input: { limit: number; subject?: string }): Promise<IntakeWarning[]> {
+    await authorize(this.deps, ctx, { action: 'lineage:read' });
+    return this.deps.metadata.lineage.listIntakeWarnings(input);
   }
 
   private async runEvent(ctx: CallContext, event: OpenLineageRunEvent): Promise<IngestedEvent> {
@@ -138,6 +157,13 @@ export class OpenLineageService {
   }
 }
 
+function intakeWarning(event: OpenLineageEvent, at: { actor: string; receivedAt: string; warnings: string[] }): IntakeWarning {
+  const base = { id: randomUUID(), receivedAt: at.receivedAt, actor: at.actor, eventTime: event.eventTime, producer: event.producer, warnings: at.warnings };
+  if (isRunEvent(event)) return { ...base, kind: 'run', eventType: event.eventType ?? null, subject: `run:${event.run.runId.toLowerCase()}` };
+  if (isDatasetEvent(event)) return { ...base, kind: 'dataset', eventType: null, subject: `dataset:${event.dataset.namespace}:${event.dataset.name}` };
+  return { ...base, kind: 'job', eventType: null, subject: jobKey(event.job.namespace, event.job.name) };
+}
+
 function newRun(ctx: CallContext, event: OpenLineageRunEvent): RunRecord {
   return {
     id: event.run.runId.toLowerCase(),
@@ -170,6 +196,9 @@ function merge(current: RunRecord, event: OpenLineageRunEvent): RunRecord {
   run.facets = { run: { ...(facets.run ?? {}), ...(event.run.facets ?? {}) }, job: { ...(facets.job ?? {}), ...(event.job.facets ?? {}) } };
   const strata = event.run.facets?.strata_run as Record<string, unknown> | undefined;
   if (strata) applyStrataFacet(run, strata);
+  // The standard parent facet (a task's DAG run, a Spark job's application, a dbt model's `dbt run`).
+  const parent = (event.run.facets?.parent as { run?: { runId?: unknown } } | undefined)?.run?.runId;
+  if (run.parentId === undefined && typeof parent === 'string' && UUID.test(parent)) run.parentId = parent.toLowerCase();
   const jobType = (event.job.facets?.jobType as { jobType?: unknown } | undefined)?.jobType;
   if (typeof jobType === 'string' && strata === undefined) run.kind = jobType.toLowerCase();
   return run;

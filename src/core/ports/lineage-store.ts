@@ -42,6 +42,21 @@ export interface LineageEdge {
 
 export type LineageDirection = 'upstream' | 'downstream';
 
+/** An accepted OpenLineage event whose facets deviate from their schema, and how. */
+export interface IntakeWarning {
+  id: string;
+  receivedAt: string;
+  actor: string;
+  kind: 'run' | 'dataset' | 'job';
+  eventType: string | null;
+  eventTime: string;
+  producer: string;
+  /** `run:<id>`, `job:<namespace>:<name>` or `dataset:<namespace>:<name>`. */
+  subject: string;
+  /** Each deviation: the JSON pointer into the event and what is wrong there. */
+  warnings: string[];
+}
+
 export interface LineageStore {
   /**
    * Inserts the nodes whose key is new and leaves existing ones as they are. Returns, in input
@@ -59,4 +74,7 @@ export interface LineageStore {
   /** Edges ending at (upstream) or starting from (downstream) any of `ids`. */
   edgesOf(ids: number[], direction: LineageDirection): Promise<LineageEdge[]>;
   countEdges(): Promise<number>;
+  recordIntakeWarnings(warnings: IntakeWarning[]): Promise<void>;
+  /** Newest first; of one subject when given. */
+  listIntakeWarnings(input: { limit: number; subject?: string }): Promise<IntakeWarning[]>;
 }

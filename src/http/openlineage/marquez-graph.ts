@@ -60,6 +60,20 @@ function project(node: LineageNodeView, settings: OpenLineageSettings): MarquezN
     return { id: `job:${namespace}:${name}`, type: 'JOB', data, inEdges: [], outEdges: [] };
   }
   const dataset = datasetOf(node, settings);
-  const data = { id: { namespace: dataset.namespace, name: dataset.name }, type: 'DB_TABLE', name: dataset.name, physicalName: dataset.name, namespace: dataset.namespace, sourceName: dataset.namespace, fields: [], tags: [], description: null, facets: dataset.facets ?? {}, currentVersion: node.key };
+  const data = { id: { namespace: dataset.namespace, name: dataset.name }, type: 'DB_TABLE', name: dataset.name, physicalName: dataset.name, namespace: dataset.namespace, sourceName: dataset.namespace, fields: fieldsOf(dataset.facets), tags: [], description: null, facets: dataset.facets ?? {}, currentVersion: node.key };
   return { id: `dataset:${dataset.namespace}:${dataset.name}`, type: 'DATASET', data, inEdges: [], outEdges: [] };
+}
+
+/**
+ * Marquez's dataset `fields`, from the OpenLineage schema facet as producers send it: each
+ * field's name, type and description (nested `fields` of a struct are not flattened).
+ */
+function fieldsOf(facets: Record<string, unknown> | undefined): Array<{ name: string; type: string | null; tags: string[]; description: string | null }> {
+  const fields = (facets?.schema as { fields?: unknown } | undefined)?.fields;
+  if (!Array.isArray(fields)) return [];
+  return fields.flatMap((field: unknown) => {
+    const f = field as { name?: unknown; type?: unknown; description?: unknown };
+    if (typeof f.name !== 'string') return [];
+    return [{ name: f.name, type: typeof f.type === 'string' ? f.type : null, tags: [], description: typeof f.description === 'string' ? f.description : null }];
+  });
 }

@@ -8,7 +8,7 @@ import { LINEAGE_NODE_TYPES, type LineageNodeType } from '../../core/ports/linea
 import type { RouteDeps } from '../build-server.ts';
 import { toMarquez } from '../openlineage/marquez-graph.ts';
 import { resolveMarquezNodeId } from '../openlineage/marquez-node-id.ts';
-import { validateOpenLineageEvent } from '../openlineage/validate-event.ts';
+import { checkOpenLineageEvent, type CheckedEvent } from '../openlineage/validate-event.ts';
 import { ERROR_RESPONSES } from '../schemas.ts';
 
 const NodeSchema = z.object({ key: z.string(), type: z.enum(LINEAGE_NODE_TYPES), label: z.string(), data: z.record(z.string(), z.unknown()), depth: z.number() }).meta({ id: 'LineageNode' });
@@ -22,7 +22,27 @@ const GraphSchema = z.object({
 }).meta({ id: 'LineageGraph' });
 const Types = z.string().optional().describe('comma-separated node types: object, dataset, run, model, job, external');
 const Node = z.string().describe('repo@ref:path, model:<name>@<alias>, model:<name>/<n>, or a node key (run:<id>, dataset:…, object:…)');
-const Accepted = z.object({ accepted: z.number(), keys: z.array(z.array(z.string())) });
+const Accepted = z.object({
+  accepted: z.number(),
+  keys: z.array(z.array(z.string())),
+  warnings: z.array(z.object({ event: z.number(), warnings: z.array(z.string()) })).describe('events accepted although their facets deviate from their schema (kept as sent): each deviation, by JSON pointer'),
+});
+const IntakeWarningSchema = z.object({
+  id: z.string(),
+  receivedAt: z.string(),
+  actor: z.string(),
+  kind: z.enum(['run', 'dataset', 'job']),
+  eventType: z.string().nullable(),
+  eventTime: z.string(),
+  producer: z.string(),
+  subject: z.string().describe('run:<id>, job:<namespace>:<name> or dataset:<namespace>:<name>'),
+  warnings: z.array(z.string()),
+}).meta({ id: 'OpenLineageWarning' });
+
+/** The answer to accepted events: their keys, and the warnings of those that had any. */
+function accepted(checked: CheckedEvent[], keys: string[][]): z.infer<typeof Accepted> {
+  return { accepted: keys.length, keys, warnings: checked.flatMap((c, event) => (c.warnings.length === 0 ? [] : [{ event, warnings: c.warnings }])) };
+}
 
 /** Lineage: OpenLineage in, Marquez-compatible graph out, and Strata's own walks. */
 export function registerLineageRoutes(app: FastifyInstance, deps: RouteDeps): void {
@@ -41,18 +61,23 @@ export function registerLineageRoutes(app: FastifyInstance, deps: RouteDeps): vo
   };
   api.post('/lineage', {
     preParsing: gunzip,
-    schema: { tags, summary: 'Accept one OpenLineage 2-0-2 event (RunEvent, DatasetEvent or JobEvent); 400 with the reason when invalid', body: z.unknown(), response: { 201: Accepted, ...ERROR_RESPONSES } },
+    schema: {
+      tags,
+      summary: 'Accept one OpenLineage 2-0-2 event (RunEvent, DatasetEvent or JobEvent); 400 with the JSON pointer and reason when its core is invalid, warnings when only its facets deviate',
+      body: z.unknown(),
+      response: { 201: Accepted, ...ERROR_RESPONSES },
+    },
   }, async (request, reply) => {
-    let event;
+    let checked;
     try {
-      event = validateOpenLineageEvent(request.body);
+      checked = checkOpenLineageEvent(request.body);
     } catch (error) {
       count('rejected', 1);
       throw error;
     }
-    const done = await deps.core.openLineage.ingest(deps.context(request), [event]);
+    const done = await deps.core.openLineage.ingest(deps.context(request), [checked.event], [checked.warnings]);
     count('accepted', 1);
-    return reply.status(201).send({ accepted: 1, keys: done.map((d) => d.keys) });
+    return reply.status(201).send(accepted([checked], done.map((d) => d.keys)));
   });
 
   api.post('/lineage/batch', {
@@ -66,17 +91,26 @@ export function registerLineageRoutes(app: FastifyInstance, deps: RouteDeps): vo
   }, async (request, reply) => {
     const list = eventList(request.body);
     if (list === undefined) throw invalidArgument('expected a JSON array of OpenLineage events, or {"events": [...]}');
-    let valid;
+    let checked;
     try {
-      valid = list.map((event, i) => validateOpenLineageEvent(event, `event ${i}`));
+      checked = list.map((event, i) => checkOpenLineageEvent(event, `event ${i}`));
     } catch (error) {
       count('rejected', list.length);
       throw error;
     }
-    const done = await deps.core.openLineage.ingest(deps.context(request), valid);
+    const done = await deps.core.openLineage.ingest(deps.context(request), checked.map((c) => c.event), checked.map((c) => c.warnings));
     count('accepted', done.length);
-    return reply.status(201).send({ accepted: done.length, keys: done.map((d) => d.keys) });
+    return reply.status(201).send(accepted(checked, done.map((d) => d.keys)));
   });
+
+  api.get('/lineage/warnings', {
+    schema: {
+      tags,
+      summary: 'Accepted OpenLineage events whose facets deviated from their schema, newest first',
+      querystring: z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(100), subject: z.string().optional().describe('run:<id>, job:<namespace>:<name> or dataset:<namespace>:<name>') }),
+      response: { 200: z.object({ warnings: z.array(IntakeWarningSchema) }), ...ERROR_RESPONSES },
+    },
+  }, async (request) => ({ warnings: await deps.core.openLineage.intakeWarnings(deps.context(request), request.query) }));
 
   api.get('/lineage', {
     schema: {

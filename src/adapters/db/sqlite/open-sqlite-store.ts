@@ -22,6 +22,7 @@ import * as branchProtection from './migrations/013-branch-protection.ts';
 import * as identity from './migrations/012-identity.ts';
 import * as gc from './migrations/014-gc.ts';
 import * as erasure from './migrations/015-erasure.ts';
+import * as openLineageWarnings from './migrations/016-openlineage-warnings.ts';
 import { sqliteFullText } from '../search-queries.ts';
 
 const BUSY_TIMEOUT_MS = 30_000;
@@ -60,7 +61,7 @@ export async function openSqliteStore(file: string): Promise<KyselyMetadataStore
   // the write lock (busy_timeout), then finds them applied; a failing migration leaves nothing.
   database.exec('BEGIN IMMEDIATE');
   try {
-    await migrateToLatest(db as Kysely<unknown>, { '001-initial': initial, '002-s3-gateway': s3Gateway, '003-datasets': datasets, '004-search': search, '005-lineage': lineage, '006-prep-cache': prepCache, '007-audit': audit, '008-inference': inference, '009-staging-writes': stagingWrites, '010-part-versions': partVersions, '011-bucket-cors': bucketCors, '012-identity': identity, '013-branch-protection': branchProtection, '014-gc': gc, '015-erasure': erasure });
+    await migrateToLatest(db as Kysely<unknown>, { '001-initial': initial, '002-s3-gateway': s3Gateway, '003-datasets': datasets, '004-search': search, '005-lineage': lineage, '006-prep-cache': prepCache, '007-audit': audit, '008-inference': inference, '009-staging-writes': stagingWrites, '010-part-versions': partVersions, '011-bucket-cors': bucketCors, '012-identity': identity, '013-branch-protection': branchProtection, '014-gc': gc, '015-erasure': erasure, '016-openlineage-warnings': openLineageWarnings });
     database.exec('COMMIT');
   } catch (error) {
     database.exec('ROLLBACK');
