@@ -2,7 +2,7 @@ import type { LineageGraph, LineageNodeView } from '../core/lineage/lineage-serv
 import type { OpenLineageRunEvent } from '../core/lineage/openlineage-events.ts';
 import type { ModelView, RegisterInput, ResolvedModel } from '../core/models/model-registry-service.ts';
 import type { AliasEvent, ModelVersionRecord, RegisteredModelRecord } from '../core/ports/model-store.ts';
-import type { LineageDirection, LineageNodeType } from '../core/ports/lineage-store.ts';
+import type { IntakeWarning, LineageDirection, LineageNodeType } from '../core/ports/lineage-store.ts';
 import type { MetricPoint, RunRecord, RunStatus } from '../core/ports/run-store.ts';
 import type { MetricInput, RunView, StartRunInput } from '../core/runs/run-service.ts';
 import type { StrataCore } from '../core/strata.ts';
@@ -58,6 +58,8 @@ export interface LineageApi {
   provenance(input: { node: string; limit?: number }): Promise<LineageGraph>;
   /** What this affects: everything downstream of a node (e.g. `raw@main:docs/a.txt`). */
   impact(input: { node: string; types?: LineageNodeType[]; limit?: number }): Promise<LineageGraph>;
+  /** Accepted OpenLineage events whose facets deviated from their schema, newest first. */
+  warnings(input: { limit?: number; subject?: string }): Promise<IntakeWarning[]>;
 }
 
 export function localRunsApi(core: StrataCore, ctx: CallContext): RunsApi {
@@ -92,6 +94,7 @@ export function localLineageApi(core: StrataCore, ctx: CallContext): LineageApi 
     walk: (input) => core.lineage.walk(ctx, { address: input.node, direction: input.direction ?? 'both', depth: input.depth, types: input.types, limit: input.limit }),
     provenance: (input) => core.lineage.provenance(ctx, { address: input.node, limit: input.limit }),
     impact: (input) => core.lineage.impact(ctx, { address: input.node, types: input.types, limit: input.limit }),
+    warnings: (input) => core.openLineage.intakeWarnings(ctx, { limit: input.limit ?? 100, ...(input.subject === undefined ? {} : { subject: input.subject }) }),
   };
 }
 
@@ -137,5 +140,6 @@ export function httpLineageApi(json: Json): LineageApi {
     walk: (input) => json('GET', '/lineage/graph', { query: { node: input.node, direction: input.direction, depth: input.depth, types: types(input.types), limit: input.limit } }),
     provenance: (input) => json('GET', '/lineage/provenance', { query: { node: input.node, limit: input.limit } }),
     impact: (input) => json('GET', '/lineage/impact', { query: { node: input.node, types: types(input.types), limit: input.limit } }),
+    warnings: async (input) => (await json<{ warnings: IntakeWarning[] }>('GET', '/lineage/warnings', { query: { limit: input.limit, subject: input.subject } })).warnings,
   };
 }

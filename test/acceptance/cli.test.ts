@@ -186,6 +186,12 @@ describe('strata CLI (black box)', () => {
       expect(await ok(dir, ['--endpoint', endpoint, '--token', token, 'cat', 'remote@main:docs/a.md'])).toBe('# A\n');
       const repos = JSON.parse(await ok(dir, ['--json', 'repo', 'list'], env)) as { name: string; createdBy: string }[];
       expect(repos.map((r) => r.name)).toEqual(['remote']);
+      // An OpenLineage event with a facet lacking its base fields is accepted; the CLI lists the warning.
+      const runId = '0190aaaa-0000-4000-8000-00000000aaaa';
+      const event = { eventType: 'START', eventTime: '2026-11-02T08:00:00Z', run: { runId, facets: { acme: { cost: 3 } } }, job: { namespace: 'etl', name: 'load' }, producer: 'https://example.com/etl', schemaURL: 'https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent' };
+      const posted = await fetch(`${endpoint}/api/v1/lineage`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(event) });
+      expect(posted.status).toBe(201);
+      expect(await ok(dir, ['lineage', 'warnings'], env)).toMatch(new RegExp(`^\\S+Z  START  run:${runId}  from https://example.com/etl\n  /run/facets/acme must have required property '_producer'\n  /run/facets/acme must have required property '_schemaURL'\n$`));
       const missing = await strata(dir, ['ls', 'remote@nope'], env);
       expect([missing.code, missing.stderr]).toEqual([3, "strata: ref 'nope' not found in repository 'remote'\n"]);
       const down = await strata(dir, ['repo', 'list'], { STRATA_ENDPOINT: 'http://127.0.0.1:1' });

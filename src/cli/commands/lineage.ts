@@ -6,7 +6,7 @@ import { withContext } from '../context.ts';
 
 const NODE = 'repo@ref:path, model:<name>@<alias>, model:<name>/<n>, run:<id>, or a node key';
 
-/** `strata lineage upstream|downstream|provenance|impact`. */
+/** `strata lineage upstream|downstream|provenance|impact|warnings`. */
 export function registerLineageCommands(program: Command): void {
   const lineage = program.command('lineage').description('what made a version, and what a version affects');
   for (const direction of ['upstream', 'downstream'] as const) {
@@ -41,6 +41,17 @@ export function registerLineageCommands(program: Command): void {
       await withContext(command, async ({ api, out }) => {
         const graph = await api.lineage.impact({ node, types: types(opts.type) });
         out.print(graph, () => formatGraph(graph, 'affected by'));
+      });
+    });
+  lineage
+    .command('warnings')
+    .description('accepted OpenLineage events whose facets deviated from their schema (kept as sent), newest first')
+    .option('--subject <key>', 'only those about run:<id>, job:<namespace>:<name> or dataset:<namespace>:<name>')
+    .option('--limit <n>', 'at most this many (default 100)')
+    .action(async (opts: { subject?: string; limit?: string }, command: Command) => {
+      await withContext(command, async ({ api, out }) => {
+        const warnings = await api.lineage.warnings({ limit: number(opts.limit, '--limit') ?? 100, ...(opts.subject === undefined ? {} : { subject: opts.subject }) });
+        out.print(warnings, () => (warnings.length === 0 ? '(no warnings)' : warnings.map((w) => [`${w.receivedAt}  ${w.eventType ?? w.kind.toUpperCase()}  ${w.subject}  from ${w.producer}`, ...w.warnings.map((text) => `  ${text}`)].join('\n')).join('\n')));
       });
     });
 }
