@@ -40,6 +40,7 @@ import { AuditLog, DEFAULT_AUDIT_LOG_OPTIONS, type AuditLogOptions } from './aud
 import { AuditRecorder } from './audit/audit-recorder.ts';
 import { AuditService, DEFAULT_AUDIT_RETENTION, type AuditRetention } from './audit/audit-service.ts';
 import type { AuditSigner } from './ports/audit-signer.ts';
+import { inferenceKeyOf } from './inference/inference-lineage.ts';
 import { InferenceService, type InferenceOptions } from './inference/inference-service.ts';
 import type { ArchiveEngine, TokenCounter } from './ports/archive-engine.ts';
 import { StrataError } from './errors.ts';
@@ -174,9 +175,14 @@ export function createStrataCore(options: StrataCoreOptions): StrataCore {
     commits,
     repositories,
     models,
+    recorder: lineageRecorder,
     engine: options.inference?.engine ?? NO_ENGINE,
     ...(options.inference?.tokens ? { tokens: options.inference.tokens } : {}),
     options: { ...DEFAULT_INFERENCE_OPTIONS, ...options.inference?.options },
+  });
+  lineage.setInferenceResolver(async (ctx, id) => {
+    const record = await inference.get(ctx, id);
+    return inferenceKeyOf({ application: record.application, time: record.time, model: record.model, model_version: record.modelVersion });
   });
   const auditedRepositories = audited(repositories, 'repositories');
   const auditedObjects = audited(objects, 'objects', { untraced: ['writeContent'] });

@@ -10,6 +10,8 @@ import type { ObjectService } from '../versioning/object-service.ts';
 import type { RepositoryService } from '../versioning/repository-service.ts';
 import type { CallContext, ObjectInfo } from '../versioning/types.ts';
 import { ArchiveRepository } from './archive-repository.ts';
+import { InferenceLineage } from './inference-lineage.ts';
+import type { LineageRecorder } from '../lineage/lineage-recorder.ts';
 import { InferenceInputSchema, toInferenceRecord, type InferenceRecord, type InferenceRow, type ParsedInferenceInput } from './inference-record.ts';
 import { BUILTIN_PRICES, findPrice, parsePriceTable, priceCall, type PriceEntry, type PriceTable } from './prices.ts';
 
@@ -50,12 +52,14 @@ const REPORT_KEYS: Record<ReportDimension, string> = { application: 'application
 export class InferenceService {
   private prices: Prices | undefined;
   private readonly archive: ArchiveRepository;
+  private readonly lineage: InferenceLineage | undefined;
 
   constructor(
     private readonly deps: Pick<VersioningDeps, 'metadata' | 'authorizer' | 'clock'>,
-    private readonly env: { objects: ObjectService; commits: CommitService; repositories: RepositoryService; models: ModelRegistryService; engine: ArchiveEngine; tokens?: TokenCounter; options: InferenceOptions },
+    private readonly env: { objects: ObjectService; commits: CommitService; repositories: RepositoryService; models: ModelRegistryService; engine: ArchiveEngine; tokens?: TokenCounter; recorder?: LineageRecorder; options: InferenceOptions },
   ) {
     this.archive = new ArchiveRepository(env.options.repository, { metadata: deps.metadata, ...env });
+    this.lineage = env.recorder ? new InferenceLineage(env.recorder) : undefined;
   }
 
   /** Stores a batch; each record succeeds or fails alone (the HTTP answer is 207 with these results). */
@@ -81,6 +85,7 @@ export class InferenceService {
       }
     }
     await this.deps.metadata.inference.insert(records);
+    await this.lineage?.record(records);
     return results;
   }
 

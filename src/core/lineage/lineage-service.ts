@@ -5,7 +5,7 @@ import { authorize, type VersioningDeps } from '../versioning/deps.ts';
 import type { ObjectService } from '../versioning/object-service.ts';
 import type { CallContext } from '../versioning/types.ts';
 import { resolveDataAddress } from './data-address.ts';
-import { NODE_KEY_PREFIX } from './node-keys.ts';
+import { INFERENCE_RECORD_ADDRESS, NODE_KEY_PREFIX } from './node-keys.ts';
 
 /** A node as queries return it. */
 export interface LineageNodeView {
@@ -58,9 +58,13 @@ export const CHAIN_DEPTH = 100;
 /** Resolves `model:` addresses to node keys (the registry lives above lineage). */
 export type ModelAddressResolver = (ctx: CallContext, address: string) => Promise<string>;
 
+/** Resolves an inference record id to the node key of its aggregate (the archive lives above lineage). */
+export type InferenceRecordResolver = (ctx: CallContext, id: string) => Promise<string>;
+
 /** Questions over the lineage graph: upstream, downstream, provenance and impact. */
 export class LineageService {
   private modelResolver: ModelAddressResolver | undefined;
+  private inferenceResolver: InferenceRecordResolver | undefined;
 
   constructor(
     private readonly deps: VersioningDeps,
@@ -72,8 +76,17 @@ export class LineageService {
     this.modelResolver = resolver;
   }
 
+  setInferenceResolver(resolver: InferenceRecordResolver): void {
+    this.inferenceResolver = resolver;
+  }
+
   /** The node key an address names: a node key as is, `model:name@alias`, or a data address resolved now. */
   async resolveKey(ctx: CallContext, address: string): Promise<string> {
+    const record = INFERENCE_RECORD_ADDRESS.exec(address)?.[1];
+    if (record !== undefined) {
+      if (!this.inferenceResolver) throw invalidArgument('inference records are not available here');
+      return this.inferenceResolver(ctx, record);
+    }
     if (NODE_KEY_PREFIX.test(address)) return address;
     if (address.startsWith('model:')) {
       if (!this.modelResolver) throw invalidArgument('model addresses are not available here');

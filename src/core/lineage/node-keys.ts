@@ -15,7 +15,9 @@ export const jobKey = (namespace: string, name: string): string => `job:${namesp
 export const externalKey = (namespace: string, name: string): string => `external:${namespace}:${name}`;
 
 /** Node keys a user may type as an address; `model:` addresses go through the registry instead. */
-export const NODE_KEY_PREFIX = /^(object|dataset|run|job|external):/;
+export const NODE_KEY_PREFIX = /^(object|dataset|run|job|external|inference|application):/;
+/** One inference record by its id: resolved to the aggregate node it belongs to. */
+export const INFERENCE_RECORD_ADDRESS = /^inference:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 
 /** The first 12 hex digits of a commit id, for labels. */
 export function shortCommit(id: string): string {

@@ -8,8 +8,8 @@
  * same short indexed queries and the walk's bookkeeping (depth, visited set, limits) lives in
  * core once.
  */
-export type LineageNodeType = 'object' | 'dataset' | 'run' | 'model' | 'job' | 'external';
-export const LINEAGE_NODE_TYPES: readonly LineageNodeType[] = ['object', 'dataset', 'run', 'model', 'job', 'external'];
+export type LineageNodeType = 'object' | 'dataset' | 'run' | 'model' | 'job' | 'external' | 'inference' | 'application';
+export const LINEAGE_NODE_TYPES: readonly LineageNodeType[] = ['object', 'dataset', 'run', 'model', 'job', 'external', 'inference', 'application'];
 
 /**
  * Edges point the way data flows: `read` input → run, `wrote` run → output, `derived-from`
