@@ -1,5 +1,6 @@
 import type { LineageGraph, LineageNodeView } from '../core/lineage/lineage-service.ts';
 import type { OpenLineageRunEvent } from '../core/lineage/openlineage-events.ts';
+import type { ExcludedSource, ProvenanceGraph } from '../core/lineage/exact-provenance.ts';
 import type { ModelView, RegisterInput, ResolvedModel } from '../core/models/model-registry-service.ts';
 import type { AliasEvent, ModelVersionRecord, RegisteredModelRecord } from '../core/ports/model-store.ts';
 import type { IntakeWarning, LineageDirection, LineageNodeType } from '../core/ports/lineage-store.ts';
@@ -8,6 +9,7 @@ import type { MetricInput, RunView, StartRunInput } from '../core/runs/run-servi
 import type { StrataCore } from '../core/strata.ts';
 import type { CallContext } from '../core/versioning/types.ts';
 
+export type { ExcludedSource, ProvenanceGraph };
 export type { LineageGraph, LineageNodeView, ModelView, RegisterInput, ResolvedModel, AliasEvent, ModelVersionRecord, RegisteredModelRecord, MetricPoint, RunRecord, RunStatus, MetricInput, RunView, StartRunInput, OpenLineageRunEvent };
 
 export interface RunFilter {
@@ -55,7 +57,7 @@ export interface WalkRequest {
 export interface LineageApi {
   walk(input: WalkRequest): Promise<LineageGraph>;
   /** What made this: the raw sources behind a node (e.g. `model:bert@production`). */
-  provenance(input: { node: string; limit?: number }): Promise<LineageGraph>;
+  provenance(input: { node: string; limit?: number }): Promise<ProvenanceGraph>;
   /** What this affects: everything downstream of a node (e.g. `raw@main:docs/a.txt`). */
   impact(input: { node: string; types?: LineageNodeType[]; limit?: number }): Promise<LineageGraph>;
   /** Accepted OpenLineage events whose facets deviated from their schema, newest first. */

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LibraryDocumentText } from '../../src/adapters/extract/document-text.ts';
 import { parseRecipe } from '../../src/core/prep/recipe.ts';
 import type { StrataCore } from '../../src/core/strata.ts';
 import { bytesOf, createTestCore, ctx, DIALECTS, errorCode, type TestCore } from '../support/core.ts';
@@ -19,10 +20,12 @@ describe.each(DIALECTS)('inference in the lineage graph on %s', (dialect) => {
   let records: string[] = [];
   let day = '';
   beforeAll(async () => {
-    t = await createTestCore(dialect);
+    t = await createTestCore(dialect, { documentText: new LibraryDocumentText() });
     s = t.core;
     for (const name of ['raw', 'prepared', 'models']) await s.repositories.create(ctx, { name });
-    for (const [path, body] of [['docs/a.txt', text('rivers')], ['docs/b.txt', text('lakes')]]) await s.objects.put(ctx, { repository: 'raw', branch: 'main', path: path as string, body: bytesOf(body as string), contentType: 'text/plain' });
+    // a and b go into training; z-copy is a's duplicate (dedup drops it); broken.pdf cannot be read.
+    for (const [path, body] of [['docs/a.txt', text('rivers')], ['docs/b.txt', text('lakes')], ['docs/z-copy.txt', text('rivers')]]) await s.objects.put(ctx, { repository: 'raw', branch: 'main', path: path as string, body: bytesOf(body as string), contentType: 'text/plain' });
+    await s.objects.put(ctx, { repository: 'raw', branch: 'main', path: 'docs/broken.pdf', body: bytesOf('%PDF-1.7\nthis is not a PDF body\n'), contentType: 'application/pdf' });
     await s.commits.commit(ctx, { repository: 'raw', branch: 'main', message: 'docs' });
     await s.prep.run(ctx, { recipe: parseRecipe(RECIPE), input: 'raw@main:docs/', output: 'prepared@main:clean/' });
     const train = await s.runs.start(ctx, { job: 'train', kind: 'training', inputs: ['prepared@main:clean/'] });
@@ -57,7 +60,12 @@ describe.each(DIALECTS)('inference in the lineage graph on %s', (dialect) => {
     expect(byRecord.key).toBe(`inference:chat/${day}/model:kelp/1`);
     const byModel = await s.lineage.provenance(ctx, { address: 'model:kelp@prod' });
     expect(byRecord.nodes.map((n) => n.key).sort()).toEqual(byModel.nodes.map((n) => n.key).sort());
+    // Exactly what went into training; the duplicate and the unreadable file are listed apart.
     expect(byRecord.nodes.map((n) => n.data.path).sort()).toEqual(['docs/a.txt', 'docs/b.txt']);
+    expect(byRecord.sources).toEqual(byRecord.nodes);
+    expect(byRecord.excluded).toEqual([expect.objectContaining({ path: 'docs/z-copy.txt', records: 1, reasons: { 'dedup-exact: duplicate': 1 }, run: expect.stringMatching(/^run:/) as string })]);
+    expect(byRecord.unreadable.map((u) => [u.key.split('@')[0], u.run.startsWith('run:')])).toEqual([['object:raw:docs/broken.pdf', true]]);
+    expect(byRecord.unreadable[0]?.reason).not.toBe('');
     // The recipe applied to the inputs is upstream of the aggregate, not a source.
     const upstream = await s.lineage.walk(ctx, { address: `inference:${records[1] ?? ''}`, direction: 'upstream', depth: 1 });
     expect(upstream.nodes.map((n) => n.key).sort()).toEqual(['job:strata-recipes:clean@v1', 'model:kelp/1']);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { invalidArgument } from '../../core/errors.ts';
 import { LINEAGE_NODE_TYPES, type LineageNodeType } from '../../core/ports/lineage-store.ts';
-import type { LineageGraph } from '../../sdk/api.ts';
+import type { LineageGraph, ProvenanceGraph } from '../../sdk/api.ts';
 import { withContext } from '../context.ts';
 
 const NODE = 'repo@ref:path, model:<name>@<alias>, model:<name>/<n>, run:<id>, or a node key';
@@ -29,7 +29,7 @@ export function registerLineageCommands(program: Command): void {
     .action(async (node: string, _opts: unknown, command: Command) => {
       await withContext(command, async ({ api, out }) => {
         const graph = await api.lineage.provenance({ node });
-        out.print(graph, () => formatGraph(graph, 'sources behind'));
+        out.print(graph, () => formatProvenance(graph));
       });
     });
   lineage
@@ -64,6 +64,23 @@ function formatGraph(graph: LineageGraph, what: string): string {
     if (nodes.length === 0) continue;
     lines.push(`${type} (${nodes.length})`);
     for (const n of nodes) lines.push(`  ${n.key}${n.type === 'run' ? `  ${n.label}` : ''}`, ...erasureMarks(n.data).map((m) => `  ${m}`));
+  }
+  return lines.join('\n');
+}
+
+/** The sources, then what recipes upstream excluded (with why) and could not read. */
+function formatProvenance(graph: ProvenanceGraph): string {
+  const lines = [formatGraph(graph, 'sources behind')];
+  if (graph.excluded.length > 0) {
+    lines.push(`excluded (${graph.excluded.length}): read by a recipe, none of their records went in`);
+    for (const e of graph.excluded) {
+      const why = Object.entries(e.reasons).map(([reason, n]) => `${reason} ×${n}`).join(', ');
+      lines.push(`  ${e.key}  ${why === '' ? '(not prepared)' : why}`);
+    }
+  }
+  if (graph.unreadable.length > 0) {
+    lines.push(`unreadable (${graph.unreadable.length})`);
+    for (const u of graph.unreadable) lines.push(`  ${u.key}  ${u.reason}`);
   }
   return lines.join('\n');
 }

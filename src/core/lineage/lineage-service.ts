@@ -6,6 +6,7 @@ import type { ObjectService } from '../versioning/object-service.ts';
 import type { CallContext } from '../versioning/types.ts';
 import { resolveDataAddress } from './data-address.ts';
 import { INFERENCE_RECORD_ADDRESS, NODE_KEY_PREFIX } from './node-keys.ts';
+import { exactProvenance, type ProvenanceGraph } from './exact-provenance.ts';
 
 /** A node as queries return it. */
 export interface LineageNodeView {
@@ -206,11 +207,8 @@ export class LineageService {
    * What made this? The sources behind a node: the upstream objects and external datasets that
    * nothing recorded was derived from (raw inputs), found by walking the whole chain upstream.
    */
-  async provenance(ctx: CallContext, input: { address: string; limit?: number }): Promise<LineageGraph> {
-    const graph = await this.walk(ctx, { address: input.address, direction: 'upstream', depth: CHAIN_DEPTH, limit: input.limit ?? CHAIN_NODE_LIMIT });
-    const derived = new Set(graph.edges.filter((e) => e.type !== 'part-of').map((e) => e.to));
-    const sources = graph.nodes.filter((n) => (n.type === 'object' || n.type === 'external') && !derived.has(n.key));
-    return { ...graph, nodes: sources };
+  async provenance(ctx: CallContext, input: { address: string; limit?: number }): Promise<ProvenanceGraph> {
+    return exactProvenance(await this.walk(ctx, { address: input.address, direction: 'upstream', depth: CHAIN_DEPTH, limit: input.limit ?? CHAIN_NODE_LIMIT }));
   }
 
   /** What does this affect? Every run, dataset version, object and model version downstream. */

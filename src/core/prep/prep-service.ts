@@ -1,3 +1,4 @@
+import { runKey } from '../lineage/node-keys.ts';
 import { invalidArgument, notFound } from '../errors.ts';
 import { objectVersion, resolveDataAddress } from '../lineage/data-address.ts';
 import type { LineageRecorder } from '../lineage/lineage-recorder.ts';
@@ -260,10 +261,11 @@ export class PrepService {
       const summary = await this.process(ctx, { recipe: input.recipe, set, target, reuse: input.reuse !== false || distributed.tasks > 0, onProgress: input.onProgress });
       const committed = await commits.commit(ctx, { repository: target.repository, branch: target.branch, message: `recipe ${input.recipe.name}: ${summary.written} record(s) from ${repository}@${commit.slice(0, 12)}:${set.prefix}`, metadata: { recipe: input.recipe.name, 'recipe-hash': input.recipe.hash, run: run.id }, unchangedIsHead: true });
       await this.linkShards({ shards: summary.shards, sources: summary.sourcesByShard, repository: target.repository, commit: committed.id });
+      await this.recordExclusions(run.id, summary.exclusions);
       const dataset = await catalogOutput(this.parts.datasets, ctx, { recipe: input.recipe, input: { repository, prefix: set.prefix }, output: target, labels: summary.labels });
       await runs.logMetrics(ctx, run.id, metricsOf(summary));
       await runs.finish(ctx, run.id, { status: 'completed', outputs: [`${target.repository}@${committed.id}:${target.prefix}`] });
-      const { sourcesByShard: _sources, labels: _labels, ...rest } = summary;
+      const { sourcesByShard: _sources, labels: _labels, exclusions: _exclusions, ...rest } = summary;
       // What workers mapped for this run came back through the cache too, but is not reuse.
       return { ...rest, dataset, reused: rest.reused - distributed.sources, tasks: distributed.tasks, runId: run.id, recipeHash: input.recipe.hash, inputKey: source.key, outputCommit: committed.id };
     } catch (error) {
@@ -293,7 +295,7 @@ export class PrepService {
   private async process(
     ctx: CallContext,
     job: { recipe: Recipe; set: SourceSet; target: Output; reuse: boolean; onProgress?: PrepRunInput['onProgress'] },
-  ): Promise<Omit<PrepSummary, 'runId' | 'recipeHash' | 'inputKey' | 'outputCommit' | 'tasks' | 'dataset'> & { sourcesByShard: Array<Set<string>>; labels: string[] }> {
+  ): Promise<Omit<PrepSummary, 'runId' | 'recipeHash' | 'inputKey' | 'outputCommit' | 'tasks' | 'dataset'> & { sourcesByShard: Array<Set<string>>; labels: string[]; exclusions: RunExclusions }> {
     const { objects, cache } = this.parts;
     const decisions = await instantiateDatasetSteps(job.recipe, this.parts.env);
     await seedAgainst({ deps: this.deps, objects, ctx, ...this.documents() }, { recipe: job.recipe, steps: decisions });
@@ -309,6 +311,9 @@ export class PrepService {
     const totals = { sources: 0, reused: 0, extracted: 0, quarantined: 0 };
     const skipped: Record<string, number> = {};
     const unreadable: PrepSummary['unreadable'] = [];
+    /** Sources none of whose records went into the output, and why (provenance lists them as excluded). */
+    const excluded: SourceExclusion[] = [];
+    const unreadableKeys: Array<{ key: string; reason: string }> = [];
     /** Labels of the records written: they become the output dataset's tags. */
     const labels = new Set<string>();
     const reduce = async (ready: PreparedPage): Promise<void> => {
@@ -318,22 +323,31 @@ export class PrepService {
         totals.sources++;
         if (location) totals.reused++;
         const failed = mapped.length === 1 && mapped[0]?.drop?.step === UNREADABLE ? mapped[0].drop : undefined;
+        const key = source.key;
         if (failed) {
           unreadable.push({ path: source.object.path, reason: failed.reason });
+          unreadableKeys.push({ key, reason: failed.reason });
           continue;
         }
         totals.extracted += mapped.length;
+        let kept = 0;
+        const reasons: Record<string, number> = {};
         for (const record of mapped) {
           const outcome = reducer.reduce(record);
           if (outcome.kept) {
+            kept++;
             if (typeof outcome.kept.meta.labels === 'string' && outcome.kept.meta.labels !== '') for (const label of outcome.kept.meta.labels.split(',')) labels.add(label);
             await writer.add(outcome.kept);
+          } else if (outcome.dropped) {
+            const why = `${outcome.dropped.step}: ${outcome.dropped.reason}`;
+            reasons[why] = (reasons[why] ?? 0) + 1;
           }
           if (outcome.quarantined) {
             totals.quarantined++;
             await quarantine.add(outcome.quarantined);
           }
         }
+        if (kept === 0) excluded.push({ key, path: source.object.path, records: mapped.length, reasons: mapped.length === 0 ? { 'extract: no records': 1 } : reasons });
       }
       job.onProgress?.({ sources: totals.sources, records: totals.extracted });
     };
@@ -364,12 +378,29 @@ export class PrepService {
       quarantined: totals.quarantined,
       quarantine: quarantineShards,
       sourcesByShard: writer.sources,
+      exclusions: { excluded, unreadable: unreadableKeys },
     };
   }
 
   private documents(): { documents?: DocumentTextExtractor } {
     const documents = this.parts.env?.documents;
     return documents ? { documents } : {};
+  }
+
+  /**
+   * The run's node says its output is linked record by record (`recordLineage`), and lists the
+   * sources none of whose records went in, with the steps and reasons, and those that could not
+   * be read: provenance separates them from the sources (at most EXCLUSIONS_LISTED of each;
+   * `excludedTotal` counts them all).
+   */
+  private async recordExclusions(runId: string, exclusions: RunExclusions): Promise<void> {
+    await this.deps.metadata.lineage.mergeNodeData(runKey(runId), {
+      recordLineage: true,
+      excluded: exclusions.excluded.slice(0, EXCLUSIONS_LISTED),
+      excludedTotal: exclusions.excluded.length,
+      unreadable: exclusions.unreadable.slice(0, EXCLUSIONS_LISTED),
+      unreadableTotal: exclusions.unreadable.length,
+    });
   }
 
   /** Each shard `derived-from` every source object whose records it holds. */
@@ -383,6 +414,24 @@ export class PrepService {
       await recorder.edges(edges);
     }
   }
+}
+
+/** Exclusions kept on a run's node, each list at most this long (the node is one database row). */
+const EXCLUSIONS_LISTED = 10_000;
+
+/** A source none of whose records went into a run's output. */
+export interface SourceExclusion {
+  key: string;
+  path: string;
+  /** Records extracted from it. */
+  records: number;
+  /** `step: reason` → records dropped so. */
+  reasons: Record<string, number>;
+}
+
+interface RunExclusions {
+  excluded: SourceExclusion[];
+  unreadable: Array<{ key: string; reason: string }>;
 }
 
 interface Output {

@@ -10,6 +10,13 @@ export interface StepCount {
   counters: Record<string, number>;
 }
 
+/** What became of one record: kept (written), quarantined, and when not kept the step and reason. */
+export interface ReducedRecord {
+  kept?: PrepRecord;
+  quarantined?: PrepRecord;
+  dropped?: { step: string; reason: string };
+}
+
 /**
  * The in-order half of a run: walks each mapped record through the steps again, asking dataset
  * steps to decide and replaying record steps' outcomes, and counts exactly what a sequential run
@@ -27,7 +34,7 @@ export class RecordReducer {
   }
 
   /** Records must come in input order (path order, then record order within a source). */
-  reduce(mapped: MappedRecord): { kept?: PrepRecord; quarantined?: PrepRecord } {
+  reduce(mapped: MappedRecord): ReducedRecord {
     for (const [i, step] of this.steps.entries()) {
       const count = this.counts[i] as StepCount;
       count.in++;
@@ -38,8 +45,8 @@ export class RecordReducer {
       } else {
         for (const [name, n] of Object.entries(mapped.counts[i] ?? {})) count.counters[name] = (count.counters[name] ?? 0) + n;
         if (mapped.drop?.step === i) {
-          this.dropped(count, mapped.drop.reason);
-          return mapped.drop.quarantine === undefined ? {} : { quarantined: mapped.drop.quarantine };
+          const dropped = this.dropped(count, mapped.drop.reason);
+          return mapped.drop.quarantine === undefined ? dropped : { ...dropped, quarantined: mapped.drop.quarantine };
         }
       }
       count.out++;
@@ -55,8 +62,8 @@ export class RecordReducer {
     return this.counts;
   }
 
-  private dropped(count: StepCount, reason: string): Record<string, never> {
+  private dropped(count: StepCount, reason: string): ReducedRecord {
     count.dropped[reason] = (count.dropped[reason] ?? 0) + 1;
-    return {};
+    return { dropped: { step: count.name, reason } };
   }
 }

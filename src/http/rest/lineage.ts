@@ -20,6 +20,11 @@ const GraphSchema = z.object({
   edges: z.array(z.object({ from: z.string(), to: z.string(), type: z.string() })),
   truncated: z.boolean(),
 }).meta({ id: 'LineageGraph' });
+const ProvenanceSchema = GraphSchema.extend({
+  sources: z.array(NodeSchema).describe('what went in (the same as nodes)'),
+  excluded: z.array(z.object({ key: z.string(), path: z.string().optional(), records: z.number().optional(), reasons: z.record(z.string(), z.number()).describe("'step: reason' → records dropped so"), run: z.string() })).describe('read by a recipe upstream; none of their records went into its output'),
+  unreadable: z.array(z.object({ key: z.string(), reason: z.string(), run: z.string() })).describe('read by a recipe upstream, but not readable as their type'),
+}).meta({ id: 'Provenance' });
 const Types = z.string().optional().describe('comma-separated node types: object, dataset, run, model, job, external');
 const Node = z.string().describe('repo@ref:path, model:<name>@<alias>, model:<name>/<n>, or a node key (run:<id>, dataset:…, object:…)');
 const Accepted = z.object({
@@ -145,7 +150,12 @@ export function registerLineageRoutes(app: FastifyInstance, deps: RouteDeps): vo
   });
 
   api.get('/lineage/provenance', {
-    schema: { tags, summary: 'What made this: the source objects and external datasets behind a node (e.g. a model version)', querystring: z.object({ node: Node, limit: z.coerce.number().int().min(1).optional() }), response: { 200: GraphSchema, ...ERROR_RESPONSES } },
+    schema: {
+      tags,
+      summary: 'What made this: the source objects and external datasets whose data went into a node (e.g. a model version), and what recipes upstream read but excluded or could not read',
+      querystring: z.object({ node: Node, limit: z.coerce.number().int().min(1).optional() }),
+      response: { 200: ProvenanceSchema, ...ERROR_RESPONSES },
+    },
   }, async (request) => deps.core.lineage.provenance(deps.context(request), { address: request.query.node, limit: request.query.limit }));
 
   api.get('/lineage/impact', {
