@@ -1,6 +1,7 @@
 import type { LineageGraph, LineageNodeView } from '../core/lineage/lineage-service.ts';
 import type { OpenLineageRunEvent } from '../core/lineage/openlineage-events.ts';
 import type { ExcludedSource, ProvenanceGraph } from '../core/lineage/exact-provenance.ts';
+import type { NodeLabels } from '../core/lineage/label-propagation.ts';
 import type { ModelView, RegisterInput, ResolvedModel } from '../core/models/model-registry-service.ts';
 import type { AliasEvent, ModelVersionRecord, RegisteredModelRecord } from '../core/ports/model-store.ts';
 import type { IntakeWarning, LineageDirection, LineageNodeType } from '../core/ports/lineage-store.ts';
@@ -9,7 +10,7 @@ import type { MetricInput, RunView, StartRunInput } from '../core/runs/run-servi
 import type { StrataCore } from '../core/strata.ts';
 import type { CallContext } from '../core/versioning/types.ts';
 
-export type { ExcludedSource, ProvenanceGraph };
+export type { ExcludedSource, NodeLabels, ProvenanceGraph };
 export type { LineageGraph, LineageNodeView, ModelView, RegisterInput, ResolvedModel, AliasEvent, ModelVersionRecord, RegisteredModelRecord, MetricPoint, RunRecord, RunStatus, MetricInput, RunView, StartRunInput, OpenLineageRunEvent };
 
 export interface RunFilter {
@@ -60,6 +61,8 @@ export interface LineageApi {
   provenance(input: { node: string; limit?: number }): Promise<ProvenanceGraph>;
   /** What this affects: everything downstream of a node (e.g. `raw@main:docs/a.txt`). */
   impact(input: { node: string; types?: LineageNodeType[]; limit?: number }): Promise<LineageGraph>;
+  /** The labels and licences that reach a node, each explained. */
+  labels(input: { node: string }): Promise<NodeLabels>;
   /** Accepted OpenLineage events whose facets deviated from their schema, newest first. */
   warnings(input: { limit?: number; subject?: string }): Promise<IntakeWarning[]>;
 }
@@ -96,6 +99,7 @@ export function localLineageApi(core: StrataCore, ctx: CallContext): LineageApi 
     walk: (input) => core.lineage.walk(ctx, { address: input.node, direction: input.direction ?? 'both', depth: input.depth, types: input.types, limit: input.limit }),
     provenance: (input) => core.lineage.provenance(ctx, { address: input.node, limit: input.limit }),
     impact: (input) => core.lineage.impact(ctx, { address: input.node, types: input.types, limit: input.limit }),
+    labels: (input) => core.lineage.labels(ctx, { address: input.node }),
     warnings: (input) => core.openLineage.intakeWarnings(ctx, { limit: input.limit ?? 100, ...(input.subject === undefined ? {} : { subject: input.subject }) }),
   };
 }
@@ -142,6 +146,7 @@ export function httpLineageApi(json: Json): LineageApi {
     walk: (input) => json('GET', '/lineage/graph', { query: { node: input.node, direction: input.direction, depth: input.depth, types: types(input.types), limit: input.limit } }),
     provenance: (input) => json('GET', '/lineage/provenance', { query: { node: input.node, limit: input.limit } }),
     impact: (input) => json('GET', '/lineage/impact', { query: { node: input.node, types: types(input.types), limit: input.limit } }),
+    labels: (input) => json('GET', '/lineage/labels', { query: { node: input.node } }),
     warnings: async (input) => (await json<{ warnings: IntakeWarning[] }>('GET', '/lineage/warnings', { query: { limit: input.limit, subject: input.subject } })).warnings,
   };
 }

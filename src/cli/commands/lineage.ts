@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { invalidArgument } from '../../core/errors.ts';
 import { LINEAGE_NODE_TYPES, type LineageNodeType } from '../../core/ports/lineage-store.ts';
-import type { LineageGraph, ProvenanceGraph } from '../../sdk/api.ts';
+import type { LineageGraph, NodeLabels, ProvenanceGraph } from '../../sdk/api.ts';
 import { withContext } from '../context.ts';
 
 const NODE = 'repo@ref:path, model:<name>@<alias>, model:<name>/<n>, run:<id>, or a node key';
 
-/** `strata lineage upstream|downstream|provenance|impact|warnings`. */
+/** `strata lineage upstream|downstream|provenance|impact|labels|warnings`. */
 export function registerLineageCommands(program: Command): void {
   const lineage = program.command('lineage').description('what made a version, and what a version affects');
   for (const direction of ['upstream', 'downstream'] as const) {
@@ -44,6 +44,16 @@ export function registerLineageCommands(program: Command): void {
       });
     });
   lineage
+    .command('labels')
+    .description('the classification labels and licences that reach a node, and where each came from')
+    .argument('<node>', NODE)
+    .action(async (node: string, _opts: unknown, command: Command) => {
+      await withContext(command, async ({ api, out }) => {
+        const labels = await api.lineage.labels({ node });
+        out.print(labels, () => formatLabels(labels));
+      });
+    });
+  lineage
     .command('warnings')
     .description('accepted OpenLineage events whose facets deviated from their schema (kept as sent), newest first')
     .option('--subject <key>', 'only those about run:<id>, job:<namespace>:<name> or dataset:<namespace>:<name>')
@@ -65,6 +75,16 @@ function formatGraph(graph: LineageGraph, what: string): string {
     lines.push(`${type} (${nodes.length})`);
     for (const n of nodes) lines.push(`  ${n.key}${n.type === 'run' ? `  ${n.label}` : ''}`, ...erasureMarks(n.data).map((m) => `  ${m}`));
   }
+  return lines.join('\n');
+}
+
+function formatLabels(l: NodeLabels): string {
+  const lines = [`labels of ${l.key}: ${l.labels.length === 0 ? '(none)' : l.labels.map((x) => x.label).join(', ')}`];
+  for (const x of l.labels) {
+    lines.push(`  ${x.label}  from ${[...new Set(x.from.map((o) => o.dataset))].join(', ')}${x.origins > x.from.length ? ` (${x.origins} origins, ${x.from.length} listed)` : ''}`);
+  }
+  for (const r of l.removed) lines.push(`  ${r.label}  removed by ${r.run} (from ${[...new Set(r.from.map((o) => o.dataset))].join(', ')})`);
+  lines.push(`licences: ${l.licences.length === 0 ? '(no sources)' : l.licences.map((x) => `${x.licence} (${x.sources} source${x.sources === 1 ? '' : 's'})`).join(', ')}`);
   return lines.join('\n');
 }
 

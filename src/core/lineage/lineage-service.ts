@@ -7,6 +7,7 @@ import type { CallContext } from '../versioning/types.ts';
 import { resolveDataAddress } from './data-address.ts';
 import { INFERENCE_RECORD_ADDRESS, NODE_KEY_PREFIX } from './node-keys.ts';
 import { exactProvenance, type ProvenanceGraph } from './exact-provenance.ts';
+import { propagateLabels, type NodeLabels } from './label-propagation.ts';
 
 /** A node as queries return it. */
 export interface LineageNodeView {
@@ -209,6 +210,12 @@ export class LineageService {
    */
   async provenance(ctx: CallContext, input: { address: string; limit?: number }): Promise<ProvenanceGraph> {
     return exactProvenance(await this.walk(ctx, { address: input.address, direction: 'upstream', depth: CHAIN_DEPTH, limit: input.limit ?? CHAIN_NODE_LIMIT }));
+  }
+
+  /** The classification labels and licences that reach a node, each with where it came from (see label-propagation.ts). */
+  async labels(ctx: CallContext, input: { address: string; limit?: number }): Promise<NodeLabels> {
+    const graph = await this.walk(ctx, { address: input.address, direction: 'upstream', depth: CHAIN_DEPTH, limit: input.limit ?? CHAIN_NODE_LIMIT });
+    return propagateLabels(graph, exactProvenance(graph).sources, await this.deps.metadata.listDatasets({}));
   }
 
   /** What does this affect? Every run, dataset version, object and model version downstream. */

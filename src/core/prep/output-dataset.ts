@@ -19,6 +19,14 @@ export interface OutputDataset {
  * in, except `pii` when a pii step covering every type removed it (redact, hash or drop-record);
  * the labels `label` steps gave to the records written become the dataset's tags.
  */
+/**
+ * Classification labels a recipe provably removes from what passes through it: `pii` when a pii
+ * step covers every type it knows (lineage applies the same rule to everything downstream).
+ */
+export function labelsRemovedBy(recipe: Pick<Recipe, 'steps'>): string[] {
+  return recipe.steps.some((s) => s.name === 'pii' && PII_TYPES.every((type) => (s.params.types as string[]).includes(type))) ? ['pii'] : [];
+}
+
 export async function catalogOutput(
   datasets: DatasetService,
   ctx: CallContext,
@@ -26,8 +34,7 @@ export async function catalogOutput(
 ): Promise<OutputDataset> {
   const all = await datasets.list(ctx, {});
   const inherited = new Set(all.filter((d) => d.repository === run.input.repository && run.input.prefix.startsWith(d.prefix)).flatMap((d) => d.labels));
-  const removes = run.recipe.steps.some((s) => s.name === 'pii' && PII_TYPES.every((type) => (s.params.types as string[]).includes(type)));
-  const remove = removes ? ['pii'] : [];
+  const remove = labelsRemovedBy(run.recipe);
   const labels = [...inherited].filter((l) => !remove.includes(l));
   const tags = run.labels;
   const existing = all.find((d) => d.repository === run.output.repository && d.prefix === run.output.prefix);

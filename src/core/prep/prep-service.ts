@@ -19,7 +19,7 @@ import type { AnyStepInstance, PrepRecord } from './record.ts';
 import { RecordReducer, type StepCount } from './reduce-records.ts';
 import { preparePage, type PreparedPage } from './prep-pages.ts';
 import { seedAgainst } from './seed-against.ts';
-import { catalogOutput, type OutputDataset } from './output-dataset.ts';
+import { catalogOutput, labelsRemovedBy, type OutputDataset } from './output-dataset.ts';
 import type { DatasetService } from '../catalog/dataset-service.ts';
 import { ShardWriter, type ShardInfo } from './shard-writer.ts';
 
@@ -260,8 +260,9 @@ export class PrepService {
       // After workers, everything is in the cache, mapped afresh when reuse was refused.
       const summary = await this.process(ctx, { recipe: input.recipe, set, target, reuse: input.reuse !== false || distributed.tasks > 0, onProgress: input.onProgress });
       const committed = await commits.commit(ctx, { repository: target.repository, branch: target.branch, message: `recipe ${input.recipe.name}: ${summary.written} record(s) from ${repository}@${commit.slice(0, 12)}:${set.prefix}`, metadata: { recipe: input.recipe.name, 'recipe-hash': input.recipe.hash, run: run.id }, unchangedIsHead: true });
-      await this.linkShards({ shards: summary.shards, sources: summary.sourcesByShard, repository: target.repository, commit: committed.id });
-      await this.recordExclusions(run.id, summary.exclusions);
+      const removesLabels = labelsRemovedBy(input.recipe);
+      await this.linkShards({ shards: summary.shards, sources: summary.sourcesByShard, repository: target.repository, commit: committed.id, run: run.id, removesLabels });
+      await this.recordExclusions(run.id, summary.exclusions, removesLabels);
       const dataset = await catalogOutput(this.parts.datasets, ctx, { recipe: input.recipe, input: { repository, prefix: set.prefix }, output: target, labels: summary.labels });
       await runs.logMetrics(ctx, run.id, metricsOf(summary));
       await runs.finish(ctx, run.id, { status: 'completed', outputs: [`${target.repository}@${committed.id}:${target.prefix}`] });
@@ -390,12 +391,14 @@ export class PrepService {
   /**
    * The run's node says its output is linked record by record (`recordLineage`), and lists the
    * sources none of whose records went in, with the steps and reasons, and those that could not
-   * be read: provenance separates them from the sources (at most EXCLUSIONS_LISTED of each;
+   * be read, and the classification labels it provably removes (`removesLabels`, for label
+   * propagation): provenance separates them from the sources (at most EXCLUSIONS_LISTED of each;
    * `excludedTotal` counts them all).
    */
-  private async recordExclusions(runId: string, exclusions: RunExclusions): Promise<void> {
+  private async recordExclusions(runId: string, exclusions: RunExclusions, removesLabels: string[]): Promise<void> {
     await this.deps.metadata.lineage.mergeNodeData(runKey(runId), {
       recordLineage: true,
+      removesLabels,
       excluded: exclusions.excluded.slice(0, EXCLUSIONS_LISTED),
       excludedTotal: exclusions.excluded.length,
       unreadable: exclusions.unreadable.slice(0, EXCLUSIONS_LISTED),
@@ -403,12 +406,17 @@ export class PrepService {
     });
   }
 
-  /** Each shard `derived-from` every source object whose records it holds. */
-  private async linkShards(input: { shards: ShardInfo[]; sources: Array<Set<string>>; repository: string; commit: string }): Promise<void> {
+  /**
+   * Each shard `derived-from` every source object whose records it holds; the shard's node names
+   * the run that made it and the labels that run removed (the derived-from edges pass through it).
+   */
+  private async linkShards(input: { shards: ShardInfo[]; sources: Array<Set<string>>; repository: string; commit: string; run: string; removesLabels: string[] }): Promise<void> {
     const { recorder } = this.parts;
     for (const [i, shard] of input.shards.entries()) {
       const keys = [...(input.sources[i] ?? [])];
-      const [shardId] = await recorder.nodes([objectVersion({ repository: input.repository, path: shard.path, entry: shard, commit: input.commit })]);
+      const node = objectVersion({ repository: input.repository, path: shard.path, entry: shard, commit: input.commit });
+      const [shardId] = await recorder.nodes([node]);
+      await this.deps.metadata.lineage.mergeNodeData(node.key, { madeBy: runKey(input.run), removesLabels: input.removesLabels });
       const existing = await this.deps.metadata.lineage.getNodes(keys);
       const edges: LineageEdge[] = existing.map((n) => ({ src: n.id, dst: shardId as number, type: 'derived-from' }));
       await recorder.edges(edges);

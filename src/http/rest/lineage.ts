@@ -25,6 +25,13 @@ const ProvenanceSchema = GraphSchema.extend({
   excluded: z.array(z.object({ key: z.string(), path: z.string().optional(), records: z.number().optional(), reasons: z.record(z.string(), z.number()).describe("'step: reason' → records dropped so"), run: z.string() })).describe('read by a recipe upstream; none of their records went into its output'),
   unreadable: z.array(z.object({ key: z.string(), reason: z.string(), run: z.string() })).describe('read by a recipe upstream, but not readable as their type'),
 }).meta({ id: 'Provenance' });
+const Origin = z.object({ dataset: z.string().describe('the catalog dataset that carries the label'), node: z.string().describe('the version in the graph that lies in it') });
+const LabelsSchema = z.object({
+  key: z.string(),
+  labels: z.array(z.object({ label: z.string(), from: z.array(Origin), origins: z.number() })),
+  removed: z.array(z.object({ label: z.string(), run: z.string(), from: z.array(Origin) })).describe('labels a recipe run upstream provably removed'),
+  licences: z.array(z.object({ licence: z.string(), sources: z.number() })).describe("licences of the sources whose data went in, with how many carry each ('unknown': none declared)"),
+}).meta({ id: 'NodeLabels' });
 const Types = z.string().optional().describe('comma-separated node types: object, dataset, run, model, job, external');
 const Node = z.string().describe('repo@ref:path, model:<name>@<alias>, model:<name>/<n>, or a node key (run:<id>, dataset:…, object:…)');
 const Accepted = z.object({
@@ -157,6 +164,15 @@ export function registerLineageRoutes(app: FastifyInstance, deps: RouteDeps): vo
       response: { 200: ProvenanceSchema, ...ERROR_RESPONSES },
     },
   }, async (request) => deps.core.lineage.provenance(deps.context(request), { address: request.query.node, limit: request.query.limit }));
+
+  api.get('/lineage/labels', {
+    schema: {
+      tags,
+      summary: 'The classification labels and licences that reach a node, each with where it came from, and the labels a recipe removed on the way',
+      querystring: z.object({ node: Node }),
+      response: { 200: LabelsSchema, ...ERROR_RESPONSES },
+    },
+  }, async (request) => deps.core.lineage.labels(deps.context(request), { address: request.query.node }));
 
   api.get('/lineage/impact', {
     schema: { tags, summary: 'What this affects: every run, dataset, object and model version downstream', querystring: z.object({ node: Node, types: Types, limit: z.coerce.number().int().min(1).optional() }), response: { 200: GraphSchema, ...ERROR_RESPONSES } },
