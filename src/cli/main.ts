@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAuditCommands } from './commands/audit.ts';
 import { registerGcCommands } from './commands/gc.ts';
 import { registerEraseCommands } from './commands/erase.ts';
+import { registerReportCommand } from './commands/report.ts';
 import { registerInferenceCommands } from './commands/inference.ts';
 import { registerDatasetCommands } from './commands/datasets.ts';
 import { registerHistoryCommands } from './commands/history.ts';
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   registerAuditCommands(program);
   registerGcCommands(program);
   registerEraseCommands(program);
+  registerReportCommand(program);
   registerInferenceCommands(program);
   registerServeCommand(program);
   registerWorkerCommand(program);

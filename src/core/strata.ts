@@ -41,6 +41,7 @@ import { AuditRecorder } from './audit/audit-recorder.ts';
 import { AuditService, DEFAULT_AUDIT_RETENTION, type AuditRetention } from './audit/audit-service.ts';
 import type { AuditSigner } from './ports/audit-signer.ts';
 import { inferenceKeyOf } from './inference/inference-lineage.ts';
+import { ModelReportService } from './models/model-report.ts';
 import { InferenceService, type InferenceOptions } from './inference/inference-service.ts';
 import type { ArchiveEngine, TokenCounter } from './ports/archive-engine.ts';
 import { StrataError } from './errors.ts';
@@ -135,6 +136,8 @@ export interface StrataCore {
   gc: GcService;
   /** Erasure along lineage, with signed certificates. */
   erasure: ErasureService;
+  /** What an auditor asks of a model version, in one document. */
+  reports: ModelReportService;
   /** How this Strata names itself in OpenLineage events. */
   openLineageSettings: OpenLineageSettings;
   /** Releases the metadata store. */
@@ -184,6 +187,7 @@ export function createStrataCore(options: StrataCoreOptions): StrataCore {
     const record = await inference.get(ctx, id);
     return inferenceKeyOf({ application: record.application, time: record.time, model: record.model, model_version: record.modelVersion });
   });
+  const auditService = new AuditService({ authorizer: deps.authorizer, clock, blobs: options.blobs }, auditLog, { ...DEFAULT_AUDIT_RETENTION, ...options.audit?.retention });
   const auditedRepositories = audited(repositories, 'repositories');
   const auditedObjects = audited(objects, 'objects', { untraced: ['writeContent'] });
   const auditedCommits = audited(commits, 'commits');
@@ -207,7 +211,8 @@ export function createStrataCore(options: StrataCoreOptions): StrataCore {
     prep: audited(prep, 'prep', { untraced: ['serveTasks'] }),
     inference: audited(inference, 'inference', { brief: ['log'] }),
     erasure: audited(new ErasureService(deps, { objects, commits, inference, search, erased, blobs: options.blobs, ...(options.audit?.signer ? { signer: options.audit.signer } : {}) }), 'erasure', { untraced: ['marksOf'] }),
-    audit: new AuditService({ authorizer: deps.authorizer, clock, blobs: options.blobs }, auditLog, { ...DEFAULT_AUDIT_RETENTION, ...options.audit?.retention }),
+    audit: auditService,
+    reports: audited(new ModelReportService(deps, { models, runs, lineage, inference, audit: auditService }), 'reports'),
     openLineageSettings,
     close: async () => {
       await options.tasks?.queue.stop();

@@ -2,6 +2,7 @@ import type { LineageGraph, LineageNodeView } from '../core/lineage/lineage-serv
 import type { OpenLineageRunEvent } from '../core/lineage/openlineage-events.ts';
 import type { ExcludedSource, ProvenanceGraph } from '../core/lineage/exact-provenance.ts';
 import type { NodeLabels } from '../core/lineage/label-propagation.ts';
+import type { ModelReport } from '../core/models/model-report.ts';
 import type { ModelView, RegisterInput, ResolvedModel } from '../core/models/model-registry-service.ts';
 import type { AliasEvent, ModelVersionRecord, RegisteredModelRecord } from '../core/ports/model-store.ts';
 import type { IntakeWarning, LineageDirection, LineageNodeType } from '../core/ports/lineage-store.ts';
@@ -10,7 +11,7 @@ import type { MetricInput, RunView, StartRunInput } from '../core/runs/run-servi
 import type { StrataCore } from '../core/strata.ts';
 import type { CallContext } from '../core/versioning/types.ts';
 
-export type { ExcludedSource, NodeLabels, ProvenanceGraph };
+export type { ExcludedSource, ModelReport, NodeLabels, ProvenanceGraph };
 export type { LineageGraph, LineageNodeView, ModelView, RegisterInput, ResolvedModel, AliasEvent, ModelVersionRecord, RegisteredModelRecord, MetricPoint, RunRecord, RunStatus, MetricInput, RunView, StartRunInput, OpenLineageRunEvent };
 
 export interface RunFilter {
@@ -45,6 +46,8 @@ export interface ModelsApi {
   aliasHistory(model: string): Promise<AliasEvent[]>;
   /** `model:name@alias[/path]`, `model:name/3[/path]` → the exact object address. */
   resolve(address: string): Promise<ResolvedModel>;
+  /** The model report of the version an address names. */
+  report(address: string): Promise<ModelReport>;
 }
 
 export interface WalkRequest {
@@ -91,6 +94,7 @@ export function localModelsApi(core: StrataCore, ctx: CallContext): ModelsApi {
     setAlias: (input) => core.models.setAlias(ctx, input),
     aliasHistory: (model) => core.models.aliasHistory(ctx, model),
     resolve: (address) => core.models.resolve(ctx, address),
+    report: (address) => core.reports.report(ctx, address),
   };
 }
 
@@ -137,6 +141,10 @@ export function httpModelsApi(json: Json): ModelsApi {
         : json('PUT', `/models/${enc(input.model)}/aliases/${enc(input.alias)}`, { body: { version: input.version } }),
     aliasHistory: async (model) => (await json<{ events: AliasEvent[] }>('GET', `/models/${enc(model)}/alias-history`)).events,
     resolve: (address) => json('GET', '/models/resolve', { query: { address } }),
+    report: async (address) => {
+      const { version } = await json<ResolvedModel>('GET', '/models/resolve', { query: { address } });
+      return json('GET', `/models/${enc(version.model)}/versions/${version.version}/report`);
+    },
   };
 }
 

@@ -33,7 +33,10 @@ export async function catalogOutput(
   run: { recipe: Recipe; input: { repository: string; prefix: string }; output: { repository: string; prefix: string }; labels: string[] },
 ): Promise<OutputDataset> {
   const all = await datasets.list(ctx, {});
-  const inherited = new Set(all.filter((d) => d.repository === run.input.repository && run.input.prefix.startsWith(d.prefix)).flatMap((d) => d.labels));
+  // The labels of every dataset the input overlaps: those it lies in, and those that lie in it
+  // (a recipe over `docs/` reads the `docs/web/` dataset's objects too).
+  const overlaps = (d: { repository: string; prefix: string }): boolean => d.repository === run.input.repository && (run.input.prefix.startsWith(d.prefix) || d.prefix.startsWith(run.input.prefix));
+  const inherited = new Set(all.filter(overlaps).flatMap((d) => d.labels));
   const remove = labelsRemovedBy(run.recipe);
   const labels = [...inherited].filter((l) => !remove.includes(l));
   const tags = run.labels;

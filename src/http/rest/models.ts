@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { RouteDeps } from '../build-server.ts';
+import { modelReportHtml, modelReportMarkdown } from '../../core/models/model-report-format.ts';
 import { ERROR_RESPONSES } from '../schemas.ts';
 
 const ModelSchema = z.object({ name: z.string(), description: z.string(), tags: z.array(z.string()), createdAt: z.string(), createdBy: z.string() }).meta({ id: 'Model' });
@@ -63,6 +64,21 @@ export function registerModelRoutes(app: FastifyInstance, deps: RouteDeps): void
   api.delete('/models/:name/aliases/:alias', {
     schema: { tags, summary: 'Remove an alias (recorded)', params: z.object({ name: z.string(), alias: z.string() }), response: { 200: AliasEventSchema, ...ERROR_RESPONSES } },
   }, async (request) => deps.core.models.setAlias(deps.context(request), { model: request.params.name, alias: request.params.alias }));
+
+  api.get('/models/:name/versions/:version/report', {
+    schema: {
+      tags,
+      summary: "The model report an auditor asks for: run, training data, preparation, sources with licences and labels, exclusions, erasures, inference use, retention, the audit log's signed head",
+      params: z.object({ name: z.string(), version: z.coerce.number().int().min(1) }),
+      querystring: z.strictObject({ format: z.enum(['json', 'markdown', 'html']).default('json') }),
+      response: { 200: z.record(z.string(), z.unknown()).describe('format=json: the report (strata-model-report/1); markdown and html answer text/markdown and text/html'), ...ERROR_RESPONSES },
+    },
+  }, async (request, reply) => {
+    const report = await deps.core.reports.report(deps.context(request), `model:${request.params.name}/${request.params.version}`);
+    if (request.query.format === 'json') return report as unknown as Record<string, unknown>;
+    const text = request.query.format === 'html' ? modelReportHtml(report) : modelReportMarkdown(report);
+    return reply.type(request.query.format === 'html' ? 'text/html; charset=utf-8' : 'text/markdown; charset=utf-8').serializer((payload: unknown) => payload as string).send(text as unknown as Record<string, unknown>);
+  });
 
   api.get('/models/:name/alias-history', {
     schema: { tags, summary: 'Every alias move, oldest first', ...Name, response: { 200: z.object({ events: z.array(AliasEventSchema) }), ...ERROR_RESPONSES } },
