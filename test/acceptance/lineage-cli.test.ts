@@ -60,6 +60,16 @@ describe('runs, models and lineage from the CLI (black box)', () => {
     const impact = JSON.parse(await ok(dir, ['--json', 'lineage', 'impact', 'raw@main:docs/a.txt', '--type', 'run,model'])) as { nodes: Array<{ key: string; label: string }> };
     expect(impact.nodes.map((n) => n.key).sort()).toEqual(['model:bert/1', `run:${prep}`, `run:${train}`].sort());
 
+    // Labels and licences of what went in (none declared here), and the report an auditor asks for.
+    expect(await ok(dir, ['lineage', 'labels', 'model:bert@production'])).toBe('labels of model:bert/1: (none)\nlicences: unknown (2 sources)\n');
+    const report = await ok(dir, ['report', 'model:bert@production']);
+    expect(report.split('\n')[0]).toBe('# Model report: bert/1');
+    expect(report).toContain(`\n## Training run\n\n${train}: train-bert (training), completed  \n`);
+    expect(report).toContain('| lr | 3e-4 |');
+    const html = await ok(dir, ['report', 'model:bert@production', '--format', 'html']);
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    const bad = await strata(dir, ['report', 'model:bert@production', '--format', 'pdf']);
+    expect([bad.code, bad.stderr]).toEqual([2, "strata: --format must be one of markdown, html, json, not 'pdf'\n"]);
     await ok(dir, ['get', 'model:bert@production', join(dir, 'deployed.bin')]);
     expect((await readFile(join(dir, 'deployed.bin'))).equals(Buffer.alloc(2000, 2))).toBe(true);
     expect(await ok(dir, ['stat', 'models@main:ckpt/'])).toMatch(/^objects {2}2\nlogical {2}3\.9 KiB \(4000 B\)\n/);
@@ -71,7 +81,7 @@ describe('runs, models and lineage from the CLI (black box)', () => {
     const failed = await strata(dir, ['run', 'exec', '--job', 'broken', '--', 'sh', '-c', 'exit 3']);
     expect(failed.code).toBe(3);
     expect(failed.stdout).toMatch(/^strata: run [0-9a-f-]{36} failed\n$/);
-  });
+  }, 180_000);
 
   async function objectKey(repo: string, path: string): Promise<string> {
     const info = JSON.parse(await ok(dir, ['--json', 'stat', `${repo}@main:${path}`])) as { sha256: string };
