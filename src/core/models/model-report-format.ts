@@ -6,7 +6,7 @@ import type { ModelReport, Withheld } from './model-report.ts';
  * because the documents are small and fixed, and a Markdown-to-HTML library would add an
  * escaping surface for text that comes from users (names, descriptions, parameters).
  */
-type Block = { kind: 'lines'; lines: string[] } | { kind: 'table'; head: string[]; rows: string[][] };
+type Block = { kind: 'lines'; lines: string[] } | { kind: 'table'; head: string[]; rows: string[][]; empty: string };
 
 interface Section {
   title: string;
@@ -16,7 +16,7 @@ interface Section {
 
 const isWithheld = (value: unknown): value is Withheld => typeof value === 'object' && value !== null && 'withheld' in value;
 const lines = (...items: string[]): Block => ({ kind: 'lines', lines: items });
-const table = (head: string[], rows: string[][]): Block => ({ kind: 'table', head, rows });
+const table = (head: string[], rows: string[][], empty: string): Block => ({ kind: 'table', head, rows, empty });
 const counts = (record: Record<string, number>): string => Object.entries(record).map(([k, v]) => `${k} ${v}`).join(', ');
 
 function sections(r: ModelReport): Section[] {
@@ -32,17 +32,17 @@ function sections(r: ModelReport): Section[] {
       title: 'Training run',
       blocks: [
         lines(`${run.id}: ${run.job} (${run.kind}), ${run.status}`, `started ${run.startedAt}${run.endedAt === null ? '' : `, ended ${run.endedAt}`}, by ${run.user}${run.host === null ? '' : ` on ${run.host}`}`, `code: ${code}`),
-        table(['parameter', 'value'], Object.entries(run.params).map(([k, v]) => [k, v])),
-        table(['metric', 'last value'], Object.entries(run.metrics).map(([k, v]) => [k, String(v)])),
-        table(['environment', 'value'], Object.entries(run.env).map(([k, v]) => [k, v])),
+        table(['parameter', 'value'], Object.entries(run.params).map(([k, v]) => [k, v]), 'No parameters recorded.'),
+        table(['metric', 'last value'], Object.entries(run.metrics).map(([k, v]) => [k, String(v)]), 'No metrics recorded.'),
+        table(['environment', 'value'], Object.entries(run.env).map(([k, v]) => [k, v]), 'No environment recorded.'),
       ],
       reproduce: r.reproduce.run,
     });
   }
-  out.push({ title: 'Training data', blocks: [table(['version read', 'dataset', 'owner', 'licence', 'labels'], r.training.flatMap((t) => (t.datasets.length === 0 ? [[t.key, '(not in the catalog)', '', '', '']] : t.datasets.map((d) => [t.key, d.name, d.owner, d.license ?? '(none)', d.labels.join(', ')]))))], reproduce: r.reproduce.run });
+  out.push({ title: 'Training data', blocks: [table(['version read', 'dataset', 'owner', 'licence', 'labels'], r.training.flatMap((t) => (t.datasets.length === 0 ? [[t.key, '(not in the catalog)', '', '', '']] : t.datasets.map((d) => [t.key, d.name, d.owner, d.license ?? '(none)', d.labels.join(', ')]))), 'The run declared no inputs.')], reproduce: r.reproduce.run });
   out.push({
     title: 'Preparation',
-    blocks: r.preparation.length === 0 ? [lines('No recipe run upstream.')] : r.preparation.flatMap((p) => [lines(`recipe ${p.recipe} (hash ${p.recipeHash.slice(0, 12)}), run ${p.run}, ${p.status}: ${p.sources} source(s) read, ${p.written} record(s) written, ${p.excluded} source(s) excluded, ${p.unreadable} unreadable`), table(['step', 'version and parameters', 'counts'], p.steps.map((s) => [`${s.index} ${s.name}`, s.settings, counts(s.counts)]))]),
+    blocks: r.preparation.length === 0 ? [lines('No recipe run upstream.')] : r.preparation.flatMap((p) => [lines(`recipe ${p.recipe} (hash ${p.recipeHash.slice(0, 12)}), run ${p.run}, ${p.status}: ${p.sources} source(s) read, ${p.written} record(s) written, ${p.excluded} source(s) excluded, ${p.unreadable} unreadable`), table(['step', 'version and parameters', 'counts'], p.steps.map((s) => [`${s.index} ${s.name}`, s.settings, counts(s.counts)]), 'No steps.')]),
     reproduce: r.preparation.length === 0 ? undefined : `strata run show ${r.preparation[0]?.run ?? ''}`,
   });
   const s = r.sources;
@@ -50,19 +50,19 @@ function sections(r: ModelReport): Section[] {
     title: 'Sources, licences and labels',
     blocks: [
       lines(`${s.count} source version(s) went into training.`),
-      table(['licence', 'sources'], s.licences.map((l) => [l.licence, String(l.sources)])),
-      table(['label', 'from datasets'], [...s.labels.map((l) => [l.label, l.datasets.join(', ')]), ...s.removed.map((x) => [`${x.label} (removed)`, `by ${x.run}`])]),
+      table(['licence', 'sources'], s.licences.map((l) => [l.licence, String(l.sources)]), 'No sources, so no licences.'),
+      table(['label', 'from datasets'], [...s.labels.map((l) => [l.label, l.datasets.join(', ')]), ...s.removed.map((x) => [`${x.label} (removed)`, `by ${x.run}`])], 'No classification labels.'),
     ],
     reproduce: `${r.reproduce.sources} · ${r.reproduce.labels}`,
   });
   out.push({
     title: 'Excluded and unreadable sources',
-    blocks: [table(['source', 'records', 'why'], r.excluded.map((e) => [e.key, e.records === undefined ? '' : String(e.records), Object.keys(e.reasons).length === 0 ? 'not prepared' : counts(e.reasons)])), table(['unreadable source', 'reason'], r.unreadable.map((u) => [u.key, u.reason]))],
+    blocks: [table(['source', 'records', 'why'], r.excluded.map((e) => [e.key, e.records === undefined ? '' : String(e.records), Object.keys(e.reasons).length === 0 ? 'not prepared' : counts(e.reasons)]), 'No source was excluded.'), table(['unreadable source', 'reason'], r.unreadable.map((u) => [u.key, u.reason]), 'Every source was readable.')],
     reproduce: r.reproduce.sources,
   });
-  out.push({ title: 'Erasures', blocks: [r.erasures.length === 0 ? lines('No erasure has touched this version’s data.') : table(['subject', 'mark', 'erasure'], r.erasures.map((e) => [e.subject, e.mark, e.erasureId]))], reproduce: r.reproduce.erasures });
-  out.push({ title: 'Inference', blocks: [isWithheld(r.inference) ? lines(`Withheld: ${r.inference.withheld}`) : table(['application', 'records'], r.inference.map((i) => [i.application, String(i.records)]))], reproduce: r.reproduce.inference });
-  out.push({ title: 'Retention', blocks: [table(['repository', 'rules'], r.retention.map((x) => [x.repository, x.rules === null ? 'kept forever' : JSON.stringify(x.rules)]))], reproduce: r.reproduce.retention });
+  out.push({ title: 'Erasures', blocks: [r.erasures.length === 0 ? lines('No erasure has touched this version’s data.') : table(['subject', 'mark', 'erasure'], r.erasures.map((e) => [e.subject, e.mark, e.erasureId]), '')], reproduce: r.reproduce.erasures });
+  out.push({ title: 'Inference', blocks: [isWithheld(r.inference) ? lines(`Withheld: ${r.inference.withheld}`) : table(['application', 'records'], r.inference.map((i) => [i.application, String(i.records)]), 'No inference records name this version.')], reproduce: r.reproduce.inference });
+  out.push({ title: 'Retention', blocks: [table(['repository', 'rules'], r.retention.map((x) => [x.repository, x.rules === null ? 'kept forever' : JSON.stringify(x.rules)]), 'No repositories.')], reproduce: r.reproduce.retention });
   out.push({ title: 'Audit log', blocks: [isWithheld(r.audit) ? lines(`Withheld: ${r.audit.withheld}`) : lines(`signed head: ${r.audit.treeSize} entries, root ${r.audit.rootHash}, ${r.audit.timestamp}, key ${r.audit.keyId}`, `signature ${r.audit.signature}`)], reproduce: r.reproduce.audit });
   return out;
 }
@@ -75,7 +75,7 @@ export function modelReportMarkdown(r: ModelReport): string {
     out.push(`## ${section.title}`, '');
     for (const block of section.blocks) {
       if (block.kind === 'lines') out.push(...block.lines.map((l) => `${l}  `), '');
-      else if (block.rows.length === 0) out.push(`(no ${block.head[0] ?? 'rows'})`, '');
+      else if (block.rows.length === 0) out.push(block.empty, '');
       else out.push(`| ${block.head.join(' | ')} |`, `|${block.head.map(() => '---').join('|')}|`, ...block.rows.map((row) => `| ${row.map(mdCell).join(' | ')} |`), '');
     }
     if (section.reproduce !== undefined) out.push(`Reproduce: \`${section.reproduce}\``, '');
@@ -91,7 +91,7 @@ export function modelReportHtml(r: ModelReport): string {
     body.push(`<section><h2>${esc(section.title)}</h2>`);
     for (const block of section.blocks) {
       if (block.kind === 'lines') body.push(`<p>${block.lines.map(esc).join('<br>')}</p>`);
-      else if (block.rows.length === 0) body.push(`<p class="empty">(no ${esc(block.head[0] ?? 'rows')})</p>`);
+      else if (block.rows.length === 0) body.push(`<p class="empty">${esc(block.empty)}</p>`);
       else body.push(`<table><thead><tr>${block.head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${block.rows.map((row) => `<tr>${row.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`);
     }
     if (section.reproduce !== undefined) body.push(`<p class="reproduce">Reproduce: <code>${esc(section.reproduce)}</code></p>`);
