@@ -59,6 +59,11 @@ describe.each(DIALECTS)('labels and licences along lineage on %s', (dialect) => 
 
   it('carries them to the inference application of the model, and to the run and its output', async () => {
     expect((await s.lineage.labels(ctx, { address: 'application:assistant' })).labels.map((l) => l.label)).toEqual(['internal', 'pii']);
+    const leaky = (await s.models.get(ctx, 'leaky')).versions[0]?.runId ?? '';
+    expect((await s.lineage.labels(ctx, { address: `run:${leaky}` })).labels.map((l) => l.label)).toEqual(['internal', 'pii']);
+    // The recipe run itself read the pii data; only what it wrote lost the label.
+    expect((await s.lineage.labels(ctx, { address: `run:${scrubRun}` })).labels.map((l) => l.label)).toEqual(['internal', 'pii']);
+    expect((await s.lineage.labels(ctx, { address: 'prepared@main:scrub/' })).labels.map((l) => l.label)).toEqual(['internal']);
     const shards = await s.objects.list(ctx, { repository: 'prepared', ref: 'main', prefix: 'scrub/shard-' });
     const shard = shards.objects[0];
     const labels = await s.lineage.labels(ctx, { address: `prepared@main:${shard?.path ?? ''}` });

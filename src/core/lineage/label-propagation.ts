@@ -35,8 +35,9 @@ type Labels = Map<string, Map<string, LabelOrigin>>;
  * `graph` is the whole upstream walk from the node; `sources` what exact provenance says went in.
  * The rules (docs/architecture.md, "Labels and licences"): a version carries the labels of the
  * catalog datasets it lies in, and every label of what it was made from (read, written,
- * derived, registered, part of), except those a recipe run on the way provably removed
- * (`removesLabels` on its node: `pii` after a pii step covering every type). Licences
+ * derived, registered, part of), except those a recipe run on the way provably removed from
+ * what it wrote (`removesLabels` on its node and on its shards' nodes: `pii` after a pii step
+ * covering every type; the run itself read the data and keeps the label). Licences
  * accumulate over the exact sources (what went in, not what was excluded).
  */
 export function propagateLabels(graph: LineageGraph, sources: LineageNodeView[], catalog: DatasetRecord[]): NodeLabels {
@@ -57,13 +58,15 @@ export function propagateLabels(graph: LineageGraph, sources: LineageNodeView[],
     visiting.add(key);
     const node = nodes.get(key);
     for (const d of node ? datasetsOf(node, catalog) : []) for (const label of d.labels) add(out, label, [{ dataset: d.name, node: key }]);
-    // A recipe run removes labels from what it reads; its shards from what they derive from.
-    const removes = Array.isArray(node?.data.removesLabels) ? (node.data.removesLabels as string[]) : [];
-    const remover = typeof node?.data.madeBy === 'string' ? node.data.madeBy : key;
     for (const edge of into.get(key) ?? []) {
-      const removing = (node?.type === 'run' && edge.type === 'read') || edge.type === 'derived-from';
+      // A recipe run read the labelled data (it keeps the label); what it wrote, and its shards
+      // through their derived-from edges, lose the labels it provably removed.
+      const from = nodes.get(edge.from);
+      const by = edge.type === 'derived-from' ? node : edge.type === 'wrote' && from?.type === 'run' ? from : undefined;
+      const removes = Array.isArray(by?.data.removesLabels) ? (by.data.removesLabels as string[]) : [];
+      const remover = edge.type === 'derived-from' ? (typeof node?.data.madeBy === 'string' ? node.data.madeBy : key) : edge.from;
       for (const [label, origins] of labelsAt(edge.from)) {
-        if (removing && removes.includes(label)) {
+        if (removes.includes(label)) {
           const entry = removed.get(`${label}\n${remover}`) ?? { label, run: remover, from: new Map<string, LabelOrigin>() };
           for (const [k, o] of origins) entry.from.set(k, o);
           removed.set(`${label}\n${remover}`, entry);
