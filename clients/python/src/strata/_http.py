@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import random
 import threading
 import time
@@ -35,8 +36,13 @@ class Transport:
         self._timeout = timeout
         self._retries = retries
         self._local = threading.local()
+        self._pid = os.getpid()
 
     def _connection(self) -> http.client.HTTPConnection:
+        if os.getpid() != self._pid:
+            # A forked process (a DataLoader worker) must not share the parent's sockets.
+            self._local = threading.local()
+            self._pid = os.getpid()
         conn = getattr(self._local, "conn", None)
         if conn is None:
             cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection

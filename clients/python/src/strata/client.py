@@ -152,6 +152,14 @@ class Client:
     def search(self, q: str, **filters: str) -> Json:
         return self._http.json("GET", "/search", query={"q": q, **filters})
 
+    # Recipes -----------------------------------------------------------------------------
+    def run_recipe(self, input: str, output: str, recipe: Optional[str] = None, address: Optional[str] = None) -> Json:
+        """Runs a recipe (its YAML, or ``address`` of one kept in Strata) over ``repo@ref:prefix`` into ``repo@branch[:prefix]``."""
+        if (recipe is None) == (address is None):
+            raise StrataError("InvalidArgument", "give the recipe's YAML or its address, not both or neither")
+        body: Json = {"input": input, "output": output, **({"recipe": recipe} if recipe is not None else {"address": address})}
+        return self._http.json("POST", "/recipes/run", body=body)
+
     # Runs ------------------------------------------------------------------------------
     def start_run(self, job: str, kind: Optional[str] = None, params: Optional[Mapping[str, str]] = None, inputs: Optional[Sequence[str]] = None, **fields: Any) -> Json:
         body: Json = {"job": job, **{k: v for k, v in fields.items() if v is not None}}
@@ -237,6 +245,15 @@ def _size_of(f: BinaryIO) -> Optional[int]:
         return None
 
 
+#: Runs open in this process (``with client.run(...)``), innermost last: datasets and checkpoints record themselves there.
+_RUNS: List["Run"] = []
+
+
+def current_run() -> Optional["Run"]:
+    """The innermost open run, if any."""
+    return _RUNS[-1] if _RUNS else None
+
+
 class Run:
     """A run as a context manager; see :meth:`Client.run`."""
 
@@ -247,6 +264,7 @@ class Run:
         self._params = {k: str(v) for k, v in (params or {}).items()}
         self._inputs = list(inputs or [])
         self.id = ""
+        self.client = client
         self._outputs: List[str] = []
 
     def __enter__(self) -> "Run":
@@ -254,9 +272,12 @@ class Run:
         env = {"python": platform.python_version(), "platform": platform.platform(), "executable": sys.executable}
         started = self._client.start_run(self._job, kind=self._kind, params=self._params, inputs=self._inputs, env=env, host=platform.node(), code=code)
         self.id = started["id"]
+        _RUNS.append(self)
         return self
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if _RUNS and _RUNS[-1] is self:
+            _RUNS.pop()
         self._client.finish_run(self.id, status="failed" if exc_type is not None else "completed", outputs=self._outputs or None)
 
     def log_params(self, **params: Any) -> None:

@@ -1,0 +1,321 @@
+"""PyTorch datasets over exact Strata versions, and checkpoints saved into Strata.
+
+``StrataDataset("repo@ref:prefix/")`` or ``StrataDataset("dataset:name@version")`` resolves the
+ref to a commit once, at construction, and reads only that commit. A recipe's output (a folder
+with ``manifest.json``) is read record by record from its JSON Lines or WebDataset shards (token
+ids from the token files on request); any other folder gives one sample per object.
+
+Order: for a seed and an epoch there is one global order of samples (shards shuffled, then the
+records inside each shard), whatever the number of ranks and DataLoader workers. The order is cut
+into steps of ``batch_size × world size`` samples; rank r takes the r-th ``batch_size`` of each
+step, and DataLoader worker w of a rank takes every ``num_workers``-th of its batches, which is
+the order the DataLoader consumes them in. So after n batches per rank, exactly the first
+``n × batch_size × world size`` samples of the global order were read, and
+``state_dict(samples)`` / ``load_state_dict`` resume exactly, also with other numbers of ranks or
+workers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import random
+import tarfile
+import tempfile
+from bisect import bisect_right
+from collections import OrderedDict
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+
+import torch
+from torch.utils.data import Dataset, IterableDataset, get_worker_info
+
+from .client import Client, current_run
+from .errors import StrataError
+
+Sample = Any
+
+
+def pin(client: Client, source: str) -> Tuple[str, str, str]:
+    """``repo@ref:prefix`` or ``dataset:name[@ref]`` → (repository, commit id, prefix)."""
+    if source.startswith("dataset:"):
+        name, _, ref = source[len("dataset:"):].partition("@")
+        dataset = client.dataset(name)
+        repo, prefix = dataset["repository"], dataset["prefix"]
+        ref = ref or client.repository(repo)["defaultBranch"]
+    else:
+        at = source.find("@")
+        colon = source.find(":", at + 1)
+        if at <= 0 or colon < 0:
+            raise StrataError("InvalidArgument", f"expected repo@ref:prefix/ or dataset:name@version, not {source!r}")
+        repo, ref, prefix = source[:at], source[at + 1:colon], source[colon + 1:]
+    return repo, client.resolve(repo, ref), prefix
+
+
+class _ShardCache:
+    """Shards on local disk, checked against their sha256, evicted oldest-used first past ``limit`` bytes."""
+
+    def __init__(self, root: Optional[str], limit: int) -> None:
+        self.root = root or os.path.join(tempfile.gettempdir(), "strata-shards")
+        self.limit = limit
+        os.makedirs(self.root, exist_ok=True)
+
+    def path(self, client: Client, repo: str, commit: str, shard: Dict[str, Any]) -> str:
+        sha = shard["sha256"]
+        local = os.path.join(self.root, sha)
+        if os.path.exists(local):
+            os.utime(local)
+            return local
+        digest = hashlib.sha256()
+        partial = f"{local}.{os.getpid()}.part"
+        with open(partial, "wb") as out:
+            for chunk in client.open(f"{repo}@{commit}:{shard['path']}"):
+                digest.update(chunk)
+                out.write(chunk)
+        if digest.hexdigest() != sha:
+            os.unlink(partial)
+            raise StrataError("Internal", f"shard {shard['path']} does not match its manifest's sha256 {sha}")
+        os.replace(partial, local)
+        self._evict(keep=local)
+        return local
+
+    def _evict(self, keep: str) -> None:
+        files = [os.path.join(self.root, f) for f in os.listdir(self.root) if not f.endswith(".part")]
+        files.sort(key=lambda f: os.stat(f).st_mtime)
+        total = sum(os.stat(f).st_size for f in files)
+        for f in files:
+            if total <= self.limit:
+                return
+            if f == keep:
+                continue
+            total -= os.stat(f).st_size
+            os.unlink(f)
+
+
+class _Source:
+    """The pinned listing: recipe shards with cumulative record counts, or plain objects."""
+
+    def __init__(self, client: Client, source: str, tokens: bool, cache_dir: Optional[str], cache_limit: int) -> None:
+        self.client = client
+        self.repo, self.commit, self.prefix = pin(client, source)
+        self.tokens = tokens
+        self.cache = _ShardCache(cache_dir, cache_limit)
+        self.manifest: Optional[Dict[str, Any]] = None
+        try:
+            self.manifest = json.loads(client.get(f"{self.repo}@{self.commit}:{self.prefix}manifest.json"))
+        except StrataError as error:
+            if error.code != "NotFound":
+                raise
+        if self.manifest is not None:
+            self.shards: List[Dict[str, Any]] = self.manifest["shards"]
+            self.format = self.manifest.get("format", "jsonl")
+            if self.format not in ("jsonl", "webdataset"):
+                raise StrataError("InvalidArgument", f"shards in {self.format!r} are not read by this client yet (jsonl and webdataset are)")
+            self.starts = []
+            total = 0
+            for shard in self.shards:
+                self.starts.append(total)
+                total += int(shard["records"])
+            self.count = total
+        else:
+            self.objects = [o["path"] for o in client.list(self.repo, self.commit, prefix=self.prefix) if "path" in o]
+            self.count = len(self.objects)
+        self._loaded: "OrderedDict[int, List[Sample]]" = OrderedDict()
+
+    def address(self) -> str:
+        return f"{self.repo}@{self.commit}:{self.prefix}"
+
+    def groups(self) -> List[Tuple[int, int]]:
+        """(first sample, count) per shard, or one group of all objects."""
+        if self.manifest is None:
+            return [(0, self.count)]
+        return [(start, int(shard["records"])) for start, shard in zip(self.starts, self.shards)]
+
+    def sample(self, index: int) -> Sample:
+        if self.manifest is None:
+            return self.client.get(f"{self.repo}@{self.commit}:{self.objects[index]}")
+        shard = bisect_right(self.starts, index) - 1
+        return self._records(shard)[index - self.starts[shard]]
+
+    def _records(self, shard: int) -> List[Sample]:
+        if shard in self._loaded:
+            self._loaded.move_to_end(shard)
+            return self._loaded[shard]
+        info = self.shards[shard]
+        with open(self.cache.path(self.client, self.repo, self.commit, info), "rb") as f:
+            data = f.read()
+        if self.format == "jsonl":
+            records: List[Sample] = [json.loads(line) for line in data.splitlines() if line.strip()]
+            if self.tokens and info.get("tokens"):
+                with open(self.cache.path(self.client, self.repo, self.commit, info["tokens"]), "rb") as t:
+                    ids = torch.frombuffer(bytearray(t.read()), dtype=torch.int32)
+                for record in records:
+                    offset, count = record.get("tokens", [0, 0])
+                    record["token_ids"] = ids[offset:offset + count].clone()
+        else:
+            records = _webdataset(data)
+        self._loaded[shard] = records
+        while len(self._loaded) > 2:
+            self._loaded.popitem(last=False)
+        return records
+
+
+def _webdataset(data: bytes) -> List[Dict[str, bytes]]:
+    """A WebDataset tar: members grouped by key (the name up to its first dot) into {extension: bytes}."""
+    samples: "OrderedDict[str, Dict[str, bytes]]" = OrderedDict()
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        for member in tar:
+            if not member.isfile():
+                continue
+            base = os.path.basename(member.name)
+            key, _, ext = base.partition(".")
+            f = tar.extractfile(member)
+            samples.setdefault(key, {"__key__": key.encode()})[ext] = f.read() if f else b""
+    return list(samples.values())
+
+
+def global_order(groups: List[Tuple[int, int]], shuffle: bool, seed: int, epoch: int) -> List[int]:
+    """Every sample index once: shards in a seeded order, then the records of each in a seeded order."""
+    rng = random.Random(f"{seed}:{epoch}")
+    order = list(range(len(groups)))
+    if shuffle:
+        rng.shuffle(order)
+    out: List[int] = []
+    for g in order:
+        start, count = groups[g]
+        inside = list(range(start, start + count))
+        if shuffle:
+            rng.shuffle(inside)
+        out.extend(inside)
+    return out
+
+
+def partition(order: List[int], *, batch_size: int, rank: int, world: int, worker: int, workers: int) -> Iterator[int]:
+    """The samples of one (rank, worker), in the order the DataLoader will consume them."""
+    step = batch_size * world
+    batch = 0
+    for start in range(rank * batch_size, len(order), step):
+        if batch % workers == worker:
+            yield from order[start:start + batch_size]
+        batch += 1
+
+
+def _rank() -> Tuple[int, int]:
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
+
+
+class StrataDataset(IterableDataset):
+    """An iterable dataset over one exact version; see the module's documentation for the order."""
+
+    def __init__(
+        self,
+        source: str,
+        *,
+        client: Optional[Client] = None,
+        shuffle: bool = False,
+        seed: int = 0,
+        batch_size: int = 1,
+        decode: Optional[Callable[[Sample], Any]] = None,
+        tokens: bool = False,
+        cache_dir: Optional[str] = None,
+        cache_limit: int = 8 << 30,
+        rank: Optional[int] = None,
+        world_size: Optional[int] = None,
+    ) -> None:
+        super().__init__()
+        if batch_size < 1:
+            raise StrataError("InvalidArgument", "batch_size must be at least 1")
+        self.source = _Source(client or Client(), source, tokens, cache_dir, cache_limit)
+        self.shuffle = shuffle
+        self.seed = seed
+        self.batch_size = batch_size
+        self.decode = decode
+        self.epoch = 0
+        self._skip = 0
+        self._rank = rank
+        self._world = world_size
+        run = current_run()
+        if run is not None:
+            run.add_inputs(self.source.address())
+
+    @property
+    def commit(self) -> str:
+        return self.source.commit
+
+    def __len__(self) -> int:
+        return self.source.count
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+        self._skip = 0
+
+    def __iter__(self) -> Iterator[Any]:
+        rank, world = _rank()
+        rank = self._rank if self._rank is not None else rank
+        world = self._world if self._world is not None else world
+        info = get_worker_info()
+        worker, workers = (info.id, info.num_workers) if info is not None else (0, 1)
+        order = global_order(self.source.groups(), self.shuffle, self.seed, self.epoch)[self._skip:]
+        for index in partition(order, batch_size=self.batch_size, rank=rank, world=world, worker=worker, workers=workers):
+            sample = self.source.sample(index)
+            yield self.decode(sample) if self.decode else sample
+
+    def state_dict(self, samples: int) -> Dict[str, Any]:
+        """Where to resume: ``samples`` read so far this epoch by all ranks together (batches per rank × batch size × world size)."""
+        return {"source": self.source.address(), "epoch": self.epoch, "seed": self.seed, "shuffle": self.shuffle, "samples": self._skip + samples}
+
+    def load_state_dict(self, state: Dict[str, Any]) -> None:
+        if state["source"] != self.source.address():
+            raise StrataError("InvalidArgument", f"the state is of {state['source']}, this dataset reads {self.source.address()}")
+        self.epoch, self.seed, self.shuffle, self._skip = int(state["epoch"]), int(state["seed"]), bool(state["shuffle"]), int(state["samples"])
+
+
+class StrataMapDataset(Dataset):
+    """A map-style dataset over one exact version: sample i in listing order (use a sampler to shuffle)."""
+
+    def __init__(self, source: str, *, client: Optional[Client] = None, decode: Optional[Callable[[Sample], Any]] = None, tokens: bool = False, cache_dir: Optional[str] = None, cache_limit: int = 8 << 30) -> None:
+        self.source = _Source(client or Client(), source, tokens, cache_dir, cache_limit)
+        self.decode = decode
+        run = current_run()
+        if run is not None:
+            run.add_inputs(self.source.address())
+
+    def __len__(self) -> int:
+        return self.source.count
+
+    def __getitem__(self, index: int) -> Any:
+        if index < 0 or index >= self.source.count:
+            raise IndexError(index)
+        sample = self.source.sample(index)
+        return self.decode(sample) if self.decode else sample
+
+
+def save(obj: Any, address: str, *, client: Optional[Client] = None, commit: Optional[str] = None, register: Optional[str] = None) -> Dict[str, Any]:
+    """``torch.save`` into ``repo@branch:path``; with ``commit``, commits it with that message; with ``register``, also registers it as a version of that model, produced by the current run."""
+    client = client or (current_run().client if current_run() else Client())
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    info = client.put(address, buffer.getvalue(), content_type="application/octet-stream")
+    out: Dict[str, Any] = {"object": info}
+    if commit is not None or register is not None:
+        repo, _, rest = address.partition("@")
+        branch = rest.split(":", 1)[0]
+        out["commit"] = client.commit(repo, branch, commit or f"checkpoint {rest.split(':', 1)[1]}")
+        run = current_run()
+        if run is not None:
+            run.add_outputs(address)
+        if register is not None:
+            out["model"] = client.register_model(register, address, run_id=run.id if run else None)
+    return out
+
+
+def load(address: str, *, client: Optional[Client] = None, **kwargs: Any) -> Any:
+    """``torch.load`` from a Strata address (``repo@ref:path`` or ``model:name@alias``)."""
+    client = client or (current_run().client if current_run() else Client())
+    if address.startswith("model:"):
+        obj = client.resolve_model(address)["object"]
+        address = f"{obj['repository']}@{obj['ref']}:{obj['path']}"
+    return torch.load(io.BytesIO(client.get(address)), **kwargs)
