@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import uuid
 from typing import List
 
@@ -146,3 +148,17 @@ def test_a_training_loop_reads_checkpoints_resumes_and_shows_in_lineage(client, 
     # From the registered checkpoint back to exactly the 60 raw documents the recipe read.
     provenance = client.provenance(f"model:{models}/1")
     assert sorted(n["data"]["path"] for n in provenance["sources"]) == [f"docs/{i:03d}.txt" for i in range(60)]
+
+
+def test_the_shard_cache_stays_within_its_limit_and_serves_a_second_epoch(client, corpus, tmp_path):
+    cache = tmp_path / "cache"
+    source = f"{corpus}@main:prepared/"
+    small = StrataDataset(source, client=client, cache_dir=str(cache), cache_limit=1, decode=lambda r: r["id"])
+    assert len(list(small)) == 60
+    assert len([f for f in os.listdir(cache) if not f.endswith((".part", ".lock"))]) == 1
+    roomy = StrataDataset(source, client=client, cache_dir=str(tmp_path / "roomy"), decode=lambda r: r["id"])
+    first = list(roomy)
+    # Every JSON Lines shard of the manifest is cached once, by its sha256 (no token files: tokens=False).
+    manifest = json.loads(client.get(f"{corpus}@{roomy.commit}:prepared/manifest.json"))
+    assert sorted(os.listdir(tmp_path / "roomy")) == sorted(s["sha256"] for s in manifest["shards"])
+    assert list(roomy) == first

@@ -24,6 +24,8 @@ import os
 import random
 import tarfile
 import tempfile
+import threading
+import time
 from bisect import bisect_right
 from collections import OrderedDict
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
@@ -67,6 +69,24 @@ class _ShardCache:
         if os.path.exists(local):
             os.utime(local)
             return local
+        # One process downloads a shard; the others (DataLoader workers) wait for it.
+        lock = f"{local}.lock"
+        try:
+            os.close(os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            deadline = time.time() + 600
+            while not os.path.exists(local) and os.path.exists(lock) and time.time() < deadline:
+                time.sleep(0.01)
+            if os.path.exists(local):
+                return local
+        try:
+            return self._download(client, repo, commit, shard, local)
+        finally:
+            if os.path.exists(lock):
+                os.unlink(lock)
+
+    def _download(self, client: Client, repo: str, commit: str, shard: Dict[str, Any], local: str) -> str:
+        sha = shard["sha256"]
         digest = hashlib.sha256()
         partial = f"{local}.{os.getpid()}.part"
         with open(partial, "wb") as out:
@@ -81,7 +101,7 @@ class _ShardCache:
         return local
 
     def _evict(self, keep: str) -> None:
-        files = [os.path.join(self.root, f) for f in os.listdir(self.root) if not f.endswith(".part")]
+        files = [os.path.join(self.root, f) for f in os.listdir(self.root) if not f.endswith((".part", ".lock"))]
         files.sort(key=lambda f: os.stat(f).st_mtime)
         total = sum(os.stat(f).st_size for f in files)
         for f in files:
@@ -121,7 +141,7 @@ class _Source:
         else:
             self.objects = [o["path"] for o in client.list(self.repo, self.commit, prefix=self.prefix) if "path" in o]
             self.count = len(self.objects)
-        self._loaded: "OrderedDict[int, List[Sample]]" = OrderedDict()
+        self._loaded: "OrderedDict[int, Tuple[List[Any], Optional[torch.Tensor]]]" = OrderedDict()
 
     def address(self) -> str:
         return f"{self.repo}@{self.commit}:{self.prefix}"
@@ -132,33 +152,88 @@ class _Source:
             return [(0, self.count)]
         return [(start, int(shard["records"])) for start, shard in zip(self.starts, self.shards)]
 
+    def shard_of(self, index: int) -> int:
+        return bisect_right(self.starts, index) - 1
+
+    def shard_sequence(self, indices: List[int]) -> List[int]:
+        """The shards ``indices`` touch, in first-touch order."""
+        seen: Dict[int, None] = {}
+        for index in indices:
+            seen.setdefault(self.shard_of(index), None)
+        return list(seen)
+
+    def fetch(self, shard: int) -> None:
+        """Puts a shard (and its token file when read) in the local cache."""
+        info = self.shards[shard]
+        self.cache.path(self.client, self.repo, self.commit, info)
+        if self.tokens and info.get("tokens"):
+            self.cache.path(self.client, self.repo, self.commit, info["tokens"])
+
     def sample(self, index: int) -> Sample:
         if self.manifest is None:
             return self.client.get(f"{self.repo}@{self.commit}:{self.objects[index]}")
         shard = bisect_right(self.starts, index) - 1
-        return self._records(shard)[index - self.starts[shard]]
+        records, ids = self._records(shard)
+        record = records[index - self.starts[shard]]
+        if self.format != "jsonl":
+            return record
+        # Parsed on access: each DataLoader worker reads every shard but decodes only its own records.
+        parsed = json.loads(record)
+        if ids is not None:
+            offset, count = parsed.get("tokens", [0, 0])
+            parsed["token_ids"] = ids[offset:offset + count].clone()
+        return parsed
 
-    def _records(self, shard: int) -> List[Sample]:
+    def _records(self, shard: int) -> Tuple[List[Any], Optional[torch.Tensor]]:
+        """A shard's records (JSON Lines: the raw lines) and its token ids, the last two shards kept in memory."""
         if shard in self._loaded:
             self._loaded.move_to_end(shard)
             return self._loaded[shard]
         info = self.shards[shard]
         with open(self.cache.path(self.client, self.repo, self.commit, info), "rb") as f:
             data = f.read()
+        ids: Optional[torch.Tensor] = None
         if self.format == "jsonl":
-            records: List[Sample] = [json.loads(line) for line in data.splitlines() if line.strip()]
+            records: List[Any] = [line for line in data.split(b"\n") if line.strip()]
             if self.tokens and info.get("tokens"):
                 with open(self.cache.path(self.client, self.repo, self.commit, info["tokens"]), "rb") as t:
                     ids = torch.frombuffer(bytearray(t.read()), dtype=torch.int32)
-                for record in records:
-                    offset, count = record.get("tokens", [0, 0])
-                    record["token_ids"] = ids[offset:offset + count].clone()
         else:
             records = _webdataset(data)
-        self._loaded[shard] = records
+        self._loaded[shard] = (records, ids)
         while len(self._loaded) > 2:
             self._loaded.popitem(last=False)
-        return records
+        return records, ids
+
+
+class _Prefetch(threading.Thread):
+    """Downloads the shards a worker will read next, at most ``ahead`` shards before the one it is on."""
+
+    def __init__(self, source: _Source, shards: List[int], ahead: int) -> None:
+        super().__init__(daemon=True)
+        self.source = source
+        self.shards = shards
+        self.slots = threading.Semaphore(ahead)
+        self.closed = False
+        self.start()
+
+    def run(self) -> None:
+        for shard in self.shards:
+            self.slots.acquire()
+            if self.closed:
+                return
+            try:
+                self.source.fetch(shard)
+            except Exception:  # noqa: BLE001 - the reader fetches it again and raises there
+                return
+
+    def advance(self) -> None:
+        """The reader moved on to its next shard: one more may be fetched ahead."""
+        self.slots.release()
+
+    def close(self) -> None:
+        self.closed = True
+        self.slots.release()
 
 
 def _webdataset(data: bytes) -> List[Dict[str, bytes]]:
@@ -224,6 +299,7 @@ class StrataDataset(IterableDataset):
         cache_limit: int = 8 << 30,
         rank: Optional[int] = None,
         world_size: Optional[int] = None,
+        prefetch: int = 2,
     ) -> None:
         super().__init__()
         if batch_size < 1:
@@ -237,6 +313,7 @@ class StrataDataset(IterableDataset):
         self._skip = 0
         self._rank = rank
         self._world = world_size
+        self.prefetch = prefetch
         run = current_run()
         if run is not None:
             run.add_inputs(self.source.address())
@@ -259,9 +336,21 @@ class StrataDataset(IterableDataset):
         info = get_worker_info()
         worker, workers = (info.id, info.num_workers) if info is not None else (0, 1)
         order = global_order(self.source.groups(), self.shuffle, self.seed, self.epoch)[self._skip:]
-        for index in partition(order, batch_size=self.batch_size, rank=rank, world=world, worker=worker, workers=workers):
-            sample = self.source.sample(index)
-            yield self.decode(sample) if self.decode else sample
+        mine = list(partition(order, batch_size=self.batch_size, rank=rank, world=world, worker=worker, workers=workers))
+        prefetch = _Prefetch(self.source, self.source.shard_sequence(mine), self.prefetch) if self.prefetch > 0 and self.source.manifest is not None else None
+        current = -1
+        try:
+            for index in mine:
+                if prefetch is not None:
+                    shard = self.source.shard_of(index)
+                    if shard != current:
+                        prefetch.advance()
+                        current = shard
+                sample = self.source.sample(index)
+                yield self.decode(sample) if self.decode else sample
+        finally:
+            if prefetch is not None:
+                prefetch.close()
 
     def state_dict(self, samples: int) -> Dict[str, Any]:
         """Where to resume: ``samples`` read so far this epoch by all ranks together (batches per rank × batch size × world size)."""
