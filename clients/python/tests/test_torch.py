@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import uuid
@@ -162,3 +163,24 @@ def test_the_shard_cache_stays_within_its_limit_and_serves_a_second_epoch(client
     manifest = json.loads(client.get(f"{corpus}@{roomy.commit}:prepared/manifest.json"))
     assert sorted(os.listdir(tmp_path / "roomy")) == sorted(s["sha256"] for s in manifest["shards"])
     assert list(roomy) == first
+
+
+def test_large_shards_are_read_in_parallel_ranges_and_checked(client, corpus, tmp_path):
+    source = f"{corpus}@main:prepared/"
+    whole = [r["id"] for r in StrataDataset(source, client=client, cache_dir=str(tmp_path / "whole"))]
+    ranged = StrataDataset(source, client=client, cache_dir=str(tmp_path / "ranged"))
+    # Every shard (over 1 KiB) counts as large here: it is read as ~300-byte ranges by 4 threads.
+    ranged.source.cache.range_bytes = 300
+    assert [r["id"] for r in ranged] == whole
+    manifest = json.loads(client.get(f"{corpus}@{ranged.commit}:prepared/manifest.json"))
+    for shard in manifest["shards"]:
+        with open(tmp_path / "ranged" / shard["sha256"], "rb") as f:
+            assert hashlib.sha256(f.read()).hexdigest() == shard["sha256"]
+    # A manifest that does not match the bytes is refused, and nothing is left in the cache.
+    bad = StrataDataset(source, client=client, cache_dir=str(tmp_path / "bad"))
+    bad.source.cache.range_bytes = 300
+    bad.source.shards[0] = {**bad.source.shards[0], "sha256": "0" * 64}
+    with pytest.raises(strata.StrataError) as caught:
+        bad.source.sample(0)
+    assert caught.value.code == "Internal"
+    assert os.listdir(tmp_path / "bad") == []

@@ -56,11 +56,14 @@ def pin(client: Client, source: str) -> Tuple[str, str, str]:
 
 
 class _ShardCache:
-    """Shards on local disk, checked against their sha256, evicted oldest-used first past ``limit`` bytes."""
+    """Shards on local disk, checked against their sha256, evicted oldest-used first past ``limit`` bytes; large ones read in parallel ranges."""
 
-    def __init__(self, root: Optional[str], limit: int) -> None:
+    def __init__(self, root: Optional[str], limit: int, range_bytes: int = 16 << 20, range_threads: int = 4) -> None:
         self.root = root or os.path.join(tempfile.gettempdir(), "strata-shards")
         self.limit = limit
+        #: Shards of at least twice this size are read in ranges of it, in parallel.
+        self.range_bytes = range_bytes
+        self.range_threads = range_threads
         os.makedirs(self.root, exist_ok=True)
 
     def path(self, client: Client, repo: str, commit: str, shard: Dict[str, Any]) -> str:
@@ -87,18 +90,62 @@ class _ShardCache:
 
     def _download(self, client: Client, repo: str, commit: str, shard: Dict[str, Any], local: str) -> str:
         sha = shard["sha256"]
-        digest = hashlib.sha256()
+        address = f"{repo}@{commit}:{shard['path']}"
+        size = int(shard.get("size", 0))
         partial = f"{local}.{os.getpid()}.part"
-        with open(partial, "wb") as out:
-            for chunk in client.open(f"{repo}@{commit}:{shard['path']}"):
-                digest.update(chunk)
-                out.write(chunk)
+        if size >= self.range_bytes * 2:
+            self._ranged(client, address, size, partial)
+            with open(partial, "rb") as f:
+                digest = hashlib.sha256()
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(block)
+        else:
+            digest = hashlib.sha256()
+            with open(partial, "wb") as out:
+                for chunk in client.open(address):
+                    digest.update(chunk)
+                    out.write(chunk)
         if digest.hexdigest() != sha:
             os.unlink(partial)
             raise StrataError("Internal", f"shard {shard['path']} does not match its manifest's sha256 {sha}")
         os.replace(partial, local)
         self._evict(keep=local)
         return local
+
+    def _ranged(self, client: Client, address: str, size: int, partial: str) -> None:
+        """A large shard in ``range_bytes`` pieces read by ``range_threads`` threads, each written at its offset."""
+        with open(partial, "wb") as out:
+            out.truncate(size)
+        ranges = [(start, min(size, start + self.range_bytes)) for start in range(0, size, self.range_bytes)]
+        failures: List[BaseException] = []
+        lock = threading.Lock()
+
+        def work() -> None:
+            with open(partial, "r+b") as out:
+                while True:
+                    with lock:
+                        if not ranges or failures:
+                            return
+                        start, end = ranges.pop()
+                    try:
+                        data = client.get(address, range=(start, end))
+                        if len(data) != end - start:
+                            raise StrataError("Internal", f"{address}: range {start}-{end} came back with {len(data)} bytes")
+                        out.seek(start)
+                        out.write(data)
+                    except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread
+                        with lock:
+                            failures.append(error)
+                        return
+
+        threads = [threading.Thread(target=work, daemon=True) for _ in range(self.range_threads)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if failures:
+            os.unlink(partial)
+            raise failures[0]
 
     def _evict(self, keep: str) -> None:
         files = [os.path.join(self.root, f) for f in os.listdir(self.root) if not f.endswith((".part", ".lock"))]
