@@ -184,3 +184,10 @@ def test_large_shards_are_read_in_parallel_ranges_and_checked(client, corpus, tm
         bad.source.sample(0)
     assert caught.value.code == "Internal"
     assert os.listdir(tmp_path / "bad") == []
+    # A manifest whose hash is a path cannot make the cache write outside its folder.
+    evil = StrataDataset(source, client=client, cache_dir=str(tmp_path / "evil"))
+    evil.source.shards[0] = {**evil.source.shards[0], "sha256": "../escaped"}
+    with pytest.raises(strata.StrataError) as refused:
+        evil.source.sample(0)
+    assert refused.value.code == "InvalidArgument"
+    assert not (tmp_path / "escaped").exists() and os.listdir(tmp_path / "evil") == []

@@ -22,6 +22,7 @@ import io
 import json
 import os
 import random
+import re
 import tarfile
 import tempfile
 import threading
@@ -37,6 +38,7 @@ from .client import Client, current_run
 from .errors import StrataError
 
 Sample = Any
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def pin(client: Client, source: str) -> Tuple[str, str, str]:
@@ -67,7 +69,11 @@ class _ShardCache:
         os.makedirs(self.root, exist_ok=True)
 
     def path(self, client: Client, repo: str, commit: str, shard: Dict[str, Any]) -> str:
-        sha = shard["sha256"]
+        sha = shard.get("sha256")
+        # The manifest is data anyone who may write the repository wrote: its hash names a local
+        # file, so it must be a hash and nothing else (no path, no '..').
+        if not isinstance(sha, str) or not _SHA256.fullmatch(sha):
+            raise StrataError("InvalidArgument", f"shard {shard.get('path')!r} has no valid sha256 in its manifest")
         local = os.path.join(self.root, sha)
         if os.path.exists(local):
             os.utime(local)
@@ -148,16 +154,39 @@ class _ShardCache:
             raise failures[0]
 
     def _evict(self, keep: str) -> None:
-        files = [os.path.join(self.root, f) for f in os.listdir(self.root) if not f.endswith((".part", ".lock"))]
-        files.sort(key=lambda f: os.stat(f).st_mtime)
-        total = sum(os.stat(f).st_size for f in files)
-        for f in files:
+        # Other workers evict and download in the same folder: a file may vanish at any moment.
+        sized = []
+        for name in os.listdir(self.root):
+            if name.endswith((".part", ".lock")):
+                continue
+            try:
+                st = os.stat(os.path.join(self.root, name))
+            except FileNotFoundError:
+                continue
+            sized.append((st.st_mtime, st.st_size, os.path.join(self.root, name)))
+        sized.sort()
+        total = sum(size for _, size, _ in sized)
+        for _, size, f in sized:
             if total <= self.limit:
                 return
             if f == keep:
                 continue
-            total -= os.stat(f).st_size
-            os.unlink(f)
+            total -= size
+            try:
+                os.unlink(f)
+            except FileNotFoundError:
+                pass
+
+    def read(self, client: Client, repo: str, commit: str, shard: Dict[str, Any]) -> bytes:
+        """A shard's bytes; fetched again if another worker evicted it between caching and opening."""
+        for attempt in range(3):
+            try:
+                with open(self.path(client, repo, commit, shard), "rb") as f:
+                    return f.read()
+            except FileNotFoundError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
 
 class _Source:
@@ -237,14 +266,12 @@ class _Source:
             self._loaded.move_to_end(shard)
             return self._loaded[shard]
         info = self.shards[shard]
-        with open(self.cache.path(self.client, self.repo, self.commit, info), "rb") as f:
-            data = f.read()
+        data = self.cache.read(self.client, self.repo, self.commit, info)
         ids: Optional[torch.Tensor] = None
         if self.format == "jsonl":
             records: List[Any] = [line for line in data.split(b"\n") if line.strip()]
             if self.tokens and info.get("tokens"):
-                with open(self.cache.path(self.client, self.repo, self.commit, info["tokens"]), "rb") as t:
-                    ids = torch.frombuffer(bytearray(t.read()), dtype=torch.int32)
+                ids = torch.frombuffer(bytearray(self.cache.read(self.client, self.repo, self.commit, info["tokens"])), dtype=torch.int32)
         else:
             records = _webdataset(data)
         self._loaded[shard] = (records, ids)
@@ -279,8 +306,10 @@ class _Prefetch(threading.Thread):
         self.slots.release()
 
     def close(self) -> None:
+        """Stops fetching ahead and waits for a fetch under way (the cache is left as the limit says)."""
         self.closed = True
         self.slots.release()
+        self.join(timeout=120)
 
 
 def _webdataset(data: bytes) -> List[Dict[str, bytes]]:
