@@ -24,6 +24,19 @@ export interface ProvenanceGraph extends LineageGraph {
 
 type Mode = 'full' | 'recipe-input';
 
+/** A walked graph's nodes by key (the root included) and its edges by the node they end at. */
+export function indexGraph(graph: LineageGraph): { nodes: Map<string, LineageNodeView>; into: Map<string, LineageEdgeView[]> } {
+  const nodes = new Map<string, LineageNodeView>(graph.nodes.map((n) => [n.key, n]));
+  if (graph.root) nodes.set(graph.root.key, graph.root);
+  const into = new Map<string, LineageEdgeView[]>();
+  for (const edge of graph.edges) {
+    const list = into.get(edge.to);
+    if (list) list.push(edge);
+    else into.set(edge.to, [edge]);
+  }
+  return { nodes, into };
+}
+
 /**
  * Separates what went in from what was only considered. A recipe run that links its output
  * record by record (`recordLineage` on its node) reads a dataset version whose members all
@@ -36,15 +49,13 @@ type Mode = 'full' | 'recipe-input';
 export function exactProvenance(graph: LineageGraph): ProvenanceGraph {
   const root = graph.root;
   if (!root) return { ...graph, sources: [], excluded: [], unreadable: [] };
-  const nodes = new Map<string, LineageNodeView>([[root.key, root], ...graph.nodes.map((n) => [n.key, n] as const)]);
-  const into = new Map<string, LineageEdgeView[]>();
-  for (const edge of graph.edges) into.set(edge.to, [...(into.get(edge.to) ?? []), edge]);
+  const { nodes, into } = indexGraph(graph);
   const isRecipe = (key: string): boolean => nodes.get(key)?.type === 'run' && nodes.get(key)?.data.recordLineage === true;
 
   const reached = new Map<string, Mode>();
   const queue: Array<[string, Mode]> = [[root.key, 'full']];
-  while (queue.length > 0) {
-    const [key, mode] = queue.shift() as [string, Mode];
+  for (let next = 0; next < queue.length; next++) {
+    const [key, mode] = queue[next] as [string, Mode];
     const before = reached.get(key);
     if (before === 'full' || before === mode) continue;
     reached.set(key, mode);

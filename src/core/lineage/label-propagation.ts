@@ -1,5 +1,6 @@
 import type { DatasetRecord } from '../ports/metadata-store.ts';
-import type { LineageEdgeView, LineageGraph, LineageNodeView } from './lineage-service.ts';
+import { indexGraph } from './exact-provenance.ts';
+import type { LineageGraph, LineageNodeView } from './lineage-service.ts';
 
 /** Where a label comes from: a catalog dataset that carries it, and the version in the graph that lies in it. */
 export interface LabelOrigin {
@@ -20,8 +21,8 @@ export interface NodeLabels {
 
 const ORIGINS_LISTED = 20;
 
-/** The catalog datasets a node of the graph lies in: same repository, its path or prefix under theirs. */
-function datasetsOf(node: LineageNodeView, catalog: DatasetRecord[]): DatasetRecord[] {
+/** The catalog datasets a version lies in (a node of the graph, or a run's input): same repository, its path or prefix under theirs. */
+export function datasetsOf(node: Pick<LineageNodeView, 'type' | 'data'>, catalog: DatasetRecord[]): DatasetRecord[] {
   const { repository, path, prefix } = node.data;
   if (typeof repository !== 'string') return [];
   const where = node.type === 'object' ? path : node.type === 'dataset' ? prefix : undefined;
@@ -43,9 +44,7 @@ type Labels = Map<string, Map<string, LabelOrigin>>;
 export function propagateLabels(graph: LineageGraph, sources: LineageNodeView[], catalog: DatasetRecord[]): NodeLabels {
   const root = graph.root;
   if (!root) return { key: graph.key, labels: [], removed: [], licences: [] };
-  const nodes = new Map<string, LineageNodeView>([[root.key, root], ...graph.nodes.map((n) => [n.key, n] as const)]);
-  const into = new Map<string, LineageEdgeView[]>();
-  for (const edge of graph.edges) into.set(edge.to, [...(into.get(edge.to) ?? []), edge]);
+  const { nodes, into } = indexGraph(graph);
   const removed = new Map<string, { label: string; run: string; from: Map<string, LabelOrigin> }>();
   const memo = new Map<string, Labels>();
   const visiting = new Set<string>();

@@ -209,13 +209,23 @@ export class LineageService {
    * nothing recorded was derived from (raw inputs), found by walking the whole chain upstream.
    */
   async provenance(ctx: CallContext, input: { address: string; limit?: number }): Promise<ProvenanceGraph> {
-    return exactProvenance(await this.walk(ctx, { address: input.address, direction: 'upstream', depth: CHAIN_DEPTH, limit: input.limit ?? CHAIN_NODE_LIMIT }));
+    return exactProvenance(await this.upstream(ctx, input));
+  }
+
+  /** One upstream walk read three ways, for callers that need all of them (the model report). */
+  async trace(ctx: CallContext, input: { address: string; limit?: number }): Promise<{ upstream: LineageGraph; provenance: ProvenanceGraph; labels: NodeLabels }> {
+    const upstream = await this.upstream(ctx, input);
+    const provenance = exactProvenance(upstream);
+    return { upstream, provenance, labels: propagateLabels(upstream, provenance.sources, await this.deps.metadata.listDatasets({})) };
+  }
+
+  private upstream(ctx: CallContext, input: { address: string; limit?: number }): Promise<LineageGraph> {
+    return this.walk(ctx, { address: input.address, direction: 'upstream', depth: CHAIN_DEPTH, limit: input.limit ?? CHAIN_NODE_LIMIT });
   }
 
   /** The classification labels and licences that reach a node, each with where it came from (see label-propagation.ts). */
   async labels(ctx: CallContext, input: { address: string; limit?: number }): Promise<NodeLabels> {
-    const graph = await this.walk(ctx, { address: input.address, direction: 'upstream', depth: CHAIN_DEPTH, limit: input.limit ?? CHAIN_NODE_LIMIT });
-    return propagateLabels(graph, exactProvenance(graph).sources, await this.deps.metadata.listDatasets({}));
+    return (await this.trace(ctx, input)).labels;
   }
 
   /** What does this affect? Every run, dataset version, object and model version downstream. */

@@ -3,7 +3,8 @@ import { isStrataError } from '../errors.ts';
 import type { RetentionRules } from '../gc/retention.ts';
 import type { InferenceService } from '../inference/inference-service.ts';
 import type { ExcludedSource } from '../lineage/exact-provenance.ts';
-import type { LineageService } from '../lineage/lineage-service.ts';
+import { datasetsOf } from '../lineage/label-propagation.ts';
+import type { LineageNodeView, LineageService } from '../lineage/lineage-service.ts';
 import { modelKey } from '../lineage/node-keys.ts';
 import type { DatasetRecord } from '../ports/metadata-store.ts';
 import type { RunService } from '../runs/run-service.ts';
@@ -84,10 +85,8 @@ export class ModelReportService {
     const { version } = await this.parts.models.resolve(ctx, address);
     const key = modelKey(version.model, version.version);
     const [model, aliases, catalog] = await Promise.all([this.deps.metadata.models.getModel(version.model), this.deps.metadata.models.listAliases(version.model), this.deps.metadata.listDatasets({})]);
-    const provenance = await this.parts.lineage.provenance(ctx, { address: key });
-    const labels = await this.parts.lineage.labels(ctx, { address: key });
+    const { upstream, provenance, labels } = await this.parts.lineage.trace(ctx, { address: key });
     const run = version.runId === undefined ? null : await withheld(() => this.parts.runs.get(ctx, version.runId as string));
-    const upstream = await this.parts.lineage.walk(ctx, { address: key, direction: 'upstream', depth: 100 });
     const recipeRuns = upstream.nodes.filter((n) => n.type === 'run' && n.data.recordLineage === true);
     const preparation = [];
     for (const node of recipeRuns) {
@@ -105,7 +104,7 @@ export class ModelReportService {
         unreadable: Number(node.data.unreadableTotal ?? 0),
       });
     }
-    const training = run === null || 'withheld' in run ? [] : run.inputs.map((input) => ({ key: input.key, datasets: cardsOf(input.data, catalog) }));
+    const training = run === null || 'withheld' in run ? [] : run.inputs.map((input) => ({ key: input.key, datasets: datasetsOf(input as Pick<LineageNodeView, 'type' | 'data'>, catalog).map(card) }));
     const repositories = new Set<string>([version.repository, ...provenance.sources.flatMap((s) => (typeof s.data.repository === 'string' ? [s.data.repository] : []))]);
     const retention = [];
     for (const name of [...repositories].sort()) retention.push({ repository: name, rules: (await this.deps.metadata.getRepository(name))?.retention ?? null });
@@ -162,14 +161,8 @@ async function withheld<T>(read: () => Promise<T>): Promise<T | Withheld> {
   }
 }
 
-/** The catalog datasets a dataset or object version lies in. */
-function cardsOf(data: Record<string, unknown>, catalog: DatasetRecord[]): DatasetCard[] {
-  const { repository, prefix, path } = data;
-  const where = typeof prefix === 'string' ? prefix : typeof path === 'string' ? path : undefined;
-  if (typeof repository !== 'string' || where === undefined) return [];
-  return catalog
-    .filter((d) => d.repository === repository && where.startsWith(d.prefix))
-    .map((d) => ({ name: d.name, owner: d.owner, license: d.license ?? null, labels: d.labels, source: d.source ?? null }));
+function card(d: DatasetRecord): DatasetCard {
+  return { name: d.name, owner: d.owner, license: d.license ?? null, labels: d.labels, source: d.source ?? null };
 }
 
 /** A recipe run's steps from its parameters (`step.<i>.<name>`) with their counts from its metrics (`step.<i>.<name>.…`). */
