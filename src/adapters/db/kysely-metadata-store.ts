@@ -38,6 +38,7 @@ import { KyselySearchIndex, type FullTextDialect } from './search-queries.ts';
 import type { CommitsTable, Database, RepositoriesTable } from './schema.ts';
 import * as staging from './staging-queries.ts';
 import * as uploads from './upload-queries.ts';
+import { ChangeTokenCache } from './read-cache.ts';
 
 /** What differs between SQL engines, declared once per dialect instead of `if (dialect)` checks. */
 export interface DialectCapabilities {
@@ -65,6 +66,11 @@ export interface DialectCapabilities {
   edgeRows(db: Kysely<Database>, column: 'src' | 'dst', ids: number[]): Promise<Array<[number, number, number]>> | Array<[number, number, number]>;
   /** Lineage nodes by id as bare rows (id, key, type, label, data as an object, created_at): the walk's last read. */
   nodeRows(db: Kysely<Database>, ids: number[]): Promise<NodeRow[]> | NodeRow[];
+  /**
+   * A value that differs whenever the database has changed since it was last read, by this
+   * connection or any other (see ChangeTokenCache); absent where the engine cannot tell cheaply.
+   */
+  changeToken?: () => string;
   /** Releases connections and files. */
   destroy(): Promise<void>;
 }
@@ -90,12 +96,14 @@ export class KyselyMetadataStore implements MetadataStore {
   readonly gc: KyselyGcStore;
   readonly erasure: KyselyErasureStore;
   private readonly commits = new Map<string, CommitRecord>();
+  private readonly reads: ChangeTokenCache;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly capabilities: DialectCapabilities,
   ) {
     this.dialect = capabilities.name;
+    this.reads = new ChangeTokenCache(() => capabilities.changeToken?.());
     this.search = new KyselySearchIndex(db, capabilities.fullText, capabilities.maxRowsPerInsert);
     this.lineage = new KyselyLineageStore(db, { maxRowsPerInsert: capabilities.maxRowsPerInsert, integerIn: (column, values) => capabilities.integerIn(column, values), edgeRows: (column, ids) => capabilities.edgeRows(db, column, ids), nodeRows: (ids) => capabilities.nodeRows(db, ids) });
     const uniquely = <T>(message: string, operation: () => Promise<T>): Promise<T> => this.uniquely(message, operation);
@@ -149,9 +157,11 @@ export class KyselyMetadataStore implements MetadataStore {
     );
   }
 
-  async getRepository(name: string): Promise<RepositoryRecord | undefined> {
-    const row = await this.db.selectFrom('repositories').selectAll().where('name', '=', name).executeTakeFirst();
-    return row && toRepository(row);
+  getRepository(name: string): Promise<RepositoryRecord | undefined> {
+    return this.reads.get(`repository\n${name}`, async () => {
+      const row = await this.db.selectFrom('repositories').selectAll().where('name', '=', name).executeTakeFirst();
+      return row && toRepository(row);
+    });
   }
 
   async listRepositories(): Promise<RepositoryRecord[]> {
@@ -204,9 +214,11 @@ export class KyselyMetadataStore implements MetadataStore {
     );
   }
 
-  async getBranch(repository: string, name: string): Promise<BranchRecord | undefined> {
-    const row = await this.db.selectFrom('branches').selectAll().where('repository', '=', repository).where('name', '=', name).executeTakeFirst();
-    return row && toBranch(row);
+  getBranch(repository: string, name: string): Promise<BranchRecord | undefined> {
+    return this.reads.get(`branch\n${repository}\n${name}`, async () => {
+      const row = await this.db.selectFrom('branches').selectAll().where('repository', '=', repository).where('name', '=', name).executeTakeFirst();
+      return row && toBranch(row);
+    });
   }
 
   async listBranches(repository: string): Promise<BranchRecord[]> {
@@ -234,9 +246,11 @@ export class KyselyMetadataStore implements MetadataStore {
     );
   }
 
-  async getTag(repository: string, name: string): Promise<TagRecord | undefined> {
-    const row = await this.db.selectFrom('tags').selectAll().where('repository', '=', repository).where('name', '=', name).executeTakeFirst();
-    return row && { repository: row.repository, name: row.name, commitId: row.commit_id, createdAt: row.created_at, createdBy: row.created_by };
+  getTag(repository: string, name: string): Promise<TagRecord | undefined> {
+    return this.reads.get(`tag\n${repository}\n${name}`, async () => {
+      const row = await this.db.selectFrom('tags').selectAll().where('repository', '=', repository).where('name', '=', name).executeTakeFirst();
+      return row && { repository: row.repository, name: row.name, commitId: row.commit_id, createdAt: row.created_at, createdBy: row.created_by };
+    });
   }
 
   async listTags(repository: string): Promise<TagRecord[]> {
@@ -319,7 +333,7 @@ export class KyselyMetadataStore implements MetadataStore {
   }
 
   getStaged(repository: string, branch: string, path: string): Promise<StagedChange | undefined> {
-    return staging.get(this.db, { repository, branch }, path);
+    return this.reads.get(`staged\n${repository}\n${branch}\n${path}`, () => staging.get(this.db, { repository, branch }, path));
   }
 
   listStaged(repository: string, branch: string, options: StagingListOptions): Promise<StagedRow[]> {
@@ -349,7 +363,7 @@ export class KyselyMetadataStore implements MetadataStore {
   }
 
   getAccessKey(id: string): Promise<AccessKeyRecord | undefined> {
-    return accessKeys.get(this.db, id);
+    return this.reads.get(`access-key\n${id}`, () => accessKeys.get(this.db, id));
   }
 
   listAccessKeys(): Promise<AccessKeyRecord[]> {

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { permits, permitsEach } from '../access/permits.ts';
 import { isStrataError } from '../errors.ts';
 import type { AccessRequest, Authorizer } from '../ports/authorizer.ts';
@@ -15,6 +14,16 @@ const DATA_READS = new Set(['object:read', 'object:list']);
 
 /** How long a repository's "audit reads" setting is trusted before it is read again. */
 const READS_SETTING_TTL_MS = 5_000;
+
+/**
+ * Where a call's frame rides: on the CallContext the wrapper hands the service, which passes it
+ * on to the services it calls and to `authorize`. Not AsyncLocalStorage: on Node 20 an active
+ * one puts a hook on every promise the process creates, and that tax was the largest single cost
+ * of a 4 KiB S3 GET (bench/RESULTS.md). A symbol key: spread copies it, JSON and the audit
+ * entry's `input` never show it.
+ */
+const FRAME = Symbol('audit frame');
+type Framed = CallContext & { [FRAME]?: Frame };
 
 /** One top-level service call: the actions it was allowed to take, and who called. */
 interface Frame {
@@ -34,7 +43,6 @@ interface Frame {
  * sees the result. State changes are always recorded; reads only in repositories that ask for it.
  */
 export class AuditRecorder {
-  private readonly frames = new AsyncLocalStorage<Frame>();
   private readonly readsAudited = new Map<string, { on: boolean; at: number }>();
 
   constructor(
@@ -45,8 +53,8 @@ export class AuditRecorder {
   /** The authorizer services call, recording refusals and collecting what was allowed. */
   authorizer(inner: Authorizer): Authorizer {
     return {
-      authorize: async (request) => {
-        const frame = this.frames.getStore();
+      authorize: async (request, context) => {
+        const frame = (context as Framed | undefined)?.[FRAME];
         try {
           await inner.authorize(request);
         } catch (error) {
@@ -76,33 +84,32 @@ export class AuditRecorder {
       get: (target, property, receiver) => {
         const value: unknown = Reflect.get(target, property, receiver);
         if (typeof value !== 'function' || typeof property !== 'string') return value;
-        if (skip.has(property)) {
-          // Run in a frame that is never settled, so what the call is allowed to do is not recorded.
-          return (...args: unknown[]) => this.frames.run({ call: property, ctx: undefined, input: [], requests: [], discard: true }, () => (value as (...a: unknown[]) => unknown).apply(target, args));
-        }
         const method = value as (...args: unknown[]) => unknown;
         return (...args: unknown[]) => {
-          if (this.frames.getStore() !== undefined) return method.apply(target, args);
+          const ctx = contextOf(args[0]) as Framed | undefined;
+          if (ctx?.[FRAME] !== undefined) return method.apply(target, args);
+          if (skip.has(property)) {
+            // A frame that is never settled, so what the call is allowed to do is not recorded.
+            return method.apply(target, withFrame(args, { call: property, ctx: undefined, input: [], requests: [], discard: true }));
+          }
           // A brief call's input is a batch of payloads (inference records): the entry counts them instead of copying them.
           const input = brief.has(property) ? args.slice(1).map((a) => (Array.isArray(a) ? { items: a.length } : a)) : args.slice(1);
-          const frame: Frame = { call: `${name}.${property}`, ctx: contextOf(args[0]), input, requests: [] };
-          return this.frames.run(frame, () => {
-            const result = method.apply(target, args);
-            if (!isPromise(result)) {
-              void this.settle(frame, 'ok').catch(() => undefined);
-              return result;
-            }
-            return result.then(
-              async (value: unknown) => {
-                await this.settle(frame, 'ok', checksOf(value));
-                return value;
-              },
-              async (error: unknown) => {
-                await this.settle(frame, isStrataError(error) ? error.code : 'Internal', isStrataError(error) ? { error: error.message, ...checksOf(error.details) } : undefined);
-                throw error;
-              },
-            );
-          });
+          const frame: Frame = { call: `${name}.${property}`, ctx, input, requests: [] };
+          const result = method.apply(target, withFrame(args, frame));
+          if (!isPromise(result)) {
+            void this.settle(frame, 'ok').catch(() => undefined);
+            return result;
+          }
+          return result.then(
+            async (value: unknown) => {
+              await this.settle(frame, 'ok', checksOf(value));
+              return value;
+            },
+            async (error: unknown) => {
+              await this.settle(frame, isStrataError(error) ? error.code : 'Internal', isStrataError(error) ? { error: error.message, ...checksOf(error.details) } : undefined);
+              throw error;
+            },
+          );
         };
       },
     });
@@ -166,6 +173,13 @@ function checksOf(value: unknown): { checks: unknown } | undefined {
 
 function isPromise(value: unknown): value is Promise<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
+/** The arguments with the call's context replaced by one carrying `frame` (the caller's is not changed). */
+function withFrame(args: unknown[], frame: Frame): unknown[] {
+  const ctx = contextOf(args[0]);
+  if (ctx === undefined) return args;
+  return [{ ...ctx, [FRAME]: frame }, ...args.slice(1)];
 }
 
 function contextOf(value: unknown): CallContext | undefined {

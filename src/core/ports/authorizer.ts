@@ -1,3 +1,5 @@
+import type { CallContext } from '../versioning/types.ts';
+
 /** Who is acting. Every service call carries one: an authenticated principal, or `anonymous`. */
 export interface Actor {
   id: string;
@@ -25,7 +27,8 @@ export interface AccessRequest {
 
 /** The single authorization hook. Rejects with a Forbidden `StrataError` to deny. */
 export interface Authorizer {
-  authorize(request: AccessRequest): Promise<void>;
+  /** `context`: the service call the request is made in (the audit recorder finds its call there). */
+  authorize(request: AccessRequest, context?: CallContext): Promise<void>;
   /**
    * The same decision, asked only to decide what to show (which repositories a listing names):
    * never audited, never throws Forbidden. Authorizers without it are asked through `authorize`.

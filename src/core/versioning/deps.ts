@@ -18,7 +18,7 @@ export interface VersioningDeps {
 
 /** The one authorization check each service call makes before touching anything. */
 export async function authorize(deps: Pick<VersioningDeps, 'authorizer'> & Partial<Pick<VersioningDeps, 'metadata'>>, ctx: CallContext, request: Omit<AccessRequest, 'actor'>): Promise<void> {
-  await deps.authorizer.authorize({ actor: ctx.actor, ...request });
+  await deps.authorizer.authorize({ actor: ctx.actor, ...request }, ctx);
   // A protected branch refuses direct changes whoever is allowed to make them (services without
   // the metadata store change no branch).
   if (deps.metadata !== undefined) await guardBranch(deps.metadata, request);

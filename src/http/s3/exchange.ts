@@ -121,8 +121,12 @@ export function toWire(value: string): string {
   return /[^\x00-\x7f]/.test(value) ? Buffer.from(value, 'utf8').toString('latin1') : value;
 }
 
+/** The last ISO time formatted: a hot object's Last-Modified is the same on every GET. */
+let lastDate = { iso: '', http: '' };
+
 export function httpDate(iso: string): string {
-  return new Date(iso).toUTCString();
+  if (lastDate.iso !== iso) lastDate = { iso, http: new Date(iso).toUTCString() };
+  return lastDate.http;
 }
 
 /** ISO 8601 with milliseconds, as S3 lists times. */

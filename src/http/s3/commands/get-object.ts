@@ -52,14 +52,20 @@ export async function getObject(exchange: S3Exchange, deps: GatewayDeps): Promis
     sendEmpty(exchange, status, headers);
     return;
   }
+  const length = range ? range.end - range.start : info.size;
+  if (length <= INLINE_BODY) {
+    // Read whole before the first byte is sent: nothing to stop if the client goes away.
+    const body = await deps.core.objects.read(exchange.ctx, info, { range: range ?? undefined });
+    await sendStream(exchange, { status, headers, inlineBytes: length }, body);
+    return;
+  }
   const controller = new AbortController();
   // A client that goes away mid-body stops the read (aborting costs an error object: only then).
   exchange.res.once('close', () => {
     if (!exchange.res.writableFinished) controller.abort();
   });
   const body = await deps.core.objects.read({ ...exchange.ctx, signal: controller.signal }, info, { range: range ?? undefined });
-  const length = range ? range.end - range.start : info.size;
-  await sendStream(exchange, { status, headers, inlineBytes: length <= INLINE_BODY ? length : 0 }, body);
+  await sendStream(exchange, { status, headers }, body);
 }
 
 /** The byte range of a Range header or a `partNumber`; null for the whole object. */
