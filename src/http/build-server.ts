@@ -27,6 +27,7 @@ import { registerRunRoutes } from './rest/runs.ts';
 import { registerObjectRoutes } from './rest/objects.ts';
 import { registerRefRoutes } from './rest/refs.ts';
 import { registerRepositoryRoutes } from './rest/repositories.ts';
+import { registerPartRoute, registerUploadRoutes } from './rest/uploads.ts';
 import type { ServerIngestPolicy } from '../app/ingest-source.ts';
 import { hostAllowed, hostRefusal } from './host-check.ts';
 import { authenticateSigV4, checkEmptyPayload, claimsSigV4, payloadCheck } from './rest-sigv4.ts';
@@ -158,8 +159,10 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
       registerGcRoutes(api, { ...deps, gcGraceSeconds: options.gcGraceSeconds ?? DEFAULT_GC_GRACE_SECONDS });
       registerErasureRoutes(api, deps);
       registerInferenceRoutes(api, { ...deps, maxBodyBytes: options.maxInferenceBodyBytes ?? 32 * 1024 ** 2 });
+      registerUploadRoutes(api, deps);
       await api.register(async (objects) => {
         registerObjectRoutes(objects, deps);
+        registerPartRoute(objects, deps);
         return Promise.resolve();
       });
     },

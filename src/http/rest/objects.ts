@@ -110,7 +110,8 @@ export function registerObjectRoutes(app: FastifyInstance, deps: RouteDeps): voi
       void reply.header('content-range', `bytes */${info.size}`);
       return reply.status(416).send({ code: 'InvalidArgument', message: `range not satisfiable for an object of ${info.size} bytes` });
     }
-    const { body } = await deps.core.objects.get({ ...ctx, signal: abortSignalOf(reply) }, { ...address, range });
+    // Read from the entry just stat'ed: one lookup, and the bytes of exactly that version.
+    const body = await deps.core.objects.read({ ...ctx, signal: abortSignalOf(reply) }, info, { range });
     if (range) {
       void reply.status(206).header('content-range', `bytes ${range.start}-${range.end - 1}/${info.size}`).header('content-length', range.end - range.start);
     } else {

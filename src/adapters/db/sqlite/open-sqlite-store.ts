@@ -67,6 +67,7 @@ export async function openSqliteStore(file: string): Promise<KyselyMetadataStore
     database.exec('ROLLBACK');
     throw error;
   }
+  const changes = changeToken(database);
   return new KyselyMetadataStore(db, {
     name: 'sqlite',
     isUniqueViolation: (error) => {
@@ -85,10 +86,13 @@ export async function openSqliteStore(file: string): Promise<KyselyMetadataStore
     fullText: sqliteFullText,
     // json_each turns one JSON array parameter into rows; SQLite has no array parameters.
     integerIn: (column, values) => sql<boolean>`${sql.ref(column)} in (select value from json_each(${JSON.stringify(values)}))`,
-    changeToken: changeToken(database),
+    changeToken: changes.token,
     edgeRows: edgeReader(database),
     nodeRows: nodeReader(database),
-    destroy: () => Promise.resolve(),
+    destroy: () => {
+      changes.release();
+      return Promise.resolve();
+    },
   });
 }
 
@@ -113,29 +117,41 @@ function nodeReader(database: Database.Database): (db: unknown, ids: number[]) =
 }
 
 /**
- * `data_version` changes when another connection (another process) committed since this one
- * last asked; `total_changes()` counts this connection's own inserted, updated and deleted rows.
- * Together they change with every write to the database (ChangeTokenCache).
+ * `data_version` changes when another connection (another process, or another store in this
+ * one) committed since this one last asked; `total_changes()` counts this connection's own
+ * inserted, updated and deleted rows. Together they change with every write to the database
+ * (ChangeTokenCache).
  *
  * `data_version` reads the WAL index under a lock (about 12 µs under load, the largest cost of a
  * small GET when asked per lookup), so it is read once per turn of the event loop and reused
  * until the loop's check phase. That keeps read-after-write across processes: a request handled
  * in this turn arrived before the turn's poll returned, so a write another process acknowledged
- * before the request was sent had committed before the version was read. This process's own
- * writes are never missed: `total_changes()` (0.1 µs, no lock) is read on every call.
+ * before the request was sent had committed before the version was read. This connection's own
+ * writes are never missed: `total_changes()` (0.1 µs, no lock) is read on every call. Another
+ * store in this process could write and be read back within one turn, so while more than one
+ * is open (tests, tools), the version is read on every call.
  */
-function changeToken(database: Database.Database): () => string {
+let openConnections = 0;
+
+function changeToken(database: Database.Database): { token: () => string; release: () => void } {
   const version = database.prepare('pragma data_version').pluck();
-  const changes = database.prepare('select total_changes()').pluck();
+  const total = database.prepare('select total_changes()').pluck();
+  openConnections += 1;
   let seen: number | undefined;
-  return () => {
-    if (seen === undefined) {
-      seen = version.get() as number;
-      setImmediate(() => {
-        seen = undefined;
-      });
-    }
-    return `${seen}:${String(changes.get())}`;
+  const forget = (): void => {
+    seen = undefined;
+  };
+  return {
+    token: () => {
+      if (seen === undefined || openConnections > 1) {
+        seen = version.get() as number;
+        setImmediate(forget);
+      }
+      return `${seen}:${String(total.get())}`;
+    },
+    release: () => {
+      openConnections -= 1;
+    },
   };
 }
 
