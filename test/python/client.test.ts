@@ -7,12 +7,12 @@ import { expect, it } from 'vitest';
 
 const CLIENT = join(import.meta.dirname, '..', '..', 'clients', 'python');
 
-/** The first interpreter that has pytest, pip and torch (`.ci/run` installs Debian's python3-pytest, python3-pip and python3-torch when none has). */
+/** The first interpreter that has pytest, pip, torch and zstandard (`.ci/run` installs Debian's python3-pytest, python3-pip, python3-torch and python3-zstandard when none has). */
 function python(): string {
   for (const candidate of ['python3', '/usr/bin/python3']) {
-    if (spawnSync(candidate, ['-c', 'import pytest, pip, torch'], { stdio: 'ignore' }).status === 0) return candidate;
+    if (spawnSync(candidate, ['-c', 'import pytest, pip, torch, zstandard'], { stdio: 'ignore' }).status === 0) return candidate;
   }
-  throw new Error('no python3 with pytest, pip and torch: install python3-pytest python3-pip python3-torch (bash .ci/run does)');
+  throw new Error('no python3 with pytest, pip, torch and zstandard: install python3-pytest python3-pip python3-torch python3-zstandard (bash .ci/run does)');
 }
 
 it('installs with pip, typed, importable', async () => {

@@ -117,3 +117,41 @@ def test_inference_records_are_logged_one_result_each(client):
     results = client.log_inference([{"application": "pytest", "model": "gpt-4o", "input": "hi", "output": "hello"}, {"application": "", "model": "gpt-4o"}])
     assert results[0]["status"] == 201 and len(results[0]["id"]) == 36
     assert results[1]["status"] == 400 and results[1]["error"]["code"] == "InvalidArgument"
+
+
+class _Pipe(io.RawIOBase):
+    """A stream that cannot tell its size or seek, as a pipe."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data, self._at = data, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        n = min(len(buffer), len(self._data) - self._at, 1 << 20)
+        buffer[:n] = self._data[self._at:self._at + n]
+        self._at += n
+        return n
+
+
+def test_large_objects_go_up_in_parallel_parts_from_bytes_files_and_streams(client, tmp_path):
+    repo = fresh("big")
+    client.create_repository(repo)
+    mib = 1024 * 1024
+    payload = os.urandom(13 * mib + 5)
+    local = tmp_path / "weights.bin"
+    local.write_bytes(payload)
+    expected = hashlib.sha256(payload).hexdigest()
+    parts = hashlib.md5(b"".join(hashlib.md5(payload[i:i + 5 * mib]).digest() for i in range(0, len(payload), 5 * mib))).hexdigest()
+    for name, source in [("bytes", payload), ("file", str(local)), ("stream", io.BufferedReader(_Pipe(payload)))]:
+        info = client.put(f"{repo}@main:{name}.bin", source, metadata={"kind": name}, part_size=5 * mib, workers=3, multipart_threshold=6 * mib)
+        assert (info["sha256"], info["size"], info["etag"], info["metadata"]) == (expected, len(payload), f"{parts}-3", {"kind": name})
+        assert client.get(f"{repo}@main:{name}.bin") == payload
+    with pytest.raises(strata.StrataError) as caught:
+        client.put(f"{repo}@main:tiny-parts.bin", payload, part_size=1024, multipart_threshold=6 * mib)
+    assert caught.value.code == "InvalidArgument"
+    with pytest.raises(strata.StrataError) as caught:
+        client.put(f"{repo}@no-such-branch:x.bin", payload, part_size=5 * mib, multipart_threshold=6 * mib)
+    assert caught.value.code == "NotFound"
+    assert sorted(o["path"] for o in client.list(repo, "main")) == ["bytes.bin", "file.bin", "stream.bin"]

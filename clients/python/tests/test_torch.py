@@ -192,3 +192,23 @@ def test_large_shards_are_read_in_parallel_ranges_and_checked(client, corpus, tm
         evil.source.sample(0)
     assert refused.value.code == "InvalidArgument"
     assert not (tmp_path / "escaped").exists() and os.listdir(tmp_path / "evil") == []
+
+
+def test_zstd_json_lines_shards_read_as_the_plain_ones(client):
+    """The same documents through the same recipe into jsonl.zst shards: the same samples, token ids included."""
+    repo = f"zstd-{uuid.uuid4().hex[:8]}"
+    client.create_repository(repo)
+    for i in range(24):
+        client.put(f"{repo}@main:docs/{i:03d}.txt", f"Packed document {i} on topic {i % 5}.".encode(), content_type="text/plain")
+    client.commit(repo, "main", "docs")
+    client.run_recipe(f"{repo}@main:docs/", f"{repo}@main:plain/", recipe=RECIPE)
+    summary = client.run_recipe(f"{repo}@main:docs/", f"{repo}@main:zstd/", recipe=RECIPE.replace("target_bytes: 1024", "format: jsonl.zst, target_bytes: 1024"))
+    assert summary["written"] == 24 and len(summary["shards"]) > 1 and all(shard["path"].endswith(".jsonl.zst") for shard in summary["shards"])
+    plain = StrataMapDataset(source=f"{repo}@main:plain/", client=client, tokens=True)
+    packed = StrataMapDataset(source=f"{repo}@main:zstd/", client=client, tokens=True)
+    assert len(plain) == len(packed) == 24
+    by_id = {plain[i]["id"]: plain[i] for i in range(len(plain))}
+    for i in range(len(packed)):
+        sample = packed[i]
+        assert sample["text"] == by_id[sample["id"]]["text"]
+        assert torch.equal(sample["token_ids"], by_id[sample["id"]]["token_ids"])

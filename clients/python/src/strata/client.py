@@ -10,6 +10,7 @@ import sys
 import urllib.parse
 from typing import Any, BinaryIO, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
+from . import _upload
 from ._http import Transport, iter_body, parse_address
 from .errors import StrataError
 
@@ -121,18 +122,42 @@ class Client:
         """The object's bytes (or a range of them) in memory."""
         return b"".join(self.open(address, range))
 
-    def put(self, address: str, data: Union[bytes, BinaryIO, str], content_type: Optional[str] = None, metadata: Optional[Mapping[str, str]] = None) -> Json:
-        """Uploads bytes, a file object or a local path to a branch (staged until committed)."""
+    def put(
+        self,
+        address: str,
+        data: Union[bytes, BinaryIO, str],
+        content_type: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+        *,
+        part_size: int = _upload.PART_SIZE,
+        workers: int = 4,
+        multipart_threshold: int = _upload.MULTIPART_THRESHOLD,
+    ) -> Json:
+        """Uploads bytes, a file object or a local path to a branch (staged until committed).
+
+        Objects of ``multipart_threshold`` bytes or more (and streams of unknown size) go up as a
+        multipart upload: parts of ``part_size`` bytes sent by ``workers`` threads at once, each
+        retried on its own, the upload aborted if one fails for good.
+        """
         repo, branch, path = parse_address(address)
         headers = {"content-type": content_type or "application/octet-stream"}
         for key, value in (metadata or {}).items():
             headers[f"x-strata-meta-{key}"] = value
         if isinstance(data, str):
+            size: Optional[int] = os.stat(data).st_size
+        elif isinstance(data, (bytes, bytearray)):
+            size = len(data)
+        else:
+            size = _size_of(data)
+        if size is None or size >= multipart_threshold:
+            chosen = _upload.part_size_for(size, part_size)
+            return _upload.upload(self._http, repo=repo, branch=branch, path=path, source=data, size=size, headers=headers, part_size=chosen, workers=max(1, workers))
+        if isinstance(data, str):
             with open(data, "rb") as f:
-                return self._put(repo, branch, path, f, headers, os.fstat(f.fileno()).st_size)
+                return self._put(repo, branch, path, f, headers, size)
         if isinstance(data, (bytes, bytearray)):
-            return self._put(repo, branch, path, bytes(data), headers, len(data))
-        return self._put(repo, branch, path, data, headers, _size_of(data))
+            return self._put(repo, branch, path, bytes(data), headers, size)
+        return self._put(repo, branch, path, data, headers, size)
 
     def _put(self, repo: str, branch: str, path: str, body: Any, headers: Dict[str, str], length: Optional[int]) -> Json:
         response = self._http.request("PUT", f"/repositories/{_enc(repo)}/branches/{_enc(branch)}/objects", query={"path": path}, body=body, headers=headers, length=length)
@@ -239,10 +264,20 @@ class Client:
 
 
 def _size_of(f: BinaryIO) -> Optional[int]:
+    """Bytes left to read in ``f``, or None for a stream that cannot tell (a pipe, a socket)."""
     try:
         return os.fstat(f.fileno()).st_size - f.tell()
     except (AttributeError, OSError, ValueError):
-        return None
+        pass
+    try:
+        if f.seekable():
+            here = f.tell()
+            end = f.seek(0, os.SEEK_END)
+            f.seek(here)
+            return end - here
+    except (AttributeError, OSError, ValueError):
+        pass
+    return None
 
 
 #: Runs open in this process (``with client.run(...)``), innermost last: datasets and checkpoints record themselves there.

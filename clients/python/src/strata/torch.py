@@ -206,8 +206,8 @@ class _Source:
         if self.manifest is not None:
             self.shards: List[Dict[str, Any]] = self.manifest["shards"]
             self.format = self.manifest.get("format", "jsonl")
-            if self.format not in ("jsonl", "webdataset"):
-                raise StrataError("InvalidArgument", f"shards in {self.format!r} are not read by this client yet (jsonl and webdataset are)")
+            if self.format not in ("jsonl", "jsonl.zst", "webdataset"):
+                raise StrataError("InvalidArgument", f"shards in {self.format!r} are not read by this client yet (jsonl, jsonl.zst and webdataset are)")
             self.starts = []
             total = 0
             for shard in self.shards:
@@ -251,7 +251,7 @@ class _Source:
         shard = bisect_right(self.starts, index) - 1
         records, ids = self._records(shard)
         record = records[index - self.starts[shard]]
-        if self.format != "jsonl":
+        if self.format not in ("jsonl", "jsonl.zst"):
             return record
         # Parsed on access: each DataLoader worker reads every shard but decodes only its own records.
         parsed = json.loads(record)
@@ -268,8 +268,10 @@ class _Source:
         info = self.shards[shard]
         data = self.cache.read(self.client, self.repo, self.commit, info)
         ids: Optional[torch.Tensor] = None
-        if self.format == "jsonl":
-            records: List[Any] = [line for line in data.split(b"\n") if line.strip()]
+        if self.format in ("jsonl", "jsonl.zst"):
+            # The cache holds the shard as stored (its sha256 is the manifest's); zstd is undone here.
+            text = _zstd_decompress(data) if self.format == "jsonl.zst" else data
+            records: List[Any] = [line for line in text.split(b"\n") if line.strip()]
             if self.tokens and info.get("tokens"):
                 ids = torch.frombuffer(bytearray(self.cache.read(self.client, self.repo, self.commit, info["tokens"])), dtype=torch.int32)
         else:
@@ -278,6 +280,20 @@ class _Source:
         while len(self._loaded) > 2:
             self._loaded.popitem(last=False)
         return records, ids
+
+
+def _zstd_decompress(data: bytes) -> bytes:
+    """All frames of a zstd stream (the writer may leave the content size out of the frame header)."""
+    try:
+        import zstandard
+    except ImportError:
+        try:
+            from compression import zstd  # type: ignore[import-not-found]  # Python 3.14's own
+        except ImportError:
+            raise StrataError("InvalidArgument", "shards in 'jsonl.zst' need zstd: pip install zstandard (or Debian's python3-zstandard)") from None
+        return zstd.decompress(data)
+    with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data), read_across_frames=True) as reader:
+        return reader.read()
 
 
 class _Prefetch(threading.Thread):
