@@ -31,6 +31,11 @@ const ConfigSchema = z.strictObject({
   fsync: z.stringbool().or(z.boolean()).default(true),
   /** The S3 gateway's port (same host); 0 picks a free one. */
   s3Port: z.coerce.number().int().min(0).max(65535).default(DEFAULT_S3_PORT),
+  /**
+   * Processes that serve the S3 gateway (node:cluster, one shared port); 0 serves it from the
+   * server's own process. Each opens the same database and blob store, which are multi-process safe.
+   */
+  s3Workers: z.coerce.number().int().min(0).max(64).default(0),
   /** Region reported to S3 clients. */
   s3Region: z.string().min(1).default('us-east-1'),
   /**
@@ -109,6 +114,7 @@ const ENV_KEYS: Record<string, keyof z.input<typeof ConfigSchema>> = {
   STRATA_MAX_UPLOAD_BYTES: 'maxUploadBytes',
   STRATA_S3_PORT: 's3Port',
   STRATA_S3_REGION: 's3Region',
+  STRATA_S3_WORKERS: 's3Workers',
   STRATA_S3_DOMAIN: 's3Domain',
   STRATA_ALLOWED_HOSTS: 'allowedHosts',
   STRATA_INGEST_ROOTS: 'ingestRoots',

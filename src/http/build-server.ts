@@ -134,7 +134,8 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   app.get('/healthz', { schema: { hide: true } }, () => ({ status: 'ok' }));
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
     void reply.header('content-type', metrics.registry.contentType);
-    return metrics.registry.metrics();
+    const texts = await Promise.all([metrics.registry.metrics(), ...metrics.sources.map((source) => source())]);
+    return texts.join('\n');
   });
 
   const deps: RouteDeps = {

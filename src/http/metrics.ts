@@ -5,6 +5,8 @@ export interface ServerMetrics {
   registry: Registry;
   requests: Counter<'method' | 'route' | 'status'>;
   duration: Histogram<'method' | 'route'>;
+  /** More exposition text appended to /metrics (the S3 worker processes' metrics, gathered from each). */
+  sources: Array<() => Promise<string>>;
 }
 
 export function createServerMetrics(): ServerMetrics {
@@ -25,5 +27,6 @@ export function createServerMetrics(): ServerMetrics {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
       registers: [registry],
     }),
+    sources: [],
   };
 }
