@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFile as writeSmall } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
@@ -21,13 +22,13 @@ let built = false;
  * `strata serve` in its own process, as users run it: from the compiled `dist/` (`npm install`
  * builds it), so the sources are compiled first rather than transpiled at start by tsx.
  */
-async function startStrata(dataDir: string): Promise<Served> {
+async function startStrata(dataDir: string, args: string[] = []): Promise<Served> {
   if (!built) {
     run('npm', ['run', '--silent', 'build']);
     built = true;
   }
   // Logging stays at 'info': every S3 request is logged, as in production (the lines are read and dropped).
-  const child = spawn('node', [BIN, 'serve', '--port', '0', '--s3-port', '0'], { env: { ...process.env, STRATA_DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn('node', [BIN, 'serve', '--port', '0', '--s3-port', '0', ...args], { env: { ...process.env, STRATA_DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
   const url = await new Promise<string>((resolve, reject) => {
     child.once('exit', (code) => {
@@ -106,7 +107,36 @@ async function wrk(url: string, connections: number, seconds: number): Promise<W
   return { requestsPerSecond: rps, p99Ms: Number(p99?.[1]) * unit };
 }
 
-/** GET of a large object with 4 clients, 4 KiB GETs under 32 connections, PUT vs cp. */
+/** GET of the large object with 4 clients and 4 KiB GETs under 32 connections, Strata vs nginx in one run. */
+async function benchGets({ strata, nginx, size, label }: { strata: Served; nginx: Served; size: number; label: string }): Promise<void> {
+  await parallelGets(`${nginx.url}/big.bin`, 1);
+  await parallelGets(`${strata.url}/bench/big.bin`, 1);
+  const nginxBig = await parallelGets(`${nginx.url}/big.bin`, 4);
+  const strataBig = await parallelGets(`${strata.url}/bench/big.bin`, 4);
+  report({
+    name: `S3 GET of ${fmt(size / GiB, 1)} GiB, 4 concurrent clients (${label})`,
+    strata: `${fmt(strataBig)} s (${mbps(4 * size, strataBig)})`,
+    baseline: `nginx ${fmt(nginxBig)} s (${mbps(4 * size, nginxBig)})`,
+    ratio: `${fmt(nginxBig / strataBig)}x nginx`,
+    goal: '>= 0.8x nginx',
+    met: nginxBig / strataBig >= 0.8,
+  });
+  const duration = Math.max(3, Math.round(10 * SCALE));
+  await wrk(`${strata.url}/bench/small.bin`, 32, 1);
+  const nginxSmall = await wrk(`${nginx.url}/small.bin`, 32, duration);
+  const strataSmall = await wrk(`${strata.url}/bench/small.bin`, 32, duration);
+  const ratio = strataSmall.requestsPerSecond / nginxSmall.requestsPerSecond;
+  report({
+    name: `4 KiB GETs, 32 connections (wrk, ${label})`,
+    strata: `${fmt(strataSmall.requestsPerSecond, 0)} req/s, p99 ${fmt(strataSmall.p99Ms)} ms`,
+    baseline: `nginx ${fmt(nginxSmall.requestsPerSecond, 0)} req/s, p99 ${fmt(nginxSmall.p99Ms)} ms`,
+    ratio: `${fmt(ratio)}x nginx`,
+    goal: '>= 0.3x nginx, p99 < 10 ms',
+    met: ratio >= 0.3 && strataSmall.p99Ms < 10,
+  });
+}
+
+/** PUT of a large object vs cp, then the GETs, from one gateway process and from one per core. */
 export async function benchS3Transfer(): Promise<void> {
   const dir = await freshDir('s3-transfer');
   const size = Math.round(GiB * SCALE);
@@ -119,7 +149,7 @@ export async function benchS3Transfer(): Promise<void> {
   await core.repositories.update(ctx, 'bench', { publicRead: true });
   const key = await core.accessKeys.create(ctx, { principal: 'bench' });
   await core.close();
-  const strata = await startStrata(join(dir, '.strata'));
+  let strata = await startStrata(join(dir, '.strata'));
   const nginx = await startNginx(dir, files);
   try {
     const put = await time(() => {
@@ -130,31 +160,13 @@ export async function benchS3Transfer(): Promise<void> {
     });
     report({ name: `S3 PUT of ${fmt(size / GiB, 1)} GiB`, strata: `${fmt(put.seconds)} s (${mbps(size, put.seconds)})`, baseline: `cp ${fmt(cp.seconds)} s (${mbps(size, cp.seconds)})`, ratio: `${fmt(cp.seconds / put.seconds)}x cp`, goal: '>= 0.7x cp', met: cp.seconds / put.seconds >= 0.7 });
 
-    await parallelGets(`${nginx.url}/big.bin`, 1);
-    const nginxBig = await parallelGets(`${nginx.url}/big.bin`, 4);
-    const strataBig = await parallelGets(`${strata.url}/bench/big.bin`, 4);
-    report({
-      name: `S3 GET of ${fmt(size / GiB, 1)} GiB, 4 concurrent clients`,
-      strata: `${fmt(strataBig)} s (${mbps(4 * size, strataBig)})`,
-      baseline: `nginx ${fmt(nginxBig)} s (${mbps(4 * size, nginxBig)})`,
-      ratio: `${fmt(nginxBig / strataBig)}x nginx`,
-      goal: '>= 0.8x nginx',
-      met: nginxBig / strataBig >= 0.8,
-    });
-
     run('curl', ['-sf', '-o', '/dev/null', '-T', join(files, 'small.bin'), '--aws-sigv4', 'aws:amz:us-east-1:s3', '--user', `${key.id}:${key.secret}`, '-H', 'x-amz-content-sha256: UNSIGNED-PAYLOAD', `${strata.url}/bench/small.bin`]);
-    const duration = Math.max(3, Math.round(10 * SCALE));
-    const nginxSmall = await wrk(`${nginx.url}/small.bin`, 32, duration);
-    const strataSmall = await wrk(`${strata.url}/bench/small.bin`, 32, duration);
-    const ratio = strataSmall.requestsPerSecond / nginxSmall.requestsPerSecond;
-    report({
-      name: '4 KiB GETs, 32 connections (wrk)',
-      strata: `${fmt(strataSmall.requestsPerSecond, 0)} req/s, p99 ${fmt(strataSmall.p99Ms)} ms`,
-      baseline: `nginx ${fmt(nginxSmall.requestsPerSecond, 0)} req/s, p99 ${fmt(nginxSmall.p99Ms)} ms`,
-      ratio: `${fmt(ratio)}x nginx`,
-      goal: '>= 0.3x nginx, p99 < 10 ms',
-      met: ratio >= 0.3 && strataSmall.p99Ms < 10,
-    });
+    await benchGets({ strata, nginx, size, label: 'one process' });
+    await strata.stop();
+    // The same data folder served by one gateway process per core (`--s3-workers`).
+    const workers = cpus().length;
+    strata = await startStrata(join(dir, '.strata'), ['--s3-workers', String(workers)]);
+    await benchGets({ strata, nginx, size, label: `--s3-workers ${String(workers)}` });
   } finally {
     await strata.stop();
     await nginx.stop();
