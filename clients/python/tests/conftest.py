@@ -23,11 +23,17 @@ ROOT = Path(__file__).resolve().parents[3]
 BIN = ROOT / "bin" / "strata.js"
 
 
+#: The folder the server may ingest from (STRATA_INGEST_ROOTS), made with the server.
+INBOX = {}
+
+
 @pytest.fixture(scope="session")
 def server() -> Iterator[Tuple[str, str]]:
     """(endpoint, administrator token) of a fresh server."""
     data = tempfile.mkdtemp(prefix="strata-pytest-")
-    env = {**os.environ, "STRATA_DATA_DIR": os.path.join(data, "data"), "STRATA_ENDPOINT": "", "STRATA_TOKEN": ""}
+    INBOX["path"] = os.path.join(data, "inbox")
+    os.makedirs(INBOX["path"])
+    env = {**os.environ, "STRATA_DATA_DIR": os.path.join(data, "data"), "STRATA_ENDPOINT": "", "STRATA_TOKEN": "", "STRATA_INGEST_ROOTS": INBOX["path"]}
     proc = subprocess.Popen(["node", str(BIN), "serve", "--port", "0", "--s3-port", "0"], cwd=data, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     seen = []
     found = {}
@@ -63,3 +69,9 @@ def server() -> Iterator[Tuple[str, str]]:
 def client(server: Tuple[str, str]) -> Iterator[strata.Client]:
     with strata.Client(server[0], server[1]) as c:
         yield c
+
+
+@pytest.fixture()
+def inbox(server: Tuple[str, str]) -> Path:
+    """A folder the test server ingests from (its STRATA_INGEST_ROOTS)."""
+    return Path(INBOX["path"])

@@ -155,3 +155,23 @@ def test_large_objects_go_up_in_parallel_parts_from_bytes_files_and_streams(clie
         client.put(f"{repo}@no-such-branch:x.bin", payload, part_size=5 * mib, multipart_threshold=6 * mib)
     assert caught.value.code == "NotFound"
     assert sorted(o["path"] for o in client.list(repo, "main")) == ["bytes.bin", "file.bin", "stream.bin"]
+
+
+def test_the_server_ingests_a_source_it_can_reach_with_provenance_in_one_commit(client, inbox):
+    repo = fresh("ingested")
+    client.create_repository(repo)
+    folder = inbox / repo
+    (folder / "notes").mkdir(parents=True)
+    (folder / "notes" / "a.md").write_text("# A\n\nFirst note.\n")
+    (folder / "notes" / "b.txt").write_text("second note\n")
+    (folder / "skip.log").write_text("not wanted\n")
+    summary = client.ingest(str(folder), f"{repo}@main:raw", exclude=["*.log"])
+    assert (summary["items"], summary["stored"], summary["unchanged"], summary["failed"]) == (2, 2, 0, [])
+    assert summary["commit"]["id"] == client.resolve(repo, "main")
+    assert client.get(f"{repo}@main:raw/notes/a.md") == b"# A\n\nFirst note.\n"
+    assert client.stat(f"{repo}@main:raw/notes/b.txt")["provenance"]["source"].endswith("/notes/b.txt")
+    again = client.ingest(str(folder), f"{repo}@main:raw", exclude=["*.log"])
+    assert (again["stored"], again["unchanged"], again.get("commit")) == (0, 2, None)
+    with pytest.raises(strata.StrataError) as caught:
+        client.ingest("/etc", f"{repo}@main")
+    assert caught.value.code in ("Forbidden", "InvalidArgument")

@@ -167,6 +167,25 @@ class Client:
         repo, branch, path = parse_address(address)
         self._http.request("DELETE", f"/repositories/{_enc(repo)}/branches/{_enc(branch)}/objects", query={"path": path}).read()
 
+    # Ingest ------------------------------------------------------------------------
+    def ingest(self, source: str, target: str, *, include: Optional[Sequence[str]] = None, exclude: Optional[Sequence[str]] = None, concurrency: Optional[int] = None) -> Json:
+        """Has the server ingest ``source`` into ``repo@branch[:prefix]`` in one commit, with provenance and extracted metadata.
+
+        ``source`` is what the server can reach: an http(s) URL, ``s3://bucket/prefix`` (when the
+        server allows it), or a path under the server's ``STRATA_INGEST_ROOTS``. Files on this
+        machine go up with ``put`` instead. Returns the summary: items, bytes, stored, unchanged,
+        failed, and the commit (none when nothing changed).
+        """
+        repo, branch, prefix = parse_address(target if ":" in target.partition("@")[2] else target + ":")
+        body: Json = {"source": source, "branch": branch, "prefix": prefix}
+        if include is not None:
+            body["include"] = list(include)
+        if exclude is not None:
+            body["exclude"] = list(exclude)
+        if concurrency is not None:
+            body["concurrency"] = concurrency
+        return self._http.json("POST", f"/repositories/{_enc(repo)}/ingest", body=body)
+
     # Catalog -----------------------------------------------------------------------
     def datasets(self) -> List[Json]:
         return self._http.json("GET", "/datasets")["datasets"]
