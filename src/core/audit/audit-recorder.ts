@@ -54,7 +54,7 @@ export class AuditRecorder {
   authorizer(inner: Authorizer): Authorizer {
     return {
       authorize: async (request, context) => {
-        const frame = (context as Framed | undefined)?.[FRAME];
+        const frame = frameOf(context);
         try {
           await inner.authorize(request);
         } catch (error) {
@@ -86,8 +86,8 @@ export class AuditRecorder {
         if (typeof value !== 'function' || typeof property !== 'string') return value;
         const method = value as (...args: unknown[]) => unknown;
         return (...args: unknown[]) => {
-          const ctx = contextOf(args[0]) as Framed | undefined;
-          if (ctx?.[FRAME] !== undefined) return method.apply(target, args);
+          const ctx = contextOf(args[0]);
+          if (frameOf(ctx) !== undefined) return method.apply(target, args);
           if (skip.has(property)) {
             // A frame that is never settled, so what the call is allowed to do is not recorded.
             return method.apply(target, withFrame(args, { call: property, ctx: undefined, input: [], requests: [], discard: true }));
@@ -173,6 +173,11 @@ function checksOf(value: unknown): { checks: unknown } | undefined {
 
 function isPromise(value: unknown): value is Promise<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
+function frameOf(ctx: CallContext | undefined): Frame | undefined {
+  const framed: Framed | undefined = ctx;
+  return framed?.[FRAME];
 }
 
 /** The arguments with the call's context replaced by one carrying `frame` (the caller's is not changed). */
