@@ -8,10 +8,17 @@ import type { AuditEntriesTable, AuditHeadsTable, Database } from './schema.ts';
  * statement updates it, which takes SQLite's write lock (waiting out `busy_timeout`) or
  * PostgreSQL's row lock, so the size read next is the size the batch extends.
  */
+/** Inserts `rows` (values in `columns` order) into `table`, inside the transaction open on the connection. */
+export type RowInserter = (table: 'audit_entries' | 'audit_nodes', columns: readonly string[], rows: unknown[][]) => void;
+
+const ENTRY_COLUMNS = ['seq', 'time', 'actor', 'action', 'resource', 'outcome', 'request_id', 'source', 'details_digest', 'details', 'leaf_hash', 'pruned_at'] as const;
+const NODE_COLUMNS = ['level', 'idx', 'hash'] as const;
+
 export class KyselyAuditStore implements AuditStore {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly maxRowsPerInsert: number,
+    private readonly insertRows?: RowInserter,
   ) {}
 
   append(build: (view: AuditAppendView) => Promise<AuditAppend>): Promise<void> {
@@ -19,11 +26,18 @@ export class KyselyAuditStore implements AuditStore {
       const state = await trx.updateTable('audit_state').set({ size: sql`size` }).where('id', '=', 1).returning('size').executeTakeFirstOrThrow();
       const view: AuditAppendView = { size: Number(state.size), subtree: (level, index) => subtreeIn(trx, level, index) };
       const { entries, nodes } = await build(view);
-      for (let i = 0; i < entries.length; i += this.maxRowsPerInsert) {
-        await trx.insertInto('audit_entries').values(entries.slice(i, i + this.maxRowsPerInsert).map(toEntryRow)).execute();
-      }
-      for (let i = 0; i < nodes.length; i += this.maxRowsPerInsert) {
-        await trx.insertInto('audit_nodes').values(nodes.slice(i, i + this.maxRowsPerInsert).map((n) => ({ level: n.level, idx: n.index, hash: n.hash }))).execute();
+      if (this.insertRows) {
+        // Kysely's builder parsing and compiling a thousand rows' values was a fifth of an append's cost.
+        const entryRows = entries.map(toEntryRow);
+        this.insertRows('audit_entries', ENTRY_COLUMNS, entryRows.map((row) => ENTRY_COLUMNS.map((column) => row[column])));
+        this.insertRows('audit_nodes', NODE_COLUMNS, nodes.map((n) => [n.level, n.index, n.hash]));
+      } else {
+        for (let i = 0; i < entries.length; i += this.maxRowsPerInsert) {
+          await trx.insertInto('audit_entries').values(entries.slice(i, i + this.maxRowsPerInsert).map(toEntryRow)).execute();
+        }
+        for (let i = 0; i < nodes.length; i += this.maxRowsPerInsert) {
+          await trx.insertInto('audit_nodes').values(nodes.slice(i, i + this.maxRowsPerInsert).map((n) => ({ level: n.level, idx: n.index, hash: n.hash }))).execute();
+        }
       }
       await trx.updateTable('audit_state').set({ size: view.size + entries.length }).where('id', '=', 1).execute();
     });

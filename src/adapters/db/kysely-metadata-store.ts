@@ -29,7 +29,7 @@ import * as accessKeys from './access-key-queries.ts';
 import * as datasets from './dataset-queries.ts';
 import { KyselyLineageStore, type NodeRow } from './lineage-queries.ts';
 import { KyselyPrepCacheStore } from './prep-cache-queries.ts';
-import { KyselyAuditStore } from './audit-queries.ts';
+import { KyselyAuditStore, type RowInserter } from './audit-queries.ts';
 import { KyselyIdentityStore } from './identity-queries.ts';
 import { KyselyInferenceStore } from './inference-queries.ts';
 import { KyselyModelStore } from './model-queries.ts';
@@ -66,6 +66,11 @@ export interface DialectCapabilities {
   edgeRows(db: Kysely<Database>, column: 'src' | 'dst', ids: number[]): Promise<Array<[number, number, number]>> | Array<[number, number, number]>;
   /** Lineage nodes by id as bare rows (id, key, type, label, data as an object, created_at): the walk's last read. */
   nodeRows(db: Kysely<Database>, ids: number[]): Promise<NodeRow[]> | NodeRow[];
+  /**
+   * A multi-row INSERT of plain rows, run inside the caller's open transaction the fastest way
+   * the driver allows (the audit log's append). Absent: Kysely's insert builder is used.
+   */
+  insertRows?: RowInserter;
   /**
    * A value that differs whenever the database has changed since it was last read, by this
    * connection or any other (see ChangeTokenCache); absent where the engine cannot tell cheaply.
@@ -110,7 +115,7 @@ export class KyselyMetadataStore implements MetadataStore {
     this.runs = new KyselyRunStore(db, capabilities.maxRowsPerInsert, uniquely);
     this.models = new KyselyModelStore(db, uniquely, (error) => capabilities.isUniqueViolation(error));
     this.prepCache = new KyselyPrepCacheStore(db, capabilities.maxRowsPerInsert);
-    this.audit = new KyselyAuditStore(db, capabilities.maxRowsPerInsert);
+    this.audit = new KyselyAuditStore(db, capabilities.maxRowsPerInsert, capabilities.insertRows);
     this.inference = new KyselyInferenceStore(db, capabilities.maxRowsPerInsert, capabilities.name === 'sqlite' ? 32_000 : 65_000);
     this.identity = new KyselyIdentityStore(db, (error) => capabilities.isUniqueViolation(error));
     this.gc = new KyselyGcStore(db, this.fence, capabilities.maxRowsPerInsert);

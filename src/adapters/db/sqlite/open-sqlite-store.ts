@@ -87,6 +87,7 @@ export async function openSqliteStore(file: string): Promise<KyselyMetadataStore
     // json_each turns one JSON array parameter into rows; SQLite has no array parameters.
     integerIn: (column, values) => sql<boolean>`${sql.ref(column)} in (select value from json_each(${JSON.stringify(values)}))`,
     changeToken: changes.token,
+    insertRows: rowInserter(database),
     edgeRows: edgeReader(database),
     nodeRows: nodeReader(database),
     destroy: () => {
@@ -152,6 +153,32 @@ function changeToken(database: Database.Database): { token: () => string; releas
     release: () => {
       openConnections -= 1;
     },
+  };
+}
+
+/**
+ * Multi-row INSERTs as prepared statements, one per (table, columns, row count), within SQLite's
+ * 32,766 bound parameters. Run on the store's one connection, inside the transaction the caller
+ * opened through Kysely (better-sqlite3 is synchronous: nothing else runs in between).
+ */
+function rowInserter(database: Database.Database): (table: string, columns: readonly string[], rows: unknown[][]) => void {
+  const statements = new Map<string, Database.Statement>();
+  const statement = (table: string, columns: readonly string[], count: number): Database.Statement => {
+    const key = `${table}\n${columns.join(',')}\n${String(count)}`;
+    let prepared = statements.get(key);
+    if (!prepared) {
+      const row = `(${columns.map(() => '?').join(', ')})`;
+      prepared = database.prepare(`insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values ${Array.from({ length: count }, () => row).join(', ')}`);
+      statements.set(key, prepared);
+    }
+    return prepared;
+  };
+  return (table, columns, rows) => {
+    const perStatement = Math.min(500, Math.floor(32_766 / columns.length));
+    for (let i = 0; i < rows.length; i += perStatement) {
+      const slice = rows.slice(i, i + perStatement);
+      statement(table, columns, slice.length).run(slice.flat());
+    }
   };
 }
 
