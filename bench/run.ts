@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: each figure next to a baseline timed in the same run. BENCH_SCALE shrinks
  * the data sizes; BENCH_ONLY=name[,name] runs a subset (large, small, tree, dedup, memory, s3, s3list, s3memory,
- * ingesttexts, ingestmixed, search, lineage, prep, prepapply, sandbox, audit, inference, concurrency, access, gc, erasure, feed).
+ * ingesttexts, ingestmixed, search, lineage, prep, prepapply, sandbox, audit, inference, concurrency, access, gc, erasure, feed, scale).
  */
 import { cpus, totalmem } from 'node:os';
 import { rm } from 'node:fs/promises';
@@ -21,6 +21,7 @@ import { benchAccess } from './access.ts';
 import { benchGc } from './gc.ts';
 import { benchErasure } from './erasure.ts';
 import { benchFeed } from './feed.ts';
+import { benchScale } from './scale.ts';
 
 const all: Record<string, () => Promise<void>> = {
   large: benchLargeFile,
@@ -45,6 +46,7 @@ const all: Record<string, () => Promise<void>> = {
   gc: benchGc,
   erasure: benchErasure,
   feed: benchFeed,
+  scale: benchScale,
 };
 const only = process.env.BENCH_ONLY?.split(',') ?? Object.keys(all);
 console.log(`Strata benchmarks — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, scale ${SCALE}\n`);

@@ -37,6 +37,7 @@ import { KyselyRunStore } from './run-queries.ts';
 import { KyselySearchIndex, type FullTextDialect } from './search-queries.ts';
 import type { CommitsTable, Database, RepositoriesTable } from './schema.ts';
 import * as staging from './staging-queries.ts';
+import type { StagingRowsDriver } from './staging-queries.ts';
 import * as uploads from './upload-queries.ts';
 import { ChangeTokenCache } from './read-cache.ts';
 
@@ -71,6 +72,8 @@ export interface DialectCapabilities {
    * the driver allows (the audit log's append). Absent: Kysely's insert builder is used.
    */
   insertRows?: RowInserter;
+  /** Staging rows through prepared statements (see StagingRowsDriver); absent: Kysely's builder. */
+  stagingRows?: StagingRowsDriver;
   /**
    * A value that differs whenever the database has changed since it was last read, by this
    * connection or any other (see ChangeTokenCache); absent where the engine cannot tell cheaply.
@@ -299,7 +302,7 @@ export class KyselyMetadataStore implements MetadataStore {
     return this.onHead(input, input.commit.id, async (trx) => {
       await this.requireUnexpired(trx, input.repository, [input.commit.id, ...(input.builtFrom ?? [])]);
       await insertCommit(trx, input.commit);
-      if (input.consumed !== undefined) await staging.deleteWrites(trx, input, input.consumed);
+      if (input.consumed !== undefined) await staging.deleteWrites(trx, { ...input, driver: this.capabilities.stagingRows }, input.consumed);
     });
   }
 
@@ -309,7 +312,7 @@ export class KyselyMetadataStore implements MetadataStore {
   }
 
   dropStaged(input: { repository: string; branch: string; expectedHead: string; rows: StagedWrite[] }): Promise<boolean> {
-    return this.onHead(input, input.expectedHead, (trx) => staging.deleteWrites(trx, input, input.rows));
+    return this.onHead(input, input.expectedHead, (trx) => staging.deleteWrites(trx, { ...input, driver: this.capabilities.stagingRows }, input.rows));
   }
 
   /**
@@ -334,7 +337,7 @@ export class KyselyMetadataStore implements MetadataStore {
 
   stage(repository: string, branch: string, changes: StagedChange[]): Promise<void> {
     if (changes.length === 0) return Promise.resolve();
-    return this.retrying(() => staging.stage(this.db, { repository, branch, changes, rowsPerInsert: this.capabilities.maxRowsPerInsert }));
+    return this.retrying(() => staging.stage(this.db, { repository, branch, changes, rowsPerInsert: this.capabilities.maxRowsPerInsert, driver: this.capabilities.stagingRows }));
   }
 
   getStaged(repository: string, branch: string, path: string): Promise<StagedChange | undefined> {
@@ -342,7 +345,7 @@ export class KyselyMetadataStore implements MetadataStore {
   }
 
   listStaged(repository: string, branch: string, options: StagingListOptions): Promise<StagedRow[]> {
-    return staging.list(this.db, { repository, branch }, options);
+    return staging.list(this.db, { repository, branch, driver: this.capabilities.stagingRows }, options);
   }
 
   async countStaged(repository: string, branch: string): Promise<number> {

@@ -9,6 +9,7 @@ import { permitsEach } from '../access/permits.ts';
 import { authorize, type VersioningDeps } from './deps.ts';
 import { requireBranch, requireCommit, resolveRef } from './refs.ts';
 import { applyEdits, type TreeEdit } from './tree/apply-edits.ts';
+import { prefetchPaths } from './tree/locate.ts';
 import { diffTrees } from './tree/tree-diff.ts';
 import { getTreeEntry } from './tree/tree-reader.ts';
 import { toCommitInfo, type CallContext, type CommitInfo, type ObjectChange } from './types.ts';
@@ -34,6 +35,8 @@ export interface CommitInput {
 /** How many times a commit rebuilds on a head that another process moved under it. */
 const MAX_COMMIT_ATTEMPTS = 20;
 const STAGED_PAGE = 5000;
+/** Staged rows looked up in the head tree per prefetch: their nodes fit the node cache together. */
+const LOOKUP_WINDOW = 2048;
 /** Changes of a diff decided by the authorizer at once (a label or path rule may hide some). */
 const DIFF_BATCH = 1000;
 
@@ -127,12 +130,18 @@ export class CommitService {
   /** Drops staged rows that would leave the head's entry as it is (same version, or absent). */
   private async effectiveEdits(treeId: string | null, rows: StagedRow[]): Promise<TreeEdit[]> {
     const out: TreeEdit[] = [];
-    for (const row of rows) {
-      const current = await getTreeEntry(this.deps.nodes, treeId, row.path);
-      const unchanged = row.entry === null ? current === undefined : current !== undefined && sameEntry(current, row.entry);
-      if (!unchanged) out.push({ key: row.path, value: row.entry });
+    for (let start = 0; start < rows.length; start += LOOKUP_WINDOW) {
+      const window = rows.slice(start, start + LOOKUP_WINDOW);
+      if (treeId !== null) await prefetchPaths(this.deps.nodes, treeId, window.map((row) => row.path));
+      for (const row of window) await this.pushEffective(out, treeId, row);
     }
     return out;
+  }
+
+  private async pushEffective(out: TreeEdit[], treeId: string | null, row: StagedRow): Promise<void> {
+    const current = await getTreeEntry(this.deps.nodes, treeId, row.path);
+    const unchanged = row.entry === null ? current === undefined : current !== undefined && sameEntry(current, row.entry);
+    if (!unchanged) out.push({ key: row.path, value: row.entry });
   }
 
   /** The staged rows a commit takes, in path order: all of them, or those under `only`. */

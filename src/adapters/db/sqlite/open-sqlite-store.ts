@@ -5,6 +5,8 @@ import { dirname } from 'node:path';
 import { StrataError } from '../../../core/errors.ts';
 import { KyselyMetadataStore } from '../kysely-metadata-store.ts';
 import type { NodeRow } from '../lineage-queries.ts';
+import { parseEntry, type StagingRowsDriver } from '../staging-queries.ts';
+import { prefixEnd } from '../../../core/keys.ts';
 import { migrateToLatest } from '../migrate.ts';
 import type { Database as Schema } from '../schema.ts';
 import * as initial from './migrations/001-initial.ts';
@@ -51,6 +53,9 @@ export async function openSqliteStore(file: string): Promise<KyselyMetadataStore
     // Deleted rows are overwritten with zeros, not left in free pages: erasure deletes rows
     // holding personal data, and their bytes must not linger in the file.
     database.pragma('secure_delete = ON');
+    // 128 MiB of page cache (the default is 2 MiB): a large branch's staging and tree writes
+    // touch index pages all over the file, and re-reading them dominated a million-row stage.
+    database.pragma('cache_size = -131072');
   } catch (error) {
     throw new StrataError('Unavailable', `cannot open SQLite database ${file}: ${(error as Error).message}`, { cause: error });
   }
@@ -88,6 +93,7 @@ export async function openSqliteStore(file: string): Promise<KyselyMetadataStore
     integerIn: (column, values) => sql<boolean>`${sql.ref(column)} in (select value from json_each(${JSON.stringify(values)}))`,
     changeToken: changes.token,
     insertRows: rowInserter(database),
+    stagingRows: stagingDriver(database),
     edgeRows: edgeReader(database),
     nodeRows: nodeReader(database),
     destroy: () => {
@@ -179,6 +185,62 @@ function rowInserter(database: Database.Database): (table: string, columns: read
       const slice = rows.slice(i, i + perStatement);
       statement(table, columns, slice.length).run(slice.flat());
     }
+  };
+}
+
+/** Upserted rows per statement: five parameters each, under SQLite's 32,766. */
+const STAGING_ROWS_PER_UPSERT = 500;
+
+/** Staging rows through prepared statements on the store's one connection (StagingRowsDriver). */
+function stagingDriver(database: Database.Database): StagingRowsDriver {
+  const upserts = new Map<number, Database.Statement>();
+  const upsert = (count: number): Database.Statement => {
+    let statement = upserts.get(count);
+    if (!statement) {
+      const values = Array.from({ length: count }, () => '(?, ?, ?, ?, ?)').join(', ');
+      statement = database.prepare(
+        `insert into staging (repository, branch, path, entry, write_id) values ${values} on conflict (repository, branch, path) do update set entry = excluded.entry, write_id = excluded.write_id`,
+      );
+      upserts.set(count, statement);
+    }
+    return statement;
+  };
+  // One statement per combination of bounds, so that each bound is an index range.
+  const listings = new Map<string, Database.Statement>();
+  const listing = (bounds: Array<[string, string]>): Database.Statement => {
+    const key = bounds.map(([condition]) => condition).join(' and ');
+    let statement = listings.get(key);
+    if (!statement) {
+      statement = database.prepare(`select path, entry, write_id from staging where repository = ? and branch = ?${bounds.map(([condition]) => ` and ${condition}`).join('')} order by path limit ?`).raw(true);
+      listings.set(key, statement);
+    }
+    return statement;
+  };
+  // One row per run: a primary-key lookup each. A json_each join here let the planner scan the
+  // branch's rows once per pair.
+  const deletion = database.prepare('delete from staging where repository = ? and branch = ? and path = ? and write_id = ?');
+  return {
+    upsert: (rows) => {
+      for (let i = 0; i < rows.length; i += STAGING_ROWS_PER_UPSERT) {
+        const slice = rows.slice(i, i + STAGING_ROWS_PER_UPSERT);
+        upsert(slice.length).run(slice.flat());
+      }
+    },
+    list: ({ repository, branch }, options) => {
+      const bounds: Array<[string, string]> = [];
+      if (options.from !== undefined) bounds.push(['path >= ?', options.from]);
+      if (options.after !== undefined) bounds.push(['path > ?', options.after]);
+      if (options.prefix !== undefined) {
+        bounds.push(['path >= ?', options.prefix]);
+        const end = prefixEnd(options.prefix);
+        if (end !== undefined) bounds.push(['path < ?', end]);
+      }
+      const rows = listing(bounds).all(repository, branch, ...bounds.map(([, value]) => value), options.limit) as Array<[string, string | null, string | null]>;
+      return rows.map(([path, entry, writeId]) => ({ path, entry: parseEntry(entry), writeId: writeId ?? '' }));
+    },
+    deleteWrites: ({ repository, branch }, writes) => {
+      for (const write of writes) deletion.run(repository, branch, write.path, write.writeId);
+    },
   };
 }
 

@@ -3,6 +3,7 @@ import { MemoryBlobStore } from '../../../adapters/blob/memory/memory-blob-store
 import type { Entry } from '../../objects/entry.ts';
 import { compareKeys } from '../../keys.ts';
 import { applyEdits, type TreeEdit } from './apply-edits.ts';
+import { prefetchPaths } from './locate.ts';
 import { NodeStore } from './node-store.ts';
 import { diffTrees, type TreeChange } from './tree-diff.ts';
 import { getTreeEntry, iterateTree, TreeCursor } from './tree-reader.ts';
@@ -126,5 +127,29 @@ describe('prolly tree', () => {
     expect(await cursor.next()).toBeUndefined();
     await cursor.seek('a');
     expect((await cursor.next())?.key).toBe('k00000');
+  });
+
+  it('prefetches exactly the nodes on the paths to the given keys, so the lookups read nothing more', async () => {
+    const blobs = new MemoryBlobStore();
+    const model = new Map<string, Entry>();
+    for (let n = 0; n < 20_000; n++) model.set(keyOf(n), entry(n));
+    const root = (await bulk(new NodeStore(blobs), model)) as string;
+    const reads: string[] = [];
+    const read = blobs.read.bind(blobs);
+    blobs.read = (id: string) => {
+      reads.push(id);
+      return read(id);
+    };
+    const store = new NodeStore(blobs);
+    const keys = [keyOf(3), keyOf(9_999), keyOf(19_998), 'absent/key'];
+    await prefetchPaths(store, root, keys);
+    const prefetched = reads.length;
+    expect(new Set(reads).size).toBe(prefetched);
+    for (const key of keys) expect(await getTreeEntry(store, root, key)).toEqual(model.get(key));
+    expect(reads.length).toBe(prefetched);
+    // The root, then one node per level per distinct path: at most (height − 1) × 4 + 1.
+    const height = (await store.get(root)).level + 1;
+    expect(prefetched).toBeGreaterThanOrEqual(height);
+    expect(prefetched).toBeLessThanOrEqual((height - 1) * keys.length + 1);
   });
 });
